@@ -1,0 +1,107 @@
+// The closed loops and plausibility checks of the controller, pure. Depth: per-zone correction of the
+// commanded extension from the measured per-stroke extension, bounded. Speed: per-zone drive duty from the
+// measured stroke rate. Stall: rate below 70 % of setpoint for longer than 100 ms of board time.
+
+import type { AlarmName } from "../protocol/table.ts";
+
+export const LOOP_GAINS = {
+  /** Fraction of the depth error corrected after each dot. */
+  depthGain: 0.7,
+  /** Largest correction of commanded extension over the zone target, either way. */
+  maxDepthCorrectionUm: 400,
+  /** Initial correction, as a fraction of the target: the stiffest skin's give, so the first dot is never deep. */
+  initialDepthCorrection: 0.08,
+  /** Duty change per Hz of speed error, as a fraction of the feed-forward slope. */
+  speedGain: 0.6,
+  stallFraction: 0.7,
+  stallMs: 100,
+  /** A measured stroke deeper than commanded by more than this is physically implausible (give only shortens). */
+  depthPlausibilityUm: 120,
+} as const;
+
+export class DepthLoop {
+  private readonly correctionUm = new Map<string, number>();
+
+  /** Commanded extension for the next dot in a zone. */
+  commandUm(zone: string, targetUm: number): number {
+    return Math.round(targetUm + (this.correctionUm.get(zone) ?? targetUm * LOOP_GAINS.initialDepthCorrection));
+  }
+
+  /** Feed back one dot's measured extension (mean of its strokes). */
+  update(zone: string, targetUm: number, measuredUm: number): void {
+    const current = this.correctionUm.get(zone) ?? targetUm * LOOP_GAINS.initialDepthCorrection;
+    const next = current + LOOP_GAINS.depthGain * (targetUm - measuredUm);
+    const bound = LOOP_GAINS.maxDepthCorrectionUm;
+    this.correctionUm.set(zone, Math.max(-bound, Math.min(bound, next)));
+  }
+}
+
+export interface DriveCalibration {
+  readonly machine: "rotary" | "coil";
+  readonly minDutyPermille: number;
+  readonly maxDutyPermille: number;
+  readonly freeStrokeHzAtFullDuty: number;
+  readonly loadDroopPercent: number;
+}
+
+export class SpeedLoop {
+  private readonly dutyPermille = new Map<string, number>();
+
+  constructor(private readonly drive: DriveCalibration) {}
+
+  /** Rotary: feed-forward from the calibration, then corrected per zone. Coil: the pulse rate sets the speed; duty sets the hit. */
+  dutyFor(zone: string, strokeHz: number): number {
+    const d = this.drive;
+    if (d.machine === "coil") return Math.round((d.minDutyPermille + d.maxDutyPermille) / 2);
+    const ff = (strokeHz / (d.freeStrokeHzAtFullDuty * (1 - d.loadDroopPercent / 200))) * 1000;
+    return this.bound(this.dutyPermille.get(zone) ?? ff);
+  }
+
+  update(zone: string, setpointHz: number, measuredHz: number): void {
+    const d = this.drive;
+    if (d.machine === "coil" || !(measuredHz > 0)) return;
+    const slope = 1000 / d.freeStrokeHzAtFullDuty;
+    const current = this.dutyFor(zone, setpointHz);
+    this.dutyPermille.set(zone, this.bound(current + LOOP_GAINS.speedGain * slope * (setpointHz - measuredHz)));
+  }
+
+  private bound(duty: number): number {
+    return Math.round(Math.max(this.drive.minDutyPermille, Math.min(this.drive.maxDutyPermille, duty)));
+  }
+}
+
+/** Accumulates board-measured stroke periods; trips when slow strokes add up to more than the stall bound. */
+export class StallDetector {
+  private slowUs = 0;
+
+  /** Feed one stroke; returns true when stalled. */
+  stroke(periodUs: number, setpointHz: number): boolean {
+    const hz = periodUs > 0 ? 1e6 / periodUs : 0;
+    if (hz < LOOP_GAINS.stallFraction * setpointHz) this.slowUs += periodUs;
+    else this.slowUs = 0;
+    return this.slowUs > LOOP_GAINS.stallMs * 1000;
+  }
+
+  reset(): void {
+    this.slowUs = 0;
+  }
+}
+
+export interface StrokeSample {
+  readonly extensionUm: number;
+  readonly currentMa: number;
+}
+
+/** Host-side plausibility of one stroke against what was commanded and the machine's calibration. */
+export function strokeFault(s: StrokeSample, commandedExtensionUm: number, hardMaxExtensionUm: number, maxCurrentMa: number): { code: AlarmName; detail: string } | undefined {
+  if (s.extensionUm > hardMaxExtensionUm) {
+    return { code: "DEPTH_DEVIATION", detail: `measured extension ${s.extensionUm} um above board hard maximum ${hardMaxExtensionUm} um` };
+  }
+  if (s.extensionUm > commandedExtensionUm + LOOP_GAINS.depthPlausibilityUm) {
+    return { code: "DEPTH_DEVIATION", detail: `measured extension ${s.extensionUm} um exceeds commanded ${commandedExtensionUm} um by more than ${LOOP_GAINS.depthPlausibilityUm} um` };
+  }
+  if (s.currentMa > maxCurrentMa) {
+    return { code: "HOST_OVER_CURRENT", detail: `stroke current ${s.currentMa} mA above machine limit ${maxCurrentMa} mA` };
+  }
+  return undefined;
+}

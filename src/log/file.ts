@@ -1,0 +1,30 @@
+// The file edge of the session record: one write() per record on a file opened for append, followed by
+// fdatasync, so a crash (or power loss) at any moment loses at most the record being written.
+
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { parseSessionLog, type ParsedLog, type SessionRecord, type SessionSink } from "./records.ts";
+
+export class SessionFile implements SessionSink {
+  private fd: number | undefined;
+
+  constructor(readonly path: string, private readonly durable = true) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(path, "a");
+  }
+
+  write(record: SessionRecord): void {
+    if (this.fd === undefined) throw new Error(`session log ${this.path} is closed`);
+    writeSync(this.fd, `${JSON.stringify(record)}\n`);
+    if (this.durable) fdatasyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+export function readSessionFile(path: string): ParsedLog {
+  return parseSessionLog(readFileSync(path, "utf8"));
+}

@@ -1,0 +1,153 @@
+// Session record types (append-only JSON Lines): a header, one record per dot, state changes, faults and
+// an end record. Also the pure reader (tolerates a torn last line) and the summary used by the CLI.
+
+export interface HeaderRecord {
+  type: "header";
+  format: "smp-session/1";
+  startedAt: string;
+  profile: { name: string; source: string; hash: string };
+  machine: { name: string; kind: string; hash: string };
+  session: number;
+  plannedDots: number;
+  transport: string;
+  board: { firmware: string; protocol: number; schema: string; bootId: number; clockHz: number };
+  hardMaxExtensionUm: number;
+  hardMaxStrokeHz: number;
+  hardMaxCurrentMa: number;
+  hardMaxDwellMs: number;
+  envelope: string;
+}
+
+export interface StateRecord {
+  type: "state";
+  tMs: number;
+  from: string;
+  to: string;
+  cause?: string;
+}
+
+export interface DotRecord {
+  type: "dot";
+  n: number;
+  zone: string;
+  session: number;
+  tMs: number;
+  boardTick: number;
+  targetExtensionUm: number;
+  commandedExtensionUm: number;
+  /** Deepest measured stroke of the dot. */
+  maxExtensionUm: number;
+  meanExtensionUm: number;
+  strokeCount: number;
+  plannedStrokes: number;
+  /** Mean measured stroke rate. */
+  strokeHz: number;
+  commandedStrokeHz: number;
+  dutyPermille: number;
+  peakCurrentMa: number;
+  onTimeMs: number;
+}
+
+export interface FaultRecord {
+  type: "fault";
+  tMs: number;
+  code: string;
+  codeNumber: number;
+  source: "board" | "host";
+  detail: string;
+  /** Detection to needle parked; null when the board never confirmed (link gone). */
+  parkedAfterMs: number | null;
+  /** How parkedAfterMs was measured: by the board's own clock, or by the host up to the board's confirmation. */
+  parkedMeasuredBy: "board" | "host" | "unconfirmed";
+  dot?: number;
+}
+
+export interface EndRecord {
+  type: "end";
+  tMs: number;
+  outcome: "done" | "fault" | "stopped";
+  dotsPlaced: number;
+  link: Record<string, number | undefined>;
+  loop: { ticks: number; maxLatenessMs: number; p99LatenessMs: number };
+}
+
+export type SessionRecord = HeaderRecord | StateRecord | DotRecord | FaultRecord | EndRecord;
+
+/** Anything that accepts records: the file writer, or an array in tests. */
+export interface SessionSink {
+  write(record: SessionRecord): void;
+}
+
+export class MemorySink implements SessionSink {
+  readonly records: SessionRecord[] = [];
+  write(record: SessionRecord): void {
+    this.records.push(record);
+  }
+}
+
+export interface ParsedLog {
+  records: SessionRecord[];
+  /** The last line was cut short (crash mid-write) and was left out. */
+  tornTail: boolean;
+}
+
+/** Parse a session file's text. A torn final line is tolerated; a bad line anywhere else is an error. */
+export function parseSessionLog(text: string): ParsedLog {
+  const lines = text.split("\n");
+  const endsClean = text.endsWith("\n") || text.length === 0;
+  if (endsClean) lines.pop();
+  const records: SessionRecord[] = [];
+  let tornTail = false;
+  lines.forEach((line, i) => {
+    const last = i === lines.length - 1;
+    try {
+      const value = JSON.parse(line) as unknown;
+      if (typeof value !== "object" || value === null || typeof (value as { type?: unknown }).type !== "string") throw new Error("not a record");
+      records.push(value as SessionRecord);
+    } catch (e) {
+      if (last && !endsClean) tornTail = true;
+      else throw new Error(`session log line ${i + 1} is not a record: ${(e as Error).message}`);
+    }
+  });
+  return { records, tornTail };
+}
+
+export interface Stats {
+  n: number;
+  mean: number;
+  p99: number;
+  max: number;
+}
+
+export function stats(values: readonly number[]): Stats {
+  if (values.length === 0) return { n: 0, mean: 0, p99: 0, max: 0 };
+  const sorted = [...values].sort((a, b) => a - b);
+  const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)]!;
+  return { n: values.length, mean: values.reduce((a, b) => a + b, 0) / values.length, p99, max: sorted[sorted.length - 1]! };
+}
+
+export interface Summary {
+  dotsByZone: Record<string, number>;
+  /** |measured deepest stroke - target|, um. */
+  depthErrorUm: Stats;
+  /** |measured mean rate - setpoint|, Hz. */
+  speedErrorHz: Stats;
+  deepestStrokeUm: number;
+  faults: FaultRecord[];
+  outcome: EndRecord["outcome"] | "incomplete";
+}
+
+export function summarize(records: readonly SessionRecord[]): Summary {
+  const dots = records.filter((r): r is DotRecord => r.type === "dot");
+  const dotsByZone: Record<string, number> = {};
+  for (const d of dots) dotsByZone[d.zone] = (dotsByZone[d.zone] ?? 0) + 1;
+  const end = records.find((r): r is EndRecord => r.type === "end");
+  return {
+    dotsByZone,
+    depthErrorUm: stats(dots.map((d) => Math.abs(d.maxExtensionUm - d.targetExtensionUm))),
+    speedErrorHz: stats(dots.map((d) => Math.abs(d.strokeHz - d.commandedStrokeHz))),
+    deepestStrokeUm: dots.reduce((m, d) => Math.max(m, d.maxExtensionUm), -Infinity),
+    faults: records.filter((r): r is FaultRecord => r.type === "fault"),
+    outcome: end?.outcome ?? "incomplete",
+  };
+}

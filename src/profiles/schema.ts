@@ -1,0 +1,130 @@
+// File formats for depth profiles and machine calibrations (zod 4). Every object is strict: an unknown key is
+// an error, never ignored. Ranges here are physical sanity only; the SMP envelope is checked in load.ts.
+// Parsed data is frozen (.readonly()) so a validated profile cannot be changed afterwards.
+
+import { z } from "zod";
+import type { Envelope } from "../safety/limits.ts";
+
+export const ZONE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+export const NEEDLE_CONFIGURATION_PATTERN = /^(1|3|5|7)(RL|RS)$/;
+export const ENVELOPE_NAMES = ["standard", "engineer"] as const satisfies readonly Envelope["name"][];
+
+/** Cross-field checks run even when a sibling field failed, so one pass reports every problem. A custom
+ * issue may carry the offending value in params.value when it is not simply the value at its path. */
+const whenObject = { when: (p: z.core.ParsePayload) => typeof p.value === "object" && p.value !== null };
+const isSet = (v: unknown): boolean => v !== undefined;
+
+export const NeedleSchema = z
+  .strictObject({
+    configuration: z.string().regex(NEEDLE_CONFIGURATION_PATTERN),
+    diameterMm: z.number().gt(0).max(2),
+  })
+  .readonly();
+
+export const ZoneSessionSchema = z
+  .strictObject({
+    session: z.literal([1, 2, 3]),
+    needle: NeedleSchema,
+    targetExtensionUm: z.int().min(0).max(3000),
+    strokeHz: z.int().min(1).max(1000), // whole Hz: the wire carries an integer
+    strokesPerDot: z.int().min(1).max(1000).optional(),
+    dwellMs: z.number().gt(0).max(10_000).optional(),
+    densityDotsPerCm2: z.number().min(1).max(80),
+    note: z.string().max(500).optional(),
+  })
+  .readonly()
+  .superRefine((s, ctx) => {
+    const strokes = isSet(s.strokesPerDot);
+    const dwell = isSet(s.dwellMs);
+    if (strokes === dwell) {
+      const why = strokes ? "both are set" : "neither is set";
+      const value = strokes ? { strokesPerDot: s.strokesPerDot, dwellMs: s.dwellMs } : {};
+      ctx.addIssue({ code: "custom", message: `must set exactly one of strokesPerDot or dwellMs (${why})`, path: [], params: { value } });
+    }
+  }, whenObject);
+
+/** Reports the second and later entries whose `key` repeats an earlier one. */
+function uniqueBy(key: string, what: string) {
+  return (items: readonly unknown[], ctx: z.core.$RefinementCtx<readonly unknown[]>): void => {
+    const firstIndex = new Map<unknown, number>();
+    items.forEach((item, i) => {
+      if (typeof item !== "object" || item === null || !(key in item)) return;
+      const v = (item as Record<string, unknown>)[key];
+      const first = firstIndex.get(v);
+      if (first === undefined) firstIndex.set(v, i);
+      else ctx.addIssue({ code: "custom", message: `duplicate ${what} (first at index ${first})`, path: [i, key] });
+    });
+  };
+}
+const whenArray = { when: (p: z.core.ParsePayload) => Array.isArray(p.value) };
+
+export const ZoneSchema = z
+  .strictObject({
+    zone: z.string().regex(ZONE_NAME_PATTERN),
+    sessions: z.array(ZoneSessionSchema).min(1).max(3).readonly().superRefine(uniqueBy("session", "session number"), whenArray),
+  })
+  .readonly();
+
+export const DepthProfileSchema = z
+  .strictObject({
+    kind: z.literal("smp-depth-profile"),
+    version: z.literal(1),
+    name: z.string().min(1).max(80),
+    envelope: z.enum(ENVELOPE_NAMES),
+    dotIntervalMs: z.int().min(1).max(600_000),
+    notes: z.string().max(2000).optional(),
+    zones: z.array(ZoneSchema).min(1).max(12).readonly().superRefine(uniqueBy("zone", "zone name"), whenArray),
+  })
+  .readonly();
+
+/** Stroke length each machine kind can physically have, um. */
+export const MACHINE_STROKE_UM = { rotary: { min: 1500, max: 5000 }, coil: { min: 2500, max: 3800 } } as const;
+
+export const MachineCalibrationSchema = z
+  .strictObject({
+    kind: z.literal("smp-machine-calibration"),
+    version: z.literal(1),
+    name: z.string().min(1).max(80),
+    machine: z.enum(["rotary", "coil"]),
+    strokeUm: z.int(),
+    drive: z
+      .strictObject({
+        minDutyPermille: z.int().min(0).max(1000),
+        maxDutyPermille: z.int().min(0).max(1000),
+        maxCurrentMa: z.int().min(100).max(3000),
+        /** Rotary: unloaded stroke rate at full duty. Coil: not used, but required. */
+        freeStrokeHzAtFullDuty: z.number().min(50).max(400),
+        /** How much the stroke rate sags in skin. */
+        loadDroopPercent: z.number().min(0).max(50),
+      })
+      .readonly()
+      .superRefine((d, ctx) => {
+        if (typeof d.minDutyPermille === "number" && typeof d.maxDutyPermille === "number" && d.maxDutyPermille <= d.minDutyPermille) {
+          ctx.addIssue({ code: "custom", message: `must be above minDutyPermille ${d.minDutyPermille} permille`, path: ["maxDutyPermille"] });
+        }
+      }, whenObject),
+    sensor: z
+      .strictObject({
+        extensionUmPerCount: z.number().gt(0).max(1000),
+        extensionZeroCount: z.int().min(0).max(1023),
+      })
+      .readonly(),
+    /** Spring give of the cartridge. */
+    cartridgeGiveUm: z.int().min(0).max(1500),
+    notes: z.string().max(2000).optional(),
+  })
+  .readonly()
+  .superRefine((m, ctx) => {
+    const range = MACHINE_STROKE_UM[m.machine as keyof typeof MACHINE_STROKE_UM] as { min: number; max: number } | undefined;
+    if (range === undefined || !Number.isInteger(m.strokeUm)) return; // those are reported by the field schemas
+    if (m.strokeUm < range.min) ctx.addIssue({ code: "custom", message: `below ${m.machine} stroke minimum ${range.min} um`, path: ["strokeUm"] });
+    if (m.strokeUm > range.max) ctx.addIssue({ code: "custom", message: `above ${m.machine} stroke maximum ${range.max} um`, path: ["strokeUm"] });
+  }, whenObject);
+
+export type Needle = z.infer<typeof NeedleSchema>;
+export type ZoneSession = z.infer<typeof ZoneSessionSchema>;
+export type SessionNumber = ZoneSession["session"];
+export type Zone = z.infer<typeof ZoneSchema>;
+export type DepthProfile = z.infer<typeof DepthProfileSchema>;
+export type MachineKind = z.infer<typeof MachineCalibrationSchema>["machine"];
+export type MachineCalibration = z.infer<typeof MachineCalibrationSchema>;

@@ -1,0 +1,246 @@
+// The protocol v1 table: every message id, field (with its unit in the name), priority byte, board
+// state, alarm code and NAK code. Everything else (codec, simulated board, host link, docs, the firmware
+// header) is derived from this file. Change it and the schema hash changes, so mismatched ends refuse to arm.
+
+export const PROTOCOL_VERSION = 1;
+
+/** Field kinds on the wire. All numbers are decimal integers; a token is [A-Za-z0-9._-]+. */
+export type FieldKind = "u32" | "i32" | "token";
+
+export interface FieldSpec {
+  readonly name: string;
+  readonly kind: FieldKind;
+  readonly doc: string;
+}
+
+export interface MessageSpec {
+  readonly id: string;
+  readonly dir: "host" | "board"; // who sends it
+  readonly fields: readonly FieldSpec[];
+  readonly doc: string;
+}
+
+const u32 = <N extends string>(name: N, doc: string) => ({ name, kind: "u32" as const, doc });
+const i32 = <N extends string>(name: N, doc: string) => ({ name, kind: "i32" as const, doc });
+const token = <N extends string>(name: N, doc: string) => ({ name, kind: "token" as const, doc });
+
+/** Host-to-board commands. Each is acknowledged (ACK/NAK) and retransmitted by the host on timeout. */
+export const HOST_MESSAGES = [
+  { id: "HELLO", dir: "host", fields: [], doc: "Handshake. Board replies ACK then INFO. Accepted with any sequence number; resets de-duplication." },
+  { id: "UNLOCK", dir: "host", fields: [], doc: "Clear a latched alarm (IDLE afterwards). NAK ALARM_ACTIVE while its cause (e-stop input, pedal fault) persists." },
+  { id: "ARM", dir: "host", fields: [u32("leaseTick", "board tick at which the lease expires")], doc: "IDLE -> ARMED: dots accepted, lease running." },
+  {
+    id: "DOT", dir: "host",
+    fields: [
+      u32("dot", "dot number, unique within the session"),
+      u32("atTick", "board tick at which the burst may start"),
+      u32("extensionUm", "needle extension setpoint for the burst"),
+      u32("strokeHz", "stroke-rate setpoint"),
+      u32("dutyPermille", "drive duty cycle, 0-1000"),
+      u32("strokes", "punctures in the burst"),
+      u32("leaseTick", "board tick at which the lease expires"),
+    ],
+    doc: "Queue one dot burst. Checked against every hard limit; a dot beyond one is refused (NAK LIMIT) and latches LIMIT_REQUEST.",
+  },
+  { id: "KEEP", dir: "host", fields: [u32("leaseTick", "board tick at which the lease expires")], doc: "Extend the lease from the control path when no dot is due." },
+  { id: "DISARM", dir: "host", fields: [], doc: "ARMED -> IDLE after the queue drains; drive off." },
+  { id: "STOP", dir: "host", fields: [], doc: "Same as the STOP priority byte: park, drive off, latch STOP." },
+  { id: "ESTOP", dir: "host", fields: [], doc: "Same as the E-STOP priority byte: park, drive off, latch ESTOP." },
+] as const satisfies readonly MessageSpec[];
+
+/** Board-to-host frames. Never acknowledged; the host counts gaps in their sequence numbers. */
+export const BOARD_MESSAGES = [
+  { id: "ACK", dir: "board", fields: [u32("ackSeq", "sequence number of the command accepted")], doc: "Command accepted (or a duplicate of one already accepted)." },
+  { id: "NAK", dir: "board", fields: [u32("ackSeq", "sequence number of the command refused"), u32("nak", "NAK code")], doc: "Command refused; nothing was executed." },
+  {
+    id: "INFO", dir: "board",
+    fields: [
+      u32("protocol", "protocol version"),
+      token("firmware", "firmware id and build"),
+      token("schema", "schema hash, 8 hex digits"),
+      u32("clockHz", "board tick rate"),
+      u32("bootId", "changes on every power-up or reset"),
+      u32("tick", "board tick when sent"),
+      u32("hardMaxExtensionUm", "hard extension cap"),
+      u32("hardMaxStrokeHz", "hard stroke-rate cap"),
+      u32("hardMaxCurrentMa", "hard drive-current cap"),
+      u32("hardMaxDwellMs", "hard cap on a burst's on-time"),
+      u32("hardMaxLeaseMs", "longest lease the board grants"),
+      u32("queueSlots", "dot queue depth"),
+    ],
+    doc: "Reply to HELLO.",
+  },
+  { id: "BOOT", dir: "board", fields: [u32("bootId", "new boot id"), u32("resetCause", "0 power-on, 1 watchdog, 2 external, 3 brown-out")], doc: "Sent once after power-up; the board is in ALARM POWER_UP." },
+  {
+    id: "STATUS", dir: "board",
+    fields: [
+      u32("tick", "board tick when sent"),
+      u32("state", "board state code"),
+      u32("alarm", "latched alarm code, 0 if none"),
+      u32("credit", "free dot-queue slots"),
+      u32("parked", "1 when the needle is parked up and the drive is off"),
+      u32("rxOk", "valid frames received"),
+      u32("rxBad", "frames dropped for framing or CRC errors"),
+      u32("rxDup", "duplicate commands re-acknowledged"),
+    ],
+    doc: "Every 50 ms and on every state change.",
+  },
+  {
+    id: "STROKE", dir: "board",
+    fields: [
+      u32("dot", "dot being placed"),
+      u32("stroke", "stroke index in the burst, from 1"),
+      i32("extensionUm", "deepest measured needle extension in this stroke"),
+      u32("periodUs", "tachometer period of this stroke"),
+      u32("currentMa", "peak drive current in this stroke"),
+    ],
+    doc: "One per stroke while a burst runs.",
+  },
+  {
+    id: "DOTEND", dir: "board",
+    fields: [
+      u32("dot", "dot placed"),
+      u32("strokes", "strokes counted"),
+      i32("maxExtensionUm", "deepest measured stroke of the burst"),
+      u32("onTimeUs", "drive on-time of the burst"),
+      u32("tick", "board tick at the end of the burst"),
+    ],
+    doc: "The burst completed and the needle is parked.",
+  },
+  {
+    id: "ALARM", dir: "board",
+    fields: [u32("alarm", "alarm code"), u32("tick", "board tick at detection"), u32("parkedUs", "detection to needle parked")],
+    doc: "An alarm latched; sent once the needle is parked.",
+  },
+] as const satisfies readonly MessageSpec[];
+
+export const MESSAGES: readonly MessageSpec[] = [...HOST_MESSAGES, ...BOARD_MESSAGES];
+export type HostMessageId = (typeof HOST_MESSAGES)[number]["id"];
+export type BoardMessageId = (typeof BOARD_MESSAGES)[number]["id"];
+export type MessageId = HostMessageId | BoardMessageId;
+
+type AnySpec = (typeof HOST_MESSAGES)[number] | (typeof BOARD_MESSAGES)[number];
+type FieldValue<K extends FieldKind> = K extends "token" ? string : number;
+type FieldsOf<S> = S extends { fields: readonly (infer F)[] }
+  ? { [E in F & { name: string; kind: FieldKind } as E["name"]]: FieldValue<E["kind"]> }
+  : never;
+/** A decoded or to-be-encoded frame: id, sequence number and typed fields, derived from the table. */
+export type Frame = { [S in AnySpec as S["id"]]: { id: S["id"]; seq: number; fields: FieldsOf<S> } }[MessageId];
+export type FrameOf<I extends MessageId> = Extract<Frame, { id: I }>;
+export type FieldsFor<I extends MessageId> = FrameOf<I>["fields"];
+
+/** Single bytes outside the frame alphabet, acted on by the board the moment they arrive. */
+export const PRIORITY_BYTES = {
+  STOP: 0x1c, // Ctrl-\ in a raw terminal
+  ESTOP: 0x18, // Ctrl-X
+} as const;
+
+export const BOARD_STATES = {
+  ALARM: 0, // latched alarm, drive off, needle parked; only HELLO and UNLOCK do anything
+  IDLE: 1, // drive off, needle parked, waiting for ARM
+  ARMED: 2, // lease running, dots accepted; drive on only during a burst
+  BURST: 3, // a dot burst is running
+} as const;
+export type BoardStateName = keyof typeof BOARD_STATES;
+
+interface CodeSpec {
+  readonly code: number;
+  readonly doc: string;
+}
+
+/**
+ * Alarm and fault codes share one numbering. 1-49 are latched by the board; 50-99 are raised by the host
+ * supervisor (which then sends E-STOP so the board latches too).
+ */
+export const ALARMS = {
+  POWER_UP: { code: 1, doc: "board powered up or reset; unlock to continue" },
+  ESTOP: { code: 2, doc: "emergency stop (priority byte, frame or input)" },
+  STOP: { code: 3, doc: "stop requested (priority byte or frame)" },
+  LEASE_EXPIRED: { code: 4, doc: "no valid frame from the control path before the lease expired" },
+  OVER_EXTENSION: { code: 5, doc: "measured extension beyond the hard maximum" },
+  OVER_SPEED: { code: 6, doc: "measured stroke rate beyond the hard maximum" },
+  OVER_CURRENT: { code: 7, doc: "drive current beyond the hard maximum" },
+  STALL: { code: 8, doc: "no stroke for longer than the stall window while driving" },
+  SENSOR_STUCK: { code: 9, doc: "needle position sensor does not move while strokes are counted" },
+  SENSOR_DROPOUT: { code: 10, doc: "needle position sensor reading out of range" },
+  PEDAL_RELEASED: { code: 11, doc: "foot pedal released while armed" },
+  PEDAL_FAULT: { code: 12, doc: "pedal contacts disagree (stuck pedal or broken wire)" },
+  LIMIT_REQUEST: { code: 13, doc: "a command asked for a value beyond a hard limit" },
+  LATE_COMMAND: { code: 14, doc: "a dot arrived after its start tick" },
+  DWELL_EXCEEDED: { code: 15, doc: "burst on-time reached the hard maximum before its strokes were done" },
+  CARTRIDGE_MISSING: { code: 16, doc: "cartridge switch open" },
+  WATCHDOG_RESET: { code: 17, doc: "firmware watchdog reset" },
+  HOST_LATE: { code: 50, doc: "host control loop late beyond its budget" },
+  LINK_LOST: { code: 51, doc: "command not acknowledged after all retries, or port closed" },
+  TELEMETRY_STALE: { code: 52, doc: "no status from the board within the staleness bound" },
+  HOST_STALL: { code: 53, doc: "measured speed below 70 % of setpoint for longer than 100 ms" },
+  HOST_OVER_CURRENT: { code: 54, doc: "measured current above the machine calibration limit" },
+  DEPTH_DEVIATION: { code: 55, doc: "measured extension far from commanded beyond the plausibility bound" },
+  BOARD_RESET: { code: 56, doc: "board reset or rebooted during the session" },
+  HANDSHAKE_MISMATCH: { code: 57, doc: "protocol version, schema hash or limits do not match" },
+  UNEXPECTED_NAK: { code: 58, doc: "board refused a command the host considered valid" },
+} as const satisfies Record<string, CodeSpec>;
+export type AlarmName = keyof typeof ALARMS;
+
+export const NAKS = {
+  BAD_STATE: { code: 1, doc: "command not allowed in the current board state" },
+  LIMIT: { code: 2, doc: "a field is beyond a hard limit (the board also latches LIMIT_REQUEST)" },
+  LATE: { code: 3, doc: "dot start tick already passed (the board also latches LATE_COMMAND)" },
+  QUEUE_FULL: { code: 4, doc: "no free dot slot" },
+  SEQUENCE: { code: 5, doc: "sequence number is neither the next nor the last one accepted" },
+  UNKNOWN: { code: 6, doc: "unknown message id" },
+  BAD_FIELD: { code: 7, doc: "missing, extra or malformed field" },
+  ALARM_ACTIVE: { code: 8, doc: "alarm cause still present; cannot unlock" },
+} as const satisfies Record<string, CodeSpec>;
+export type NakName = keyof typeof NAKS;
+
+export function alarmName(code: number): AlarmName | `UNKNOWN_${number}` {
+  for (const [name, spec] of Object.entries(ALARMS)) if (spec.code === code) return name as AlarmName;
+  return `UNKNOWN_${code}`;
+}
+
+export function nakName(code: number): NakName | `UNKNOWN_${number}` {
+  for (const [name, spec] of Object.entries(NAKS)) if (spec.code === code) return name as NakName;
+  return `UNKNOWN_${code}`;
+}
+
+export function boardStateName(code: number): BoardStateName | `UNKNOWN_${number}` {
+  for (const [name, value] of Object.entries(BOARD_STATES)) if (value === code) return name as BoardStateName;
+  return `UNKNOWN_${code}`;
+}
+
+export function isHostMessageId(id: string): id is HostMessageId {
+  return HOST_MESSAGES.some((m) => m.id === id);
+}
+
+export function messageSpec(id: string): MessageSpec | undefined {
+  return MESSAGES.find((m) => m.id === id);
+}
+
+/** Canonical text of the table, hashed into the schema id that HELLO reports. */
+export function canonicalSchemaText(): string {
+  const lines = [`protocol ${PROTOCOL_VERSION}`];
+  for (const m of MESSAGES) lines.push(`msg ${m.dir} ${m.id} ${m.fields.map((f) => `${f.name}:${f.kind}`).join(",")}`);
+  for (const [n, b] of Object.entries(PRIORITY_BYTES)) lines.push(`prio ${n} ${b}`);
+  for (const [n, v] of Object.entries(BOARD_STATES)) lines.push(`state ${n} ${v}`);
+  for (const [n, s] of Object.entries(ALARMS)) lines.push(`alarm ${n} ${s.code}`);
+  for (const [n, s] of Object.entries(NAKS)) lines.push(`nak ${n} ${s.code}`);
+  return lines.join("\n");
+}
+
+/** FNV-1a 32-bit over the canonical text, as 8 lowercase hex digits. */
+export function schemaHash(): string {
+  let h = 0x811c9dc5;
+  for (const ch of canonicalSchemaText()) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
+/** Serial line settings of protocol v1. */
+export const LINK = {
+  baud: 250_000, // exact on a 16 MHz AVR (UBRR 3); 115200 would be 78 % busy with stroke telemetry at 120 Hz
+  maxFrameBytes: 256,
+  statusPeriodMs: 50,
+} as const;

@@ -1,0 +1,484 @@
+// The simulated driver board: the board behaviour of docs/protocol.md (framing, ACK/NAK, de-duplication,
+// HELLO, priority bytes, board-timed bursts, the host-silence lease, latched alarms, hard limits) running
+// the Plant. It is written like firmware: a fixed-step main loop plus a byte receive handler; time comes in
+// as arguments. The real firmware (firmware-bridge/) must behave the same; the contract suite checks both.
+
+import { LineAssembler, decodeFrame, encodeFrame, nextSeq } from "../protocol/codec.ts";
+import {
+  ALARMS, BOARD_STATES, LINK, NAKS, PROTOCOL_VERSION, isHostMessageId, schemaHash,
+  type AlarmName, type BoardStateName, type Frame, type FrameOf, type HostMessageId, type NakName,
+} from "../protocol/table.ts";
+import { tickAdd, tickBefore } from "../units/time.ts";
+import { ADC_MAX, PARK_UM, Plant } from "./plant.ts";
+
+export interface BoardConfig {
+  readonly firmware: string;
+  readonly clockHz: number;
+  readonly hardMaxExtensionUm: number;
+  readonly hardMaxStrokeHz: number;
+  readonly hardMaxCurrentMa: number;
+  readonly hardMaxDwellMs: number;
+  readonly hardMaxLeaseMs: number;
+  readonly queueSlots: number;
+  readonly stepUs: number;
+  readonly stallWindowMs: number;
+  readonly lateToleranceMs: number;
+  readonly pedalDebounceMs: number;
+}
+
+export const DEFAULT_BOARD: BoardConfig = {
+  firmware: "smp-sim-1.0.0",
+  clockHz: 10_000,
+  hardMaxExtensionUm: 1500,
+  hardMaxStrokeHz: 160,
+  hardMaxCurrentMa: 3000,
+  hardMaxDwellMs: 300,
+  hardMaxLeaseMs: 500,
+  queueSlots: 4,
+  stepUs: 250,
+  stallWindowMs: 100,
+  lateToleranceMs: 2,
+  pedalDebounceMs: 20,
+};
+
+/** The physical inputs around the board: the operator's pedal (two contacts), e-stop button, cartridge switch. */
+export interface BoardInputs {
+  pedalPressed: boolean;
+  /** A welded normally-open contact: reads pressed whatever the operator does. */
+  pedalStuck: boolean;
+  estopButton: boolean;
+  cartridgePresent: boolean;
+}
+
+type DotCommand = FrameOf<"DOT">["fields"];
+type BurstPhase = "spinup" | "extend" | "strokes" | "retract";
+
+interface Burst {
+  dot: DotCommand;
+  phase: BurstPhase;
+  phaseStartUs: number;
+  driveOnUs: number;
+  strokes: number;
+  maxExtensionUm: number;
+  lastEdgeUs: number;
+  strokeMinUm: number;
+  strokeMaxUm: number;
+  peakCurrentMa: number;
+}
+
+export class SimBoard {
+  readonly inputs: BoardInputs = { pedalPressed: true, pedalStuck: false, estopButton: false, cartridgePresent: true };
+  state: BoardStateName = "ALARM";
+  alarm: AlarmName | undefined = "POWER_UP";
+  bootId = 0;
+  private tUs = 0;
+  private txSeq = 0;
+  private lastRxSeq: number | undefined;
+  private lastResponse: Frame | undefined;
+  private rx = new LineAssembler();
+  private counters = { rxOk: 0, rxBad: 0, rxDup: 0 };
+  private leaseTick = 0;
+  private queue: DotCommand[] = [];
+  private burst: Burst | undefined;
+  private disarmPending = false;
+  private parking: { sinceUs: number; tick: number; code: AlarmName } | undefined;
+  private nextStatusUs = 0;
+  private lastEdgeUs = 0;
+  private lastPeriodUs = 0;
+  private pedalMismatchSinceUs: number | undefined;
+  private halted = false;
+
+  constructor(
+    readonly plant: Plant,
+    readonly config: BoardConfig,
+    private readonly transmit: (bytes: Uint8Array) => void,
+    bootId = 1,
+  ) {
+    this.powerUp(bootId, 0);
+  }
+
+  /** Board clock, u32 ticks. */
+  get tick(): number {
+    return tickAdd(0, Math.floor((this.tUs * this.config.clockHz) / 1e6));
+  }
+
+  get nowUs(): number {
+    return this.tUs;
+  }
+
+  /** Dot whose burst is running, if any. */
+  get currentDot(): number | undefined {
+    return this.burst?.dot.dot;
+  }
+
+  get parked(): boolean {
+    return !this.plant.driveOn && this.plant.actuatorUm <= 0;
+  }
+
+  /** Simulate a reset (power glitch, watchdog): all volatile state is lost; the board reboots into ALARM. */
+  reset(bootId: number): void {
+    this.powerUp(bootId, 2);
+  }
+
+  /** Stop the board dead (unplugged): no more frames, no processing. The plant is left as it is. */
+  halt(): void {
+    this.halted = true;
+  }
+
+  /** Run the main loop up to tUs in fixed steps. */
+  advanceTo(tUs: number): void {
+    const step = this.config.stepUs;
+    while (this.tUs + step <= tUs) {
+      const edges = this.plant.step(step);
+      this.tUs += step;
+      if (this.halted) continue;
+      for (const e of edges) this.onTachEdge(e.tUs, e.bdcCount);
+      this.mainLoop();
+    }
+  }
+
+  /** Receive interrupt: priority bytes act at once; other bytes build lines. */
+  receiveByte(byte: number): void {
+    if (this.halted) return;
+    const items: ReturnType<LineAssembler["pushAll"]> = [];
+    this.rx.push(byte, items);
+    for (const item of items) {
+      if (item.kind === "priority") this.latch(item.which);
+      else if (item.kind === "overflow") this.counters.rxBad++;
+      else this.onLine(item.line);
+    }
+  }
+
+  // ---- receive path -------------------------------------------------------------------------------------
+
+  private onLine(line: string): void {
+    const decoded = decodeFrame(line);
+    if (!decoded.ok || !isHostFrame(decoded.frame)) {
+      this.counters.rxBad++;
+      return;
+    }
+    const frame = decoded.frame;
+    this.counters.rxOk++;
+    if (frame.id !== "HELLO") {
+      if (this.lastRxSeq === undefined) return this.respondNak(frame.seq, "SEQUENCE", false);
+      if (frame.seq === this.lastRxSeq) {
+        this.counters.rxDup++;
+        if (this.lastResponse) this.send(this.lastResponse);
+        return;
+      }
+      if (frame.seq !== nextSeq(this.lastRxSeq)) return this.respondNak(frame.seq, "SEQUENCE", false);
+    }
+    this.lastRxSeq = frame.seq;
+    this.execute(frame);
+  }
+
+  private execute(frame: HostFrame): void {
+    const ack = () => this.respond({ id: "ACK", seq: 0, fields: { ackSeq: frame.seq } });
+    switch (frame.id) {
+      case "HELLO":
+        ack();
+        this.send({ id: "INFO", seq: 0, fields: this.info() });
+        return;
+      case "UNLOCK":
+        if (this.state !== "ALARM") return ack();
+        if (this.alarmCausePresent()) return this.respondNak(frame.seq, "ALARM_ACTIVE");
+        if (!this.parked) return this.respondNak(frame.seq, "ALARM_ACTIVE");
+        this.alarm = undefined;
+        this.setState("IDLE");
+        return ack();
+      case "ARM":
+        if (this.state !== "IDLE" || !this.pedalReadsPressed()) return this.respondNak(frame.seq, "BAD_STATE");
+        this.extendLease(frame.fields.leaseTick);
+        this.disarmPending = false;
+        this.setState("ARMED");
+        return ack();
+      case "DOT":
+        return this.acceptDot(frame.seq, frame.fields);
+      case "KEEP":
+        if (this.state !== "ARMED" && this.state !== "BURST") return this.respondNak(frame.seq, "BAD_STATE");
+        this.extendLease(frame.fields.leaseTick);
+        return ack();
+      case "DISARM":
+        if (this.state === "ARMED" || this.state === "BURST") this.disarmPending = true;
+        this.maybeDisarm();
+        return ack();
+      case "STOP":
+      case "ESTOP":
+        this.latch(frame.id);
+        return ack();
+    }
+  }
+
+  private acceptDot(seq: number, dot: DotCommand): void {
+    if (this.state !== "ARMED" && this.state !== "BURST") return this.respondNak(seq, "BAD_STATE");
+    const c = this.config;
+    const dwellMs = dot.strokeHz > 0 ? (dot.strokes * 1000) / dot.strokeHz : Infinity;
+    const beyond =
+      dot.extensionUm > c.hardMaxExtensionUm || dot.strokeHz === 0 || dot.strokeHz > c.hardMaxStrokeHz ||
+      dot.dutyPermille > 1000 || dot.strokes === 0 || dwellMs > c.hardMaxDwellMs;
+    if (beyond) {
+      this.respondNak(seq, "LIMIT");
+      return this.latch("LIMIT_REQUEST");
+    }
+    const lateTicks = Math.round((c.lateToleranceMs * c.clockHz) / 1000);
+    if (tickBefore(dot.atTick, tickAdd(this.tick, -lateTicks))) {
+      this.respondNak(seq, "LATE");
+      return this.latch("LATE_COMMAND");
+    }
+    if (this.queue.length >= c.queueSlots) return this.respondNak(seq, "QUEUE_FULL");
+    this.queue.push(dot);
+    this.extendLease(dot.leaseTick);
+    this.respond({ id: "ACK", seq: 0, fields: { ackSeq: seq } });
+  }
+
+  private extendLease(requested: number): void {
+    const cap = tickAdd(this.tick, Math.round((this.config.hardMaxLeaseMs * this.config.clockHz) / 1000));
+    this.leaseTick = tickBefore(cap, requested) ? cap : requested;
+  }
+
+  // ---- main loop ------------------------------------------------------------------------------------------
+
+  private mainLoop(): void {
+    const p = this.plant;
+    this.checkPedal();
+    const armed = this.state === "ARMED" || this.state === "BURST";
+    if (armed) {
+      if (tickBefore(this.leaseTick, this.tick)) this.latch("LEASE_EXPIRED");
+      else if (this.inputs.estopButton) this.latch("ESTOP");
+      else if (!this.inputs.cartridgePresent) this.latch("CARTRIDGE_MISSING");
+      else if (!this.pedalReadsPressed()) this.latch("PEDAL_RELEASED");
+    } else if (this.inputs.estopButton && this.state !== "ALARM") {
+      this.latch("ESTOP");
+    }
+    const count = p.sensorCount();
+    const tipUm = this.countToUm(count);
+    if (this.state === "ARMED" || this.state === "BURST") {
+      if (count >= ADC_MAX) this.latch("SENSOR_DROPOUT"); // open wire: the pull-up takes the input to the rail
+      else if (tipUm > this.config.hardMaxExtensionUm) this.latch("OVER_EXTENSION");
+    }
+    if (p.driveOn && p.currentMa() > this.config.hardMaxCurrentMa) this.latch("OVER_CURRENT");
+    if (this.burst) this.runBurst(tipUm);
+    if (this.state === "ARMED" && !this.burst) this.startNextBurst();
+    this.maybeDisarm();
+    this.checkParked();
+    if (this.tUs >= this.nextStatusUs) this.sendStatus();
+  }
+
+  private runBurst(tipUm: number): void {
+    const b = this.burst!;
+    const p = this.plant;
+    const c = this.config;
+    b.peakCurrentMa = Math.max(b.peakCurrentMa, p.currentMa());
+    b.strokeMinUm = Math.min(b.strokeMinUm, tipUm);
+    b.strokeMaxUm = Math.max(b.strokeMaxUm, tipUm);
+    const inPhaseMs = (this.tUs - b.phaseStartUs) / 1000;
+    if (p.driveOn && (this.tUs - b.lastEdgeUs) / 1000 > c.stallWindowMs) return this.latch("STALL");
+    switch (b.phase) {
+      case "spinup": {
+        const upToSpeed = this.lastEdgeUs > b.driveOnUs && 1e6 / this.lastPeriodUs > 0.85 * b.dot.strokeHz;
+        if (upToSpeed || inPhaseMs > 60) {
+          this.enterPhase(b, "extend");
+          p.actuatorSetUm = b.dot.extensionUm;
+        }
+        return;
+      }
+      case "extend":
+        if (Math.abs(p.actuatorUm - b.dot.extensionUm) < 5) {
+          this.enterPhase(b, "strokes");
+          b.peakCurrentMa = 0; // motor inrush during spin-up is not a stroke's current
+          b.strokeMinUm = Infinity;
+          b.strokeMaxUm = -Infinity;
+        }
+        return;
+      case "strokes":
+        if (inPhaseMs > c.hardMaxDwellMs) return this.latch("DWELL_EXCEEDED");
+        if (b.strokes >= b.dot.strokes) {
+          p.actuatorSetUm = PARK_UM;
+          this.enterPhase(b, "retract");
+        }
+        return;
+      case "retract":
+        if (p.actuatorUm <= 0) {
+          p.driveOn = false;
+          this.send({
+            id: "DOTEND", seq: 0,
+            fields: { dot: b.dot.dot, strokes: b.strokes, maxExtensionUm: Math.round(b.maxExtensionUm), onTimeUs: Math.round(this.tUs - b.driveOnUs), tick: this.tick },
+          });
+          this.burst = undefined;
+          if (this.state === "BURST") this.setState("ARMED");
+        }
+        return;
+    }
+  }
+
+  private enterPhase(b: Burst, phase: BurstPhase): void {
+    b.phase = phase;
+    b.phaseStartUs = this.tUs;
+  }
+
+  private startNextBurst(): void {
+    const next = this.queue[0];
+    if (!next || tickBefore(this.tick, next.atTick)) return;
+    this.queue.shift();
+    const p = this.plant;
+    p.dutyPermille = next.dutyPermille;
+    p.coilPulseHz = next.strokeHz;
+    p.driveOn = true;
+    this.burst = {
+      dot: next, phase: "spinup", phaseStartUs: this.tUs, driveOnUs: this.tUs, strokes: 0, maxExtensionUm: -Infinity,
+      lastEdgeUs: this.tUs, strokeMinUm: Infinity, strokeMaxUm: -Infinity, peakCurrentMa: 0,
+    };
+    this.setState("BURST");
+  }
+
+  private onTachEdge(edgeUs: number, bdcCount: number): void {
+    const periodUs = edgeUs - this.lastEdgeUs;
+    this.lastEdgeUs = edgeUs;
+    this.lastPeriodUs = periodUs;
+    if (periodUs > 0 && 1e6 / periodUs > this.config.hardMaxStrokeHz && this.plant.driveOn) return this.latch("OVER_SPEED");
+    const b = this.burst;
+    if (!b) return;
+    const previousEdge = b.lastEdgeUs;
+    b.lastEdgeUs = edgeUs;
+    if (b.phase !== "strokes" || previousEdge <= b.phaseStartUs) return; // first edge in the phase has no full period
+    const extensionUm = this.countToUm(bdcCount);
+    if (bdcCount >= ADC_MAX) return this.latch("SENSOR_DROPOUT");
+    if (extensionUm > this.config.hardMaxExtensionUm) return this.latch("OVER_EXTENSION");
+    if (b.strokes >= 1 && b.strokeMaxUm - b.strokeMinUm < 200) return this.latch("SENSOR_STUCK");
+    b.strokes++;
+    b.maxExtensionUm = Math.max(b.maxExtensionUm, extensionUm);
+    this.send({
+      id: "STROKE", seq: 0,
+      fields: { dot: b.dot.dot, stroke: b.strokes, extensionUm: Math.round(extensionUm), periodUs: Math.round(periodUs), currentMa: Math.round(b.peakCurrentMa) },
+    });
+    b.peakCurrentMa = 0;
+    b.strokeMinUm = Infinity;
+    b.strokeMaxUm = -Infinity;
+  }
+
+  private countToUm(count: number): number {
+    return (count - this.plant.params.sensorZeroCount) * this.plant.params.sensorUmPerCount;
+  }
+
+  // ---- safety ---------------------------------------------------------------------------------------------
+
+  /** Latch an alarm: drive off at once, needle parks, queue dropped. The first alarm's code is kept. */
+  private latch(code: AlarmName): void {
+    const p = this.plant;
+    p.driveOn = false;
+    p.dutyPermille = 0;
+    p.actuatorSetUm = PARK_UM;
+    this.queue = [];
+    this.burst = undefined;
+    this.disarmPending = false;
+    if (this.state === "ALARM") return;
+    this.alarm = code;
+    this.parking = { sinceUs: this.tUs, tick: this.tick, code };
+    this.setState("ALARM");
+  }
+
+  private checkParked(): void {
+    if (!this.parking || !this.parked) return;
+    const { sinceUs, tick, code } = this.parking;
+    this.parking = undefined;
+    this.send({ id: "ALARM", seq: 0, fields: { alarm: ALARMS[code].code, tick, parkedUs: Math.round(this.tUs - sinceUs) } });
+  }
+
+  private pedalReadsPressed(): boolean {
+    return this.inputs.pedalPressed || this.inputs.pedalStuck;
+  }
+
+  /** The pedal has a normally-open and a normally-closed contact; they must always disagree. */
+  private checkPedal(): void {
+    const no = this.inputs.pedalPressed || this.inputs.pedalStuck;
+    const nc = !this.inputs.pedalPressed;
+    if (no !== nc) {
+      this.pedalMismatchSinceUs = undefined;
+      return;
+    }
+    this.pedalMismatchSinceUs ??= this.tUs;
+    if ((this.tUs - this.pedalMismatchSinceUs) / 1000 >= this.config.pedalDebounceMs) this.latch("PEDAL_FAULT");
+  }
+
+  private alarmCausePresent(): boolean {
+    return this.inputs.estopButton || !this.inputs.cartridgePresent || this.pedalMismatchSinceUs !== undefined;
+  }
+
+  private maybeDisarm(): void {
+    if (this.disarmPending && this.state === "ARMED" && !this.burst && this.queue.length === 0) {
+      this.disarmPending = false;
+      this.setState("IDLE");
+    }
+  }
+
+  // ---- transmit ---------------------------------------------------------------------------------------------
+
+  private setState(state: BoardStateName): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.sendStatus();
+  }
+
+  private sendStatus(): void {
+    this.nextStatusUs = this.tUs + LINK.statusPeriodMs * 1000;
+    this.send({
+      id: "STATUS", seq: 0,
+      fields: {
+        tick: this.tick, state: BOARD_STATES[this.state], alarm: this.alarm ? ALARMS[this.alarm].code : 0,
+        credit: this.config.queueSlots - this.queue.length, parked: this.parked ? 1 : 0, ...this.counters,
+      },
+    });
+  }
+
+  private info(): FrameOf<"INFO">["fields"] {
+    const c = this.config;
+    return {
+      protocol: PROTOCOL_VERSION, firmware: c.firmware, schema: schemaHash(), clockHz: c.clockHz, bootId: this.bootId,
+      tick: this.tick, hardMaxExtensionUm: c.hardMaxExtensionUm, hardMaxStrokeHz: c.hardMaxStrokeHz,
+      hardMaxCurrentMa: c.hardMaxCurrentMa, hardMaxDwellMs: c.hardMaxDwellMs, hardMaxLeaseMs: c.hardMaxLeaseMs, queueSlots: c.queueSlots,
+    };
+  }
+
+  private respond(frame: Frame): void {
+    this.lastResponse = frame;
+    this.send(frame);
+  }
+
+  private respondNak(ackSeq: number, nak: NakName, remember = true): void {
+    const frame: Frame = { id: "NAK", seq: 0, fields: { ackSeq, nak: NAKS[nak].code } };
+    if (remember) this.lastResponse = frame;
+    this.send(frame);
+  }
+
+  private send(frame: Frame): void {
+    if (this.halted) return;
+    const line = encodeFrame({ ...frame, seq: this.txSeq } as Frame);
+    this.txSeq = nextSeq(this.txSeq);
+    this.transmit(Buffer.from(line, "latin1"));
+  }
+
+  private powerUp(bootId: number, resetCause: number): void {
+    const p = this.plant;
+    p.driveOn = false;
+    p.dutyPermille = 0;
+    p.actuatorSetUm = PARK_UM;
+    this.bootId = bootId;
+    this.state = "ALARM";
+    this.alarm = "POWER_UP";
+    this.lastRxSeq = undefined;
+    this.lastResponse = undefined;
+    this.rx = new LineAssembler();
+    this.queue = [];
+    this.burst = undefined;
+    this.disarmPending = false;
+    this.parking = undefined;
+    this.txSeq = 0;
+    this.send({ id: "BOOT", seq: 0, fields: { bootId, resetCause } });
+    this.sendStatus();
+  }
+}
+
+type HostFrame = Extract<Frame, { id: HostMessageId }>;
+function isHostFrame(f: Frame): f is HostFrame {
+  return isHostMessageId(f.id);
+}

@@ -1,0 +1,62 @@
+// Fault injection vocabulary shared by tests and `smp run --fault SPEC`. A spec is
+//   KIND[,atDot=N][,afterMs=M][,atMs=T][,rate=R][,count=C][,ms=D][,forMs=F][,dir=tx|rx|both]
+// Byte level (on the simulated cable): flip, drop, dup, delay, disconnect.
+// Device level (in the simulated board/plant): stall, overcurrent, sensor-stuck, sensor-dropout, reset,
+//   pedal-stuck, pedal-release, estop-button.
+// Operator and host: estop (operator presses e-stop on the workstation), stop, hang (host process frozen).
+// Triggers: atDot=N fires when the board starts dot N's burst, plus afterMs; atMs=T fires T ms after the
+// run starts. Without a trigger a fault fires at dot 3, 20 ms into its burst (mid-burst).
+
+import { SmpError } from "../errors/errors.ts";
+
+export const BYTE_FAULTS = ["flip", "drop", "dup", "delay", "disconnect"] as const;
+export const DEVICE_FAULTS = ["stall", "overcurrent", "sensor-stuck", "sensor-dropout", "reset", "pedal-stuck", "pedal-release", "estop-button"] as const;
+export const HOST_FAULTS = ["estop", "stop", "hang"] as const;
+export type FaultKind = (typeof BYTE_FAULTS)[number] | (typeof DEVICE_FAULTS)[number] | (typeof HOST_FAULTS)[number];
+const ALL_KINDS: readonly string[] = [...BYTE_FAULTS, ...DEVICE_FAULTS, ...HOST_FAULTS];
+
+export interface FaultSpec {
+  readonly kind: FaultKind;
+  readonly trigger: { readonly atDot: number; readonly afterMs: number } | { readonly atMs: number };
+  readonly rate?: number;
+  readonly count?: number;
+  readonly ms?: number;
+  readonly forMs?: number;
+  readonly dir?: "tx" | "rx" | "both";
+}
+
+const NUMERIC_KEYS = ["atDot", "afterMs", "atMs", "rate", "count", "ms", "forMs"] as const;
+
+export function parseFaultSpec(text: string): FaultSpec {
+  const [kind = "", ...params] = text.split(",");
+  const bad = (field: string, value: unknown, limit: string) =>
+    new SmpError("INVALID_INPUT", `--fault ${text}: ${field} = ${JSON.stringify(value)}: ${limit}`, [{ field: `--fault ${field}`, value, limit }]);
+  if (!ALL_KINDS.includes(kind)) throw bad("kind", kind, `expected one of ${ALL_KINDS.join(", ")}`);
+  const values: Record<string, number> = {};
+  let dir: FaultSpec["dir"];
+  for (const p of params) {
+    const [key = "", value = ""] = p.split("=");
+    if (key === "dir") {
+      if (value !== "tx" && value !== "rx" && value !== "both") throw bad("dir", value, "expected tx, rx or both");
+      dir = value;
+      continue;
+    }
+    if (!(NUMERIC_KEYS as readonly string[]).includes(key)) throw bad(key, value, `unknown parameter; expected ${[...NUMERIC_KEYS, "dir"].join(", ")}`);
+    const n = Number(value);
+    if (value === "" || !Number.isFinite(n) || n < 0) throw bad(key, value, "expected a number >= 0");
+    if (key === "rate" && n > 1) throw bad(key, value, "a probability must be at most 1");
+    if ((key === "atDot" || key === "count") && !Number.isInteger(n)) throw bad(key, value, "expected a whole number");
+    values[key] = n;
+  }
+  if (values.atMs !== undefined && values.atDot !== undefined) throw bad("atMs", values.atMs, "give atDot or atMs, not both");
+  const trigger = values.atMs !== undefined ? { atMs: values.atMs } : { atDot: values.atDot ?? 3, afterMs: values.afterMs ?? 20 };
+  const { rate, count, ms, forMs } = values;
+  return {
+    kind: kind as FaultKind, trigger,
+    ...(rate !== undefined ? { rate } : {}), ...(count !== undefined ? { count } : {}),
+    ...(ms !== undefined ? { ms } : {}), ...(forMs !== undefined ? { forMs } : {}), ...(dir ? { dir } : {}),
+  };
+}
+
+export const isByteFault = (k: FaultKind): k is (typeof BYTE_FAULTS)[number] => (BYTE_FAULTS as readonly string[]).includes(k);
+export const isDeviceFault = (k: FaultKind): k is (typeof DEVICE_FAULTS)[number] => (DEVICE_FAULTS as readonly string[]).includes(k);

@@ -1,0 +1,172 @@
+// Physical plant of the simulated rig: a rotary machine (DC motor turning a cam, speed droops under skin
+// load) or a coil machine (spring-loaded armature pulled by a pulsed coil), the needle-extension actuator,
+// the cartridge's spring give, skin that pushes back harder as the needle goes deeper, and noisy sensors.
+// Time advances in fixed steps given in microseconds; nothing here reads a clock.
+
+export type MachineKind = "rotary" | "coil";
+
+export interface PlantParams {
+  readonly machine: MachineKind;
+  /** Cam (rotary) or armature (coil) stroke length. */
+  readonly strokeUm: number;
+  /** Rotary: unloaded stroke rate at full duty. */
+  readonly freeStrokeHzAtFullDuty: number;
+  /** Rotary: speed lost at full skin load, percent. */
+  readonly loadDroopPercent: number;
+  /** Travel of the cartridge spring before the needle bottoms out. */
+  readonly cartridgeGiveUm: number;
+  readonly sensorUmPerCount: number;
+  readonly sensorZeroCount: number;
+  readonly sensorNoiseUm: number;
+  readonly actuatorRateUmPerMs: number;
+  readonly motorTauMs: number;
+  readonly seed: number;
+}
+
+/** Skin under the needle: stiffness relative to the cartridge spring, and its thickness. */
+export interface SkinParams {
+  readonly stiffnessRatio: number;
+  readonly thicknessUm: number;
+}
+
+export const PARK_UM = -400; // actuator position that keeps the needle tip inside the grip at every phase
+export const ADC_MAX = 1023;
+
+/** One tachometer edge, at bottom dead centre, with the position ADC sampled on the same edge. */
+export interface TachEdge {
+  readonly tUs: number;
+  readonly bdcCount: number;
+}
+
+export interface PlantFaults {
+  stall: boolean;
+  overCurrentMa: number;
+  sensor: "ok" | "stuck" | "dropout";
+}
+
+/** Small seeded PRNG (mulberry32) with a Gaussian helper, so every simulated run is repeatable. */
+export class Rng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  next(): number {
+    this.s = (this.s + 0x6d2b79f5) >>> 0;
+    let t = this.s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  gauss(): number {
+    const u = Math.max(this.next(), 1e-12);
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
+  }
+}
+
+export class Plant {
+  tUs = 0;
+  strokeHz = 0;
+  /** 0 = top dead centre, 0.5 = bottom dead centre. */
+  phase = 0;
+  actuatorUm = PARK_UM;
+  actuatorSetUm = PARK_UM;
+  driveOn = false;
+  dutyPermille = 0;
+  /** Coil machines follow the pulse rate the board drives. */
+  coilPulseHz = 0;
+  skin: SkinParams = { stiffnessRatio: 0.15, thicknessUm: 1600 };
+  readonly faults: PlantFaults = { stall: false, overCurrentMa: 0, sensor: "ok" };
+  private lastLoadFraction = 0;
+  private frozenCount: number | undefined;
+  private readonly rng: Rng;
+
+  constructor(readonly params: PlantParams) {
+    this.rng = new Rng(params.seed);
+  }
+
+  /** Needle tip beyond the grip for a free (unloaded) tip position, after skin and cartridge give. */
+  loadedTipUm(freeTipUm: number): number {
+    if (freeTipUm <= 0) return freeTipUm;
+    const ratio = this.skin.stiffnessRatio * (1 + freeTipUm / this.skin.thicknessUm);
+    const giveUm = Math.min(this.params.cartridgeGiveUm, freeTipUm - freeTipUm / (1 + ratio));
+    return freeTipUm - giveUm;
+  }
+
+  freeTipUm(phase: number): number {
+    return this.actuatorUm - (this.params.strokeUm * (1 + Math.cos(2 * Math.PI * phase))) / 2;
+  }
+
+  tipUm(): number {
+    return this.loadedTipUm(this.freeTipUm(this.phase));
+  }
+
+  currentMa(): number {
+    const { machine } = this.params;
+    let ma = 60;
+    if (this.driveOn) {
+      if (machine === "rotary") {
+        const free = (this.params.freeStrokeHzAtFullDuty * this.dutyPermille) / 1000;
+        const slip = free > 0 ? Math.max(0, 1 - this.strokeHz / free) : 0;
+        ma += 0.6 * this.dutyPermille + 1800 * slip * (this.dutyPermille / 1000) + 400 * this.lastLoadFraction;
+      } else {
+        ma += 1.4 * this.dutyPermille + 300 * this.lastLoadFraction;
+      }
+    }
+    return ma + this.faults.overCurrentMa;
+  }
+
+  /** Position ADC count (10 bit) as the board would read it now. */
+  sensorCount(tipUm = this.tipUm()): number {
+    if (this.faults.sensor === "dropout") return ADC_MAX;
+    const count = Math.round((tipUm + this.rng.gauss() * this.params.sensorNoiseUm) / this.params.sensorUmPerCount) + this.params.sensorZeroCount;
+    const clamped = Math.min(ADC_MAX, Math.max(0, count));
+    if (this.faults.sensor === "stuck") return (this.frozenCount ??= clamped);
+    this.frozenCount = undefined;
+    return clamped;
+  }
+
+  /** Advance by dtUs; returns the tachometer edges (bottom dead centre) crossed in this step. */
+  step(dtUs: number): TachEdge[] {
+    const dtMs = dtUs / 1000;
+    const p = this.params;
+    const dAct = this.actuatorSetUm - this.actuatorUm;
+    const maxMove = p.actuatorRateUmPerMs * dtMs;
+    this.actuatorUm += Math.abs(dAct) <= maxMove ? dAct : Math.sign(dAct) * maxMove;
+
+    let targetHz = 0;
+    if (this.driveOn && !this.faults.stall) {
+      if (p.machine === "rotary") {
+        const droop = (p.loadDroopPercent / 100) * this.lastLoadFraction;
+        targetHz = ((p.freeStrokeHzAtFullDuty * this.dutyPermille) / 1000) * (1 - droop);
+      } else {
+        // a coil follows its pulse rate, but too little drive cannot pull the armature through
+        targetHz = this.dutyPermille >= 150 ? this.coilPulseHz : 0;
+      }
+    }
+    if (p.machine === "coil" || this.faults.stall) {
+      const tau = this.faults.stall ? 4 : 1.5;
+      this.strokeHz += (targetHz - this.strokeHz) * Math.min(1, dtMs / tau);
+    } else {
+      const tau = this.driveOn ? p.motorTauMs : p.motorTauMs * 1.6;
+      this.strokeHz += (targetHz - this.strokeHz) * Math.min(1, dtMs / tau);
+    }
+    if (this.strokeHz < 0.5 && targetHz === 0) this.strokeHz = 0;
+
+    const edges: TachEdge[] = [];
+    const advance = this.strokeHz * (dtUs / 1e6);
+    const start = this.phase;
+    const end = start + advance;
+    // bottom dead centre at every k + 0.5
+    for (let bdc = Math.floor(start - 0.5) + 1.5; bdc <= end; bdc += 1) {
+      if (bdc <= start) continue;
+      const frac = advance > 0 ? (bdc - start) / advance : 0;
+      const tip = this.loadedTipUm(this.freeTipUm(0.5));
+      this.lastLoadFraction = Math.min(1, Math.max(0, tip) / 1000);
+      edges.push({ tUs: this.tUs + frac * dtUs, bdcCount: this.sensorCount(tip) });
+    }
+    if (this.actuatorUm <= 0) this.lastLoadFraction = 0;
+    this.phase = end - Math.floor(end);
+    this.tUs += dtUs;
+    return edges;
+  }
+}

@@ -1,0 +1,143 @@
+// The built-in simulated rig: plant + board + serial cable on one Scheduler, seen by the host as a
+// LineTransport. Also the world around the board (which zone the handpiece is on, the operator's pedal)
+// and the fault-injection API used by tests and `smp run --fault`.
+
+import { LineAssembler } from "../protocol/codec.ts";
+import { LINK } from "../protocol/table.ts";
+import type { Scheduler } from "../control/scheduler.ts";
+import type { LineTransport } from "../transport/transport.ts";
+import type { MachineCalibration } from "../profiles/schema.ts";
+import { DEFAULT_BOARD, SimBoard, type BoardConfig } from "./board.ts";
+import { SimLink, type ByteFault } from "./link.ts";
+import { Plant, Rng, type PlantParams, type SkinParams } from "./plant.ts";
+
+/** Skin per scalp zone: stiffness relative to the cartridge spring, and thickness (domain brief: 1.2-2 mm). */
+export const ZONE_SKIN: Readonly<Record<string, SkinParams>> = {
+  hairline: { stiffnessRatio: 0.1, thicknessUm: 1300 },
+  temples: { stiffnessRatio: 0.08, thicknessUm: 1200 },
+  "mid-scalp": { stiffnessRatio: 0.16, thicknessUm: 1700 },
+  crown: { stiffnessRatio: 0.2, thicknessUm: 1900 },
+  scar: { stiffnessRatio: 0.32, thicknessUm: 1500 },
+};
+const DEFAULT_SKIN: SkinParams = { stiffnessRatio: 0.15, thicknessUm: 1600 };
+
+/** The simulated machine is built from the same calibration file the host loads: the rig is what it claims. */
+export function plantFromMachine(m: MachineCalibration, seed = 1): PlantParams {
+  return {
+    machine: m.machine, strokeUm: m.strokeUm, freeStrokeHzAtFullDuty: m.drive.freeStrokeHzAtFullDuty,
+    loadDroopPercent: m.drive.loadDroopPercent, cartridgeGiveUm: m.cartridgeGiveUm,
+    sensorUmPerCount: m.sensor.extensionUmPerCount, sensorZeroCount: m.sensor.extensionZeroCount,
+    sensorNoiseUm: 6, actuatorRateUmPerMs: 100, motorTauMs: 18, seed,
+  };
+}
+
+export type DeviceFault =
+  | { kind: "stall" }
+  | { kind: "overcurrent"; currentMa?: number }
+  | { kind: "sensor-stuck" }
+  | { kind: "sensor-dropout" }
+  | { kind: "reset" }
+  | { kind: "pedal-stuck" }
+  | { kind: "pedal-release" }
+  | { kind: "estop-button" };
+
+export interface SimRigOptions {
+  readonly plant: PlantParams;
+  readonly board?: BoardConfig;
+  readonly baud?: number;
+  /** How often the board's main loop is caught up to the scheduler's clock. */
+  readonly pumpMs?: number;
+  readonly seed?: number;
+}
+
+export class SimRig {
+  readonly plant: Plant;
+  readonly board: SimBoard;
+  readonly link: SimLink;
+  readonly transport: LineTransport;
+  /** Zone the operator is working in, by dot number; the plant's skin follows at each burst start. */
+  readonly zoneOfDot = new Map<number, string>();
+  /** Called when the board starts a dot's burst (fault triggers hang on this). */
+  readonly burstListeners: ((dot: number) => void)[] = [];
+  private readonly rng: Rng;
+  private lineListeners: ((line: string) => void)[] = [];
+  private closeListeners: ((reason: string) => void)[] = [];
+  private readonly hostRx = new LineAssembler();
+  private stopped = false;
+  private bootCount = 1;
+  private lastDot = -1;
+
+  constructor(readonly scheduler: Scheduler, options: SimRigOptions) {
+    const seed = options.seed ?? 1;
+    this.rng = new Rng(seed * 31 + 5);
+    this.plant = new Plant({ ...options.plant, seed });
+    this.link = new SimLink(scheduler, options.baud ?? LINK.baud, (b) => this.toBoard(b), (b) => this.toHost(b), seed * 17 + 3);
+    this.board = new SimBoard(this.plant, options.board ?? DEFAULT_BOARD, (bytes) => this.link.send("rx", bytes), this.bootCount);
+    const pumpMs = options.pumpMs ?? 1;
+    const pump = () => {
+      if (this.stopped) return;
+      this.catchUp();
+      this.updateSkin();
+      this.scheduler.at(this.scheduler.nowMs() + pumpMs, pump);
+    };
+    this.scheduler.at(this.scheduler.nowMs(), pump);
+    const rig = this;
+    this.transport = {
+      description: `sim:${options.plant.machine}`,
+      write: (bytes) => { if (!rig.stopped) rig.link.send("tx", bytes); },
+      onLine: (l) => { rig.lineListeners.push(l); },
+      onClose: (l) => { rig.closeListeners.push(l); },
+      close: async () => { rig.stopped = true; },
+    };
+  }
+
+  injectByteFault(fault: ByteFault): void {
+    this.link.inject(fault);
+  }
+
+  injectDeviceFault(fault: DeviceFault): void {
+    this.catchUp();
+    const f = this.plant.faults;
+    switch (fault.kind) {
+      case "stall": f.stall = true; break;
+      case "overcurrent": f.overCurrentMa = fault.currentMa ?? 3500; break;
+      case "sensor-stuck": f.sensor = "stuck"; break;
+      case "sensor-dropout": f.sensor = "dropout"; break;
+      case "reset": this.board.reset(++this.bootCount); break;
+      case "pedal-stuck": this.board.inputs.pedalStuck = true; this.board.inputs.pedalPressed = false; break;
+      case "pedal-release": this.board.inputs.pedalPressed = false; break;
+      case "estop-button": this.board.inputs.estopButton = true; break;
+    }
+  }
+
+  /** Unplug: the cable stops carrying bytes and the host's transport reports close. */
+  unplug(): void {
+    this.link.inject({ kind: "disconnect", dir: "both" });
+    for (const l of this.closeListeners) l("simulated cable unplugged");
+  }
+
+  private catchUp(): void {
+    this.board.advanceTo(Math.floor(this.scheduler.nowMs() * 1000));
+  }
+
+  private toBoard(bytes: Uint8Array): void {
+    this.catchUp();
+    for (const b of bytes) this.board.receiveByte(b);
+  }
+
+  private toHost(bytes: Uint8Array): void {
+    if (this.stopped) return;
+    for (const item of this.hostRx.pushAll(bytes)) if (item.kind === "line") for (const l of this.lineListeners) l(item.line);
+  }
+
+  /** The handpiece moves to the next dot's zone; each dot's skin varies a little around the zone's values. */
+  private updateSkin(): void {
+    const dot = this.board.currentDot;
+    if (dot === undefined || dot === this.lastDot) return;
+    this.lastDot = dot;
+    for (const l of this.burstListeners) l(dot);
+    const base = ZONE_SKIN[this.zoneOfDot.get(dot) ?? ""] ?? DEFAULT_SKIN;
+    const vary = 1 + 0.1 * this.rng.gauss();
+    this.plant.skin = { stiffnessRatio: Math.max(0.02, base.stiffnessRatio * vary), thicknessUm: base.thicknessUm * (1 + 0.05 * this.rng.gauss()) };
+  }
+}
