@@ -110,9 +110,10 @@ function frozenWhile(inner: LineTransport, s: FreezableScheduler): LineTransport
 function armFault(f: FaultSpec, base: Scheduler, host: FreezableScheduler, controller: SessionController, rig: SimRig | undefined): void {
   const fire = () => {
     if (isByteFault(f.kind)) {
+      if (f.kind === "unplug") return rig!.unplug();
       const dir = f.dir ?? "both";
-      if (f.kind === "disconnect" && f.forMs === undefined) return rig!.unplug();
-      rig!.injectByteFault({ kind: f.kind, dir, ...(f.rate !== undefined ? { rate: f.rate } : {}), ...(f.count !== undefined ? { count: f.count } : {}), ...(f.ms !== undefined ? { ms: f.ms } : {}), ...(f.forMs !== undefined ? { forMs: f.forMs } : {}) });
+      const forMs = f.kind === "disconnect" ? f.forMs ?? 500 : f.forMs;
+      rig!.injectByteFault({ kind: f.kind, dir, ...(f.rate !== undefined ? { rate: f.rate } : {}), ...(f.count !== undefined ? { count: f.count } : {}), ...(f.ms !== undefined ? { ms: f.ms } : {}), ...(forMs !== undefined ? { forMs } : {}) });
     } else if (isDeviceFault(f.kind)) {
       rig!.injectDeviceFault(f.kind === "overcurrent" ? { kind: "overcurrent" } : { kind: f.kind });
     } else if (f.kind === "estop") {

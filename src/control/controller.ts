@@ -40,9 +40,11 @@ export interface LoopTiming {
 }
 
 export const DEFAULT_TIMING: LoopTiming = {
-  periodMs: 5, latenessBudgetMs: 30, leadMs: 60, leaseMs: 200, keepEveryMs: 40, staleMs: 200,
+  periodMs: 5, latenessBudgetMs: 50, leadMs: 80, leaseMs: 250, keepEveryMs: 40, staleMs: 200,
   handshakeTimeoutMs: 1500, parkConfirmTimeoutMs: 2000,
 };
+
+const MAX_LATE_DOTS_IN_A_ROW = 3;
 
 export interface PlannedDot {
   readonly n: number;
@@ -122,13 +124,16 @@ export class SessionController {
   private t0Ms = 0;
   private tickCount = 0;
   private cancelTick: (() => void) | undefined;
-  private lastStatusMs: number | undefined;
+  /** Host time of the last valid frame from the board (any frame proves the link and board alive). */
+  private lastRxMs: number | undefined;
+  private lastBoardAlarm: AlarmName | undefined;
   private lastLeaseMs = -Infinity;
   private armAcked = false;
   private nextDot = 0;
   private nextAtTick: number | undefined;
   private readonly inFlight = new Map<number, DotInFlight>();
   private dotsPlaced = 0;
+  private lateDotsInARow = 0;
   private pendingFault: PendingFault | undefined;
   private readonly faults: FaultRecord[] = [];
   private finished = false;
@@ -206,8 +211,9 @@ export class SessionController {
     if (!this.info && now - this.t0Ms > t.handshakeTimeoutMs) {
       return this.finish({ outcome: "refused", exitCode: 3, message: `no HELLO reply from ${this.o.transport.description} within ${t.handshakeTimeoutMs} ms` });
     }
-    if (this.info && this.lastStatusMs !== undefined && now - this.lastStatusMs > t.staleMs && this.state.name !== "fault") {
-      this.input({ type: "fault", code: "TELEMETRY_STALE" }, `no STATUS for ${(now - this.lastStatusMs).toFixed(0)} ms, bound ${t.staleMs} ms`);
+    const watching = this.state.name !== "fault" && this.state.name !== "hold";
+    if (watching && this.info && this.lastRxMs !== undefined && now - this.lastRxMs > t.staleMs) {
+      this.input({ type: "fault", code: "TELEMETRY_STALE" }, `no valid frame from the board for ${(now - this.lastRxMs).toFixed(0)} ms, bound ${t.staleMs} ms`);
     }
     const pf = this.pendingFault;
     if (pf && now - pf.detectedAtMs > t.parkConfirmTimeoutMs) this.completeFault(undefined);
@@ -300,10 +306,29 @@ export class SessionController {
       return this.finish({ outcome: "refused", exitCode: 3, message: `${why} (alarm cause still present: e-stop button, pedal or cartridge)` });
     }
     if (command.id === "STOP" || command.id === "ESTOP") return;
+    if (command.id === "DOT" && nakName(nak) === "LATE" && this.state.name === "running") return this.replanLateDot(command.fields.dot);
     this.input({ type: "fault", code: "UNEXPECTED_NAK" }, why);
   }
 
+  /**
+   * The board refused a dot that reached it after its start tick (a retransmission took too long); nothing
+   * fired. Send the same dot again with a fresh start tick, a bounded number of times in a row.
+   */
+  private replanLateDot(n: number): void {
+    const dot = this.inFlight.get(n);
+    if (!dot) return;
+    this.inFlight.delete(n);
+    this.lateDotsInARow++;
+    if (this.lateDotsInARow > MAX_LATE_DOTS_IN_A_ROW) {
+      this.input({ type: "stop", cause: "HOST_LATE" }, `${this.lateDotsInARow} dots in a row reached the board after their start tick`);
+      return;
+    }
+    this.nextDot = this.o.dots.indexOf(dot.planned);
+    this.nextAtTick = undefined;
+  }
+
   private onFrame(frame: BoardFrame, now: number): void {
+    this.lastRxMs = now;
     switch (frame.id) {
       case "INFO": return this.onInfo(frame.fields, now);
       case "BOOT":
@@ -350,10 +375,10 @@ export class SessionController {
 
   private onStatus(s: FrameOf<"STATUS">["fields"], now: number): void {
     if (!this.info || !this.clock) return;
-    this.lastStatusMs = now;
     this.clock.sample(s.tick, now);
     const boardState = boardStateName(s.state);
     const alarm = s.alarm !== 0 ? alarmName(s.alarm) : undefined;
+    if (alarm && alarm in ALARMS) this.lastBoardAlarm = alarm as AlarmName;
     if (this.state.name === "disconnected") {
       this.input({ type: "handshakeOk", boardInAlarm: boardState === "ALARM" });
     }
@@ -397,6 +422,7 @@ export class SessionController {
     const dot = this.inFlight.get(e.dot);
     if (!dot) return;
     this.inFlight.delete(e.dot);
+    this.lateDotsInARow = 0;
     this.stall.reset();
     const s = dot.planned.settings;
     const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -424,6 +450,7 @@ export class SessionController {
     this.completeFault(pf.source === "board" ? a.parkedUs / 1000 : undefined);
   }
 
+  /** The link is gone. A pending fault still waits (bounded) for the board to confirm the needle parked. */
   private onLinkLost(reason: string): void {
     if (this.finished) return;
     if (!this.info) return this.finish({ outcome: "refused", exitCode: 3, message: `no board: ${reason}` });
@@ -483,6 +510,7 @@ export class SessionController {
       type: "fault", tMs: round1(pf.detectedAtMs), code: pf.code, codeNumber: ALARMS[pf.code].code, source: pf.source,
       detail: pf.detail || ALARMS[pf.code].doc, parkedAfterMs: parkedAfterMs === undefined ? null : round1(Math.max(0, parkedAfterMs)),
       parkedMeasuredBy: boardParkedMs !== undefined ? "board" : hostMs !== undefined ? "host" : "unconfirmed",
+      ...(this.lastBoardAlarm ? { boardAlarm: this.lastBoardAlarm } : {}),
       ...(pf.dot !== undefined ? { dot: pf.dot } : {}),
     };
     this.o.sink.write(record);

@@ -59,6 +59,8 @@ export interface FaultRecord {
   parkedAfterMs: number | null;
   /** How parkedAfterMs was measured: by the board's own clock, or by the host up to the board's confirmation. */
   parkedMeasuredBy: "board" | "host" | "unconfirmed";
+  /** The alarm the board itself latched, when the host knows it (may differ from the host's cause). */
+  boardAlarm?: string;
   dot?: number;
 }
 

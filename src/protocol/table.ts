@@ -40,7 +40,7 @@ export const HOST_MESSAGES = [
       u32("strokes", "punctures in the burst"),
       u32("leaseTick", "board tick at which the lease expires"),
     ],
-    doc: "Queue one dot burst. Checked against every hard limit; a dot beyond one is refused (NAK LIMIT) and latches LIMIT_REQUEST.",
+    doc: "Queue one dot burst. Checked against every hard limit; a dot beyond one is refused (NAK LIMIT) and latches LIMIT_REQUEST. Dot numbers must rise.",
   },
   { id: "KEEP", dir: "host", fields: [u32("leaseTick", "board tick at which the lease expires")], doc: "Extend the lease from the control path when no dot is due." },
   { id: "DISARM", dir: "host", fields: [], doc: "ARMED -> IDLE after the queue drains; drive off." },
@@ -166,7 +166,6 @@ export const ALARMS = {
   PEDAL_RELEASED: { code: 11, doc: "foot pedal released while armed" },
   PEDAL_FAULT: { code: 12, doc: "pedal contacts disagree (stuck pedal or broken wire)" },
   LIMIT_REQUEST: { code: 13, doc: "a command asked for a value beyond a hard limit" },
-  LATE_COMMAND: { code: 14, doc: "a dot arrived after its start tick" },
   DWELL_EXCEEDED: { code: 15, doc: "burst on-time reached the hard maximum before its strokes were done" },
   CARTRIDGE_MISSING: { code: 16, doc: "cartridge switch open" },
   WATCHDOG_RESET: { code: 17, doc: "firmware watchdog reset" },
@@ -185,12 +184,13 @@ export type AlarmName = keyof typeof ALARMS;
 export const NAKS = {
   BAD_STATE: { code: 1, doc: "command not allowed in the current board state" },
   LIMIT: { code: 2, doc: "a field is beyond a hard limit (the board also latches LIMIT_REQUEST)" },
-  LATE: { code: 3, doc: "dot start tick already passed (the board also latches LATE_COMMAND)" },
+  LATE: { code: 3, doc: "dot start tick already passed; nothing was queued (the host may re-plan it)" },
   QUEUE_FULL: { code: 4, doc: "no free dot slot" },
   SEQUENCE: { code: 5, doc: "sequence number is neither the next nor the last one accepted" },
   UNKNOWN: { code: 6, doc: "unknown message id" },
   BAD_FIELD: { code: 7, doc: "missing, extra or malformed field" },
   ALARM_ACTIVE: { code: 8, doc: "alarm cause still present; cannot unlock" },
+  DOT_ORDER: { code: 9, doc: "dot number not above the last one accepted since HELLO: a dot never fires twice" },
 } as const satisfies Record<string, CodeSpec>;
 export type NakName = keyof typeof NAKS;
 

@@ -58,6 +58,7 @@ export function transition(s: SupervisorState, input: Input): Result {
     case "handshakeMismatch":
       return to("fault", ["recordFault"], "HANDSHAKE_MISMATCH");
     case "linkLost":
+      if (s.name === "fault") return { next: s, effects: [] };
       return LIVE.includes(s.name) ? to("fault", ["sendEstop", "recordFault"], "LINK_LOST") : to("disconnected");
     case "unlock":
       return s.name === "alarm" ? to("alarm", ["sendUnlock"]) : reject("only a latched alarm can be unlocked");

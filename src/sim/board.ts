@@ -74,6 +74,7 @@ export class SimBoard {
   private tUs = 0;
   private txSeq = 0;
   private lastRxSeq: number | undefined;
+  private lastDotAccepted: number | undefined;
   private lastResponse: Frame | undefined;
   private rx = new LineAssembler();
   private counters = { rxOk: 0, rxBad: 0, rxDup: 0 };
@@ -82,6 +83,8 @@ export class SimBoard {
   private burst: Burst | undefined;
   private disarmPending = false;
   private parking: { sinceUs: number; tick: number; code: AlarmName } | undefined;
+  /** Every alarm latched since power-on, with when it latched and how long the needle took to park. */
+  readonly alarmHistory: { code: AlarmName; atUs: number; parkedUs: number | undefined }[] = [];
   private nextStatusUs = 0;
   private lastEdgeUs = 0;
   private lastPeriodUs = 0;
@@ -176,6 +179,7 @@ export class SimBoard {
     const ack = () => this.respond({ id: "ACK", seq: 0, fields: { ackSeq: frame.seq } });
     switch (frame.id) {
       case "HELLO":
+        this.lastDotAccepted = undefined;
         ack();
         this.send({ id: "INFO", seq: 0, fields: this.info() });
         return;
@@ -221,12 +225,11 @@ export class SimBoard {
       return this.latch("LIMIT_REQUEST");
     }
     const lateTicks = Math.round((c.lateToleranceMs * c.clockHz) / 1000);
-    if (tickBefore(dot.atTick, tickAdd(this.tick, -lateTicks))) {
-      this.respondNak(seq, "LATE");
-      return this.latch("LATE_COMMAND");
-    }
+    if (tickBefore(dot.atTick, tickAdd(this.tick, -lateTicks))) return this.respondNak(seq, "LATE");
+    if (this.lastDotAccepted !== undefined && dot.dot <= this.lastDotAccepted) return this.respondNak(seq, "DOT_ORDER");
     if (this.queue.length >= c.queueSlots) return this.respondNak(seq, "QUEUE_FULL");
     this.queue.push(dot);
+    this.lastDotAccepted = dot.dot;
     this.extendLease(dot.leaseTick);
     this.respond({ id: "ACK", seq: 0, fields: { ackSeq: seq } });
   }
@@ -374,6 +377,7 @@ export class SimBoard {
     if (this.state === "ALARM") return;
     this.alarm = code;
     this.parking = { sinceUs: this.tUs, tick: this.tick, code };
+    this.alarmHistory.push({ code, atUs: this.tUs, parkedUs: undefined });
     this.setState("ALARM");
   }
 
@@ -381,6 +385,8 @@ export class SimBoard {
     if (!this.parking || !this.parked) return;
     const { sinceUs, tick, code } = this.parking;
     this.parking = undefined;
+    const entry = this.alarmHistory[this.alarmHistory.length - 1];
+    if (entry) entry.parkedUs = this.tUs - sinceUs;
     this.send({ id: "ALARM", seq: 0, fields: { alarm: ALARMS[code].code, tick, parkedUs: Math.round(this.tUs - sinceUs) } });
   }
 
@@ -466,6 +472,7 @@ export class SimBoard {
     this.state = "ALARM";
     this.alarm = "POWER_UP";
     this.lastRxSeq = undefined;
+    this.lastDotAccepted = undefined;
     this.lastResponse = undefined;
     this.rx = new LineAssembler();
     this.queue = [];

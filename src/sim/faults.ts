@@ -5,11 +5,11 @@
 //   pedal-stuck, pedal-release, estop-button.
 // Operator and host: estop (operator presses e-stop on the workstation), stop, hang (host process frozen).
 // Triggers: atDot=N fires when the board starts dot N's burst, plus afterMs; atMs=T fires T ms after the
-// run starts. Without a trigger a fault fires at dot 3, 20 ms into its burst (mid-burst).
+// run starts. Without a trigger a fault fires at dot 3, 75 ms into its burst (needle in the skin).
 
 import { SmpError } from "../errors/errors.ts";
 
-export const BYTE_FAULTS = ["flip", "drop", "dup", "delay", "disconnect"] as const;
+export const BYTE_FAULTS = ["flip", "drop", "dup", "delay", "disconnect", "unplug"] as const;
 export const DEVICE_FAULTS = ["stall", "overcurrent", "sensor-stuck", "sensor-dropout", "reset", "pedal-stuck", "pedal-release", "estop-button"] as const;
 export const HOST_FAULTS = ["estop", "stop", "hang"] as const;
 export type FaultKind = (typeof BYTE_FAULTS)[number] | (typeof DEVICE_FAULTS)[number] | (typeof HOST_FAULTS)[number];
@@ -49,7 +49,7 @@ export function parseFaultSpec(text: string): FaultSpec {
     values[key] = n;
   }
   if (values.atMs !== undefined && values.atDot !== undefined) throw bad("atMs", values.atMs, "give atDot or atMs, not both");
-  const trigger = values.atMs !== undefined ? { atMs: values.atMs } : { atDot: values.atDot ?? 3, afterMs: values.afterMs ?? 20 };
+  const trigger = values.atMs !== undefined ? { atMs: values.atMs } : { atDot: values.atDot ?? 3, afterMs: values.afterMs ?? 75 };
   const { rate, count, ms, forMs } = values;
   return {
     kind: kind as FaultKind, trigger,
