@@ -164,7 +164,7 @@ class Progress {
     if (this.json) return void console.log(JSON.stringify(e));
     if (e.type === "dot") {
       const r = e.record;
-      const line = `state running  zone ${r.zone.padEnd(9)}  dot ${String(r.n).padStart(String(this.total).length)}/${this.total}  depth ${r.maxExtensionUm} um (target ${r.targetExtensionUm})  speed ${r.strokeHz.toFixed(1)}/s (set ${r.commandedStrokeHz})  strokes ${r.strokeCount}`;
+      const line = `state running  zone ${r.zone.padEnd(9)}  dot ${String(r.n).padStart(String(this.total).length)}/${this.total}  depth ${r.maxExtensionUm ?? "?"} um (target ${r.targetExtensionUm})  speed ${r.strokeHz.toFixed(1)}/s (set ${r.commandedStrokeHz})  strokes ${r.strokeCount}`;
       if (this.tty) process.stdout.write(`\r\x1b[2K${line}`);
       else if (r.zone !== this.zone || r.n === this.total) console.log(line);
       this.zone = r.zone;

@@ -45,6 +45,7 @@ export const DEFAULT_TIMING: LoopTiming = {
 };
 
 const MAX_LATE_DOTS_IN_A_ROW = 3;
+const HELLO_RETRY_MS = 100;
 
 export interface PlannedDot {
   readonly n: number;
@@ -134,6 +135,7 @@ export class SessionController {
   private readonly inFlight = new Map<number, DotInFlight>();
   private dotsPlaced = 0;
   private lateDotsInARow = 0;
+  private lastHelloMs = 0;
   private pendingFault: PendingFault | undefined;
   private readonly faults: FaultRecord[] = [];
   private finished = false;
@@ -155,6 +157,7 @@ export class SessionController {
     transport.onClose((reason) => this.onLinkLost(`transport closed: ${reason}`));
     this.t0Ms = scheduler.nowMs();
     this.link.send({ id: "HELLO", fields: {} });
+    this.lastHelloMs = this.t0Ms;
     this.scheduleTick(this.t0Ms);
     return this.done;
   }
@@ -210,6 +213,11 @@ export class SessionController {
     const t = this.timing;
     if (!this.info && now - this.t0Ms > t.handshakeTimeoutMs) {
       return this.finish({ outcome: "refused", exitCode: 3, message: `no HELLO reply from ${this.o.transport.description} within ${t.handshakeTimeoutMs} ms` });
+    }
+    if (!this.info && this.link.idle && now - this.lastHelloMs > HELLO_RETRY_MS) {
+      // HELLO was acknowledged but its INFO was lost on the way back: ask again
+      this.lastHelloMs = now;
+      this.link.send({ id: "HELLO", fields: {} });
     }
     const watching = this.state.name !== "fault" && this.state.name !== "hold";
     if (watching && this.info && this.lastRxMs !== undefined && now - this.lastRxMs > t.staleMs) {
@@ -385,6 +393,7 @@ export class SessionController {
     if (boardState === "ALARM" && alarm && alarm in ALARMS) {
       this.input({ type: "boardAlarm", code: alarm as AlarmName }, `board latched ${alarm}: ${ALARMS[alarm as AlarmName].doc}`, "board");
     }
+    for (const n of [...this.inFlight.keys()]) if (n <= s.lastDot) this.finishDot(n, now, undefined);
     const pf = this.pendingFault;
     if (pf && boardState === "ALARM" && s.parked === 1) {
       pf.parkedSeenAtMs ??= now;
@@ -419,23 +428,38 @@ export class SessionController {
   }
 
   private onDotEnd(e: FrameOf<"DOTEND">["fields"], now: number): void {
-    const dot = this.inFlight.get(e.dot);
+    this.finishDot(e.dot, now, e);
+  }
+
+  /**
+   * Write a dot's record. With the board's DOTEND the counts and the deepest stroke are the board's own;
+   * when DOTEND was lost on the link (STATUS.lastDot shows the burst completed) the record is built from the
+   * strokes that did arrive, marked partial, and the loops are not fed from it.
+   */
+  private finishDot(n: number, now: number, end: FrameOf<"DOTEND">["fields"] | undefined): void {
+    const dot = this.inFlight.get(n);
     if (!dot) return;
-    this.inFlight.delete(e.dot);
+    this.inFlight.delete(n);
     this.lateDotsInARow = 0;
     this.stall.reset();
     const s = dot.planned.settings;
-    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
     const meanExtensionUm = mean(dot.extensionsUm);
     const meanPeriodUs = mean(dot.periodsUs);
-    const strokeHz = meanPeriodUs > 0 ? 1e6 / meanPeriodUs : 0;
-    this.depth.update(s.zone, s.targetExtensionUm, meanExtensionUm);
-    this.speed.update(s.zone, s.strokeHz, strokeHz);
+    const strokeHz = meanPeriodUs ? 1e6 / meanPeriodUs : 0;
+    const complete = end !== undefined && dot.extensionsUm.length === end.strokes;
+    if (complete && meanExtensionUm !== undefined) {
+      this.depth.update(s.zone, s.targetExtensionUm, meanExtensionUm);
+      this.speed.update(s.zone, s.strokeHz, strokeHz);
+    }
+    const seenMax = dot.extensionsUm.length ? Math.max(...dot.extensionsUm) : null;
     const record: DotRecord = {
-      type: "dot", n: dot.planned.n, zone: s.zone, session: s.session, tMs: round1(now), boardTick: e.tick,
-      targetExtensionUm: s.targetExtensionUm, commandedExtensionUm: dot.commandedExtensionUm, maxExtensionUm: e.maxExtensionUm,
-      meanExtensionUm: round1(meanExtensionUm), strokeCount: e.strokes, plannedStrokes: s.strokes, strokeHz: round1(strokeHz),
-      commandedStrokeHz: s.strokeHz, dutyPermille: dot.dutyPermille, peakCurrentMa: dot.peakCurrentMa, onTimeMs: round1(e.onTimeUs / 1000),
+      type: "dot", n, zone: s.zone, session: s.session, tMs: round1(now), boardTick: end?.tick ?? this.clock!.boardTickAt(now),
+      targetExtensionUm: s.targetExtensionUm, commandedExtensionUm: dot.commandedExtensionUm,
+      maxExtensionUm: end ? end.maxExtensionUm : seenMax, meanExtensionUm: meanExtensionUm === undefined ? null : round1(meanExtensionUm),
+      telemetry: complete ? "complete" : "partial", strokeCount: end ? end.strokes : dot.extensionsUm.length, plannedStrokes: s.strokes,
+      strokeHz: round1(strokeHz), commandedStrokeHz: s.strokeHz, dutyPermille: dot.dutyPermille, peakCurrentMa: dot.peakCurrentMa,
+      onTimeMs: end ? round1(end.onTimeUs / 1000) : 0,
     };
     this.o.sink.write(record);
     this.dotsPlaced++;

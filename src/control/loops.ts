@@ -5,8 +5,8 @@
 import type { AlarmName } from "../protocol/table.ts";
 
 export const LOOP_GAINS = {
-  /** Fraction of the depth error corrected after each dot. */
-  depthGain: 0.7,
+  /** Fraction of the depth error corrected after each dot (scaled by the measured plant gain). */
+  depthGain: 0.8,
   /** Largest correction of commanded extension over the zone target, either way. */
   maxDepthCorrectionUm: 400,
   /** Initial correction, as a fraction of the target: the stiffest skin's give, so the first dot is never deep. */
@@ -27,10 +27,16 @@ export class DepthLoop {
     return Math.round(targetUm + (this.correctionUm.get(zone) ?? targetUm * LOOP_GAINS.initialDepthCorrection));
   }
 
-  /** Feed back one dot's measured extension (mean of its strokes). */
+  /**
+   * Feed back one dot's measured extension (mean of its strokes). Skin and cartridge give make measured
+   * extension a fraction of commanded; dividing the error by that fraction (bounded to 1..2) converges in
+   * a few dots whatever the skin's stiffness.
+   */
   update(zone: string, targetUm: number, measuredUm: number): void {
     const current = this.correctionUm.get(zone) ?? targetUm * LOOP_GAINS.initialDepthCorrection;
-    const next = current + LOOP_GAINS.depthGain * (targetUm - measuredUm);
+    const commandedUm = targetUm + current;
+    const inversePlantGain = measuredUm > 0 ? Math.min(2, Math.max(1, commandedUm / measuredUm)) : 1;
+    const next = current + LOOP_GAINS.depthGain * inversePlantGain * (targetUm - measuredUm);
     const bound = LOOP_GAINS.maxDepthCorrectionUm;
     this.correctionUm.set(zone, Math.max(-bound, Math.min(bound, next)));
   }

@@ -35,9 +35,11 @@ export interface DotRecord {
   boardTick: number;
   targetExtensionUm: number;
   commandedExtensionUm: number;
-  /** Deepest measured stroke of the dot. */
-  maxExtensionUm: number;
-  meanExtensionUm: number;
+  /** Deepest measured stroke of the dot (from the board's DOTEND; from the strokes seen when DOTEND was lost). */
+  maxExtensionUm: number | null;
+  meanExtensionUm: number | null;
+  /** "partial" when telemetry frames of this dot were lost: counts and depths come from what arrived. */
+  telemetry: "complete" | "partial";
   strokeCount: number;
   plannedStrokes: number;
   /** Mean measured stroke rate. */
@@ -135,20 +137,24 @@ export interface Summary {
   /** |measured mean rate - setpoint|, Hz. */
   speedErrorHz: Stats;
   deepestStrokeUm: number;
+  /** Dots whose telemetry was partly lost on the link. */
+  partialDots: number;
   faults: FaultRecord[];
   outcome: EndRecord["outcome"] | "incomplete";
 }
 
 export function summarize(records: readonly SessionRecord[]): Summary {
   const dots = records.filter((r): r is DotRecord => r.type === "dot");
+  const measured = dots.filter((d): d is DotRecord & { maxExtensionUm: number } => d.maxExtensionUm !== null);
   const dotsByZone: Record<string, number> = {};
   for (const d of dots) dotsByZone[d.zone] = (dotsByZone[d.zone] ?? 0) + 1;
   const end = records.find((r): r is EndRecord => r.type === "end");
   return {
     dotsByZone,
-    depthErrorUm: stats(dots.map((d) => Math.abs(d.maxExtensionUm - d.targetExtensionUm))),
-    speedErrorHz: stats(dots.map((d) => Math.abs(d.strokeHz - d.commandedStrokeHz))),
-    deepestStrokeUm: dots.reduce((m, d) => Math.max(m, d.maxExtensionUm), -Infinity),
+    depthErrorUm: stats(measured.map((d) => Math.abs(d.maxExtensionUm - d.targetExtensionUm))),
+    speedErrorHz: stats(dots.filter((d) => d.strokeHz > 0).map((d) => Math.abs(d.strokeHz - d.commandedStrokeHz))),
+    deepestStrokeUm: measured.reduce((m, d) => Math.max(m, d.maxExtensionUm), -Infinity),
+    partialDots: dots.length - dots.filter((d) => d.telemetry === "complete").length,
     faults: records.filter((r): r is FaultRecord => r.type === "fault"),
     outcome: end?.outcome ?? "incomplete",
   };

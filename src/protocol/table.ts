@@ -79,6 +79,7 @@ export const BOARD_MESSAGES = [
       u32("alarm", "latched alarm code, 0 if none"),
       u32("credit", "free dot-queue slots"),
       u32("parked", "1 when the needle is parked up and the drive is off"),
+      u32("lastDot", "last dot whose burst completed since HELLO, 0 if none (lets the host account for a lost DOTEND)"),
       u32("rxOk", "valid frames received"),
       u32("rxBad", "frames dropped for framing or CRC errors"),
       u32("rxDup", "duplicate commands re-acknowledged"),

@@ -83,6 +83,9 @@ export class SimBoard {
   private burst: Burst | undefined;
   private disarmPending = false;
   private parking: { sinceUs: number; tick: number; code: AlarmName } | undefined;
+  /** Board-side truth for tests: every dot whose burst completed, in order, and the deepest tip ever sensed. */
+  readonly completedDots: number[] = [];
+  deepestSensedUm = -Infinity;
   /** Every alarm latched since power-on, with when it latched and how long the needle took to park. */
   readonly alarmHistory: { code: AlarmName; atUs: number; parkedUs: number | undefined }[] = [];
   private nextStatusUs = 0;
@@ -255,6 +258,7 @@ export class SimBoard {
     }
     const count = p.sensorCount();
     const tipUm = this.countToUm(count);
+    if (count < ADC_MAX) this.deepestSensedUm = Math.max(this.deepestSensedUm, tipUm);
     if (this.state === "ARMED" || this.state === "BURST") {
       if (count >= ADC_MAX) this.latch("SENSOR_DROPOUT"); // open wire: the pull-up takes the input to the rail
       else if (tipUm > this.config.hardMaxExtensionUm) this.latch("OVER_EXTENSION");
@@ -307,6 +311,7 @@ export class SimBoard {
             id: "DOTEND", seq: 0,
             fields: { dot: b.dot.dot, strokes: b.strokes, maxExtensionUm: Math.round(b.maxExtensionUm), onTimeUs: Math.round(this.tUs - b.driveOnUs), tick: this.tick },
           });
+          this.completedDots.push(b.dot.dot);
           this.burst = undefined;
           if (this.state === "BURST") this.setState("ARMED");
         }
@@ -345,6 +350,7 @@ export class SimBoard {
     b.lastEdgeUs = edgeUs;
     if (b.phase !== "strokes" || previousEdge <= b.phaseStartUs) return; // first edge in the phase has no full period
     const extensionUm = this.countToUm(bdcCount);
+    if (bdcCount < ADC_MAX) this.deepestSensedUm = Math.max(this.deepestSensedUm, extensionUm);
     if (bdcCount >= ADC_MAX) return this.latch("SENSOR_DROPOUT");
     if (extensionUm > this.config.hardMaxExtensionUm) return this.latch("OVER_EXTENSION");
     if (b.strokes >= 1 && b.strokeMaxUm - b.strokeMinUm < 200) return this.latch("SENSOR_STUCK");
@@ -431,7 +437,9 @@ export class SimBoard {
       id: "STATUS", seq: 0,
       fields: {
         tick: this.tick, state: BOARD_STATES[this.state], alarm: this.alarm ? ALARMS[this.alarm].code : 0,
-        credit: this.config.queueSlots - this.queue.length, parked: this.parked ? 1 : 0, ...this.counters,
+        credit: this.config.queueSlots - this.queue.length, parked: this.parked ? 1 : 0,
+        lastDot: this.completedDots.length > 0 && this.lastDotAccepted !== undefined ? this.completedDots[this.completedDots.length - 1]! : 0,
+        ...this.counters,
       },
     });
   }

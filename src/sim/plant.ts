@@ -76,6 +76,8 @@ export class Plant {
   coilPulseHz = 0;
   skin: SkinParams = { stiffnessRatio: 0.15, thicknessUm: 1600 };
   readonly faults: PlantFaults = { stall: false, overCurrentMa: 0, sensor: "ok" };
+  /** Physical truth for tests: the deepest the needle tip has actually gone. */
+  deepestTipUm = -Infinity;
   private lastLoadFraction = 0;
   private frozenCount: number | undefined;
   private readonly rng: Rng;
@@ -161,6 +163,7 @@ export class Plant {
       if (bdc <= start) continue;
       const frac = advance > 0 ? (bdc - start) / advance : 0;
       const tip = this.loadedTipUm(this.freeTipUm(0.5));
+      this.deepestTipUm = Math.max(this.deepestTipUm, tip);
       this.lastLoadFraction = Math.min(1, Math.max(0, tip) / 1000);
       edges.push({ tUs: this.tUs + frac * dtUs, bdcCount: this.sensorCount(tip) });
     }

@@ -1,0 +1,11 @@
+// Test runner settings: unit, property and virtual-time integration tests under tests/, the contract
+// suite under hardware-tests/ (its real-board target reports itself skipped unless HIL_PORT is set).
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["tests/**/*.test.ts", "hardware-tests/**/*.test.ts"],
+    testTimeout: 60_000,
+    pool: "forks",
+  },
+});
