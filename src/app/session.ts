@@ -10,7 +10,7 @@ import type { SessionSink } from "../log/records.ts";
 import { SmpError } from "../errors/errors.ts";
 import { SimRig, plantFromMachine } from "../sim/rig.ts";
 import { isByteFault, isDeviceFault, type FaultSpec } from "../sim/faults.ts";
-import type { LineTransport } from "../transport/transport.ts";
+import type { LineTransport } from "../control/transport.ts";
 
 export type BoardTarget =
   | { readonly kind: "sim"; readonly virtualTime: boolean; readonly seed?: number }

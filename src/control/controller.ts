@@ -14,7 +14,7 @@ import { transition, type Effect, type Input, type SupervisorState } from "../sa
 import { dotSettings, profileFitsBoard, zonesForSession, type DotSettings, type LoadedMachine, type LoadedProfile } from "../profiles/load.ts";
 import type { SessionNumber } from "../profiles/schema.ts";
 import type { DotRecord, FaultRecord, SessionSink } from "../log/records.ts";
-import type { LineTransport } from "../transport/transport.ts";
+import type { LineTransport } from "./transport.ts";
 import { BoardClockEstimate, msToTicks, tickAdd } from "../units/time.ts";
 import { formatLimit, type LimitDetail } from "../errors/errors.ts";
 import type { Scheduler } from "./scheduler.ts";

@@ -5,7 +5,7 @@
 import { LineAssembler } from "../protocol/codec.ts";
 import { LINK } from "../protocol/table.ts";
 import type { Scheduler } from "../control/scheduler.ts";
-import type { LineTransport } from "../transport/transport.ts";
+import type { LineTransport } from "../control/transport.ts";
 import type { MachineCalibration } from "../profiles/schema.ts";
 import { DEFAULT_BOARD, SimBoard, type BoardConfig } from "./board.ts";
 import { SimLink, type ByteFault } from "./link.ts";

@@ -1,4 +1,4 @@
-// The interface between the host and whatever carries its bytes: the in-process simulated board or a real
+// The interface (owned by the control loop) between the host and whatever carries its bytes: the in-process simulated board or a real
 // serial port. The host writes bytes and receives whole lines; both implementations satisfy it, and the
 // control code depends only on this.
 

@@ -1,0 +1,107 @@
+// The smp command as a user meets it: the bin entry, exit codes, messages that name field, value and limit,
+// and the session record it leaves behind.
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseSessionLog, type DotRecord, type FaultRecord, type HeaderRecord } from "../src/log/records.ts";
+
+function smp(...args: string[]) {
+  const r = spawnSync(process.execPath, ["bin/smp.js", ...args], { encoding: "utf8", timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const tmp = () => mkdtempSync(join(tmpdir(), "smp-cli-"));
+
+describe("smp", () => {
+  it("runs a short session in virtual time, prints a JSON summary and writes the record", () => {
+    const log = join(tmp(), "s.jsonl");
+    const r = smp("run", "--virtual-time", "--dots", "12", "--json", "--log", log);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+    expect(summary).toMatchObject({ type: "summary", outcome: "done", exitCode: 0, log });
+    expect(Object.keys(summary.dotsByZone).length).toBeGreaterThanOrEqual(3);
+    const { records, tornTail } = parseSessionLog(readFileSync(log, "utf8"));
+    expect(tornTail).toBe(false);
+    const header = records[0] as HeaderRecord;
+    expect(header.type).toBe("header");
+    expect(header.hardMaxExtensionUm).toBe(1500);
+    const dots = records.filter((x): x is DotRecord => x.type === "dot");
+    expect(dots).toHaveLength(12);
+    for (const d of dots) {
+      expect(d).toMatchObject({ type: "dot", zone: expect.any(String), targetExtensionUm: expect.any(Number), maxExtensionUm: expect.any(Number), strokeCount: expect.any(Number), strokeHz: expect.any(Number) });
+    }
+  });
+
+  it("prints a readable summary table", () => {
+    const r = smp("run", "--virtual-time", "--dots", "8", "--log", join(tmp(), "s.jsonl"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/depth error \(um\)/);
+    expect(r.stdout).toMatch(/hairline\s+\d+/);
+    expect(r.stdout).toMatch(/session record: .*s\.jsonl/);
+  });
+
+  it("ends a faulted session with exit 3 and a fault record with parkedAfterMs", () => {
+    const log = join(tmp(), "f.jsonl");
+    const r = smp("run", "--virtual-time", "--dots", "12", "--fault", "sensor-dropout", "--log", log);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/FAULT SENSOR_DROPOUT/);
+    const fault = parseSessionLog(readFileSync(log, "utf8")).records.find((x): x is FaultRecord => x.type === "fault");
+    expect(fault).toMatchObject({ type: "fault", code: "SENSOR_DROPOUT", parkedAfterMs: expect.any(Number) });
+  });
+
+  it("refuses a bad profile with exit 2, naming field, value and limit", () => {
+    const r = smp("run", "--virtual-time", "--profile", "profiles/invalid/extension-above-envelope.json");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/targetExtensionUm/);
+    expect(r.stderr).toMatch(/1250|1300|1201/);
+    expect(r.stderr).toMatch(/1200/);
+    expect(r.stdout).not.toMatch(/state/); // nothing ran
+  });
+
+  it("validates profiles: good ones exit 0, a bad one exits 2", () => {
+    expect(smp("profile", "validate", "profiles/demo.json", "profiles/machines/coil-short.json").code).toBe(0);
+    const bad = smp("profile", "validate", "profiles/invalid/unknown-top-level-key.json");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown/i);
+  });
+
+  it("shows a profile as a table", () => {
+    const r = smp("profile", "show", "profiles/demo.json");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/crown\s+3\s+3RL/);
+  });
+
+  it("rejects bad usage with exit 2", () => {
+    expect(smp("run", "--sim", "banana").code).toBe(2);
+    expect(smp("run", "--dots", "0").code).toBe(2);
+    expect(smp("run", "--sim", "coil", "--port", "/dev/null").code).toBe(2);
+    expect(smp("run", "--fault", "meteor").code).toBe(2);
+    expect(smp("frobnicate").code).toBe(2);
+  });
+
+  it("has --help everywhere", () => {
+    for (const args of [["--help"], ["run", "--help"], ["profile", "--help"], ["ports", "--help"]]) {
+      const r = smp(...args);
+      expect(r.code, args.join(" ")).toBe(0);
+      expect(r.stdout).toMatch(/smp/);
+    }
+  });
+
+  it("lists serial ports, or says clearly that the system cannot", () => {
+    const r = smp("ports");
+    if (r.code === 0) expect(r.stdout.length).toBeGreaterThan(0);
+    else {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/cannot enumerate serial ports/);
+    }
+  });
+
+  it("fails cleanly with exit 1 on a port that does not exist", () => {
+    const r = smp("run", "--port", "/dev/does-not-exist-smp");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot open serial port \/dev\/does-not-exist-smp/);
+  });
+});

@@ -1,0 +1,78 @@
+// The session record survives crashes: one complete line per record, a torn last line tolerated on read,
+// a corrupt line elsewhere refused. The kill test stops a real-time run with SIGKILL mid-session.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { SessionFile, readSessionFile } from "../src/log/file.ts";
+import { parseSessionLog, stats, summarize, type DotRecord, type SessionRecord } from "../src/log/records.ts";
+
+const dir = () => mkdtempSync(join(tmpdir(), "smp-log-"));
+const dot = (n: number, maxExtensionUm: number): DotRecord => ({
+  type: "dot", n, zone: "crown", session: 1, tMs: n, boardTick: n, targetExtensionUm: 800, commandedExtensionUm: 900,
+  maxExtensionUm, meanExtensionUm: maxExtensionUm - 5, telemetry: "complete", strokeCount: 8, plannedStrokes: 8, strokeHz: 119,
+  commandedStrokeHz: 120, dutyPermille: 600, peakCurrentMa: 800, onTimeMs: 110,
+});
+
+describe("session record", () => {
+  it("appends one line per record and reads them back", () => {
+    const path = join(dir(), "a.jsonl");
+    const f = new SessionFile(path);
+    for (let i = 1; i <= 5; i++) f.write(dot(i, 800 + i));
+    f.close();
+    const { records, tornTail } = readSessionFile(path);
+    expect(tornTail).toBe(false);
+    expect(records.map((r) => (r as DotRecord).n)).toEqual([1, 2, 3, 4, 5]);
+    // a second writer appends, never truncates
+    const g = new SessionFile(path);
+    g.write(dot(6, 810));
+    g.close();
+    expect(readSessionFile(path).records).toHaveLength(6);
+  });
+
+  it("tolerates a torn last line and loses only that record", () => {
+    const path = join(dir(), "b.jsonl");
+    const f = new SessionFile(path);
+    for (let i = 1; i <= 4; i++) f.write(dot(i, 800));
+    f.close();
+    truncateSync(path, statSync(path).size - 20);
+    const { records, tornTail } = readSessionFile(path);
+    expect(tornTail).toBe(true);
+    expect(records).toHaveLength(3);
+  });
+
+  it("refuses a corrupt line that is not the last", () => {
+    const text = `${JSON.stringify(dot(1, 800))}\n{"type":"dot",\n${JSON.stringify(dot(3, 800))}\n`;
+    expect(() => parseSessionLog(text)).toThrow(/line 2/);
+  });
+
+  it("summarises depth error, speed error and dots per zone", () => {
+    const records: SessionRecord[] = [dot(1, 810), dot(2, 790), { ...dot(3, 850), zone: "hairline" }];
+    const s = summarize(records);
+    expect(s.dotsByZone).toEqual({ crown: 2, hairline: 1 });
+    expect(s.depthErrorUm.max).toBe(50);
+    expect(s.depthErrorUm.mean).toBeCloseTo((10 + 10 + 50) / 3);
+    expect(s.speedErrorHz.mean).toBeCloseTo(1);
+    expect(s.deepestStrokeUm).toBe(850);
+    expect(stats([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).p99).toBe(10);
+  });
+
+  it("a run killed with SIGKILL mid-session leaves a readable record of every dot logged", async () => {
+    const path = join(dir(), "killed.jsonl");
+    writeFileSync(path, "");
+    const child = spawn(process.execPath, ["bin/smp.js", "run", "--dots", "40", "--log", path], { stdio: "ignore" });
+    // wait until a few dots are on disk, then kill without warning
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (readFileSync(path, "utf8").match(/"type":"dot"/g) ?? []).length < 4) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("exit", r));
+    const { records } = parseSessionLog(readFileSync(path, "utf8"));
+    const dots = records.filter((r): r is DotRecord => r.type === "dot");
+    expect(records[0]!.type).toBe("header");
+    expect(dots.length).toBeGreaterThanOrEqual(4);
+    expect(dots.map((d) => d.n)).toEqual(dots.map((_, i) => i + 1));
+    expect(records.some((r) => r.type === "end")).toBe(false);
+  });
+});
