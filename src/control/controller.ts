@@ -420,7 +420,8 @@ export class SessionController {
     dot.extensionsUm.push(s.extensionUm);
     dot.periodsUs.push(s.periodUs);
     dot.peakCurrentMa = Math.max(dot.peakCurrentMa, s.currentMa);
-    const bad = strokeFault(s, dot.commandedExtensionUm, this.hard.hardMaxExtensionUm, this.o.machine.calibration.drive.maxCurrentMa);
+    const commanded = { extensionUm: dot.commandedExtensionUm, strokeHz: dot.planned.settings.strokeHz };
+    const bad = strokeFault(s, commanded, this.hard.hardMaxExtensionUm, this.o.machine.calibration.drive.maxCurrentMa);
     if (bad) return this.input({ type: "fault", code: bad.code }, `dot ${s.dot} stroke ${s.stroke}: ${bad.detail}`, "host", s.dot);
     if (this.stall.stroke(s.periodUs, dot.planned.settings.strokeHz)) {
       this.input({ type: "fault", code: "HOST_STALL" }, `dot ${s.dot}: stroke rate below 70 % of ${dot.planned.settings.strokeHz} Hz for more than 100 ms`, "host", s.dot);

@@ -17,6 +17,8 @@ export const LOOP_GAINS = {
   stallMs: 100,
   /** A measured stroke deeper than commanded by more than this is physically implausible (give only shortens). */
   depthPlausibilityUm: 120,
+  /** A stroke faster than the setpoint by more than this fraction means the drive is running away. */
+  overSpeedFraction: 0.3,
 } as const;
 
 export class DepthLoop {
@@ -96,15 +98,26 @@ export class StallDetector {
 export interface StrokeSample {
   readonly extensionUm: number;
   readonly currentMa: number;
+  readonly periodUs: number;
+}
+
+export interface StrokeCommand {
+  readonly extensionUm: number;
+  readonly strokeHz: number;
 }
 
 /** Host-side plausibility of one stroke against what was commanded and the machine's calibration. */
-export function strokeFault(s: StrokeSample, commandedExtensionUm: number, hardMaxExtensionUm: number, maxCurrentMa: number): { code: AlarmName; detail: string } | undefined {
+export function strokeFault(s: StrokeSample, commanded: StrokeCommand, hardMaxExtensionUm: number, maxCurrentMa: number): { code: AlarmName; detail: string } | undefined {
+  const commandedExtensionUm = commanded.extensionUm;
   if (s.extensionUm > hardMaxExtensionUm) {
     return { code: "DEPTH_DEVIATION", detail: `measured extension ${s.extensionUm} um above board hard maximum ${hardMaxExtensionUm} um` };
   }
   if (s.extensionUm > commandedExtensionUm + LOOP_GAINS.depthPlausibilityUm) {
     return { code: "DEPTH_DEVIATION", detail: `measured extension ${s.extensionUm} um exceeds commanded ${commandedExtensionUm} um by more than ${LOOP_GAINS.depthPlausibilityUm} um` };
+  }
+  const hz = s.periodUs > 0 ? 1e6 / s.periodUs : 0;
+  if (hz > commanded.strokeHz * (1 + LOOP_GAINS.overSpeedFraction)) {
+    return { code: "HOST_OVER_SPEED", detail: `stroke rate ${hz.toFixed(1)} Hz above setpoint ${commanded.strokeHz} Hz by more than ${LOOP_GAINS.overSpeedFraction * 100} %` };
   }
   if (s.currentMa > maxCurrentMa) {
     return { code: "HOST_OVER_CURRENT", detail: `stroke current ${s.currentMa} mA above machine limit ${maxCurrentMa} mA` };

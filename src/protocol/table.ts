@@ -179,6 +179,7 @@ export const ALARMS = {
   BOARD_RESET: { code: 56, doc: "board reset or rebooted during the session" },
   HANDSHAKE_MISMATCH: { code: 57, doc: "protocol version, schema hash or limits do not match" },
   UNEXPECTED_NAK: { code: 58, doc: "board refused a command the host considered valid" },
+  HOST_OVER_SPEED: { code: 59, doc: "measured stroke rate far above the setpoint" },
 } as const satisfies Record<string, CodeSpec>;
 export type AlarmName = keyof typeof ALARMS;
 
