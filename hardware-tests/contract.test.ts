@@ -1,0 +1,229 @@
+// The board contract, written once and run against every board target: the TypeScript simulated board,
+// (next) the real firmware in emulation, and a real board when HIL_PORT is set. Timing is judged in the
+// target's own clock (virtual or emulated board time for simulated targets) and from the board's ticks.
+
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PRIORITY_BYTES, NAKS, ALARMS, BOARD_STATES, PROTOCOL_VERSION, schemaHash, type FrameOf } from "../src/protocol/table.ts";
+import { ENVELOPES } from "../src/safety/limits.ts";
+import { tickAdd, tickDiff } from "../src/units/time.ts";
+import { WireClient, realTarget, simTarget, type BoardConnection, type BoardTarget } from "./harness.ts";
+
+const TARGETS: BoardTarget[] = [simTarget, realTarget];
+
+for (const target of TARGETS) {
+  const title = target.unavailable ? `${target.name} — skipped: ${target.unavailable}` : target.name;
+  describe.skipIf(target.unavailable !== undefined)(title, () => { // skipped only without HIL_PORT, with the reason in the title
+    let conn: BoardConnection;
+    let c: WireClient;
+    let info: FrameOf<"INFO">["fields"];
+    let infoAtMs = 0;
+
+    /** Board tick now, from INFO's tick and the target clock. */
+    const boardTick = () => tickAdd(info.tick, Math.round(((conn.nowMs() - infoAtMs) * info.clockHz) / 1000));
+    const ticks = (ms: number) => Math.round((ms * info.clockHz) / 1000);
+
+    async function hello(): Promise<void> {
+      const from = c.received.length;
+      expect((await c.command({ id: "HELLO", fields: {} })).id).toBe("ACK");
+      info = (await c.next("INFO", 200, from)).fields;
+      infoAtMs = conn.nowMs();
+    }
+
+    /** From any state to a known one: latched STOP, then unlocked to IDLE. */
+    async function idle(): Promise<void> {
+      await hello();
+      c.sendRaw(Uint8Array.of(PRIORITY_BYTES.STOP));
+      await conn.waitMs(30);
+      expect((await c.command({ id: "UNLOCK", fields: {} })).id).toBe("ACK");
+      expect((await c.status()).state).toBe(BOARD_STATES.IDLE);
+    }
+
+    async function armed(leaseMs = 400): Promise<void> {
+      await idle();
+      expect((await c.command({ id: "ARM", fields: { leaseTick: tickAdd(boardTick(), ticks(leaseMs)) } })).id).toBe("ACK");
+    }
+
+    function dot(n: number, over: Partial<FrameOf<"DOT">["fields"]> = {}): FrameOf<"DOT">["fields"] {
+      return {
+        dot: n, atTick: tickAdd(boardTick(), ticks(20)), extensionUm: 800, strokeHz: 120, dutyPermille: 700, strokes: 8,
+        leaseTick: tickAdd(boardTick(), ticks(400)), ...over,
+      };
+    }
+
+    beforeEach(async () => {
+      conn = await target.connect();
+      c = new WireClient(conn);
+    });
+    afterEach(async () => {
+      await conn.close();
+    });
+
+    it("hand-shakes: protocol, schema hash, clock and hard limits that contain the SMP envelope", async () => {
+      await hello();
+      expect(info.protocol).toBe(PROTOCOL_VERSION);
+      expect(info.schema).toBe(schemaHash());
+      expect(info.clockHz).toBeGreaterThanOrEqual(1000);
+      expect(info.hardMaxExtensionUm).toBeLessThanOrEqual(1500); // the SMP absolute hard maximum
+      expect(info.hardMaxExtensionUm).toBeGreaterThanOrEqual(ENVELOPES.standard.extensionUm.max);
+      expect(info.hardMaxStrokeHz).toBeLessThanOrEqual(160);
+      expect(info.hardMaxLeaseMs).toBeGreaterThan(0);
+      expect(info.queueSlots).toBeGreaterThanOrEqual(1);
+    });
+
+    it("powers up in ALARM, refuses to arm until unlocked, and keeps a latched alarm until unlocked", async () => {
+      const first = await c.status();
+      await hello();
+      if (conn.world) expect(first).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.POWER_UP.code }); // a real board may have been unlocked before
+      else c.sendRaw(Uint8Array.of(PRIORITY_BYTES.STOP));
+      await conn.waitMs(30);
+      const nak = await c.command({ id: "ARM", fields: { leaseTick: tickAdd(boardTick(), ticks(300)) } });
+      expect(nak).toMatchObject({ id: "NAK", fields: { nak: NAKS.BAD_STATE.code } });
+      expect((await c.command({ id: "DOT", fields: dot(1) })).fields).toMatchObject({ nak: NAKS.BAD_STATE.code });
+      expect((await c.command({ id: "UNLOCK", fields: {} })).id).toBe("ACK");
+      expect((await c.status()).state).toBe(BOARD_STATES.IDLE);
+      c.sendRaw(Uint8Array.of(PRIORITY_BYTES.STOP));
+      await conn.waitMs(300);
+      expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.STOP.code }); // latched, no auto-restart
+      expect((await c.command({ id: "UNLOCK", fields: {} })).id).toBe("ACK");
+      expect((await c.status()).state).toBe(BOARD_STATES.IDLE);
+    });
+
+    it("times a burst itself: the commanded stroke count at the commanded rate, then parks", async () => {
+      await armed();
+      const from = c.received.length;
+      expect((await c.command({ id: "DOT", fields: dot(1, { strokes: 8, strokeHz: 120 }) })).id).toBe("ACK");
+      await c.command({ id: "KEEP", fields: { leaseTick: tickAdd(boardTick(), ticks(400)) } });
+      const end = (await c.next("DOTEND", 400, from)).fields;
+      const strokes = c.frames("STROKE", from).map((f) => f.fields);
+      expect(end.strokes).toBe(8);
+      expect(strokes.map((s) => s.stroke)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      const meanHz = 1e6 / (strokes.reduce((a, s) => a + s.periodUs, 0) / strokes.length);
+      expect(meanHz).toBeGreaterThan(120 * 0.8);
+      expect(meanHz).toBeLessThan(120 * 1.2);
+      for (const s of strokes) expect(s.extensionUm).toBeLessThanOrEqual(info.hardMaxExtensionUm);
+      expect(end.maxExtensionUm).toBe(Math.max(...strokes.map((s) => s.extensionUm)));
+      expect(end.onTimeUs / 1000).toBeLessThan(info.hardMaxDwellMs + 150); // strokes phase capped; spin-up and travel on top
+      if (conn.world) expect(conn.world.parked()).toBe(true);
+    });
+
+    it("parks the needle on its own when the host falls silent, within the lease", async () => {
+      await armed();
+      const leaseTick = tickAdd(boardTick(), ticks(120));
+      expect((await c.command({ id: "KEEP", fields: { leaseTick } })).id).toBe("ACK");
+      const from = c.received.length;
+      const alarm = (await c.next("ALARM", 600, from)).fields;
+      expect(alarm.alarm).toBe(ALARMS.LEASE_EXPIRED.code);
+      const lateTicks = tickDiff(alarm.tick, leaseTick);
+      expect(lateTicks).toBeGreaterThanOrEqual(0);
+      expect(lateTicks).toBeLessThanOrEqual(ticks(2)); // detected within 2 ms of expiry, board time
+      expect(alarm.parkedUs / 1000).toBeLessThan(25);
+    });
+
+    for (const which of ["STOP", "ESTOP"] as const) {
+      it(`${which} as a priority byte mid-burst latches at once and parks the needle`, async () => {
+        await armed();
+        const from = c.received.length;
+        await c.command({ id: "DOT", fields: dot(1, { strokes: 20, strokeHz: 100 }) });
+        await c.next("STROKE", 300, from); // needle is in the skin now
+        const sentMs = conn.nowMs();
+        c.sendRaw(Uint8Array.of(PRIORITY_BYTES[which]));
+        const alarm = (await c.next("ALARM", 200, from)).fields;
+        expect(alarm.alarm).toBe(ALARMS[which].code);
+        const latchedStatus = c.received.slice(from).find((r) => r.frame.id === "STATUS" && r.frame.fields.state === BOARD_STATES.ALARM)!;
+        expect(latchedStatus.atMs - sentMs).toBeLessThan(10); // byte on the wire + STATUS back, 250 kBd
+        expect(alarm.parkedUs / 1000).toBeLessThan(25);
+        expect(c.frames("DOTEND", from)).toHaveLength(0); // the burst was cut, not finished
+        if (conn.world) expect(conn.world.parked()).toBe(true);
+      });
+    }
+
+    it("acts on a priority byte in the middle of a frame, and the frame still arrives intact", async () => {
+      await armed();
+      const { line, seq } = c.encode({ id: "KEEP", fields: { leaseTick: tickAdd(boardTick(), ticks(300)) } });
+      const mid = Math.floor(line.length / 2);
+      const from = c.received.length;
+      c.sendRaw(line.slice(0, mid) + String.fromCharCode(PRIORITY_BYTES.ESTOP) + line.slice(mid));
+      expect((await c.awaitAnswer(seq)).id).toBe("NAK"); // KEEP is refused: the board is already in ALARM
+      expect(await c.status(from)).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.ESTOP.code });
+    });
+
+    it("drops a corrupt frame silently, counts it, and takes the good copy", async () => {
+      await idle();
+      const before = await c.status();
+      const { line, seq } = c.encode({ id: "ARM", fields: { leaseTick: tickAdd(boardTick(), ticks(300)) } });
+      const corrupt = line.replace(/leaseTick=(\d)/, (_m, d: string) => `leaseTick=${(Number(d) + 1) % 10}`);
+      c.sendRaw(corrupt);
+      await conn.waitMs(20);
+      expect(c.frames("ACK").some((a) => a.fields.ackSeq === seq)).toBe(false);
+      c.sendRaw(line);
+      expect((await c.awaitAnswer(seq)).id).toBe("ACK");
+      const after = await c.status();
+      expect(after.rxBad).toBe(before.rxBad + 1);
+      expect(after.state).toBe(BOARD_STATES.ARMED);
+    });
+
+    it("a repeated DOT (its ACK was lost) is acknowledged again but fires once", async () => {
+      await armed();
+      const from = c.received.length;
+      const { line, seq } = c.encode({ id: "DOT", fields: dot(7) });
+      c.sendRaw(line);
+      expect((await c.awaitAnswer(seq)).id).toBe("ACK");
+      const dupsBefore = (await c.status()).rxDup;
+      c.sendRaw(line); // the host never saw the ACK and retransmits
+      expect((await c.awaitAnswer(seq)).id).toBe("ACK");
+      await c.command({ id: "KEEP", fields: { leaseTick: tickAdd(boardTick(), ticks(400)) } });
+      await c.next("DOTEND", 400, from);
+      await conn.waitMs(150);
+      expect(c.frames("DOTEND", from).map((f) => f.fields.dot)).toEqual([7]);
+      expect((await c.status()).rxDup).toBe(dupsBefore + 1);
+    });
+
+    it("refuses an out-of-order sequence number without executing it", async () => {
+      await idle();
+      const { line, seq } = c.encode({ id: "ARM", fields: { leaseTick: tickAdd(boardTick(), ticks(300)) } }, 40_000);
+      c.sendRaw(line);
+      expect(await c.awaitAnswer(seq)).toMatchObject({ id: "NAK", fields: { nak: NAKS.SEQUENCE.code } });
+      expect((await c.status()).state).toBe(BOARD_STATES.IDLE);
+    });
+
+    it("refuses a dot number that does not rise, so no dot fires twice", async () => {
+      await armed();
+      expect((await c.command({ id: "DOT", fields: dot(5) })).id).toBe("ACK");
+      expect(await c.command({ id: "DOT", fields: dot(5, { atTick: tickAdd(boardTick(), ticks(300)) }) })).toMatchObject({ id: "NAK", fields: { nak: NAKS.DOT_ORDER.code } });
+    });
+
+    it("refuses a dot that arrives after its start tick, and stays armed", async () => {
+      await armed();
+      expect(await c.command({ id: "DOT", fields: dot(1, { atTick: tickAdd(boardTick(), -ticks(50)) }) })).toMatchObject({ id: "NAK", fields: { nak: NAKS.LATE.code } });
+      expect((await c.status()).state).toBe(BOARD_STATES.ARMED);
+    });
+
+    const beyond: [string, (f: FrameOf<"INFO">["fields"]) => Partial<FrameOf<"DOT">["fields"]>][] = [
+      ["extension", (f) => ({ extensionUm: f.hardMaxExtensionUm + 1 })],
+      ["stroke rate", (f) => ({ strokeHz: f.hardMaxStrokeHz + 1 })],
+      ["dwell", (f) => ({ strokeHz: 100, strokes: Math.floor((f.hardMaxDwellMs * 100) / 1000) + 1 })],
+      ["duty", () => ({ dutyPermille: 1001 })],
+    ];
+    it.each(beyond)("refuses a dot beyond the hard %s limit and latches LIMIT_REQUEST", async (_what, over) => {
+      await armed();
+      const from = c.received.length;
+      expect(await c.command({ id: "DOT", fields: dot(1, over(info)) })).toMatchObject({ id: "NAK", fields: { nak: NAKS.LIMIT.code } });
+      expect(await c.status(from)).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.LIMIT_REQUEST.code });
+      await conn.waitMs(100);
+      expect(c.frames("STROKE", from)).toHaveLength(0);
+    });
+
+    it("keeps the e-stop button's alarm latched until the button is released, then needs an explicit unlock", async (ctx) => {
+      if (!conn.world) return ctx.skip(); // needs someone to press the button on a real board
+      await armed();
+      conn.world.setEstopButton(true);
+      await conn.waitMs(20);
+      expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.ESTOP.code });
+      expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({ id: "NAK", fields: { nak: NAKS.ALARM_ACTIVE.code } });
+      conn.world.setEstopButton(false);
+      await conn.waitMs(100);
+      expect((await c.status()).state).toBe(BOARD_STATES.ALARM); // released is not unlocked
+      expect((await c.command({ id: "UNLOCK", fields: {} })).id).toBe("ACK");
+    });
+  });
+}
