@@ -9,7 +9,7 @@ import type { SessionNumber } from "../profiles/schema.ts";
 import type { SessionSink } from "../log/records.ts";
 import { SmpError } from "../errors/errors.ts";
 import { SimRig, plantFromMachine } from "../sim/rig.ts";
-import { isByteFault, isDeviceFault, type FaultSpec } from "../sim/faults.ts";
+import type { FaultSpec } from "../sim/faults.ts";
 import type { LineTransport } from "../control/transport.ts";
 
 export type BoardTarget =
@@ -78,12 +78,7 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
     ...(simRig ? { onDotSent: (n: number, zone: string) => simRig.zoneOfDot.set(n, zone) } : {}),
   });
   o.onController?.(controller);
-  for (const f of o.faults ?? []) {
-    if (!simRig && f.kind !== "estop" && f.kind !== "stop") {
-      throw new SmpError("USAGE", `--fault ${f.kind} needs the simulated board (--sim); on a real port only estop and stop can be injected`);
-    }
-    armFault(f, base, hostScheduler, controller, simRig);
-  }
+  for (const f of o.faults ?? []) armFault(f, base, hostScheduler, controller, simRig);
   const done = controller.run();
   if (base instanceof VirtualScheduler) {
     const limitMs = 20_000 + o.dots * (o.profile.profile.dotIntervalMs + 500);
@@ -107,33 +102,13 @@ function frozenWhile(inner: LineTransport, s: FreezableScheduler): LineTransport
   };
 }
 
+/** Host-side faults are the controller's; everything else is armed in the simulated rig. */
 function armFault(f: FaultSpec, base: Scheduler, host: FreezableScheduler, controller: SessionController, rig: SimRig | undefined): void {
-  const fire = () => {
-    if (isByteFault(f.kind)) {
-      if (f.kind === "unplug") return rig!.unplug();
-      const dir = f.dir ?? "both";
-      const forMs = f.kind === "disconnect" ? f.forMs ?? 500 : f.forMs;
-      rig!.injectByteFault({ kind: f.kind, dir, ...(f.rate !== undefined ? { rate: f.rate } : {}), ...(f.count !== undefined ? { count: f.count } : {}), ...(f.ms !== undefined ? { ms: f.ms } : {}), ...(forMs !== undefined ? { forMs } : {}) });
-    } else if (isDeviceFault(f.kind)) {
-      rig!.injectDeviceFault(f.kind === "overcurrent" ? { kind: "overcurrent" } : { kind: f.kind });
-    } else if (f.kind === "estop") {
-      controller.operatorEstop();
-    } else if (f.kind === "stop") {
-      controller.operatorStop();
-    } else {
-      host.frozenUntilMs = base.nowMs() + (f.forMs ?? 1000);
-    }
-  };
-  const t = f.trigger;
-  if ("atMs" in t) {
-    base.at(base.nowMs() + t.atMs, fire);
-    return;
-  }
-  if (!rig) throw new SmpError("USAGE", `--fault ${f.kind},atDot=... needs the simulated board; use atMs=`);
-  let armed = true;
-  rig.burstListeners.push((dot) => {
-    if (!armed || dot !== t.atDot) return;
-    armed = false;
-    base.at(base.nowMs() + t.afterMs, fire);
-  });
+  const hostAction = f.kind === "estop" ? () => controller.operatorEstop()
+    : f.kind === "stop" ? () => controller.operatorStop()
+    : f.kind === "hang" ? () => { host.frozenUntilMs = base.nowMs() + (f.forMs ?? 1000); }
+    : undefined;
+  if (rig) return hostAction ? rig.when(f.trigger, hostAction) : rig.arm(f);
+  if (!hostAction || !("atMs" in f.trigger)) throw new SmpError("USAGE", `--fault ${f.kind}${hostAction ? ",atDot=..." : ""} needs the simulated board (on a real port: estop or stop with atMs=)`);
+  base.at(base.nowMs() + f.trigger.atMs, hostAction);
 }

@@ -18,6 +18,7 @@ import { openSerialTransport, listSerialPorts } from "../transport/serial.ts";
 import type { ControllerEvent } from "../control/controller.ts";
 import { LINK } from "../protocol/table.ts";
 import { renderSummary } from "./render.ts";
+import { servePtyBoard } from "../sim/pty.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const DEFAULT_PROFILE = join(ROOT, "profiles/demo.json");
@@ -31,6 +32,7 @@ Usage:
   smp profile validate FILE...   check depth profiles or machine calibrations
   smp profile show FILE          print a profile's zones and sessions
   smp ports                      list serial ports
+  smp sim --pty [options]        serve a simulated board on a pseudo-terminal
 
 Exit codes: 0 done, 1 internal error, 2 invalid input or usage, 3 stopped by a safety fault or e-stop.
 Run 'smp COMMAND --help' for the options of a command.`,
@@ -58,6 +60,11 @@ Ctrl-C once: STOP (needle parks, session holds). Twice: E-STOP.`,
   profile: `smp profile validate FILE...   validate depth profiles and machine calibrations; exit 2 on the first bad file
 smp profile show FILE          print a profile's zones and sessions as a table`,
   ports: `smp ports   list the serial ports this system can see (exit 1 when it cannot enumerate them)`,
+  sim: `smp sim --pty [--sim rotary|coil] [--machine FILE] [--fault SPEC]... [--seed N]
+
+Serves a simulated board on a pseudo-terminal (made with socat) and prints the path a client opens as the
+first line of stdout, then runs until SIGINT or SIGTERM. Try: smp run --port <path>.
+Faults are those of smp run except the host-side ones (estop, stop, hang).`,
 };
 
 function usage(message: string): never {
@@ -252,6 +259,26 @@ async function cmdPorts(args: string[]): Promise<number> {
   return 0;
 }
 
+async function cmdSim(args: string[]): Promise<number> {
+  const { values: v } = parse(args, { pty: { type: "boolean" }, sim: { type: "string" }, machine: { type: "string" }, fault: { type: "string", multiple: true }, seed: { type: "string" } } as const);
+  if (v.help) return print(HELP.sim);
+  if (!v.pty) usage("smp sim needs --pty (the only way to serve a board so far)");
+  const simKind = (v.sim ?? "rotary") as string;
+  if (simKind !== "rotary" && simKind !== "coil") usage(`--sim = ${JSON.stringify(simKind)}: expected rotary or coil`);
+  const machine = loadMachineFile(resolve((v.machine as string | undefined) ?? DEFAULT_MACHINE[simKind as "rotary" | "coil"]));
+  const faults = ((v.fault as string[] | undefined) ?? []).map(parseFaultSpec);
+  const host = faults.find((f) => f.kind === "estop" || f.kind === "stop" || f.kind === "hang");
+  if (host) usage(`--fault ${host.kind} is a host-side fault; give it to smp run`);
+  const board = await servePtyBoard(machine.calibration, faults, intFlag("seed", v.seed as string | undefined, 1, 0, 2 ** 31));
+  console.log(board.clientPath);
+  await new Promise<void>((res) => {
+    process.once("SIGINT", res);
+    process.once("SIGTERM", res);
+  });
+  await board.stop();
+  return 0;
+}
+
 function print(text: string): number {
   console.log(text);
   return 0;
@@ -264,6 +291,7 @@ export async function main(argv: string[]): Promise<number> {
       case "run": return await cmdRun(rest);
       case "profile": return cmdProfile(rest);
       case "ports": return await cmdPorts(rest);
+      case "sim": return await cmdSim(rest);
       case undefined:
       case "-h":
       case "--help":

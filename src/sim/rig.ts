@@ -9,6 +9,8 @@ import type { LineTransport } from "../control/transport.ts";
 import type { MachineCalibration } from "../profiles/schema.ts";
 import { DEFAULT_BOARD, SimBoard, type BoardConfig } from "./board.ts";
 import { SimLink, type ByteFault } from "./link.ts";
+import { isByteFault, isDeviceFault, type FaultSpec } from "./faults.ts";
+import { SmpError } from "../errors/errors.ts";
 import { Plant, Rng, type PlantParams, type SkinParams } from "./plant.ts";
 
 /** Skin per scalp zone: stiffness relative to the cartridge spring, and thickness (domain brief: 1.2-2 mm). */
@@ -47,6 +49,8 @@ export interface SimRigOptions {
   readonly baud?: number;
   /** How often the board's main loop is caught up to the scheduler's clock. */
   readonly pumpMs?: number;
+  /** Deliver the board's bytes raw to this sink (a pseudo-terminal) instead of as lines to `transport`. */
+  readonly rawHostSink?: (bytes: Uint8Array) => void;
   readonly seed?: number;
 }
 
@@ -66,8 +70,10 @@ export class SimRig {
   private stopped = false;
   private bootCount = 1;
   private lastDot = -1;
+  private readonly rawHostSink: ((bytes: Uint8Array) => void) | undefined;
 
   constructor(readonly scheduler: Scheduler, options: SimRigOptions) {
+    this.rawHostSink = options.rawHostSink;
     const seed = options.seed ?? 1;
     this.rng = new Rng(seed * 31 + 5);
     this.plant = new Plant({ ...options.plant, seed });
@@ -110,6 +116,40 @@ export class SimRig {
     }
   }
 
+  /**
+   * Arm a byte- or device-level fault from a spec: at a time from now, or when the board starts a given
+   * dot's burst. Host-side kinds (estop, stop, hang) are not the rig's and are refused.
+   */
+  arm(spec: FaultSpec): void {
+    const fire = () => {
+      if (spec.kind === "unplug") return this.unplug();
+      if (isByteFault(spec.kind)) {
+        const forMs = spec.kind === "disconnect" ? (spec.forMs ?? 500) : spec.forMs;
+        return this.injectByteFault({
+          kind: spec.kind, dir: spec.dir ?? "both", ...(spec.rate !== undefined ? { rate: spec.rate } : {}),
+          ...(spec.count !== undefined ? { count: spec.count } : {}), ...(spec.ms !== undefined ? { ms: spec.ms } : {}), ...(forMs !== undefined ? { forMs } : {}),
+        });
+      }
+      if (isDeviceFault(spec.kind)) return this.injectDeviceFault({ kind: spec.kind });
+      throw new SmpError("USAGE", `fault ${spec.kind} is injected on the host, not in the simulated board`);
+    };
+    this.when(spec.trigger, fire);
+  }
+
+  /** Run fn at a fault trigger: atMs from now, or afterMs into the burst of dot atDot. */
+  when(trigger: FaultSpec["trigger"], fn: () => void): void {
+    if ("atMs" in trigger) {
+      this.scheduler.at(this.scheduler.nowMs() + trigger.atMs, fn);
+      return;
+    }
+    let armed = true;
+    this.burstListeners.push((dot) => {
+      if (!armed || dot !== trigger.atDot) return;
+      armed = false;
+      this.scheduler.at(this.scheduler.nowMs() + trigger.afterMs, fn);
+    });
+  }
+
   /** Unplug: the cable stops carrying bytes and the host's transport reports close. */
   unplug(): void {
     this.link.inject({ kind: "disconnect", dir: "both" });
@@ -127,6 +167,7 @@ export class SimRig {
 
   private toHost(bytes: Uint8Array): void {
     if (this.stopped) return;
+    if (this.rawHostSink) return this.rawHostSink(bytes);
     for (const item of this.hostRx.pushAll(bytes)) if (item.kind === "line") for (const l of this.lineListeners) l(item.line);
   }
 

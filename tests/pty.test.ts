@@ -1,0 +1,58 @@
+// The real-port path end to end: `smp sim --pty` serves the simulated board on a pseudo-terminal and
+// `smp run --port` drives a session through serialport and the kernel's tty layer.
+
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { describe, expect, it } from "vitest";
+import { parseSessionLog, type DotRecord, type FaultRecord } from "../src/log/records.ts";
+
+async function withPtyBoard<T>(args: string[], body: (path: string) => Promise<T> | T): Promise<{ result: T; serverExit: number | null }> {
+  const server = spawn(process.execPath, ["bin/smp.js", "sim", "--pty", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: server.stdout! }).once("line", resolve);
+    server.once("exit", (code) => reject(new Error(`smp sim exited early with ${code}`)));
+  });
+  try {
+    const result = await body(firstLine);
+    server.kill("SIGINT");
+    const serverExit = await new Promise<number | null>((r) => server.once("exit", (code) => r(code)));
+    return { result, serverExit };
+  } finally {
+    server.kill("SIGKILL");
+  }
+}
+
+const run = (...args: string[]) => spawnSync(process.execPath, ["bin/smp.js", "run", ...args], { encoding: "utf8", timeout: 60_000 });
+
+describe("a simulated board on a pseudo-terminal", () => {
+  it("prints its device path first and serves a whole session to smp run --port", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), "smp-pty-")), "s.jsonl");
+    const { result, serverExit } = await withPtyBoard([], (path) => {
+      expect(path).toMatch(/^\/dev\/pts\/\d+$/);
+      return run("--port", path, "--dots", "8", "--log", log);
+    });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const { records } = parseSessionLog(readFileSync(log, "utf8"));
+    expect(records.filter((r): r is DotRecord => r.type === "dot")).toHaveLength(8);
+    expect(records[0]).toMatchObject({ type: "header", transport: expect.stringMatching(/^\/dev\/pts\//) });
+    expect(serverExit).toBe(0); // SIGINT ends it cleanly
+  });
+
+  it("carries a device fault through the serial stack: the session ends with exit 3 and a fault record", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), "smp-pty-")), "f.jsonl");
+    const { result } = await withPtyBoard(["--fault", "overcurrent,atDot=2"], (path) => run("--port", path, "--dots", "8", "--log", log));
+    expect(result.status).toBe(3);
+    const fault = parseSessionLog(readFileSync(log, "utf8")).records.find((r): r is FaultRecord => r.type === "fault");
+    expect(fault).toMatchObject({ code: "OVER_CURRENT", source: "board", parkedAfterMs: expect.any(Number) });
+  });
+
+  it("refuses host-side faults, which belong to smp run", () => {
+    const r = spawnSync(process.execPath, ["bin/smp.js", "sim", "--pty", "--fault", "estop"], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/host-side/);
+  });
+});
