@@ -136,6 +136,8 @@ export class SessionController {
   private dotsPlaced = 0;
   private lateDotsInARow = 0;
   private lastHelloMs = 0;
+  /** smp run unlocks once, at the start; an alarm after that ends the run. */
+  private unlockSent = false;
   private pendingFault: PendingFault | undefined;
   private readonly faults: FaultRecord[] = [];
   private finished = false;
@@ -406,7 +408,11 @@ export class SessionController {
   private operatorScript(boardState: string): void {
     if (this.pendingFault || this.finished) return;
     const name = this.state.name;
-    if (name === "alarm" && boardState === "ALARM" && this.link.idle) this.input({ type: "unlock" });
+    if (name === "alarm" && boardState === "ALARM" && this.link.idle && !this.unlockSent) {
+      this.unlockSent = true;
+      this.observe({ type: "info", message: `board alarm ${this.lastBoardAlarm ?? "?"} latched; unlocking because the operator started this run` });
+      this.input({ type: "unlock" });
+    }
     else if (name === "alarm" && boardState === "IDLE") this.input({ type: "boardIdle" });
     else if (name === "idle" && this.nextDot === 0 && this.inFlight.size === 0) {
       this.input({ type: "arm" });
