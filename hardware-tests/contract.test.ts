@@ -198,6 +198,28 @@ for (const target of TARGETS) {
       expect((await c.status()).state).toBe(BOARD_STATES.ARMED);
     });
 
+    it("latches LATE_START when a queued dot cannot start on time (bursts overran the interval)", async () => {
+      await armed();
+      const from = c.received.length;
+      const start = tickAdd(boardTick(), ticks(30));
+      expect((await c.command({ id: "DOT", fields: dot(1, { atTick: start, strokes: 10, strokeHz: 100 }) })).id).toBe("ACK");
+      expect((await c.command({ id: "DOT", fields: dot(2, { atTick: tickAdd(start, ticks(20)), strokes: 10, strokeHz: 100 }) })).id).toBe("ACK");
+      await c.command({ id: "KEEP", fields: { leaseTick: tickAdd(boardTick(), ticks(400)) } });
+      const alarm = (await c.next("ALARM", 500, from)).fields;
+      expect(alarm.alarm).toBe(ALARMS.LATE_START.code);
+      expect(c.frames("DOTEND", from).map((f) => f.fields.dot)).toEqual([1]); // dot 2 never fired
+    });
+
+    it("latches HOST_RESTART on a HELLO while armed, dropping queued dots", async () => {
+      await armed();
+      const from = c.received.length;
+      expect((await c.command({ id: "DOT", fields: dot(1, { atTick: tickAdd(boardTick(), ticks(100)) }) })).id).toBe("ACK");
+      await hello();
+      expect(await c.status(from)).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.HOST_RESTART.code });
+      await conn.waitMs(200);
+      expect(c.frames("STROKE", from)).toHaveLength(0);
+    });
+
     const beyond: [string, (f: FrameOf<"INFO">["fields"]) => Partial<FrameOf<"DOT">["fields"]>][] = [
       ["extension", (f) => ({ extensionUm: f.hardMaxExtensionUm + 1 })],
       ["stroke rate", (f) => ({ strokeHz: f.hardMaxStrokeHz + 1 })],

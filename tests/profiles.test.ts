@@ -208,7 +208,8 @@ describe("envelope boundaries: at the limit passes, one unit beyond fails", () =
     ["needle max", "needle.diameterMm", (_p, s) => (s.needle.diameterMm = 0.35), (_p, s) => (s.needle.diameterMm = 0.36)],
     ["needle min", "needle.diameterMm", (_p, s) => (s.needle.diameterMm = 0.18), (_p, s) => (s.needle.diameterMm = 0.17)],
     ["dot interval max", "dotIntervalMs", (p) => (p.dotIntervalMs = 10_000), (p) => (p.dotIntervalMs = 10_001)],
-    ["50 ms free after the burst", "dwellMs", (p, s) => ((p.dotIntervalMs = 120), useDwell(s, 70)), (p, s) => ((p.dotIntervalMs = 120), useDwell(s, 71))],
+    // 200 ms interval = 70 ms dwell + 80 ms burst overhead (LINK.burstOverheadMs) + 50 ms free
+    ["50 ms free after the burst", "dwellMs", (p, s) => ((p.dotIntervalMs = 200), useDwell(s, 70)), (p, s) => ((p.dotIntervalMs = 200), useDwell(s, 71))],
   ];
   const edited = (edit: Edit) => {
     const p = hairlineJson();
@@ -332,9 +333,10 @@ describe("profileFitsBoard", () => {
     const demo = load("demo.json");
     const fast = profileFitsBoard(demo, { ...BOARD, hardMaxStrokeHz: 130 });
     expect(fast).toEqual([{ field: "zones[3].sessions[1].strokeHz", value: 140, limit: "above board hard maximum 130 Hz" }]);
-    const shortDwell = profileFitsBoard(demo, { ...BOARD, hardMaxDwellMs: 95 });
+    const shortDwell = profileFitsBoard(demo, { ...BOARD, hardMaxDwellMs: 175 });
+    // the board caps the burst plus 80 ms overhead: 95 ms are left for the strokes.
     // mid-scalp s2: 12 strokes at 130 Hz = 92.3 ms fits; crown s2: 14 at 140 = 100 ms does not.
     expect(shortDwell.map((d) => d.field)).toEqual(["zones[3].sessions[1].strokesPerDot"]);
-    expect(shortDwell[0]?.limit).toBe("burst of 14 strokes at 140 Hz lasts 100 ms: above board hard maximum 95 ms");
+    expect(shortDwell[0]?.limit).toBe("burst of 14 strokes at 140 Hz lasts 100 ms: above board hard (less 80 ms burst overhead) maximum 95 ms");
   });
 });

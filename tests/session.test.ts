@@ -58,6 +58,8 @@ describe("a full session in virtual time", () => {
     const s = summarize(r.sink.records);
     expect(Object.keys(s.dotsByZone)).toEqual(["hairline", "temples", "mid-scalp", "crown"]);
     for (const d of r.dots) expect(d.strokeCount).toBe(d.plannedStrokes);
+    // every puncture the needle really made was counted: none during extend or retract went unreported
+    expect(r.result.rig!.plant.punctures).toBe(r.dots.reduce((a, d) => a + d.strokeCount, 0));
     // the first dots of a zone err shallow on purpose; from the third on the depth loop holds the target
     const settled = r.dots.filter((d, i) => i > 1 && r.dots[i - 2]!.zone === d.zone);
     expect(settled.length).toBe(32);
@@ -95,7 +97,7 @@ describe("faults end with the needle parked, the alarm latched, a fault record a
   const cases: [string, string][] = [
     ["estop", "ESTOP"],
     ["stop", "STOP"],
-    ["stall", "HOST_OVER_CURRENT"], // a jammed rotary motor draws locked-rotor current before the stall window ends
+    ["stall", "STALL"],
     ["overcurrent", "OVER_CURRENT"],
     ["sensor-stuck", "SENSOR_STUCK"],
     ["sensor-dropout", "SENSOR_DROPOUT"],

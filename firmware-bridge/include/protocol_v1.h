@@ -3,7 +3,7 @@
 #define SMP_PROTOCOL_V1_H
 
 #define SMP_PROTOCOL_VERSION 1u
-#define SMP_SCHEMA_HASH "eb1284de"
+#define SMP_SCHEMA_HASH "eb85fdf3"
 #define SMP_BAUD 250000UL
 #define SMP_MAX_FRAME_BYTES 256u
 #define SMP_STATUS_PERIOD_MS 50u
@@ -26,21 +26,23 @@
 #define SMP_ALARM_OVER_EXTENSION 5u /* measured extension beyond the hard maximum */
 #define SMP_ALARM_OVER_SPEED 6u /* measured stroke rate beyond the hard maximum */
 #define SMP_ALARM_OVER_CURRENT 7u /* drive current beyond the hard maximum */
-#define SMP_ALARM_STALL 8u /* no stroke for longer than the stall window while driving */
+#define SMP_ALARM_STALL 8u /* no tachometer edge for longer than the stall window while driving */
 #define SMP_ALARM_SENSOR_STUCK 9u /* needle position sensor does not move while strokes are counted */
-#define SMP_ALARM_SENSOR_DROPOUT 10u /* needle position sensor reading out of range */
+#define SMP_ALARM_SENSOR_DROPOUT 10u /* needle position sensor at the top rail (open wire), or reading the needle inside the grip at bottom dead centre with the actuator extended */
 #define SMP_ALARM_PEDAL_RELEASED 11u /* foot pedal released while armed */
 #define SMP_ALARM_PEDAL_FAULT 12u /* pedal contacts disagree (stuck pedal or broken wire) */
 #define SMP_ALARM_LIMIT_REQUEST 13u /* a command asked for a value beyond a hard limit */
-#define SMP_ALARM_DWELL_EXCEEDED 15u /* burst on-time reached the hard maximum before its strokes were done */
+#define SMP_ALARM_LATE_START 14u /* a queued dot could not start within 10 ms of its start tick (bursts overran the dot interval) */
+#define SMP_ALARM_DWELL_EXCEEDED 15u /* burst drive on-time reached the hard maximum before its punctures were done */
 #define SMP_ALARM_CARTRIDGE_MISSING 16u /* cartridge switch open */
 #define SMP_ALARM_WATCHDOG_RESET 17u /* firmware watchdog reset */
+#define SMP_ALARM_HOST_RESTART 18u /* HELLO while armed: the host restarted mid-session */
 #define SMP_ALARM_HOST_LATE 50u /* host control loop late beyond its budget */
 #define SMP_ALARM_LINK_LOST 51u /* command not acknowledged after all retries, or port closed */
-#define SMP_ALARM_TELEMETRY_STALE 52u /* no status from the board within the staleness bound */
+#define SMP_ALARM_TELEMETRY_STALE 52u /* no valid frame from the board within the staleness bound */
 #define SMP_ALARM_HOST_STALL 53u /* measured speed below 70 % of setpoint for longer than 100 ms */
 #define SMP_ALARM_HOST_OVER_CURRENT 54u /* measured current above the machine calibration limit */
-#define SMP_ALARM_DEPTH_DEVIATION 55u /* measured extension far from commanded beyond the plausibility bound */
+#define SMP_ALARM_DEPTH_DEVIATION 55u /* measured extension deeper than commanded beyond the plausibility bound, or a planned dot whose correction would reach the board's hard maximum */
 #define SMP_ALARM_BOARD_RESET 56u /* board reset or rebooted during the session */
 #define SMP_ALARM_HANDSHAKE_MISMATCH 57u /* protocol version, schema hash or limits do not match */
 #define SMP_ALARM_UNEXPECTED_NAK 58u /* board refused a command the host considered valid */
@@ -52,8 +54,6 @@
 #define SMP_NAK_LATE 3u /* dot start tick already passed; nothing was queued (the host may re-plan it) */
 #define SMP_NAK_QUEUE_FULL 4u /* no free dot slot */
 #define SMP_NAK_SEQUENCE 5u /* sequence number is neither the next nor the last one accepted */
-#define SMP_NAK_UNKNOWN 6u /* unknown message id */
-#define SMP_NAK_BAD_FIELD 7u /* missing, extra or malformed field */
 #define SMP_NAK_ALARM_ACTIVE 8u /* alarm cause still present; cannot unlock */
 #define SMP_NAK_DOT_ORDER 9u /* dot number not above the last one accepted since HELLO: a dot never fires twice */
 
@@ -101,7 +101,7 @@
 #define SMP_FIELD_INFO_HARD_MAX_EXTENSION_UM "hardMaxExtensionUm" /* #6 u32: hard extension cap */
 #define SMP_FIELD_INFO_HARD_MAX_STROKE_HZ "hardMaxStrokeHz" /* #7 u32: hard stroke-rate cap */
 #define SMP_FIELD_INFO_HARD_MAX_CURRENT_MA "hardMaxCurrentMa" /* #8 u32: hard drive-current cap */
-#define SMP_FIELD_INFO_HARD_MAX_DWELL_MS "hardMaxDwellMs" /* #9 u32: hard cap on a burst's on-time */
+#define SMP_FIELD_INFO_HARD_MAX_DWELL_MS "hardMaxDwellMs" /* #9 u32: hard cap on a burst's drive on-time, spin-up to drive off */
 #define SMP_FIELD_INFO_HARD_MAX_LEASE_MS "hardMaxLeaseMs" /* #10 u32: longest lease the board grants */
 #define SMP_FIELD_INFO_QUEUE_SLOTS "queueSlots" /* #11 u32: dot queue depth */
 #define SMP_MSG_BOOT "BOOT" /* board -> host */
@@ -115,7 +115,7 @@
 #define SMP_FIELD_STATUS_ALARM "alarm" /* #2 u32: latched alarm code, 0 if none */
 #define SMP_FIELD_STATUS_CREDIT "credit" /* #3 u32: free dot-queue slots */
 #define SMP_FIELD_STATUS_PARKED "parked" /* #4 u32: 1 when the needle is parked up and the drive is off */
-#define SMP_FIELD_STATUS_LAST_DOT "lastDot" /* #5 u32: last dot whose burst completed since HELLO, 0 if none (lets the host account for a lost DOTEND) */
+#define SMP_FIELD_STATUS_LAST_DOT "lastDot" /* #5 u32: last dot whose burst completed since HELLO or power-up, 0 if none (lets the host account for a lost DOTEND) */
 #define SMP_FIELD_STATUS_RX_OK "rxOk" /* #6 u32: valid frames received */
 #define SMP_FIELD_STATUS_RX_BAD "rxBad" /* #7 u32: frames dropped for framing or CRC errors */
 #define SMP_FIELD_STATUS_RX_DUP "rxDup" /* #8 u32: duplicate commands re-acknowledged */
@@ -123,13 +123,13 @@
 #define SMP_MSG_STROKE_NFIELDS 5u
 #define SMP_FIELD_STROKE_DOT "dot" /* #0 u32: dot being placed */
 #define SMP_FIELD_STROKE_STROKE "stroke" /* #1 u32: stroke index in the burst, from 1 */
-#define SMP_FIELD_STROKE_EXTENSION_UM "extensionUm" /* #2 i32: deepest measured needle extension in this stroke */
+#define SMP_FIELD_STROKE_EXTENSION_UM "extensionUm" /* #2 i32: needle extension sampled at this stroke's bottom dead centre (its deepest point) */
 #define SMP_FIELD_STROKE_PERIOD_US "periodUs" /* #3 u32: tachometer period of this stroke */
 #define SMP_FIELD_STROKE_CURRENT_MA "currentMa" /* #4 u32: peak drive current in this stroke */
 #define SMP_MSG_DOTEND "DOTEND" /* board -> host */
 #define SMP_MSG_DOTEND_NFIELDS 5u
 #define SMP_FIELD_DOTEND_DOT "dot" /* #0 u32: dot placed */
-#define SMP_FIELD_DOTEND_STROKES "strokes" /* #1 u32: strokes counted */
+#define SMP_FIELD_DOTEND_STROKES "strokes" /* #1 u32: punctures counted */
 #define SMP_FIELD_DOTEND_MAX_EXTENSION_UM "maxExtensionUm" /* #2 i32: deepest measured stroke of the burst */
 #define SMP_FIELD_DOTEND_ON_TIME_US "onTimeUs" /* #3 u32: drive on-time of the burst */
 #define SMP_FIELD_DOTEND_TICK "tick" /* #4 u32: board tick at the end of the burst */

@@ -62,7 +62,7 @@ smp profile show FILE          print a profile's zones and sessions as a table`,
   ports: `smp ports   list the serial ports this system can see (exit 1 when it cannot enumerate them)`,
   sim: `smp sim --pty [--sim rotary|coil] [--machine FILE] [--fault SPEC]... [--seed N]
 
-Serves a simulated board on a pseudo-terminal (made with socat) and prints the path a client opens as the
+Serves a simulated board on a pseudo-terminal (made by scripts/pty-pair.py, python3) and prints the path a client opens as the
 first line of stdout, then runs until SIGINT or SIGTERM. Try: smp run --port <path>.
 Faults are those of smp run except the host-side ones (estop, stop, hang).`,
 };

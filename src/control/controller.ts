@@ -242,7 +242,8 @@ export class SessionController {
     const boardNow = clock.boardTickAt(now);
     const lead = msToTicks(this.timing.leadMs, info.clockHz);
     const unfinished = this.inFlight.size;
-    if (this.nextDot < this.o.dots.length && unfinished < Math.max(1, info.queueSlots - 1)) {
+    // a dot goes out only on an idle link: one queued behind a retransmission would carry a stale start tick
+    if (this.nextDot < this.o.dots.length && unfinished < Math.max(1, info.queueSlots - 1) && this.link.idle) {
       const planned = this.o.dots[this.nextDot]!;
       const minLead = msToTicks(this.timing.leadMs / 3, info.clockHz);
       if (this.nextAtTick === undefined || ((this.nextAtTick - boardNow) | 0) < minLead) this.nextAtTick = tickAdd(boardNow, lead);
@@ -327,7 +328,8 @@ export class SessionController {
   private replanLateDot(n: number): void {
     const dot = this.inFlight.get(n);
     if (!dot) return;
-    this.inFlight.delete(n);
+    for (const later of [...this.inFlight.keys()]) if (later >= n) this.inFlight.delete(later);
+    this.link.dropPending();
     this.lateDotsInARow++;
     if (this.lateDotsInARow > MAX_LATE_DOTS_IN_A_ROW) {
       this.input({ type: "stop", cause: "HOST_LATE" }, `${this.lateDotsInARow} dots in a row reached the board after their start tick`);
@@ -365,6 +367,11 @@ export class SessionController {
     const envelope = ENVELOPES[this.o.profile.profile.envelope];
     problems.push(...envelopeFitsBoard(envelope, info), ...profileFitsBoard(this.o.profile.profile, info));
     const m = this.o.machine.calibration;
+    const t = this.timing;
+    if (m.drive.maxCurrentMa > info.hardMaxCurrentMa) problems.push({ field: "machine.drive.maxCurrentMa", value: m.drive.maxCurrentMa, limit: `above board hard maximum ${info.hardMaxCurrentMa} mA` });
+    if (t.leaseMs > info.hardMaxLeaseMs) problems.push({ field: "board.hardMaxLeaseMs", value: info.hardMaxLeaseMs, limit: `below the host's lease ${t.leaseMs} ms` });
+    if (info.queueSlots < 1) problems.push({ field: "board.queueSlots", value: info.queueSlots, limit: "at least 1" });
+    if (info.clockHz < 1000) problems.push({ field: "board.clockHz", value: info.clockHz, limit: "at least 1000 Hz" });
     this.o.sink.write({
       type: "header", format: "smp-session/1", startedAt: this.o.startedAt,
       profile: { name: this.o.profile.profile.name, source: this.o.profile.source, hash: this.o.profile.hash },
@@ -377,6 +384,12 @@ export class SessionController {
     if (problems.length > 0) {
       const message = `refusing to arm: the board does not match:\n${problems.map((p) => `  ${formatLimit(p)}`).join("\n")}`;
       this.input({ type: "handshakeMismatch" }, message);
+      const record: FaultRecord = {
+        type: "fault", tMs: round1(now), code: "HANDSHAKE_MISMATCH", codeNumber: ALARMS.HANDSHAKE_MISMATCH.code, source: "host",
+        detail: message, parkedAfterMs: 0, parkedMeasuredBy: "never-armed",
+      };
+      this.o.sink.write(record);
+      this.faults.push(record);
       const onlyLimits = problems.every((p) => !p.field.startsWith("board."));
       return this.finish({ outcome: "refused", exitCode: onlyLimits ? 2 : 3, message });
     }

@@ -59,8 +59,11 @@ export interface FaultRecord {
   detail: string;
   /** Detection to needle parked; null when the board never confirmed (link gone). */
   parkedAfterMs: number | null;
-  /** How parkedAfterMs was measured: by the board's own clock, or by the host up to the board's confirmation. */
-  parkedMeasuredBy: "board" | "host" | "unconfirmed";
+  /**
+   * How parkedAfterMs was measured: by the board's own clock, by the host up to the board's confirmation,
+   * not at all (link gone), or not needed because the drive was never enabled.
+   */
+  parkedMeasuredBy: "board" | "host" | "unconfirmed" | "never-armed";
   /** The alarm the board itself latched, when the host knows it (may differ from the host's cause). */
   boardAlarm?: string;
   dot?: number;

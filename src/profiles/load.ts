@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { z } from "zod";
 import { SmpError, formatLimit, limitError, type LimitDetail } from "../errors/errors.ts";
+import { LINK } from "../protocol/table.ts";
 import { ENVELOPES, checkRange, type Envelope, type HardLimits, type Range } from "../safety/limits.ts";
 import {
   DepthProfileSchema,
@@ -80,12 +81,12 @@ export function profileEnvelopeProblems(profile: DepthProfile, env: Envelope): L
     if (s.dwellMs !== undefined) checkRange(out, b.field, s.dwellMs, env.dwellMs, what, "ms");
     derived(out, b, b.strokes, env.strokesPerDot, what, "strokes", s.dwellMs === undefined ? "" : `${ms(s.dwellMs)} ms at ${s.strokeHz} Hz is ${b.strokes} strokes: `);
     derived(out, b, b.burstMs, env.dwellMs, what, "ms", b.says);
-    const freeMs = profile.dotIntervalMs - Math.max(b.burstMs, s.dwellMs ?? 0);
+    const freeMs = profile.dotIntervalMs - Math.max(b.burstMs, s.dwellMs ?? 0) - LINK.burstOverheadMs;
     if (freeMs < MIN_FREE_AFTER_BURST_MS && !out.some((d) => d.field === b.field)) {
       out.push({
         field: b.field,
         value: b.value,
-        limit: `burst ${ms(profile.dotIntervalMs - freeMs)} ms leaves ${ms(freeMs)} ms of dotIntervalMs ${profile.dotIntervalMs} ms free; at least ${MIN_FREE_AFTER_BURST_MS} ms must stay free`,
+        limit: `burst ${ms(profile.dotIntervalMs - freeMs)} ms (with ${LINK.burstOverheadMs} ms spin-up and actuator travel) leaves ${ms(freeMs)} ms of dotIntervalMs ${profile.dotIntervalMs} ms free; at least ${MIN_FREE_AFTER_BURST_MS} ms must stay free`,
       });
     }
   });
@@ -100,8 +101,9 @@ export function profileFitsBoard(profile: DepthProfile, hard: HardLimits): Limit
     checkRange(out, `${base}.targetExtensionUm`, s.targetExtensionUm, { min: 0, max: hard.hardMaxExtensionUm }, what, "um");
     checkRange(out, `${base}.strokeHz`, s.strokeHz, { min: 0, max: hard.hardMaxStrokeHz }, what, "Hz");
     const b = burstOf(s, base);
-    if (s.dwellMs !== undefined) checkRange(out, b.field, s.dwellMs, { min: 0, max: hard.hardMaxDwellMs }, what, "ms");
-    derived(out, b, b.burstMs, { min: 0, max: hard.hardMaxDwellMs }, what, "ms", b.says);
+    const maxDwellMs = hard.hardMaxDwellMs - LINK.burstOverheadMs; // the board caps the burst with its overhead
+    if (s.dwellMs !== undefined) checkRange(out, b.field, s.dwellMs, { min: 0, max: maxDwellMs }, `${what} (less ${LINK.burstOverheadMs} ms burst overhead)`, "ms");
+    derived(out, b, b.burstMs, { min: 0, max: maxDwellMs }, `${what} (less ${LINK.burstOverheadMs} ms burst overhead)`, "ms", b.says);
   });
   return out;
 }

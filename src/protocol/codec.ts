@@ -126,7 +126,7 @@ export type AssembledItem = { kind: "line"; line: string } | { kind: "priority";
 
 /**
  * Byte-level receiver: splits a byte stream into lines and pulls out priority bytes wherever they appear
- * (even in the middle of a line, which then continues). '\r' is ignored. A line longer than the frame limit
+ * (even in the middle of a line, which then continues). A '\r' right before '\n' is dropped. A line longer than the frame limit
  * is discarded up to the next '\n' and reported once as overflow, so the stream always resynchronises.
  */
 export class LineAssembler {
@@ -136,8 +136,8 @@ export class LineAssembler {
   push(byte: number, out: AssembledItem[]): void {
     if (byte === PRIORITY_BYTES.STOP) { out.push({ kind: "priority", which: "STOP" }); return; }
     if (byte === PRIORITY_BYTES.ESTOP) { out.push({ kind: "priority", which: "ESTOP" }); return; }
-    if (byte === 0x0d) return;
     if (byte === 0x0a) {
+      if (this.buf[this.buf.length - 1] === 0x0d) this.buf.pop(); // CRLF is accepted; a CR anywhere else is a bad byte
       if (!this.overflowed && this.buf.length > 0) out.push({ kind: "line", line: String.fromCharCode(...this.buf) });
       this.buf = [];
       this.overflowed = false;

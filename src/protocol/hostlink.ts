@@ -111,6 +111,10 @@ export class HostLink {
       return [{ type: "corrupt", error: decoded.error, line }];
     }
     const frame = decoded.frame;
+    if (isHostMessageId(frame.id)) {
+      this.stats.rxCorrupt++; // a host command echoed back: a loop-back wiring fault, not a board frame
+      return [{ type: "corrupt", error: { reason: "unknown-id", id: frame.id }, line }];
+    }
     this.stats.rxFrames++;
     this.countGap(frame);
     if (frame.id === "ACK" || frame.id === "NAK") {
@@ -121,10 +125,6 @@ export class HostLink {
       if (frame.id === "ACK") return [{ type: "acked", command: o.command, rttMs: nowMs - o.firstSentMs }];
       this.stats.naks++;
       return [{ type: "naked", command: o.command, nak: frame.fields.nak }];
-    }
-    if (isHostMessageId(frame.id)) {
-      this.stats.rxCorrupt++; // a host command echoed back: a loop-back wiring fault, not a board frame
-      return [{ type: "corrupt", error: { reason: "unknown-id", id: frame.id }, line }];
     }
     return [{ type: "frame", frame: frame as BoardFrame }];
   }

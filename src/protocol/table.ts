@@ -27,7 +27,7 @@ const token = <N extends string>(name: N, doc: string) => ({ name, kind: "token"
 /** Host-to-board commands. Each is acknowledged (ACK/NAK) and retransmitted by the host on timeout. */
 export const HOST_MESSAGES = [
   { id: "HELLO", dir: "host", fields: [], doc: "Handshake. Board replies ACK then INFO. Accepted with any sequence number; resets de-duplication." },
-  { id: "UNLOCK", dir: "host", fields: [], doc: "Clear a latched alarm (IDLE afterwards). NAK ALARM_ACTIVE while its cause (e-stop input, pedal fault) persists." },
+  { id: "UNLOCK", dir: "host", fields: [], doc: "Clear a latched alarm (IDLE afterwards). NAK ALARM_ACTIVE while a cause persists (e-stop input, pedal contacts disagree, cartridge open) or the needle is not parked yet." },
   { id: "ARM", dir: "host", fields: [u32("leaseTick", "board tick at which the lease expires")], doc: "IDLE -> ARMED: dots accepted, lease running." },
   {
     id: "DOT", dir: "host",
@@ -40,7 +40,7 @@ export const HOST_MESSAGES = [
       u32("strokes", "punctures in the burst"),
       u32("leaseTick", "board tick at which the lease expires"),
     ],
-    doc: "Queue one dot burst. Checked against every hard limit; a dot beyond one is refused (NAK LIMIT) and latches LIMIT_REQUEST. Dot numbers must rise.",
+    doc: "Queue one dot burst. Checked against every hard limit (the burst's on-time is strokes/strokeHz plus LINK.burstOverheadMs); a dot beyond one is refused (NAK LIMIT) and latches LIMIT_REQUEST. Dot numbers must rise.",
   },
   { id: "KEEP", dir: "host", fields: [u32("leaseTick", "board tick at which the lease expires")], doc: "Extend the lease from the control path when no dot is due." },
   { id: "DISARM", dir: "host", fields: [], doc: "ARMED -> IDLE after the queue drains; drive off." },
@@ -64,7 +64,7 @@ export const BOARD_MESSAGES = [
       u32("hardMaxExtensionUm", "hard extension cap"),
       u32("hardMaxStrokeHz", "hard stroke-rate cap"),
       u32("hardMaxCurrentMa", "hard drive-current cap"),
-      u32("hardMaxDwellMs", "hard cap on a burst's on-time"),
+      u32("hardMaxDwellMs", "hard cap on a burst's drive on-time, spin-up to drive off"),
       u32("hardMaxLeaseMs", "longest lease the board grants"),
       u32("queueSlots", "dot queue depth"),
     ],
@@ -79,7 +79,7 @@ export const BOARD_MESSAGES = [
       u32("alarm", "latched alarm code, 0 if none"),
       u32("credit", "free dot-queue slots"),
       u32("parked", "1 when the needle is parked up and the drive is off"),
-      u32("lastDot", "last dot whose burst completed since HELLO, 0 if none (lets the host account for a lost DOTEND)"),
+      u32("lastDot", "last dot whose burst completed since HELLO or power-up, 0 if none (lets the host account for a lost DOTEND)"),
       u32("rxOk", "valid frames received"),
       u32("rxBad", "frames dropped for framing or CRC errors"),
       u32("rxDup", "duplicate commands re-acknowledged"),
@@ -91,17 +91,17 @@ export const BOARD_MESSAGES = [
     fields: [
       u32("dot", "dot being placed"),
       u32("stroke", "stroke index in the burst, from 1"),
-      i32("extensionUm", "deepest measured needle extension in this stroke"),
+      i32("extensionUm", "needle extension sampled at this stroke's bottom dead centre (its deepest point)"),
       u32("periodUs", "tachometer period of this stroke"),
       u32("currentMa", "peak drive current in this stroke"),
     ],
-    doc: "One per stroke while a burst runs.",
+    doc: "One per puncture: every bottom dead centre in a burst at which the needle is out of the grip.",
   },
   {
     id: "DOTEND", dir: "board",
     fields: [
       u32("dot", "dot placed"),
-      u32("strokes", "strokes counted"),
+      u32("strokes", "punctures counted"),
       i32("maxExtensionUm", "deepest measured stroke of the burst"),
       u32("onTimeUs", "drive on-time of the burst"),
       u32("tick", "board tick at the end of the burst"),
@@ -151,7 +151,8 @@ interface CodeSpec {
 
 /**
  * Alarm and fault codes share one numbering. 1-49 are latched by the board; 50-99 are raised by the host
- * supervisor (which then sends E-STOP so the board latches too).
+ * supervisor, which then makes the board latch too (STOP for HOST_LATE, E-STOP for the others) unless the
+ * board was never armed (HANDSHAKE_MISMATCH).
  */
 export const ALARMS = {
   POWER_UP: { code: 1, doc: "board powered up or reset; unlock to continue" },
@@ -161,21 +162,23 @@ export const ALARMS = {
   OVER_EXTENSION: { code: 5, doc: "measured extension beyond the hard maximum" },
   OVER_SPEED: { code: 6, doc: "measured stroke rate beyond the hard maximum" },
   OVER_CURRENT: { code: 7, doc: "drive current beyond the hard maximum" },
-  STALL: { code: 8, doc: "no stroke for longer than the stall window while driving" },
+  STALL: { code: 8, doc: "no tachometer edge for longer than the stall window while driving" },
   SENSOR_STUCK: { code: 9, doc: "needle position sensor does not move while strokes are counted" },
-  SENSOR_DROPOUT: { code: 10, doc: "needle position sensor reading out of range" },
+  SENSOR_DROPOUT: { code: 10, doc: "needle position sensor at the top rail (open wire), or reading the needle inside the grip at bottom dead centre with the actuator extended" },
   PEDAL_RELEASED: { code: 11, doc: "foot pedal released while armed" },
   PEDAL_FAULT: { code: 12, doc: "pedal contacts disagree (stuck pedal or broken wire)" },
   LIMIT_REQUEST: { code: 13, doc: "a command asked for a value beyond a hard limit" },
-  DWELL_EXCEEDED: { code: 15, doc: "burst on-time reached the hard maximum before its strokes were done" },
+  LATE_START: { code: 14, doc: "a queued dot could not start within 10 ms of its start tick (bursts overran the dot interval)" },
+  DWELL_EXCEEDED: { code: 15, doc: "burst drive on-time reached the hard maximum before its punctures were done" },
   CARTRIDGE_MISSING: { code: 16, doc: "cartridge switch open" },
   WATCHDOG_RESET: { code: 17, doc: "firmware watchdog reset" },
+  HOST_RESTART: { code: 18, doc: "HELLO while armed: the host restarted mid-session" },
   HOST_LATE: { code: 50, doc: "host control loop late beyond its budget" },
   LINK_LOST: { code: 51, doc: "command not acknowledged after all retries, or port closed" },
-  TELEMETRY_STALE: { code: 52, doc: "no status from the board within the staleness bound" },
+  TELEMETRY_STALE: { code: 52, doc: "no valid frame from the board within the staleness bound" },
   HOST_STALL: { code: 53, doc: "measured speed below 70 % of setpoint for longer than 100 ms" },
   HOST_OVER_CURRENT: { code: 54, doc: "measured current above the machine calibration limit" },
-  DEPTH_DEVIATION: { code: 55, doc: "measured extension far from commanded beyond the plausibility bound" },
+  DEPTH_DEVIATION: { code: 55, doc: "measured extension deeper than commanded beyond the plausibility bound, or a planned dot whose correction would reach the board's hard maximum" },
   BOARD_RESET: { code: 56, doc: "board reset or rebooted during the session" },
   HANDSHAKE_MISMATCH: { code: 57, doc: "protocol version, schema hash or limits do not match" },
   UNEXPECTED_NAK: { code: 58, doc: "board refused a command the host considered valid" },
@@ -189,8 +192,6 @@ export const NAKS = {
   LATE: { code: 3, doc: "dot start tick already passed; nothing was queued (the host may re-plan it)" },
   QUEUE_FULL: { code: 4, doc: "no free dot slot" },
   SEQUENCE: { code: 5, doc: "sequence number is neither the next nor the last one accepted" },
-  UNKNOWN: { code: 6, doc: "unknown message id" },
-  BAD_FIELD: { code: 7, doc: "missing, extra or malformed field" },
   ALARM_ACTIVE: { code: 8, doc: "alarm cause still present; cannot unlock" },
   DOT_ORDER: { code: 9, doc: "dot number not above the last one accepted since HELLO: a dot never fires twice" },
 } as const satisfies Record<string, CodeSpec>;
@@ -227,6 +228,7 @@ export function canonicalSchemaText(): string {
   for (const [n, v] of Object.entries(BOARD_STATES)) lines.push(`state ${n} ${v}`);
   for (const [n, s] of Object.entries(ALARMS)) lines.push(`alarm ${n} ${s.code}`);
   for (const [n, s] of Object.entries(NAKS)) lines.push(`nak ${n} ${s.code}`);
+  for (const [n, v] of Object.entries(LINK)) lines.push(`link ${n} ${v}`);
   return lines.join("\n");
 }
 
@@ -245,4 +247,8 @@ export const LINK = {
   baud: 250_000, // exact on a 16 MHz AVR (UBRR 3); 115200 would be 78 % busy with stroke telemetry at 120 Hz
   maxFrameBytes: 256,
   statusPeriodMs: 50,
+  /** Allowance on top of strokes/strokeHz for a burst's spin-up (at most 60 ms) and actuator travel. */
+  burstOverheadMs: 80,
+  /** A queued dot must start within this of its start tick, or the board latches LATE_START. */
+  lateStartMs: 10,
 } as const;

@@ -55,8 +55,8 @@ export function transition(s: SupervisorState, input: Input): Result {
   switch (input.type) {
     case "handshakeOk":
       return s.name === "disconnected" ? to(input.boardInAlarm ? "alarm" : "idle") : reject("already connected");
-    case "handshakeMismatch":
-      return to("fault", ["recordFault"], "HANDSHAKE_MISMATCH");
+    case "handshakeMismatch": // the controller writes the record itself: the drive was never enabled
+      return to("fault", [], "HANDSHAKE_MISMATCH");
     case "linkLost":
       if (s.name === "fault") return { next: s, effects: [] };
       return LIVE.includes(s.name) ? to("fault", ["sendEstop", "recordFault"], "LINK_LOST") : to("disconnected");
@@ -77,11 +77,10 @@ export function transition(s: SupervisorState, input: Input): Result {
       if (s.name === "fault") return { next: s, effects: [] }; // first cause wins
       return connected ? to("fault", ["sendEstop", "recordFault"], input.code) : reject("no board");
     case "boardAlarm":
-      if (s.name === "fault" || s.name === "hold" || s.name === "disconnected") return { next: s, effects: [] };
-      if (s.name === "running") {
-        return OPERATOR_STOPS.includes(input.code) ? to("hold", ["recordFault"], input.code) : to("fault", ["recordFault"], input.code);
-      }
-      return to("alarm");
+      // in alarm the board is latched already; once unlocked, any new board alarm ends the session
+      if (s.name === "fault" || s.name === "hold" || s.name === "disconnected" || s.name === "alarm") return { next: s, effects: [] };
+      if (s.name === "running" && OPERATOR_STOPS.includes(input.code)) return to("hold", ["recordFault"], input.code);
+      return to("fault", ["recordFault"], input.code);
     case "sessionDone":
       return s.name === "running" ? to("idle", ["sendDisarm"]) : reject("no session running");
     case "acknowledge":

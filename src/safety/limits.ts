@@ -3,6 +3,7 @@
 // outside is reported with its field, value and limit.
 
 import type { LimitDetail } from "../errors/errors.ts";
+import { LINK } from "../protocol/table.ts";
 
 export interface Range {
   readonly min: number;
@@ -27,7 +28,7 @@ export const ENVELOPES: Readonly<Record<Envelope["name"], Envelope>> = {
     strokeHz: { min: 30, max: 150 },
     strokesPerDot: { min: 1, max: 30 },
     dwellMs: { min: 10, max: 250 },
-    dotIntervalMs: { min: 120, max: 10_000 },
+    dotIntervalMs: { min: 150, max: 10_000 },
     needleDiameterMm: { min: 0.18, max: 0.35 },
   },
   engineer: {
@@ -36,7 +37,7 @@ export const ENVELOPES: Readonly<Record<Envelope["name"], Envelope>> = {
     strokeHz: { min: 30, max: 150 },
     strokesPerDot: { min: 1, max: 40 },
     dwellMs: { min: 10, max: 300 },
-    dotIntervalMs: { min: 120, max: 10_000 },
+    dotIntervalMs: { min: 150, max: 10_000 },
     needleDiameterMm: { min: 0.18, max: 0.35 },
   },
 };
@@ -65,6 +66,7 @@ export function envelopeFitsBoard(env: Envelope, hard: HardLimits): LimitDetail[
   };
   check("extensionUm.max", env.extensionUm.max, hard.hardMaxExtensionUm, "um");
   check("strokeHz.max", env.strokeHz.max, hard.hardMaxStrokeHz, "Hz");
-  check("dwellMs.max", env.dwellMs.max, hard.hardMaxDwellMs, "ms");
+  // the board caps the whole burst: the profile's dwell plus spin-up and actuator travel
+  check("dwellMs.max + burstOverheadMs", env.dwellMs.max + LINK.burstOverheadMs, hard.hardMaxDwellMs, "ms");
   return out;
 }

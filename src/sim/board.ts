@@ -8,7 +8,7 @@ import {
   ALARMS, BOARD_STATES, LINK, NAKS, PROTOCOL_VERSION, isHostMessageId, schemaHash,
   type AlarmName, type BoardStateName, type Frame, type FrameOf, type HostMessageId, type NakName,
 } from "../protocol/table.ts";
-import { tickAdd, tickBefore } from "../units/time.ts";
+import { msToTicks, tickAdd, tickBefore, tickDiff } from "../units/time.ts";
 import { ADC_MAX, PARK_UM, Plant } from "./plant.ts";
 
 export interface BoardConfig {
@@ -32,7 +32,7 @@ export const DEFAULT_BOARD: BoardConfig = {
   hardMaxExtensionUm: 1500,
   hardMaxStrokeHz: 160,
   hardMaxCurrentMa: 3000,
-  hardMaxDwellMs: 300,
+  hardMaxDwellMs: 400,
   hardMaxLeaseMs: 500,
   queueSlots: 4,
   stepUs: 250,
@@ -51,12 +51,11 @@ export interface BoardInputs {
 }
 
 type DotCommand = FrameOf<"DOT">["fields"];
-type BurstPhase = "spinup" | "extend" | "strokes" | "retract";
+type BurstPhase = "spinup" | "strokes" | "retract";
 
 interface Burst {
   dot: DotCommand;
   phase: BurstPhase;
-  phaseStartUs: number;
   driveOnUs: number;
   strokes: number;
   maxExtensionUm: number;
@@ -64,6 +63,8 @@ interface Burst {
   strokeMinUm: number;
   strokeMaxUm: number;
   peakCurrentMa: number;
+  /** Consecutive bottom dead centres read inside the grip with the actuator out. */
+  insideReads: number;
 }
 
 export class SimBoard {
@@ -78,6 +79,7 @@ export class SimBoard {
   private lastResponse: Frame | undefined;
   private rx = new LineAssembler();
   private counters = { rxOk: 0, rxBad: 0, rxDup: 0 };
+  private bootUs = 0;
   private leaseTick = 0;
   private queue: DotCommand[] = [];
   private burst: Burst | undefined;
@@ -90,7 +92,7 @@ export class SimBoard {
   readonly alarmHistory: { code: AlarmName; atUs: number; parkedUs: number | undefined }[] = [];
   private nextStatusUs = 0;
   private lastEdgeUs = 0;
-  private lastPeriodUs = 0;
+  private lastCompletedDot = 0;
   private pedalMismatchSinceUs: number | undefined;
   private halted = false;
 
@@ -103,9 +105,9 @@ export class SimBoard {
     this.powerUp(bootId, 0);
   }
 
-  /** Board clock, u32 ticks. */
+  /** Board clock, u32 ticks since the last power-up or reset. */
   get tick(): number {
-    return tickAdd(0, Math.floor((this.tUs * this.config.clockHz) / 1e6));
+    return tickAdd(0, Math.floor(((this.tUs - this.bootUs) * this.config.clockHz) / 1e6));
   }
 
   get nowUs(): number {
@@ -182,7 +184,9 @@ export class SimBoard {
     const ack = () => this.respond({ id: "ACK", seq: 0, fields: { ackSeq: frame.seq } });
     switch (frame.id) {
       case "HELLO":
+        if (this.state === "ARMED" || this.state === "BURST") this.latch("HOST_RESTART");
         this.lastDotAccepted = undefined;
+        this.lastCompletedDot = 0;
         ack();
         this.send({ id: "INFO", seq: 0, fields: this.info() });
         return;
@@ -219,15 +223,15 @@ export class SimBoard {
   private acceptDot(seq: number, dot: DotCommand): void {
     if (this.state !== "ARMED" && this.state !== "BURST") return this.respondNak(seq, "BAD_STATE");
     const c = this.config;
-    const dwellMs = dot.strokeHz > 0 ? (dot.strokes * 1000) / dot.strokeHz : Infinity;
+    const burstMs = dot.strokeHz > 0 ? (dot.strokes * 1000) / dot.strokeHz + LINK.burstOverheadMs : Infinity;
     const beyond =
       dot.extensionUm > c.hardMaxExtensionUm || dot.strokeHz === 0 || dot.strokeHz > c.hardMaxStrokeHz ||
-      dot.dutyPermille > 1000 || dot.strokes === 0 || dwellMs > c.hardMaxDwellMs;
+      dot.dutyPermille > 1000 || dot.strokes === 0 || burstMs > c.hardMaxDwellMs;
     if (beyond) {
       this.respondNak(seq, "LIMIT");
       return this.latch("LIMIT_REQUEST");
     }
-    const lateTicks = Math.round((c.lateToleranceMs * c.clockHz) / 1000);
+    const lateTicks = msToTicks(c.lateToleranceMs, c.clockHz);
     if (tickBefore(dot.atTick, tickAdd(this.tick, -lateTicks))) return this.respondNak(seq, "LATE");
     if (this.lastDotAccepted !== undefined && dot.dot <= this.lastDotAccepted) return this.respondNak(seq, "DOT_ORDER");
     if (this.queue.length >= c.queueSlots) return this.respondNak(seq, "QUEUE_FULL");
@@ -238,7 +242,7 @@ export class SimBoard {
   }
 
   private extendLease(requested: number): void {
-    const cap = tickAdd(this.tick, Math.round((this.config.hardMaxLeaseMs * this.config.clockHz) / 1000));
+    const cap = tickAdd(this.tick, msToTicks(this.config.hardMaxLeaseMs, this.config.clockHz));
     this.leaseTick = tickBefore(cap, requested) ? cap : requested;
   }
 
@@ -271,6 +275,13 @@ export class SimBoard {
     if (this.tUs >= this.nextStatusUs) this.sendStatus();
   }
 
+  /**
+   * Burst phases. spinup: drive on, needle parked, until the tachometer shows 85 % of the stroke rate (or
+   * 60 ms). strokes: the actuator extends right after a bottom dead centre, so it arrives before the next
+   * one; every bottom dead centre with the needle out of the grip is a puncture. retract: starts right after
+   * the last puncture; punctures still made while retracting are counted too. The whole burst's drive
+   * on-time is capped at hardMaxDwellMs.
+   */
   private runBurst(tipUm: number): void {
     const b = this.burst!;
     const p = this.plant;
@@ -278,63 +289,33 @@ export class SimBoard {
     b.peakCurrentMa = Math.max(b.peakCurrentMa, p.currentMa());
     b.strokeMinUm = Math.min(b.strokeMinUm, tipUm);
     b.strokeMaxUm = Math.max(b.strokeMaxUm, tipUm);
-    const inPhaseMs = (this.tUs - b.phaseStartUs) / 1000;
     if (p.driveOn && (this.tUs - b.lastEdgeUs) / 1000 > c.stallWindowMs) return this.latch("STALL");
-    switch (b.phase) {
-      case "spinup": {
-        const upToSpeed = this.lastEdgeUs > b.driveOnUs && 1e6 / this.lastPeriodUs > 0.85 * b.dot.strokeHz;
-        if (upToSpeed || inPhaseMs > 60) {
-          this.enterPhase(b, "extend");
-          p.actuatorSetUm = b.dot.extensionUm;
-        }
-        return;
-      }
-      case "extend":
-        if (Math.abs(p.actuatorUm - b.dot.extensionUm) < 5) {
-          this.enterPhase(b, "strokes");
-          b.peakCurrentMa = 0; // motor inrush during spin-up is not a stroke's current
-          b.strokeMinUm = Infinity;
-          b.strokeMaxUm = -Infinity;
-        }
-        return;
-      case "strokes":
-        if (inPhaseMs > c.hardMaxDwellMs) return this.latch("DWELL_EXCEEDED");
-        if (b.strokes >= b.dot.strokes) {
-          p.actuatorSetUm = PARK_UM;
-          this.enterPhase(b, "retract");
-        }
-        return;
-      case "retract":
-        if (p.actuatorUm <= 0) {
-          p.driveOn = false;
-          this.send({
-            id: "DOTEND", seq: 0,
-            fields: { dot: b.dot.dot, strokes: b.strokes, maxExtensionUm: Math.round(b.maxExtensionUm), onTimeUs: Math.round(this.tUs - b.driveOnUs), tick: this.tick },
-          });
-          this.completedDots.push(b.dot.dot);
-          this.burst = undefined;
-          if (this.state === "BURST") this.setState("ARMED");
-        }
-        return;
+    if ((this.tUs - b.driveOnUs) / 1000 > c.hardMaxDwellMs) return this.latch("DWELL_EXCEEDED");
+    if (b.phase === "retract" && p.actuatorUm <= 0) {
+      p.driveOn = false;
+      this.send({
+        id: "DOTEND", seq: 0,
+        fields: { dot: b.dot.dot, strokes: b.strokes, maxExtensionUm: Math.round(b.maxExtensionUm), onTimeUs: Math.round(this.tUs - b.driveOnUs), tick: this.tick },
+      });
+      this.completedDots.push(b.dot.dot);
+      this.lastCompletedDot = b.dot.dot;
+      this.burst = undefined;
+      if (this.state === "BURST") this.setState("ARMED");
     }
-  }
-
-  private enterPhase(b: Burst, phase: BurstPhase): void {
-    b.phase = phase;
-    b.phaseStartUs = this.tUs;
   }
 
   private startNextBurst(): void {
     const next = this.queue[0];
     if (!next || tickBefore(this.tick, next.atTick)) return;
     this.queue.shift();
+    if (tickDiff(this.tick, next.atTick) > msToTicks(LINK.lateStartMs, this.config.clockHz)) return this.latch("LATE_START");
     const p = this.plant;
     p.dutyPermille = next.dutyPermille;
     p.coilPulseHz = next.strokeHz;
     p.driveOn = true;
     this.burst = {
-      dot: next, phase: "spinup", phaseStartUs: this.tUs, driveOnUs: this.tUs, strokes: 0, maxExtensionUm: -Infinity,
-      lastEdgeUs: this.tUs, strokeMinUm: Infinity, strokeMaxUm: -Infinity, peakCurrentMa: 0,
+      dot: next, phase: "spinup", driveOnUs: this.tUs, strokes: 0, maxExtensionUm: -Infinity,
+      lastEdgeUs: this.tUs, strokeMinUm: Infinity, strokeMaxUm: -Infinity, peakCurrentMa: 0, insideReads: 0,
     };
     this.setState("BURST");
   }
@@ -342,24 +323,45 @@ export class SimBoard {
   private onTachEdge(edgeUs: number, bdcCount: number): void {
     const periodUs = edgeUs - this.lastEdgeUs;
     this.lastEdgeUs = edgeUs;
-    this.lastPeriodUs = periodUs;
     if (periodUs > 0 && 1e6 / periodUs > this.config.hardMaxStrokeHz && this.plant.driveOn) return this.latch("OVER_SPEED");
     const b = this.burst;
     if (!b) return;
-    const previousEdge = b.lastEdgeUs;
+    const p = this.plant;
     b.lastEdgeUs = edgeUs;
-    if (b.phase !== "strokes" || previousEdge <= b.phaseStartUs) return; // first edge in the phase has no full period
+    if (b.phase === "spinup") {
+      const periodInBurst = edgeUs - periodUs >= b.driveOnUs;
+      const upToSpeed = periodInBurst && 1e6 / periodUs > 0.85 * b.dot.strokeHz;
+      if (upToSpeed || (this.tUs - b.driveOnUs) / 1000 > 60) {
+        b.phase = "strokes";
+        p.actuatorSetUm = b.dot.extensionUm; // just past bottom dead centre: the needle is on its way up
+        b.peakCurrentMa = 0; // motor inrush during spin-up is not a puncture's current
+      }
+      b.strokeMinUm = Infinity;
+      b.strokeMaxUm = -Infinity;
+      return;
+    }
     const extensionUm = this.countToUm(bdcCount);
-    if (bdcCount < ADC_MAX) this.deepestSensedUm = Math.max(this.deepestSensedUm, extensionUm);
     if (bdcCount >= ADC_MAX) return this.latch("SENSOR_DROPOUT");
+    this.deepestSensedUm = Math.max(this.deepestSensedUm, extensionUm);
     if (extensionUm > this.config.hardMaxExtensionUm) return this.latch("OVER_EXTENSION");
-    if (b.strokes >= 1 && b.strokeMaxUm - b.strokeMinUm < 200) return this.latch("SENSOR_STUCK");
-    b.strokes++;
-    b.maxExtensionUm = Math.max(b.maxExtensionUm, extensionUm);
-    this.send({
-      id: "STROKE", seq: 0,
-      fields: { dot: b.dot.dot, stroke: b.strokes, extensionUm: Math.round(extensionUm), periodUs: Math.round(periodUs), currentMa: Math.round(b.peakCurrentMa) },
-    });
+    // a turning cam moves the needle by its whole stroke between two edges; a frozen reading is a stuck sensor
+    if (b.strokeMaxUm - b.strokeMinUm < 200) return this.latch("SENSOR_STUCK");
+    const actuatorOut = b.phase === "strokes" && p.actuatorUm >= b.dot.extensionUm - 20;
+    if (extensionUm > 0) {
+      b.strokes++;
+      b.maxExtensionUm = Math.max(b.maxExtensionUm, extensionUm);
+      this.send({
+        id: "STROKE", seq: 0,
+        fields: { dot: b.dot.dot, stroke: b.strokes, extensionUm: Math.round(extensionUm), periodUs: Math.round(periodUs), currentMa: Math.round(b.peakCurrentMa) },
+      });
+      if (b.phase === "strokes" && b.strokes >= b.dot.strokes) {
+        b.phase = "retract";
+        p.actuatorSetUm = PARK_UM; // just past bottom dead centre: parked before the next one
+      }
+      b.insideReads = 0;
+    } else if (actuatorOut && ++b.insideReads >= 2) {
+      return this.latch("SENSOR_DROPOUT"); // twice: extended actuator, yet the sensor sees the needle inside the grip
+    }
     b.peakCurrentMa = 0;
     b.strokeMinUm = Infinity;
     b.strokeMaxUm = -Infinity;
@@ -438,7 +440,7 @@ export class SimBoard {
       fields: {
         tick: this.tick, state: BOARD_STATES[this.state], alarm: this.alarm ? ALARMS[this.alarm].code : 0,
         credit: this.config.queueSlots - this.queue.length, parked: this.parked ? 1 : 0,
-        lastDot: this.completedDots.length > 0 && this.lastDotAccepted !== undefined ? this.completedDots[this.completedDots.length - 1]! : 0,
+        lastDot: this.lastCompletedDot,
         ...this.counters,
       },
     });
@@ -477,10 +479,15 @@ export class SimBoard {
     p.dutyPermille = 0;
     p.actuatorSetUm = PARK_UM;
     this.bootId = bootId;
+    this.bootUs = this.tUs;
+    this.counters = { rxOk: 0, rxBad: 0, rxDup: 0 };
+    this.pedalMismatchSinceUs = undefined;
+    this.leaseTick = 0;
     this.state = "ALARM";
     this.alarm = "POWER_UP";
     this.lastRxSeq = undefined;
     this.lastDotAccepted = undefined;
+    this.lastCompletedDot = 0;
     this.lastResponse = undefined;
     this.rx = new LineAssembler();
     this.queue = [];

@@ -78,6 +78,8 @@ export class Plant {
   readonly faults: PlantFaults = { stall: false, overCurrentMa: 0, sensor: "ok" };
   /** Physical truth for tests: the deepest the needle tip has actually gone. */
   deepestTipUm = -Infinity;
+  /** Physical truth for tests: bottom dead centres at which the needle tip was out of the grip. */
+  punctures = 0;
   private lastLoadFraction = 0;
   private frozenCount: number | undefined;
   private readonly rng: Rng;
@@ -164,6 +166,7 @@ export class Plant {
       const frac = advance > 0 ? (bdc - start) / advance : 0;
       const tip = this.loadedTipUm(this.freeTipUm(0.5));
       this.deepestTipUm = Math.max(this.deepestTipUm, tip);
+      if (tip > 0) this.punctures++;
       this.lastLoadFraction = Math.min(1, Math.max(0, tip) / 1000);
       edges.push({ tUs: this.tUs + frac * dtUs, bdcCount: this.sensorCount(tip) });
     }

@@ -13,6 +13,7 @@ import { RealScheduler } from "../control/scheduler.ts";
 import { SimRig, plantFromMachine } from "./rig.ts";
 import type { FaultSpec } from "./faults.ts";
 import type { MachineCalibration } from "../profiles/schema.ts";
+import { LINK } from "../protocol/table.ts";
 
 export interface PtyBoard {
   /** The path a client opens. */
@@ -42,7 +43,7 @@ function startPtyPair(): Promise<{ relay: ChildProcess; boardPath: string; clien
 
 export async function servePtyBoard(machine: MachineCalibration, faults: readonly FaultSpec[], seed = 1): Promise<PtyBoard> {
   const { relay, boardPath, clientPath } = await startPtyPair();
-  const port = new SerialPort({ path: boardPath, baudRate: 250_000, autoOpen: false });
+  const port = new SerialPort({ path: boardPath, baudRate: LINK.baud, autoOpen: false });
   await new Promise<void>((res, rej) => port.open((e) => (e ? rej(new SmpError("PORT", `cannot open ${boardPath}: ${e.message}`)) : res())));
   const scheduler = new RealScheduler();
   const rig = new SimRig(scheduler, { plant: plantFromMachine(machine, seed), seed, pumpMs: 1, rawHostSink: (bytes) => port.write(Buffer.from(bytes)) });

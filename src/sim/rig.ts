@@ -29,7 +29,7 @@ export function plantFromMachine(m: MachineCalibration, seed = 1): PlantParams {
     machine: m.machine, strokeUm: m.strokeUm, freeStrokeHzAtFullDuty: m.drive.freeStrokeHzAtFullDuty,
     loadDroopPercent: m.drive.loadDroopPercent, cartridgeGiveUm: m.cartridgeGiveUm,
     sensorUmPerCount: m.sensor.extensionUmPerCount, sensorZeroCount: m.sensor.extensionZeroCount,
-    sensorNoiseUm: 6, actuatorRateUmPerMs: 100, motorTauMs: 18, seed,
+    sensorNoiseUm: 6, actuatorRateUmPerMs: 250, motorTauMs: 18, seed,
   };
 }
 

@@ -1,0 +1,128 @@
+/* codec.h - protocol v1 frame codec: CRC-16/CCITT-FALSE, byte-level line assembly (with the priority
+ * bytes pulled out), strict decoding and encoding. Portable C99: no AVR dependency (flash tables go
+ * through pgm.h), compiled into the firmware and into the host tests alike.
+ *
+ * A frame is one line:   <seq> <ID>[ <name>=<value>]...*<CRC>\n
+ * seq 0-65535, fields exactly in table order, CRC = 4 uppercase hex digits over every byte before '*'.
+ * Behaviour mirrors src/protocol/codec.ts (decodeFrame, encodeFrame, LineAssembler). */
+#ifndef SMP_CODEC_H
+#define SMP_CODEC_H
+
+#include <stdint.h>
+#include "protocol_v1.h"
+
+/* Message indices, in the order of src/protocol/table.ts (host commands first). */
+enum {
+  SMP_M_HELLO, SMP_M_UNLOCK, SMP_M_ARM, SMP_M_DOT, SMP_M_KEEP, SMP_M_DISARM, SMP_M_STOP, SMP_M_ESTOP,
+  SMP_M_ACK, SMP_M_NAK, SMP_M_INFO, SMP_M_BOOT, SMP_M_STATUS, SMP_M_STROKE, SMP_M_DOTEND, SMP_M_ALARM,
+  SMP_M_COUNT
+};
+#define SMP_M_HOST_COUNT 8u /* indices below this are host -> board commands */
+#define SMP_MAX_FIELDS 12u  /* INFO has the most fields */
+
+/* Field indices (wire order) of the messages the firmware reads or writes. */
+enum { SMP_F_ARM_LEASE_TICK };
+enum { SMP_F_DOT_DOT, SMP_F_DOT_AT_TICK, SMP_F_DOT_EXTENSION_UM, SMP_F_DOT_STROKE_HZ, SMP_F_DOT_DUTY_PERMILLE,
+       SMP_F_DOT_STROKES, SMP_F_DOT_LEASE_TICK };
+enum { SMP_F_KEEP_LEASE_TICK };
+enum { SMP_F_ACK_ACK_SEQ };
+enum { SMP_F_NAK_ACK_SEQ, SMP_F_NAK_NAK };
+enum { SMP_F_INFO_PROTOCOL, SMP_F_INFO_FIRMWARE, SMP_F_INFO_SCHEMA, SMP_F_INFO_CLOCK_HZ, SMP_F_INFO_BOOT_ID,
+       SMP_F_INFO_TICK, SMP_F_INFO_HARD_MAX_EXTENSION_UM, SMP_F_INFO_HARD_MAX_STROKE_HZ,
+       SMP_F_INFO_HARD_MAX_CURRENT_MA, SMP_F_INFO_HARD_MAX_DWELL_MS, SMP_F_INFO_HARD_MAX_LEASE_MS,
+       SMP_F_INFO_QUEUE_SLOTS };
+enum { SMP_F_BOOT_BOOT_ID, SMP_F_BOOT_RESET_CAUSE };
+enum { SMP_F_STATUS_TICK, SMP_F_STATUS_STATE, SMP_F_STATUS_ALARM, SMP_F_STATUS_CREDIT, SMP_F_STATUS_PARKED,
+       SMP_F_STATUS_LAST_DOT, SMP_F_STATUS_RX_OK, SMP_F_STATUS_RX_BAD, SMP_F_STATUS_RX_DUP };
+enum { SMP_F_STROKE_DOT, SMP_F_STROKE_STROKE, SMP_F_STROKE_EXTENSION_UM, SMP_F_STROKE_PERIOD_US,
+       SMP_F_STROKE_CURRENT_MA };
+enum { SMP_F_DOTEND_DOT, SMP_F_DOTEND_STROKES, SMP_F_DOTEND_MAX_EXTENSION_UM, SMP_F_DOTEND_ON_TIME_US,
+       SMP_F_DOTEND_TICK };
+enum { SMP_F_ALARM_ALARM, SMP_F_ALARM_TICK, SMP_F_ALARM_PARKED_US };
+
+/* Field kinds, as in the table. */
+#define SMP_KIND_U32 'u'
+#define SMP_KIND_I32 'i'
+#define SMP_KIND_TOKEN 't'
+
+/* One field value. Tokens are (pointer, length) and are not NUL-terminated; a decoded token points into
+ * the decoded line, which must outlive the frame. */
+typedef union {
+  uint32_t u;
+  int32_t i;
+  struct {
+    const char *p;
+    uint8_t n;
+  } t;
+} smp_value;
+
+typedef struct {
+  uint16_t seq;
+  uint8_t msg;
+  smp_value v[SMP_MAX_FIELDS];
+} smp_frame;
+
+/* ---- CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no final xor) ---- */
+#define SMP_CRC_INIT 0xFFFFu
+uint16_t smp_crc16_update(uint16_t crc, uint8_t byte);
+uint16_t smp_crc16(const void *data, uint16_t n);
+
+/* ---- table access ---- */
+/* Spec string of a message, in flash on the AVR: "<ID>" then " <kind><name>" per field, wire order. */
+const char *smp_msg_spec(uint8_t msg);
+uint8_t smp_msg_nfields(uint8_t msg);
+/* Look up a message id; returns SMP_M_COUNT when unknown. */
+uint8_t smp_msg_lookup(const char *id, uint8_t n);
+
+/* ---- decoding ---- */
+typedef enum {
+  SMP_DEC_OK = 0,
+  SMP_DEC_TOO_LONG,    /* line (without '\n') + 1 > SMP_MAX_FRAME_BYTES */
+  SMP_DEC_BAD_CHAR,    /* a byte outside 0x20..0x7E */
+  SMP_DEC_NO_CRC,      /* no '*XXXX' (4 uppercase hex digits) at the end */
+  SMP_DEC_CRC_MISMATCH,
+  SMP_DEC_BAD_SEQ,     /* not a decimal without leading zeros in 0..65535 */
+  SMP_DEC_UNKNOWN_ID,
+  SMP_DEC_BAD_FIELD    /* missing, extra, misnamed, misordered or malformed field */
+} smp_dec_result;
+
+/* Decode one line (with or without its trailing "\n" / "\r\n"). Anything not exactly valid is an error. */
+smp_dec_result smp_decode(const char *line, uint16_t len, smp_frame *out);
+
+/* ---- encoding ---- */
+/* A byte sink. put() is called once per byte of the line, '\n' included. */
+typedef struct smp_sink {
+  void (*put)(struct smp_sink *self, uint8_t byte);
+} smp_sink;
+
+/* Encode a frame; returns the number of bytes written (the whole line with '\n'), or 0 when a value cannot
+ * go on the wire (bad message index, or a token outside [A-Za-z0-9._-]+); nothing is written then. */
+uint16_t smp_encode(smp_sink *sink, uint16_t seq, uint8_t msg, const smp_value *values);
+
+/* A sink writing into a buffer (host tests, tools). Bytes beyond cap are counted but dropped. */
+typedef struct {
+  smp_sink sink;
+  uint8_t *buf;
+  uint16_t cap;
+  uint16_t len;
+} smp_buf_sink;
+void smp_buf_sink_init(smp_buf_sink *s, uint8_t *buf, uint16_t cap);
+
+/* ---- byte-level receiver ---- */
+/* Splits a byte stream into lines and pulls out the priority bytes wherever they appear (even mid-line,
+ * which then continues). '\r' is ignored. A line longer than SMP_MAX_FRAME_BYTES is discarded up to the
+ * next '\n' and reported once as an overflow. Same rules as LineAssembler in codec.ts. */
+typedef struct {
+  uint8_t buf[SMP_MAX_FRAME_BYTES];
+  uint16_t len;
+  uint8_t overflowed;
+  uint8_t done; /* a line was returned; the buffer is reset on the next byte */
+} smp_assembler;
+
+enum { SMP_ASM_NONE, SMP_ASM_LINE, SMP_ASM_OVERFLOW, SMP_ASM_PRIO_STOP, SMP_ASM_PRIO_ESTOP };
+
+void smp_asm_init(smp_assembler *a);
+/* Feed one byte. On SMP_ASM_LINE the line is a->buf[0 .. a->len) and stays valid until the next push. */
+uint8_t smp_asm_push(smp_assembler *a, uint8_t byte);
+
+#endif /* SMP_CODEC_H */

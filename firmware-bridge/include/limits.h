@@ -1,0 +1,101 @@
+/* limits.h - every limit check and unit conversion of the board, in one place. Portable C99 (no AVR
+ * dependency): the firmware calls these, the host tests call the same code.
+ *
+ * The constants mirror DEFAULT_BOARD in src/sim/board.ts, PARK_UM / ADC_MAX in src/sim/plant.ts and LINK
+ * in src/protocol/table.ts. Times are microseconds (u32, wrapping) or board ticks (u32, wrapping). */
+#ifndef SMP_LIMITS_H
+#define SMP_LIMITS_H
+
+#include <stdint.h>
+
+#include "protocol_v1.h"
+
+/* ---- board constants ---- */
+#define SMP_CLOCK_HZ 10000UL          /* board tick rate (INFO clockHz) */
+#define SMP_US_PER_TICK 100u
+#define SMP_QUEUE_SLOTS 4u
+#define SMP_STALL_WINDOW_US 100000UL  /* stallWindowMs 100 */
+#define SMP_LATE_TOLERANCE_MS 2u      /* lateToleranceMs: a DOT may arrive this late and still be queued */
+#define SMP_PEDAL_DEBOUNCE_US 20000UL /* pedalDebounceMs 20 */
+#define SMP_SPINUP_TIMEOUT_US 60000UL /* spin-up ends at 85 % of strokeHz or after 60 ms */
+#define SMP_STUCK_SWING_NM 200000L    /* position swing below 200 um between two edges: sensor stuck */
+#define SMP_ADC_RAIL 1023u            /* ADC_MAX: an open sensor wire reads the rail */
+#define SMP_PARK_UM (-400)            /* PARK_UM: needle tip inside the grip at every cam phase */
+#define SMP_ACT_OUT_MARGIN_UM 20      /* actuator counts as extended within 20 um of its setpoint */
+#define SMP_INSIDE_READS_DROPOUT 2u   /* BDC reads inside the grip with the actuator out -> SENSOR_DROPOUT */
+
+/* LINK values that the generated header may not carry yet. */
+#ifndef SMP_BURST_OVERHEAD_MS
+#define SMP_BURST_OVERHEAD_MS 80u     /* LINK.burstOverheadMs: spin-up and actuator travel on top of strokes */
+#endif
+#ifndef SMP_LATE_START_MS
+#define SMP_LATE_START_MS 10u         /* LINK.lateStartMs: a queued dot must start within this of its tick */
+#endif
+
+/* ---- compiled-in absolute caps: no EEPROM record may exceed them (domain brief: 1.5 mm, 160 Hz) ---- */
+#define SMP_ABS_MAX_EXTENSION_UM 1500u
+#define SMP_ABS_MAX_STROKE_HZ 160u
+#define SMP_ABS_MAX_CURRENT_MA 4900u /* below the current-sense full scale (1023 counts ~ 4995 mA) */
+#define SMP_ABS_MAX_DWELL_MS 1000u
+#define SMP_ABS_MAX_LEASE_MS 2000u
+
+/* ---- actuator setpoint: Timer2 phase-correct PWM on OC2A, 8 um per OCR2A step ---- */
+#define SMP_ACT_UM_PER_STEP 8
+#define SMP_ACT_MIN_UM SMP_PARK_UM    /* OCR2A = 0 (pin solid low) is the park position */
+
+typedef struct {
+  uint16_t extension_um; /* hardMaxExtensionUm */
+  uint16_t stroke_hz;    /* hardMaxStrokeHz */
+  uint16_t current_ma;   /* hardMaxCurrentMa */
+  uint16_t dwell_ms;     /* hardMaxDwellMs: cap on a burst's drive on-time */
+  uint16_t lease_ms;     /* hardMaxLeaseMs */
+} smp_limits;
+
+typedef struct {
+  uint32_t sensor_nm_per_count; /* ADC0, needle tip position */
+  uint16_t sensor_zero_count;
+  uint32_t act_nm_per_count;    /* ADC1, actuator position feedback */
+  uint16_t act_zero_count;
+  uint16_t current_ua_per_count; /* ADC2, drive current */
+} smp_calibration;
+
+/* ---- board time ---- */
+static inline int32_t smp_tick_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
+static inline uint8_t smp_tick_before(uint32_t a, uint32_t b) { return smp_tick_diff(a, b) < 0; }
+uint32_t smp_ms_to_ticks(uint32_t ms);
+
+/* ---- command checks ---- */
+/* A DOT beyond a hard limit (NAK LIMIT + latch LIMIT_REQUEST): extension, stroke rate 0 or too high, duty
+ * above 1000, no strokes, or strokes/strokeHz + SMP_BURST_OVERHEAD_MS above the dwell cap. */
+uint8_t smp_lim_dot_beyond(const smp_limits *l, uint32_t extension_um, uint32_t stroke_hz, uint32_t duty_permille,
+                           uint32_t strokes);
+/* DOT arrived after its start tick (beyond the 2 ms tolerance): NAK LATE. */
+uint8_t smp_lim_dot_late(uint32_t now_tick, uint32_t at_tick);
+/* A queued dot about to start more than SMP_LATE_START_MS after its start tick. */
+uint8_t smp_lim_start_late(uint32_t now_tick, uint32_t at_tick);
+/* The lease tick granted for a requested one: at most hardMaxLeaseMs from now. */
+uint32_t smp_lim_lease(const smp_limits *l, uint32_t now_tick, uint32_t requested_tick);
+
+/* ---- measurement checks ---- */
+uint8_t smp_lim_over_speed(const smp_limits *l, uint32_t period_us);     /* 1e6/period > hardMaxStrokeHz */
+uint8_t smp_lim_up_to_speed(uint32_t period_us, uint32_t stroke_hz);      /* 1e6/period > 0.85 strokeHz */
+uint8_t smp_lim_spinup_timeout(uint32_t since_drive_on_us);              /* > 60 ms */
+uint8_t smp_lim_stall(uint32_t since_last_edge_us);                      /* > 100 ms */
+uint8_t smp_lim_dwell_exceeded(const smp_limits *l, uint32_t on_time_us); /* > hardMaxDwellMs */
+uint8_t smp_lim_pedal_fault(uint32_t mismatch_us);                       /* >= 20 ms */
+uint8_t smp_lim_over_extension(const smp_limits *l, int32_t extension_nm);
+uint8_t smp_lim_over_current(const smp_limits *l, uint32_t current_ma);
+uint8_t smp_lim_sensor_dropout(uint16_t count);                          /* at the rail */
+uint8_t smp_lim_sensor_stuck(int32_t swing_nm);                          /* < 200 um */
+uint8_t smp_lim_actuator_out(int32_t actuator_nm, int16_t setpoint_um);  /* within 20 um of the setpoint */
+
+/* ---- conversions ---- */
+int32_t smp_sensor_nm(const smp_calibration *c, uint16_t count);   /* needle extension, nm */
+int32_t smp_actuator_nm(const smp_calibration *c, uint16_t count); /* actuator position, nm */
+uint32_t smp_current_ma(const smp_calibration *c, uint16_t count); /* rounded */
+int32_t smp_nm_to_um(int32_t nm); /* rounded like Math.round (halves toward +infinity) */
+uint8_t smp_act_um_to_ocr(int32_t um); /* nearest OCR2A step, clamped to 0..255 */
+int16_t smp_act_ocr_to_um(uint8_t ocr);
+uint8_t smp_duty_to_ocr(uint16_t duty_permille); /* drive PWM compare value, 0..255 */
+
+#endif /* SMP_LIMITS_H */
