@@ -110,8 +110,9 @@ void smp_buf_sink_init(smp_buf_sink *s, uint8_t *buf, uint16_t cap);
 
 /* ---- byte-level receiver ---- */
 /* Splits a byte stream into lines and pulls out the priority bytes wherever they appear (even mid-line,
- * which then continues). '\r' is ignored. A line longer than SMP_MAX_FRAME_BYTES is discarded up to the
- * next '\n' and reported once as an overflow. Same rules as LineAssembler in codec.ts. */
+ * which then continues). A line longer than SMP_MAX_FRAME_BYTES is discarded up to the
+ * next '\n' and reported once as an overflow. A '\r' right before the '\n' is dropped; anywhere else it
+ * stays in the line (which then fails decoding). Same rules as LineAssembler in codec.ts. */
 typedef struct {
   uint8_t buf[SMP_MAX_FRAME_BYTES];
   uint16_t len;

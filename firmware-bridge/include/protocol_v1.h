@@ -93,7 +93,7 @@
 #define SMP_MSG_INFO "INFO" /* board -> host */
 #define SMP_MSG_INFO_NFIELDS 12u
 #define SMP_FIELD_INFO_PROTOCOL "protocol" /* #0 u32: protocol version */
-#define SMP_FIELD_INFO_FIRMWARE "firmware" /* #1 token: firmware id and build */
+#define SMP_FIELD_INFO_FIRMWARE "firmware" /* #1 token: firmware id and build, at most 32 characters */
 #define SMP_FIELD_INFO_SCHEMA "schema" /* #2 token: schema hash, 8 hex digits */
 #define SMP_FIELD_INFO_CLOCK_HZ "clockHz" /* #3 u32: board tick rate */
 #define SMP_FIELD_INFO_BOOT_ID "bootId" /* #4 u32: changes on every power-up or reset */

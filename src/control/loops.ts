@@ -7,8 +7,11 @@ import type { AlarmName } from "../protocol/table.ts";
 export const LOOP_GAINS = {
   /** Fraction of the depth error corrected after each dot (scaled by the measured plant gain). */
   depthGain: 0.8,
-  /** Largest correction of commanded extension over the zone target, either way. */
+  /** Largest correction of commanded extension over the zone target, either way: this or half the target. */
   maxDepthCorrectionUm: 400,
+  maxDepthCorrectionFraction: 0.5,
+  /** A stroke shallower than this fraction of commanded is implausible: the sensor, not the skin. */
+  shallowPlausibilityFraction: 0.4,
   /** Initial correction, as a fraction of the target: the stiffest skin's give, so the first dot is never deep. */
   initialDepthCorrection: 0.08,
   /** Duty change per Hz of speed error, as a fraction of the feed-forward slope. */
@@ -39,7 +42,7 @@ export class DepthLoop {
     const commandedUm = targetUm + current;
     const inversePlantGain = measuredUm > 0 ? Math.min(2, Math.max(1, commandedUm / measuredUm)) : 1;
     const next = current + LOOP_GAINS.depthGain * inversePlantGain * (targetUm - measuredUm);
-    const bound = LOOP_GAINS.maxDepthCorrectionUm;
+    const bound = Math.min(LOOP_GAINS.maxDepthCorrectionUm, LOOP_GAINS.maxDepthCorrectionFraction * targetUm);
     this.correctionUm.set(zone, Math.max(-bound, Math.min(bound, next)));
   }
 }
@@ -53,24 +56,31 @@ export interface DriveCalibration {
 }
 
 export class SpeedLoop {
-  private readonly dutyPermille = new Map<string, number>();
+  /** Learned per zone: actual duty needed over the calibration's feed-forward (skin load differs by zone). */
+  private readonly gain = new Map<string, number>();
 
   constructor(private readonly drive: DriveCalibration) {}
 
-  /** Rotary: feed-forward from the calibration, then corrected per zone. Coil: the pulse rate sets the speed; duty sets the hit. */
+  /** Rotary: feed-forward from the calibration times the zone's learned gain. Coil: the pulse rate sets the speed; duty sets the hit. */
   dutyFor(zone: string, strokeHz: number): number {
     const d = this.drive;
     if (d.machine === "coil") return Math.round((d.minDutyPermille + d.maxDutyPermille) / 2);
-    const ff = (strokeHz / (d.freeStrokeHzAtFullDuty * (1 - d.loadDroopPercent / 200))) * 1000;
-    return this.bound(this.dutyPermille.get(zone) ?? ff);
+    return this.bound(this.feedForward(strokeHz) * (this.gain.get(zone) ?? 1));
   }
 
   update(zone: string, setpointHz: number, measuredHz: number): void {
     const d = this.drive;
     if (d.machine === "coil" || !(measuredHz > 0)) return;
     const slope = 1000 / d.freeStrokeHzAtFullDuty;
-    const current = this.dutyFor(zone, setpointHz);
-    this.dutyPermille.set(zone, this.bound(current + LOOP_GAINS.speedGain * slope * (setpointHz - measuredHz)));
+    const ff = this.feedForward(setpointHz);
+    const current = Math.max(d.minDutyPermille, Math.min(d.maxDutyPermille, ff * (this.gain.get(zone) ?? 1)));
+    const next = current + LOOP_GAINS.speedGain * slope * (setpointHz - measuredHz);
+    this.gain.set(zone, Math.max(0.5, Math.min(2, next / ff)));
+  }
+
+  private feedForward(strokeHz: number): number {
+    const d = this.drive;
+    return (strokeHz / (d.freeStrokeHzAtFullDuty * (1 - d.loadDroopPercent / 200))) * 1000;
   }
 
   private bound(duty: number): number {
@@ -115,7 +125,10 @@ export function strokeFault(s: StrokeSample, commanded: StrokeCommand, hardMaxEx
   if (s.extensionUm > commandedExtensionUm + LOOP_GAINS.depthPlausibilityUm) {
     return { code: "DEPTH_DEVIATION", detail: `measured extension ${s.extensionUm} um exceeds commanded ${commandedExtensionUm} um by more than ${LOOP_GAINS.depthPlausibilityUm} um` };
   }
-  const hz = s.periodUs > 0 ? 1e6 / s.periodUs : 0;
+  if (s.extensionUm < commandedExtensionUm * LOOP_GAINS.shallowPlausibilityFraction) {
+    return { code: "DEPTH_DEVIATION", detail: `measured extension ${s.extensionUm} um below ${LOOP_GAINS.shallowPlausibilityFraction * 100} % of commanded ${commandedExtensionUm} um: a sensor fault, not skin give` };
+  }
+  const hz = s.periodUs > 0 ? 1e6 / s.periodUs : Infinity; // a zero period is no physical stroke
   if (hz > commanded.strokeHz * (1 + LOOP_GAINS.overSpeedFraction)) {
     return { code: "HOST_OVER_SPEED", detail: `stroke rate ${hz.toFixed(1)} Hz above setpoint ${commanded.strokeHz} Hz by more than ${LOOP_GAINS.overSpeedFraction * 100} %` };
   }

@@ -56,7 +56,7 @@ export const BOARD_MESSAGES = [
     id: "INFO", dir: "board",
     fields: [
       u32("protocol", "protocol version"),
-      token("firmware", "firmware id and build"),
+      token("firmware", "firmware id and build, at most 32 characters"),
       token("schema", "schema hash, 8 hex digits"),
       u32("clockHz", "board tick rate"),
       u32("bootId", "changes on every power-up or reset"),

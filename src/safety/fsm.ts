@@ -55,8 +55,8 @@ export function transition(s: SupervisorState, input: Input): Result {
   switch (input.type) {
     case "handshakeOk":
       return s.name === "disconnected" ? to(input.boardInAlarm ? "alarm" : "idle") : reject("already connected");
-    case "handshakeMismatch": // the controller writes the record itself: the drive was never enabled
-      return to("fault", [], "HANDSHAKE_MISMATCH");
+    case "handshakeMismatch": // only during the handshake; the controller writes the record: the drive was never enabled
+      return s.name === "disconnected" ? to("fault", [], "HANDSHAKE_MISMATCH") : reject("only during the handshake");
     case "linkLost":
       if (s.name === "fault") return { next: s, effects: [] };
       return LIVE.includes(s.name) ? to("fault", ["sendEstop", "recordFault"], "LINK_LOST") : to("disconnected");
@@ -72,14 +72,18 @@ export function transition(s: SupervisorState, input: Input): Result {
       if (s.name === "running") return to("hold", ["sendStop", "recordFault"], input.cause ?? "STOP");
       return s.name === "armed" ? to("idle") : reject("nothing to stop");
     case "estop":
+      if (s.name === "fault") return { next: s, effects: ["sendEstop"] }; // again, harmlessly; the first cause stays
       return connected ? to("fault", ["sendEstop", "recordFault"], "ESTOP") : reject("no board to stop");
     case "fault":
       if (s.name === "fault") return { next: s, effects: [] }; // first cause wins
       return connected ? to("fault", ["sendEstop", "recordFault"], input.code) : reject("no board");
     case "boardAlarm":
       // in alarm the board is latched already; once unlocked, any new board alarm ends the session
-      if (s.name === "fault" || s.name === "hold" || s.name === "disconnected" || s.name === "alarm") return { next: s, effects: [] };
-      if (s.name === "running" && OPERATOR_STOPS.includes(input.code)) return to("hold", ["recordFault"], input.code);
+      if (s.name === "fault" || s.name === "disconnected" || s.name === "alarm") return { next: s, effects: [] };
+      if (OPERATOR_STOPS.includes(input.code)) {
+        if (s.name === "hold") return { next: s, effects: [] };
+        return s.name === "running" ? to("hold", ["recordFault"], input.code) : to("fault", ["recordFault"], input.code);
+      }
       return to("fault", ["recordFault"], input.code);
     case "sessionDone":
       return s.name === "running" ? to("idle", ["sendDisarm"]) : reject("no session running");

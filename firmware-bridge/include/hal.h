@@ -1,0 +1,86 @@
+/* hal.h - the AVR-specific parts of the board: pins, timers, ADC sequencer, USART rings, watchdog, EEPROM.
+ * Everything the main loop needs from the hardware goes through here; see README.md for the pin map.
+ *
+ * Time bases: Timer1 in CTC mode (prescaler 8, OCR1A 199) interrupts at 10 kHz = one board tick; a u32
+ * microsecond clock is the tick count x 100 plus TCNT1 / 2 (0.5 us resolution). Both wrap. */
+#ifndef SMP_HAL_H
+#define SMP_HAL_H
+
+#include <stdint.h>
+
+/* reset causes, as BOOT.resetCause reports them */
+#define HAL_RESET_POWER_ON 0u
+#define HAL_RESET_WATCHDOG 1u
+#define HAL_RESET_EXTERNAL 2u
+#define HAL_RESET_BROWN_OUT 3u
+
+/* ADC channels */
+#define HAL_ADC_NEEDLE 0u   /* ADC0: needle tip position sensor */
+#define HAL_ADC_ACTUATOR 1u /* ADC1: actuator position feedback */
+#define HAL_ADC_CURRENT 2u  /* ADC2: drive current sense */
+
+/* Events the interrupts act on at once (drive off, actuator parked) and report to the main loop, in
+ * order with the received bytes around them. */
+#define HAL_EV_STOP 1u  /* STOP priority byte */
+#define HAL_EV_ESTOP 2u /* E-STOP priority byte, or the e-stop input going active */
+
+typedef struct {
+  uint8_t code;  /* HAL_EV_* */
+  uint32_t tick; /* board tick when it happened */
+  uint32_t us;   /* microsecond clock when it happened */
+} hal_event;
+
+/* One tachometer edge (bottom dead centre) with the needle position sampled right after it and the
+ * ADC statistics of the window since the previous edge. */
+typedef struct {
+  uint32_t t_us;     /* edge time, microsecond clock */
+  uint16_t bdc;      /* ADC0 count of the first conversion started after the edge */
+  uint16_t win_min;  /* ADC0 min since the previous edge (0xFFFF: no sample) */
+  uint16_t win_max;  /* ADC0 max since the previous edge */
+  uint16_t win_peak; /* ADC2 max since the previous edge */
+} hal_edge;
+
+void hal_init(void); /* everything; leaves the drive off, the actuator parked, interrupts on, watchdog on */
+uint8_t hal_reset_cause(void);
+void hal_wdt_feed(void);
+
+uint32_t hal_tick(void);
+uint32_t hal_now_us(void);
+
+/* Drive. hal_drive_on refuses (returns 0, drive stays off) while an interrupt-latched event is pending or
+ * the e-stop input is active; coil machines get the PWM gated at stroke_hz (50 % gate). */
+uint8_t hal_drive_on(uint8_t pwm_ocr, uint16_t stroke_hz, uint8_t coil);
+void hal_drive_off(void);
+uint8_t hal_drive_is_on(void);
+
+/* Actuator setpoint as an OCR2A value (limits.h: 8 um per step, 0 = park). Refused like the drive:
+ * while inhibited the actuator is parked instead. */
+void hal_actuator_set(uint8_t ocr);
+uint8_t hal_actuator_get(void);
+
+/* ADC */
+uint8_t hal_adc_ready(void);            /* every channel converted at least once since init */
+uint16_t hal_adc_last(uint8_t channel);
+/* Max of ADC0 and ADC2 since the previous call (then reset). */
+void hal_adc_take_max(uint16_t *needle_max, uint16_t *current_max);
+
+uint8_t hal_edge_pop(hal_edge *e);
+
+/* Inputs, already decoded to their meaning (see README for wiring and levels). */
+uint8_t hal_estop_active(void);     /* PD2 high: e-stop pressed or its wire broken */
+uint8_t hal_pedal_no_closed(void);  /* PD3 low: normally-open contact closed (pedal pressed) */
+uint8_t hal_pedal_nc_closed(void);  /* PD4 low: normally-closed contact closed (pedal released) */
+uint8_t hal_cartridge_present(void); /* PD5 low: cartridge switch closed */
+void hal_led(uint8_t on);
+
+/* Serial. hal_rx_next returns 0 (nothing), 1 (*byte set) or 2 (*ev set); an event comes exactly after the
+ * bytes that arrived before it. hal_tx_put blocks while the transmit ring is full. */
+uint8_t hal_rx_next(uint8_t *byte, hal_event *ev);
+void hal_tx_put(uint8_t byte);
+
+/* EEPROM */
+void hal_eeprom_read(uint16_t addr, void *dst, uint16_t n);
+/* Increments the boot counter (erased = 0) and returns the new value. */
+uint32_t hal_boot_count_next(void);
+
+#endif /* SMP_HAL_H */
