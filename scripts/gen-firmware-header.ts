@@ -14,9 +14,9 @@ export function generateHeader(): string {
   out.push("#ifndef SMP_PROTOCOL_V1_H", "#define SMP_PROTOCOL_V1_H", "");
   out.push(`#define SMP_PROTOCOL_VERSION ${PROTOCOL_VERSION}u`);
   out.push(`#define SMP_SCHEMA_HASH "${schemaHash()}"`);
-  out.push(`#define SMP_BAUD ${LINK.baud}UL`);
-  out.push(`#define SMP_MAX_FRAME_BYTES ${LINK.maxFrameBytes}u`);
-  out.push(`#define SMP_STATUS_PERIOD_MS ${LINK.statusPeriodMs}u`, "");
+  out.push("/* link settings (LINK) */");
+  for (const [n, v] of Object.entries(LINK)) out.push(`#define SMP_${upper(n)} ${v}UL`);
+  out.push("");
   out.push("/* priority bytes: acted on in the receive interrupt, never queued */");
   for (const [n, b] of Object.entries(PRIORITY_BYTES)) out.push(`#define SMP_PRIO_${n} 0x${b.toString(16).toUpperCase().padStart(2, "0")}u`);
   out.push("", "/* board states */");

@@ -178,7 +178,10 @@ describe("decodeFrame rejections", () => {
   it("accepts the unmodified base frames (so each rejection below is caused by its one change)", () => {
     expect(decodeFrame(DOT_LINE).ok).toBe(true);
     expect(decodeFrame(`${DOT_LINE}\n`).ok).toBe(true);
-    expect(decodeFrame(`${DOT_LINE}\r\n`).ok).toBe(true);
+    // a CR before the LF is dropped by the line assembler or the serial transport, never by the decoder
+    expect(decodeFrame(`${DOT_LINE}\r\n`)).toMatchObject({ ok: false, error: { reason: "bad-char" } });
+    expect(new LineAssembler().pushAll(Buffer.from(`${DOT_LINE}\r\n`))).toEqual([{ kind: "line", line: DOT_LINE }]);
+    expect(new LineAssembler().pushAll(Buffer.from(`${DOT_LINE}\r\r\n`)).map((i) => i.kind === "line" && decodeFrame(i.line).ok)).toEqual([false]);
     expect(decodeFrame(withCrc("2 ARM leaseTick=4294967295")).ok).toBe(true);
     expect(decodeFrame(withCrc("65535 HELLO")).ok).toBe(true);
     expect(decodeFrame(withCrc("3 STROKE dot=5 stroke=1 extensionUm=-2147483648 periodUs=1 currentMa=1")).ok).toBe(true);

@@ -95,8 +95,9 @@ typedef struct smp_sink {
   void (*put)(struct smp_sink *self, uint8_t byte);
 } smp_sink;
 
-/* Encode a frame; returns the number of bytes written (the whole line with '\n'), or 0 when a value cannot
- * go on the wire (bad message index, or a token outside [A-Za-z0-9._-]+); nothing is written then. */
+/* Encode a frame; returns the number of bytes written (the whole line with '\n'), or 0 when it cannot go
+ * on the wire (bad message index, a token outside [A-Za-z0-9._-]+, or longer than SMP_MAX_FRAME_BYTES);
+ * nothing is written then. Same refusals as encodeFrame in codec.ts. */
 uint16_t smp_encode(smp_sink *sink, uint16_t seq, uint8_t msg, const smp_value *values);
 
 /* A sink writing into a buffer (host tests, tools). Bytes beyond cap are counted but dropped. */

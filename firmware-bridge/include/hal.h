@@ -74,9 +74,15 @@ uint8_t hal_cartridge_present(void); /* PD5 low: cartridge switch closed */
 void hal_led(uint8_t on);
 
 /* Serial. hal_rx_next returns 0 (nothing), 1 (*byte set) or 2 (*ev set); an event comes exactly after the
- * bytes that arrived before it. hal_tx_put blocks while the transmit ring is full. */
+ * bytes that arrived before it. */
 uint8_t hal_rx_next(uint8_t *byte, hal_event *ev);
-void hal_tx_put(uint8_t byte);
+/* Transmit one frame: hal_tx_begin waits until the ring has room for SMP_MAX_FRAME_BYTES (it blocks only
+ * when more than 255 bytes are still queued), hal_tx_sink_put (an smp_sink put function) writes the bytes,
+ * hal_tx_end hands them to the transmitter. */
+struct smp_sink;
+void hal_tx_begin(void);
+void hal_tx_sink_put(struct smp_sink *self, uint8_t byte);
+void hal_tx_end(void);
 
 /* EEPROM */
 void hal_eeprom_read(uint16_t addr, void *dst, uint16_t n);

@@ -85,6 +85,7 @@ uint8_t smp_lim_dwell_exceeded(const smp_limits *l, uint32_t on_time_us); /* > h
 uint8_t smp_lim_pedal_fault(uint32_t mismatch_us);                       /* >= 20 ms */
 uint8_t smp_lim_over_extension(const smp_limits *l, int32_t extension_nm);
 uint8_t smp_lim_over_current(const smp_limits *l, uint32_t current_ma);
+uint8_t smp_lim_over_current_count(const smp_limits *l, const smp_calibration *c, uint16_t count); /* same, ADC2 */
 uint8_t smp_lim_sensor_dropout(uint16_t count);                          /* at the rail */
 uint8_t smp_lim_sensor_stuck(int32_t swing_nm);                          /* < 200 um */
 uint8_t smp_lim_actuator_out(int32_t actuator_nm, int16_t setpoint_um);  /* within 20 um of the setpoint */

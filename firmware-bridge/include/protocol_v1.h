@@ -4,9 +4,12 @@
 
 #define SMP_PROTOCOL_VERSION 1u
 #define SMP_SCHEMA_HASH "eb85fdf3"
+/* link settings (LINK) */
 #define SMP_BAUD 250000UL
-#define SMP_MAX_FRAME_BYTES 256u
-#define SMP_STATUS_PERIOD_MS 50u
+#define SMP_MAX_FRAME_BYTES 256UL
+#define SMP_STATUS_PERIOD_MS 50UL
+#define SMP_BURST_OVERHEAD_MS 80UL
+#define SMP_LATE_START_MS 10UL
 
 /* priority bytes: acted on in the receive interrupt, never queued */
 #define SMP_PRIO_STOP 0x1Cu
@@ -32,7 +35,7 @@
 #define SMP_ALARM_PEDAL_RELEASED 11u /* foot pedal released while armed */
 #define SMP_ALARM_PEDAL_FAULT 12u /* pedal contacts disagree (stuck pedal or broken wire) */
 #define SMP_ALARM_LIMIT_REQUEST 13u /* a command asked for a value beyond a hard limit */
-#define SMP_ALARM_LATE_START 14u /* a queued dot could not start within 10 ms of its start tick (bursts overran the dot interval) */
+#define SMP_ALARM_LATE_START 14u /* a queued dot could not start within LINK.lateStartMs of its start tick (bursts overran the dot interval) */
 #define SMP_ALARM_DWELL_EXCEEDED 15u /* burst drive on-time reached the hard maximum before its punctures were done */
 #define SMP_ALARM_CARTRIDGE_MISSING 16u /* cartridge switch open */
 #define SMP_ALARM_WATCHDOG_RESET 17u /* firmware watchdog reset */
@@ -42,7 +45,7 @@
 #define SMP_ALARM_TELEMETRY_STALE 52u /* no valid frame from the board within the staleness bound */
 #define SMP_ALARM_HOST_STALL 53u /* measured speed below 70 % of setpoint for longer than 100 ms */
 #define SMP_ALARM_HOST_OVER_CURRENT 54u /* measured current above the machine calibration limit */
-#define SMP_ALARM_DEPTH_DEVIATION 55u /* measured extension deeper than commanded beyond the plausibility bound, or a planned dot whose correction would reach the board's hard maximum */
+#define SMP_ALARM_DEPTH_DEVIATION 55u /* measured extension deeper than commanded beyond the plausibility bound or below 40 % of commanded (a sensor fault), or a planned dot whose correction would reach the board's hard maximum */
 #define SMP_ALARM_BOARD_RESET 56u /* board reset or rebooted during the session */
 #define SMP_ALARM_HANDSHAKE_MISMATCH 57u /* protocol version, schema hash or limits do not match */
 #define SMP_ALARM_UNEXPECTED_NAK 58u /* board refused a command the host considered valid */

@@ -440,7 +440,9 @@ export class SessionController {
     dot.periodsUs.push(s.periodUs);
     dot.peakCurrentMa = Math.max(dot.peakCurrentMa, s.currentMa);
     const commanded = { extensionUm: dot.commandedExtensionUm, strokeHz: dot.planned.settings.strokeHz };
-    const bad = strokeFault(s, commanded, this.hard.hardMaxExtensionUm, this.o.machine.calibration.drive.maxCurrentMa);
+    // a puncture made while the needle retracts (past the planned count) may be shallow by design
+    const retracting = s.stroke > dot.planned.settings.strokes;
+    const bad = strokeFault(s, commanded, this.hard.hardMaxExtensionUm, this.o.machine.calibration.drive.maxCurrentMa, !retracting);
     if (bad) return this.input({ type: "fault", code: bad.code }, `dot ${s.dot} stroke ${s.stroke}: ${bad.detail}`, "host", s.dot);
     if (this.stall.stroke(s.periodUs, dot.planned.settings.strokeHz)) {
       this.input({ type: "fault", code: "HOST_STALL" }, `dot ${s.dot}: stroke rate below 70 % of ${dot.planned.settings.strokeHz} Hz for more than 100 ms`, "host", s.dot);

@@ -117,7 +117,9 @@ export interface StrokeCommand {
 }
 
 /** Host-side plausibility of one stroke against what was commanded and the machine's calibration. */
-export function strokeFault(s: StrokeSample, commanded: StrokeCommand, hardMaxExtensionUm: number, maxCurrentMa: number): { code: AlarmName; detail: string } | undefined {
+export function strokeFault(
+  s: StrokeSample, commanded: StrokeCommand, hardMaxExtensionUm: number, maxCurrentMa: number, checkShallow = true,
+): { code: AlarmName; detail: string } | undefined {
   const commandedExtensionUm = commanded.extensionUm;
   if (s.extensionUm > hardMaxExtensionUm) {
     return { code: "DEPTH_DEVIATION", detail: `measured extension ${s.extensionUm} um above board hard maximum ${hardMaxExtensionUm} um` };
@@ -125,7 +127,7 @@ export function strokeFault(s: StrokeSample, commanded: StrokeCommand, hardMaxEx
   if (s.extensionUm > commandedExtensionUm + LOOP_GAINS.depthPlausibilityUm) {
     return { code: "DEPTH_DEVIATION", detail: `measured extension ${s.extensionUm} um exceeds commanded ${commandedExtensionUm} um by more than ${LOOP_GAINS.depthPlausibilityUm} um` };
   }
-  if (s.extensionUm < commandedExtensionUm * LOOP_GAINS.shallowPlausibilityFraction) {
+  if (checkShallow && s.extensionUm < commandedExtensionUm * LOOP_GAINS.shallowPlausibilityFraction) {
     return { code: "DEPTH_DEVIATION", detail: `measured extension ${s.extensionUm} um below ${LOOP_GAINS.shallowPlausibilityFraction * 100} % of commanded ${commandedExtensionUm} um: a sensor fault, not skin give` };
   }
   const hz = s.periodUs > 0 ? 1e6 / s.periodUs : Infinity; // a zero period is no physical stroke

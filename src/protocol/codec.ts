@@ -63,11 +63,10 @@ export type DecodeError =
 
 export type DecodeResult = { ok: true; frame: Frame } | { ok: false; error: DecodeError };
 
-/** Decode one line (with or without its '\n' / '\r\n'). Never throws; anything not exactly valid is an error. */
+/** Decode one line (with or without its '\n'). Never throws; anything not exactly valid is an error. */
 export function decodeFrame(line: string): DecodeResult {
-  let text = line;
-  if (text.endsWith("\n")) text = text.slice(0, -1);
-  if (text.endsWith("\r")) text = text.slice(0, -1);
+  // the line assembler (board) and the serial transport (host) have already dropped a CR before the LF
+  const text = line.endsWith("\n") ? line.slice(0, -1) : line;
   if (text.length + 1 > LINK.maxFrameBytes) return { ok: false, error: { reason: "too-long", length: text.length } };
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

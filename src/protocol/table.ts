@@ -168,7 +168,7 @@ export const ALARMS = {
   PEDAL_RELEASED: { code: 11, doc: "foot pedal released while armed" },
   PEDAL_FAULT: { code: 12, doc: "pedal contacts disagree (stuck pedal or broken wire)" },
   LIMIT_REQUEST: { code: 13, doc: "a command asked for a value beyond a hard limit" },
-  LATE_START: { code: 14, doc: "a queued dot could not start within 10 ms of its start tick (bursts overran the dot interval)" },
+  LATE_START: { code: 14, doc: "a queued dot could not start within LINK.lateStartMs of its start tick (bursts overran the dot interval)" },
   DWELL_EXCEEDED: { code: 15, doc: "burst drive on-time reached the hard maximum before its punctures were done" },
   CARTRIDGE_MISSING: { code: 16, doc: "cartridge switch open" },
   WATCHDOG_RESET: { code: 17, doc: "firmware watchdog reset" },
@@ -178,7 +178,7 @@ export const ALARMS = {
   TELEMETRY_STALE: { code: 52, doc: "no valid frame from the board within the staleness bound" },
   HOST_STALL: { code: 53, doc: "measured speed below 70 % of setpoint for longer than 100 ms" },
   HOST_OVER_CURRENT: { code: 54, doc: "measured current above the machine calibration limit" },
-  DEPTH_DEVIATION: { code: 55, doc: "measured extension deeper than commanded beyond the plausibility bound, or a planned dot whose correction would reach the board's hard maximum" },
+  DEPTH_DEVIATION: { code: 55, doc: "measured extension deeper than commanded beyond the plausibility bound or below 40 % of commanded (a sensor fault), or a planned dot whose correction would reach the board's hard maximum" },
   BOARD_RESET: { code: 56, doc: "board reset or rebooted during the session" },
   HANDSHAKE_MISMATCH: { code: 57, doc: "protocol version, schema hash or limits do not match" },
   UNEXPECTED_NAK: { code: 58, doc: "board refused a command the host considered valid" },
@@ -247,7 +247,7 @@ export const LINK = {
   baud: 250_000, // exact on a 16 MHz AVR (UBRR 3); 115200 would be 78 % busy with stroke telemetry at 120 Hz
   maxFrameBytes: 256,
   statusPeriodMs: 50,
-  /** Allowance on top of strokes/strokeHz for a burst's spin-up (at most 60 ms) and actuator travel. */
+  /** Allowance on top of strokes/strokeHz for a burst's spin-up (at most 60 ms) and actuator travel out and back. */
   burstOverheadMs: 80,
   /** A queued dot must start within this of its start tick, or the board latches LATE_START. */
   lateStartMs: 10,

@@ -26,6 +26,9 @@ export interface BoardConfig {
   readonly pedalDebounceMs: number;
 }
 
+/** Spin-up ends when the tachometer shows 85 % of the stroke rate, or after this long whatever the speed. */
+export const SPINUP_MAX_MS = 60;
+
 export const DEFAULT_BOARD: BoardConfig = {
   firmware: "smp-sim-1.0.0",
   clockHz: 10_000,
@@ -291,6 +294,7 @@ export class SimBoard {
     b.strokeMaxUm = Math.max(b.strokeMaxUm, tipUm);
     if (p.driveOn && (this.tUs - b.lastEdgeUs) / 1000 > c.stallWindowMs) return this.latch("STALL");
     if ((this.tUs - b.driveOnUs) / 1000 > c.hardMaxDwellMs) return this.latch("DWELL_EXCEEDED");
+    if (b.phase === "spinup" && (this.tUs - b.driveOnUs) / 1000 >= SPINUP_MAX_MS) this.extend(b); // slow motor: go anyway, unsynchronised
     if (b.phase === "retract" && p.actuatorUm <= 0) {
       p.driveOn = false;
       this.send({
@@ -302,6 +306,13 @@ export class SimBoard {
       this.burst = undefined;
       if (this.state === "BURST") this.setState("ARMED");
     }
+  }
+
+  /** Command the actuator out: the needle is on its way up, so it arrives before the next bottom dead centre. */
+  private extend(b: Burst): void {
+    b.phase = "strokes";
+    this.plant.actuatorSetUm = b.dot.extensionUm;
+    b.peakCurrentMa = 0; // motor inrush during spin-up is not a puncture's current
   }
 
   private startNextBurst(): void {
@@ -330,12 +341,7 @@ export class SimBoard {
     b.lastEdgeUs = edgeUs;
     if (b.phase === "spinup") {
       const periodInBurst = edgeUs - periodUs >= b.driveOnUs;
-      const upToSpeed = periodInBurst && 1e6 / periodUs > 0.85 * b.dot.strokeHz;
-      if (upToSpeed || (this.tUs - b.driveOnUs) / 1000 > 60) {
-        b.phase = "strokes";
-        p.actuatorSetUm = b.dot.extensionUm; // just past bottom dead centre: the needle is on its way up
-        b.peakCurrentMa = 0; // motor inrush during spin-up is not a puncture's current
-      }
+      if (periodInBurst && 1e6 / periodUs > 0.85 * b.dot.strokeHz) this.extend(b); // just past bottom dead centre
       b.strokeMinUm = Infinity;
       b.strokeMaxUm = -Infinity;
       return;
