@@ -86,28 +86,23 @@ typedef enum {
   SMP_DEC_BAD_FIELD    /* missing, extra, misnamed, misordered or malformed field */
 } smp_dec_result;
 
-/* Decode one line (with or without its trailing "\n" / "\r\n"). Anything not exactly valid is an error. */
+/* Decode one line (with or without its trailing "\n"; a CR left in the line is a bad character, as in
+ * decodeFrame: the assembler drops the one CR allowed before the LF). Anything not exactly valid is an error. */
 smp_dec_result smp_decode(const char *line, uint16_t len, smp_frame *out);
 
 /* ---- encoding ---- */
-/* A byte sink. put() is called once per byte of the line, '\n' included. */
-typedef struct smp_sink {
-  void (*put)(struct smp_sink *self, uint8_t byte);
-} smp_sink;
-
-/* Encode a frame; returns the number of bytes written (the whole line with '\n'), or 0 when it cannot go
- * on the wire (bad message index, a token outside [A-Za-z0-9._-]+, or longer than SMP_MAX_FRAME_BYTES);
- * nothing is written then. Same refusals as encodeFrame in codec.ts. */
-uint16_t smp_encode(smp_sink *sink, uint16_t seq, uint8_t msg, const smp_value *values);
-
-/* A sink writing into a buffer (host tests, tools). Bytes beyond cap are counted but dropped. */
+/* Output window: bytes go to buf[(start + i) & mask] for i = 0, 1, ... (a linear buffer is mask = size - 1
+ * with size a power of two, start = 0; the firmware passes a reserved stretch of its transmit ring). */
 typedef struct {
-  smp_sink sink;
   uint8_t *buf;
-  uint16_t cap;
-  uint16_t len;
-} smp_buf_sink;
-void smp_buf_sink_init(smp_buf_sink *s, uint8_t *buf, uint16_t cap);
+  uint16_t mask;
+  uint16_t start;
+} smp_out;
+
+/* Encode a frame into the window; returns its length (the whole line with '\n'), or 0 when it cannot go on
+ * the wire: bad message index, a token outside [A-Za-z0-9._-]+, or longer than SMP_MAX_FRAME_BYTES (same
+ * refusals as encodeFrame in codec.ts). At most SMP_MAX_FRAME_BYTES bytes are ever written. */
+uint16_t smp_encode(const smp_out *out, uint16_t seq, uint8_t msg, const smp_value *values);
 
 /* ---- byte-level receiver ---- */
 /* Splits a byte stream into lines and pulls out the priority bytes wherever they appear (even mid-line,

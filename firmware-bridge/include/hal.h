@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "limits.h"
+
 /* reset causes, as BOOT.resetCause reports them */
 #define HAL_RESET_POWER_ON 0u
 #define HAL_RESET_WATCHDOG 1u
@@ -19,13 +21,11 @@
 #define HAL_ADC_ACTUATOR 1u /* ADC1: actuator position feedback */
 #define HAL_ADC_CURRENT 2u  /* ADC2: drive current sense */
 
-/* Events the interrupts act on at once (drive off, actuator parked) and report to the main loop, in
- * order with the received bytes around them. */
-#define HAL_EV_STOP 1u  /* STOP priority byte */
-#define HAL_EV_ESTOP 2u /* E-STOP priority byte, or the e-stop input going active */
-
+/* Alarms the interrupts act on at once (drive off, actuator parked) and report to the main loop, in order
+ * with the received bytes around them: the STOP and E-STOP priority bytes (receive interrupt), the e-stop
+ * input (INT0), and the guard's continuous checks (tick interrupt, smp_guard_step in limits.c). */
 typedef struct {
-  uint8_t code;  /* HAL_EV_* */
+  uint8_t code;  /* SMP_ALARM_* to latch */
   uint32_t tick; /* board tick when it happened */
   uint32_t us;   /* microsecond clock when it happened */
 } hal_event;
@@ -61,10 +61,12 @@ uint8_t hal_actuator_get(void);
 /* ADC */
 uint8_t hal_adc_ready(void);            /* every channel converted at least once since init */
 uint16_t hal_adc_last(uint8_t channel);
-/* Max of ADC0 and ADC2 since the previous call (then reset). */
-void hal_adc_take_max(uint16_t *needle_max, uint16_t *current_max);
+/* The guard (see limits.h): its configuration from the main loop, and the pedal contact state it keeps. */
+void hal_guard_set(const smp_guard_cfg *cfg);
+uint8_t hal_pedal_mismatch(void); /* the two pedal contacts agree right now */
 
 uint8_t hal_edge_pop(hal_edge *e);
+void hal_peak_reset(void); /* restart the current peak of the window in progress */
 
 /* Inputs, already decoded to their meaning (see README for wiring and levels). */
 uint8_t hal_estop_active(void);     /* PD2 high: e-stop pressed or its wire broken */
@@ -77,12 +79,12 @@ void hal_led(uint8_t on);
  * bytes that arrived before it. */
 uint8_t hal_rx_next(uint8_t *byte, hal_event *ev);
 /* Transmit one frame: hal_tx_begin waits until the ring has room for SMP_MAX_FRAME_BYTES (it blocks only
- * when more than 255 bytes are still queued), hal_tx_sink_put (an smp_sink put function) writes the bytes,
- * hal_tx_end hands them to the transmitter. */
-struct smp_sink;
-void hal_tx_begin(void);
-void hal_tx_sink_put(struct smp_sink *self, uint8_t byte);
-void hal_tx_end(void);
+ * when more than 255 bytes are still queued) and returns the index to write from; the frame is written
+ * into hal_tx_ring() at (index + i) & HAL_TX_MASK; hal_tx_end(length) hands it to the transmitter. */
+#define HAL_TX_MASK 511u
+uint16_t hal_tx_begin(void);
+uint8_t *hal_tx_ring(void);
+void hal_tx_end(uint16_t len);
 
 /* EEPROM */
 void hal_eeprom_read(uint16_t addr, void *dst, uint16_t n);

@@ -17,20 +17,15 @@
 #define SMP_STALL_WINDOW_US 100000UL  /* stallWindowMs 100 */
 #define SMP_LATE_TOLERANCE_MS 2u      /* lateToleranceMs: a DOT may arrive this late and still be queued */
 #define SMP_PEDAL_DEBOUNCE_US 20000UL /* pedalDebounceMs 20 */
-#define SMP_SPINUP_TIMEOUT_US 60000UL /* spin-up ends at 85 % of strokeHz or after 60 ms */
 #define SMP_STUCK_SWING_NM 200000L    /* position swing below 200 um between two edges: sensor stuck */
 #define SMP_ADC_RAIL 1023u            /* ADC_MAX: an open sensor wire reads the rail */
 #define SMP_PARK_UM (-400)            /* PARK_UM: needle tip inside the grip at every cam phase */
 #define SMP_ACT_OUT_MARGIN_UM 20      /* actuator counts as extended within 20 um of its setpoint */
 #define SMP_INSIDE_READS_DROPOUT 2u   /* BDC reads inside the grip with the actuator out -> SENSOR_DROPOUT */
 
-/* LINK values that the generated header may not carry yet. */
-#ifndef SMP_BURST_OVERHEAD_MS
-#define SMP_BURST_OVERHEAD_MS 80u     /* LINK.burstOverheadMs: spin-up and actuator travel on top of strokes */
-#endif
-#ifndef SMP_LATE_START_MS
-#define SMP_LATE_START_MS 10u         /* LINK.lateStartMs: a queued dot must start within this of its tick */
-#endif
+/* LINK.burstOverheadMs (SMP_BURST_OVERHEAD_MS) and LINK.lateStartMs (SMP_LATE_START_MS) come from the
+ * generated protocol_v1.h. */
+#define SMP_SPINUP_MAX_MS 60u         /* SPINUP_MAX_MS in board.ts: spin-up ends at 85 % of strokeHz or then */
 
 /* ---- compiled-in absolute caps: no EEPROM record may exceed them (domain brief: 1.5 mm, 160 Hz) ---- */
 #define SMP_ABS_MAX_EXTENSION_UM 1500u
@@ -79,7 +74,7 @@ uint32_t smp_lim_lease(const smp_limits *l, uint32_t now_tick, uint32_t requeste
 /* ---- measurement checks ---- */
 uint8_t smp_lim_over_speed(const smp_limits *l, uint32_t period_us);     /* 1e6/period > hardMaxStrokeHz */
 uint8_t smp_lim_up_to_speed(uint32_t period_us, uint32_t stroke_hz);      /* 1e6/period > 0.85 strokeHz */
-uint8_t smp_lim_spinup_timeout(uint32_t since_drive_on_us);              /* > 60 ms */
+uint8_t smp_lim_spinup_timeout(uint32_t since_drive_on_us);              /* >= SPINUP_MAX_MS */
 uint8_t smp_lim_stall(uint32_t since_last_edge_us);                      /* > 100 ms */
 uint8_t smp_lim_dwell_exceeded(const smp_limits *l, uint32_t on_time_us); /* > hardMaxDwellMs */
 uint8_t smp_lim_pedal_fault(uint32_t mismatch_us);                       /* >= 20 ms */
@@ -90,12 +85,54 @@ uint8_t smp_lim_sensor_dropout(uint16_t count);                          /* at t
 uint8_t smp_lim_sensor_stuck(int32_t swing_nm);                          /* < 200 um */
 uint8_t smp_lim_actuator_out(int32_t actuator_nm, int16_t setpoint_um);  /* within 20 um of the setpoint */
 
+/* ---- the guard: the continuous checks of SimBoard.mainLoop, run from the 10 kHz tick interrupt ----
+ * Every second tick (200 us, the reference board steps every 250 us), in the reference board's order:
+ * pedal contacts; in ARMED/BURST lease, e-stop, cartridge, pedal released (in IDLE e-stop); in ARMED/BURST
+ * position sensor at the rail or beyond the hard extension; drive on and current beyond the hard maximum;
+ * in a burst with the drive on no tach edge for the stall window; in a burst the on-time cap. The first
+ * that applies is the alarm to latch. The thresholds are precomputed in ADC counts, so the interrupt does
+ * no multiplication or division. */
+typedef struct {
+  uint8_t state;         /* SMP_STATE_* */
+  uint8_t burst;         /* a burst is running */
+  uint32_t lease_tick;   /* lease in force */
+  uint32_t drive_on_us;  /* when the running burst switched the drive on */
+  uint32_t dwell_us;     /* hardMaxDwellMs in us */
+  uint16_t needle_over;  /* lowest ADC0 count beyond hardMaxExtensionUm (0xFFFF: none) */
+  uint16_t current_over; /* lowest ADC2 count beyond hardMaxCurrentMa (0xFFFF: none) */
+} smp_guard_cfg;
+
+typedef struct {
+  uint32_t tick;
+  uint32_t now_us;
+  uint32_t last_edge_us; /* latest tachometer edge */
+  uint16_t needle_max;   /* highest ADC0 count since the previous guard step */
+  uint16_t current_max;  /* highest ADC2 count since the previous guard step */
+  uint8_t estop;         /* e-stop input active */
+  uint8_t cartridge;     /* cartridge switch closed */
+  uint8_t pedal_no;      /* NO contact closed */
+  uint8_t pedal_nc;      /* NC contact closed */
+  uint8_t drive_on;
+} smp_guard_in;
+
+typedef struct {
+  uint8_t mismatch; /* the two pedal contacts agree right now (blocks UNLOCK) */
+  uint32_t since_us;
+} smp_pedal;
+
+/* Returns the alarm code to latch, or 0. Always tracks the pedal contacts (also in ALARM). */
+uint8_t smp_guard_step(const smp_guard_cfg *c, smp_pedal *pedal, const smp_guard_in *in);
+/* Threshold counts for smp_guard_cfg: the lowest count at which smp_lim_over_extension(smp_sensor_nm())
+ * and smp_lim_over_current_count() are true (0xFFFF if none up to 1023). */
+uint16_t smp_needle_over_count(const smp_limits *l, const smp_calibration *c);
+uint16_t smp_current_over_count(const smp_limits *l, const smp_calibration *c);
+
 /* ---- conversions ---- */
 int32_t smp_sensor_nm(const smp_calibration *c, uint16_t count);   /* needle extension, nm */
 int32_t smp_actuator_nm(const smp_calibration *c, uint16_t count); /* actuator position, nm */
 uint32_t smp_current_ma(const smp_calibration *c, uint16_t count); /* rounded */
 int32_t smp_nm_to_um(int32_t nm); /* rounded like Math.round (halves toward +infinity) */
-uint8_t smp_act_um_to_ocr(int32_t um); /* nearest OCR2A step, clamped to 0..255 */
+uint8_t smp_act_um_to_ocr(int32_t um); /* nearest OCR2A step not deeper than um, clamped to 0..255 */
 int16_t smp_act_ocr_to_um(uint8_t ocr);
 uint8_t smp_duty_to_ocr(uint16_t duty_permille); /* drive PWM compare value, 0..255 */
 

@@ -9,11 +9,12 @@ import type { SessionNumber } from "../profiles/schema.ts";
 import type { SessionSink } from "../log/records.ts";
 import { SmpError } from "../errors/errors.ts";
 import { SimRig, plantFromMachine } from "../sim/rig.ts";
-import type { FaultSpec } from "../sim/faults.ts";
+import { startWorkerRig } from "../sim/rig-worker.ts";
+import { whenTriggered, type FaultSpec } from "../sim/faults.ts";
 import type { LineTransport } from "../control/transport.ts";
 
 export type BoardTarget =
-  | { readonly kind: "sim"; readonly virtualTime: boolean; readonly seed?: number }
+  | { readonly kind: "sim"; readonly virtualTime: boolean; readonly seed?: number; readonly firmware?: boolean }
   | { readonly kind: "transport"; readonly transport: LineTransport };
 
 export interface RunOptions {
@@ -60,25 +61,51 @@ class FreezableScheduler implements Scheduler {
 }
 
 export async function runSession(o: RunOptions): Promise<RunResult> {
-  const base: Scheduler = o.target.kind === "sim" && o.target.virtualTime ? new VirtualScheduler() : new RealScheduler();
+  const virtual = o.target.kind === "sim" && o.target.virtualTime;
+  const base: Scheduler = virtual ? new VirtualScheduler() : new RealScheduler();
   const hostScheduler = new FreezableScheduler(base);
   const plan = planSession(o.profile, o.session, o.dots);
+  const hostFaults = (o.faults ?? []).filter(isHostFault);
+  const rigFaults = (o.faults ?? []).filter((f) => !isHostFault(f));
   let rig: SimRig | undefined;
+  let world: SimWorld | undefined;
   let transport: LineTransport;
   if (o.target.kind === "sim") {
-    rig = new SimRig(base, { plant: plantFromMachine(o.machine.calibration, o.target.seed ?? 1), pumpMs: o.target.virtualTime ? 1 : 2, seed: o.target.seed ?? 1 });
-    transport = frozenWhile(rig.transport, hostScheduler);
+    const seed = o.target.seed ?? 1;
+    const firmware = o.target.firmware ?? false;
+    if (virtual) {
+      // one scheduler for host and board: exact and repeatable
+      const r = new SimRig(base, { plant: plantFromMachine(o.machine.calibration, seed), pumpMs: 1, seed, firmware });
+      for (const f of rigFaults) r.arm(f);
+      rig = r;
+      world = { setZone: (n, zone) => r.zoneOfDot.set(n, zone), when: (t, fn) => r.when(t, fn) };
+      transport = r.transport;
+    } else {
+      // on the wall clock the board keeps its own time on its own thread, like a real device
+      const description = firmware ? "sim:firmware" : `sim:${o.machine.calibration.machine}`;
+      const w = await startWorkerRig({ machine: o.machine.calibration, seed, firmware, faults: rigFaults }, description);
+      world = { setZone: (n, zone) => w.setZone(n, zone), when: (t, fn) => whenTriggered(base, w.burstListeners, t, fn) };
+      transport = w.transport;
+    }
+    transport = frozenWhile(transport, hostScheduler);
   } else {
+    if (rigFaults.length > 0) throw new SmpError("USAGE", `--fault ${rigFaults[0]!.kind} needs the simulated board; on a real port only estop, stop and hang (with atMs=)`);
     transport = o.target.transport;
   }
-  const simRig = rig;
   const controller = new SessionController({
     scheduler: hostScheduler, transport, sink: o.sink, profile: o.profile, machine: o.machine, session: o.session, dots: plan,
     startedAt: o.startedAt, ...(o.timing ? { timing: o.timing } : {}), ...(o.observer ? { observer: o.observer } : {}),
-    ...(simRig ? { onDotSent: (n: number, zone: string) => simRig.zoneOfDot.set(n, zone) } : {}),
+    ...(world ? { onDotSent: world.setZone } : {}),
   });
   o.onController?.(controller);
-  for (const f of o.faults ?? []) armFault(f, base, hostScheduler, controller, simRig);
+  for (const f of hostFaults) {
+    const action = f.kind === "estop" ? () => controller.operatorEstop()
+      : f.kind === "stop" ? () => controller.operatorStop()
+      : () => { hostScheduler.frozenUntilMs = base.nowMs() + (f.forMs ?? 1000); };
+    if (world) world.when(f.trigger, action);
+    else if ("atMs" in f.trigger) base.at(base.nowMs() + f.trigger.atMs, action);
+    else throw new SmpError("USAGE", `--fault ${f.kind},atDot=... needs the simulated board; use atMs= on a real port`);
+  }
   const done = controller.run();
   if (base instanceof VirtualScheduler) {
     const limitMs = 20_000 + o.dots * (o.profile.profile.dotIntervalMs + 500);
@@ -90,6 +117,15 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
   return { outcome, rig, controller, elapsedMs: base.nowMs() };
 }
 
+/** The simulated world as the host side sees it: where the operator works, and when faults trigger. */
+interface SimWorld {
+  setZone(n: number, zone: string): void;
+  when(trigger: FaultSpec["trigger"], fn: () => void): void;
+}
+
+const isHostFault = (f: FaultSpec): boolean => f.kind === "estop" || f.kind === "stop" || f.kind === "hang";
+
+
 /** While the host is frozen its received lines wait, like bytes in a kernel buffer. */
 function frozenWhile(inner: LineTransport, s: FreezableScheduler): LineTransport {
   return {
@@ -100,15 +136,4 @@ function frozenWhile(inner: LineTransport, s: FreezableScheduler): LineTransport
     close: () => inner.close(),
     description: inner.description,
   };
-}
-
-/** Host-side faults are the controller's; everything else is armed in the simulated rig. */
-function armFault(f: FaultSpec, base: Scheduler, host: FreezableScheduler, controller: SessionController, rig: SimRig | undefined): void {
-  const hostAction = f.kind === "estop" ? () => controller.operatorEstop()
-    : f.kind === "stop" ? () => controller.operatorStop()
-    : f.kind === "hang" ? () => { host.frozenUntilMs = base.nowMs() + (f.forMs ?? 1000); }
-    : undefined;
-  if (rig) return hostAction ? rig.when(f.trigger, hostAction) : rig.arm(f);
-  if (!hostAction || !("atMs" in f.trigger)) throw new SmpError("USAGE", `--fault ${f.kind}${hostAction ? ",atDot=..." : ""} needs the simulated board (on a real port: estop or stop with atMs=)`);
-  base.at(base.nowMs() + f.trigger.atMs, hostAction);
 }

@@ -41,7 +41,8 @@ Run 'smp COMMAND --help' for the options of a command.`,
 Options:
   --profile FILE     depth profile (default profiles/demo.json)
   --machine FILE     machine calibration (default: profiles/machines/rotary-pmu.json or coil-short.json)
-  --sim KIND         built-in simulated board: rotary (default) or coil
+  --sim KIND         built-in simulated board: rotary (default) or coil (the TypeScript board model),
+                     or firmware (the real board firmware on an emulated ATmega328P, rotary machine)
   --port PATH        a real board on this serial port instead of the simulator
   --baud N           serial baud rate (default ${LINK.baud})
   --session N        session 1, 2 or 3 (default 1)
@@ -60,7 +61,7 @@ Ctrl-C once: STOP (needle parks, session holds). Twice: E-STOP.`,
   profile: `smp profile validate FILE...   validate depth profiles and machine calibrations; exit 2 on the first bad file
 smp profile show FILE          print a profile's zones and sessions as a table`,
   ports: `smp ports   list the serial ports this system can see (exit 1 when it cannot enumerate them)`,
-  sim: `smp sim --pty [--sim rotary|coil] [--machine FILE] [--fault SPEC]... [--seed N]
+  sim: `smp sim --pty [--sim rotary|coil|firmware] [--machine FILE] [--fault SPEC]... [--seed N]
 
 Serves a simulated board on a pseudo-terminal (made by scripts/pty-pair.py, python3) and prints the path a client opens as the
 first line of stdout, then runs until SIGINT or SIGTERM. Try: smp run --port <path>.
@@ -100,28 +101,27 @@ async function cmdRun(args: string[]): Promise<number> {
   } as const);
   if (v.help) return print(HELP.run);
   if (v.sim !== undefined && v.port !== undefined) usage("give --sim or --port, not both");
-  const simKind = (v.sim ?? "rotary") as string;
-  if (simKind !== "rotary" && simKind !== "coil") usage(`--sim = ${JSON.stringify(simKind)}: expected rotary or coil`);
+  const sim = simChoice(v.sim as string | undefined);
   if (v.port !== undefined && v["virtual-time"]) usage("--virtual-time needs the simulated board, not --port");
   const session = intFlag("session", v.session as string | undefined, 1, 1, 3) as SessionNumber;
   const dots = intFlag("dots", v.dots as string | undefined, 40, 1, 100_000);
   const seed = intFlag("seed", v.seed as string | undefined, 1, 0, 2 ** 31);
   const faults = ((v.fault as string[] | undefined) ?? []).map(parseFaultSpec);
   const profile = loadDepthProfileFile(resolve((v.profile as string | undefined) ?? DEFAULT_PROFILE));
-  const machine = loadMachineFile(resolve((v.machine as string | undefined) ?? DEFAULT_MACHINE[simKind as "rotary" | "coil"]));
+  const machine = loadMachineFile(resolve((v.machine as string | undefined) ?? DEFAULT_MACHINE[sim.machine]));
   if (profile.profile.envelope === "engineer" && !v.engineer) {
     throw new SmpError("LIMIT", `${profile.source}: envelope = "engineer": allows extension up to 1.4 mm; pass --engineer to confirm an engineer approved it`,
       [{ field: "envelope", value: "engineer", limit: "needs --engineer" }]);
   }
-  if (v.port === undefined && machine.calibration.machine !== simKind) {
-    usage(`--machine ${machine.source} is a ${machine.calibration.machine} machine but --sim is ${simKind}`);
+  if (v.port === undefined && machine.calibration.machine !== sim.machine) {
+    usage(`--machine ${machine.source} is a ${machine.calibration.machine} machine but --sim ${sim.name} simulates a ${sim.machine} machine`);
   }
   if (zonesForSession(profile.profile, session).length === 0) {
     throw new SmpError("INVALID_INPUT", `${profile.source} has no zone with session ${session}`, [{ field: "--session", value: session, limit: "no zone has it" }]);
   }
   const target: BoardTarget = v.port !== undefined
     ? { kind: "transport", transport: await openSerialTransport(v.port as string, intFlag("baud", v.baud as string | undefined, LINK.baud, 1200, 4_000_000)) }
-    : { kind: "sim", virtualTime: Boolean(v["virtual-time"]), seed };
+    : { kind: "sim", virtualTime: Boolean(v["virtual-time"]), seed, firmware: sim.firmware };
   const startedAt = new Date().toISOString();
   const logPath = resolve((v.log as string | undefined) ?? join("sessions", `${startedAt.replace(/[:.]/g, "-")}.jsonl`));
   const file = new SessionFile(logPath);
@@ -151,7 +151,7 @@ async function cmdRun(args: string[]): Promise<number> {
     if (json) {
       console.log(JSON.stringify({ type: "summary", ...summary, outcome: result.outcome.outcome, exitCode: result.outcome.exitCode, message: result.outcome.message, log: logPath, wallMs: Math.round(wallMs), boardTimeMs: Math.round(result.elapsedMs) }));
     } else {
-      console.log(renderSummary(summary, { message: result.outcome.message, logPath, wallMs, transport: target.kind === "sim" ? `simulated ${simKind} machine${target.virtualTime ? " (virtual time)" : ""}` : String(v.port) }));
+      console.log(renderSummary(summary, { message: result.outcome.message, logPath, wallMs, transport: target.kind === "sim" ? `${sim.description}${target.virtualTime ? " (virtual time)" : ""}` : String(v.port) }));
     }
     return result.outcome.exitCode;
   } finally {
@@ -263,13 +263,12 @@ async function cmdSim(args: string[]): Promise<number> {
   const { values: v } = parse(args, { pty: { type: "boolean" }, sim: { type: "string" }, machine: { type: "string" }, fault: { type: "string", multiple: true }, seed: { type: "string" } } as const);
   if (v.help) return print(HELP.sim);
   if (!v.pty) usage("smp sim needs --pty (the only way to serve a board so far)");
-  const simKind = (v.sim ?? "rotary") as string;
-  if (simKind !== "rotary" && simKind !== "coil") usage(`--sim = ${JSON.stringify(simKind)}: expected rotary or coil`);
-  const machine = loadMachineFile(resolve((v.machine as string | undefined) ?? DEFAULT_MACHINE[simKind as "rotary" | "coil"]));
+  const sim = simChoice(v.sim as string | undefined);
+  const machine = loadMachineFile(resolve((v.machine as string | undefined) ?? DEFAULT_MACHINE[sim.machine]));
   const faults = ((v.fault as string[] | undefined) ?? []).map(parseFaultSpec);
   const host = faults.find((f) => f.kind === "estop" || f.kind === "stop" || f.kind === "hang");
   if (host) usage(`--fault ${host.kind} is a host-side fault; give it to smp run`);
-  const board = await servePtyBoard(machine.calibration, faults, intFlag("seed", v.seed as string | undefined, 1, 0, 2 ** 31));
+  const board = await servePtyBoard(machine.calibration, faults, intFlag("seed", v.seed as string | undefined, 1, 0, 2 ** 31), sim.firmware);
   console.log(board.clientPath);
   await new Promise<void>((res) => {
     process.once("SIGINT", res);
@@ -277,6 +276,14 @@ async function cmdSim(args: string[]): Promise<number> {
   });
   await board.stop();
   return 0;
+}
+
+/** --sim rotary|coil: the TypeScript board model with that machine; --sim firmware: the real firmware in emulation (rotary). */
+function simChoice(value: string | undefined): { name: string; machine: "rotary" | "coil"; firmware: boolean; description: string } {
+  const name = value ?? "rotary";
+  if (name === "rotary" || name === "coil") return { name, machine: name, firmware: false, description: `simulated ${name} machine` };
+  if (name === "firmware") return { name, machine: "rotary", firmware: true, description: "board firmware on an emulated ATmega328P, simulated rotary machine" };
+  return usage(`--sim = ${JSON.stringify(name)}: expected rotary, coil or firmware`);
 }
 
 function print(text: string): number {

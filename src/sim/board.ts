@@ -53,6 +53,26 @@ export interface BoardInputs {
   cartridgePresent: boolean;
 }
 
+/** What the simulated rig needs from a board: this TypeScript model, or the real firmware in emulation. */
+export interface BoardModel {
+  readonly inputs: BoardInputs;
+  /** Run the board up to time tUs (microseconds since the rig started). */
+  advanceTo(tUs: number): void;
+  /** One byte arrives on the board's serial input. */
+  receiveByte(byte: number): void;
+  /** Physical truth: needle parked up and drive off. */
+  readonly parked: boolean;
+  /** Dot whose burst is running, if known. */
+  readonly currentDot: number | undefined;
+  reset(bootId: number): void;
+  halt(): void;
+  /** The board's own account, for tests: dots completed, alarms latched, state. */
+  readonly completedDots: readonly number[];
+  readonly alarmHistory: readonly { code: AlarmName; atUs: number; parkedUs: number | undefined }[];
+  readonly state: BoardStateName;
+  readonly alarm: AlarmName | undefined;
+}
+
 type DotCommand = FrameOf<"DOT">["fields"];
 type BurstPhase = "spinup" | "strokes" | "retract";
 
@@ -68,9 +88,11 @@ interface Burst {
   peakCurrentMa: number;
   /** Consecutive bottom dead centres read inside the grip with the actuator out. */
   insideReads: number;
+  /** The current stroke window began before an unsynchronised extend. */
+  windowCut: boolean;
 }
 
-export class SimBoard {
+export class SimBoard implements BoardModel {
   readonly inputs: BoardInputs = { pedalPressed: true, pedalStuck: false, estopButton: false, cartridgePresent: true };
   state: BoardStateName = "ALARM";
   alarm: AlarmName | undefined = "POWER_UP";
@@ -294,7 +316,7 @@ export class SimBoard {
     b.strokeMaxUm = Math.max(b.strokeMaxUm, tipUm);
     if (p.driveOn && (this.tUs - b.lastEdgeUs) / 1000 > c.stallWindowMs) return this.latch("STALL");
     if ((this.tUs - b.driveOnUs) / 1000 > c.hardMaxDwellMs) return this.latch("DWELL_EXCEEDED");
-    if (b.phase === "spinup" && (this.tUs - b.driveOnUs) / 1000 >= SPINUP_MAX_MS) this.extend(b); // slow motor: go anyway, unsynchronised
+    if (b.phase === "spinup" && (this.tUs - b.driveOnUs) / 1000 >= SPINUP_MAX_MS) this.extend(b, false); // slow motor: go anyway, unsynchronised
     if (b.phase === "retract" && p.actuatorUm <= 0) {
       p.driveOn = false;
       this.send({
@@ -309,7 +331,8 @@ export class SimBoard {
   }
 
   /** Command the actuator out: the needle is on its way up, so it arrives before the next bottom dead centre. */
-  private extend(b: Burst): void {
+  private extend(b: Burst, atEdge: boolean): void {
+    b.windowCut = !atEdge; // mid-window: the stroke being measured started parked
     b.phase = "strokes";
     this.plant.actuatorSetUm = b.dot.extensionUm;
     b.peakCurrentMa = 0; // motor inrush during spin-up is not a puncture's current
@@ -326,7 +349,7 @@ export class SimBoard {
     p.driveOn = true;
     this.burst = {
       dot: next, phase: "spinup", driveOnUs: this.tUs, strokes: 0, maxExtensionUm: -Infinity,
-      lastEdgeUs: this.tUs, strokeMinUm: Infinity, strokeMaxUm: -Infinity, peakCurrentMa: 0, insideReads: 0,
+      lastEdgeUs: this.tUs, strokeMinUm: Infinity, strokeMaxUm: -Infinity, peakCurrentMa: 0, insideReads: 0, windowCut: false,
     };
     this.setState("BURST");
   }
@@ -341,7 +364,7 @@ export class SimBoard {
     b.lastEdgeUs = edgeUs;
     if (b.phase === "spinup") {
       const periodInBurst = edgeUs - periodUs >= b.driveOnUs;
-      if (periodInBurst && 1e6 / periodUs > 0.85 * b.dot.strokeHz) this.extend(b); // just past bottom dead centre
+      if (periodInBurst && 1e6 / periodUs > 0.85 * b.dot.strokeHz) this.extend(b, true); // just past bottom dead centre
       b.strokeMinUm = Infinity;
       b.strokeMaxUm = -Infinity;
       return;
@@ -350,8 +373,11 @@ export class SimBoard {
     if (bdcCount >= ADC_MAX) return this.latch("SENSOR_DROPOUT");
     this.deepestSensedUm = Math.max(this.deepestSensedUm, extensionUm);
     if (extensionUm > this.config.hardMaxExtensionUm) return this.latch("OVER_EXTENSION");
-    // a turning cam moves the needle by its whole stroke between two edges; a frozen reading is a stuck sensor
-    if (b.strokeMaxUm - b.strokeMinUm < 200) return this.latch("SENSOR_STUCK");
+    // a turning cam moves the needle by its whole stroke between two edges; a frozen reading is a stuck sensor.
+    // Not judged on a window cut short by an unsynchronised extend (spin-up timeout): it may hold only the
+    // parked needle, which the sensor reads at its bottom rail.
+    if (!b.windowCut && b.strokeMaxUm - b.strokeMinUm < 200) return this.latch("SENSOR_STUCK");
+    b.windowCut = false;
     const actuatorOut = b.phase === "strokes" && p.actuatorUm >= b.dot.extensionUm - 20;
     if (extensionUm > 0) {
       b.strokes++;

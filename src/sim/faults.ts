@@ -8,6 +8,7 @@
 // run starts. Without a trigger a fault fires at dot 3, 75 ms into its burst (needle in the skin).
 
 import { SmpError } from "../errors/errors.ts";
+import type { Scheduler } from "../control/scheduler.ts";
 
 export const BYTE_FAULTS = ["flip", "drop", "dup", "delay", "disconnect", "unplug"] as const;
 export const DEVICE_FAULTS = ["stall", "overcurrent", "sensor-stuck", "sensor-dropout", "reset", "pedal-stuck", "pedal-release", "estop-button"] as const;
@@ -56,6 +57,20 @@ export function parseFaultSpec(text: string): FaultSpec {
     ...(rate !== undefined ? { rate } : {}), ...(count !== undefined ? { count } : {}),
     ...(ms !== undefined ? { ms } : {}), ...(forMs !== undefined ? { forMs } : {}), ...(dir ? { dir } : {}),
   };
+}
+
+/** Run fn at a trigger: atMs from now, or afterMs into the burst of dot atDot (bursts reported by `bursts`). */
+export function whenTriggered(scheduler: Scheduler, bursts: ((dot: number) => void)[], trigger: FaultSpec["trigger"], fn: () => void): void {
+  if ("atMs" in trigger) {
+    scheduler.at(scheduler.nowMs() + trigger.atMs, fn);
+    return;
+  }
+  let armed = true;
+  bursts.push((dot) => {
+    if (!armed || dot !== trigger.atDot) return;
+    armed = false;
+    scheduler.at(scheduler.nowMs() + trigger.afterMs, fn);
+  });
 }
 
 export const isByteFault = (k: FaultKind): k is (typeof BYTE_FAULTS)[number] => (BYTE_FAULTS as readonly string[]).includes(k);

@@ -41,7 +41,7 @@ class Lane {
   constructor(
     private readonly scheduler: Scheduler,
     private readonly byteMs: number,
-    private readonly deliver: (bytes: Uint8Array) => void,
+    private readonly deliver: (bytes: Uint8Array, atMs: readonly number[]) => void,
   ) {}
 
   push(byte: number, extraMs: number): void {
@@ -60,11 +60,21 @@ class Lane {
 
   private pump(): void {
     this.pumpAt = undefined;
+    this.flush();
+    this.arm();
+  }
+
+  /** Deliver every byte due by now, each with the time it arrived (late pumps on a busy wall clock keep order and timing). */
+  flush(): void {
     const now = this.scheduler.nowMs();
     const due: number[] = [];
-    while (this.queue.length > 0 && this.queue[0]!.tMs <= now) due.push(this.queue.shift()!.byte);
-    if (due.length > 0) this.deliver(Uint8Array.from(due));
-    this.arm();
+    const atMs: number[] = [];
+    while (this.queue.length > 0 && this.queue[0]!.tMs <= now) {
+      const item = this.queue.shift()!;
+      due.push(item.byte);
+      atMs.push(item.tMs);
+    }
+    if (due.length > 0) this.deliver(Uint8Array.from(due), atMs);
   }
 }
 
@@ -77,13 +87,18 @@ export class SimLink {
   constructor(
     private readonly scheduler: Scheduler,
     baud: number,
-    toBoard: (bytes: Uint8Array) => void,
-    toHost: (bytes: Uint8Array) => void,
+    toBoard: (bytes: Uint8Array, atMs: readonly number[]) => void,
+    toHost: (bytes: Uint8Array, atMs: readonly number[]) => void,
     seed = 7,
   ) {
     const byteMs = 10_000 / baud; // 8N1: ten bit times per byte
     this.lanes = { tx: new Lane(scheduler, byteMs, toBoard), rx: new Lane(scheduler, byteMs, toHost) };
     this.rng = new Rng(seed);
+  }
+
+  /** Deliver what is due now on one lane, before the receiver is advanced past it. */
+  flush(dir: Direction): void {
+    this.lanes[dir].flush();
   }
 
   inject(fault: ByteFault): void {

@@ -11,6 +11,8 @@ import { SerialPort } from "serialport";
 import { SmpError } from "../errors/errors.ts";
 import { RealScheduler } from "../control/scheduler.ts";
 import { SimRig, plantFromMachine } from "./rig.ts";
+import { warmUpEmulator } from "./firmware.ts";
+import { Plant } from "./plant.ts";
 import type { FaultSpec } from "./faults.ts";
 import type { MachineCalibration } from "../profiles/schema.ts";
 import { LINK } from "../protocol/table.ts";
@@ -41,12 +43,13 @@ function startPtyPair(): Promise<{ relay: ChildProcess; boardPath: string; clien
   });
 }
 
-export async function servePtyBoard(machine: MachineCalibration, faults: readonly FaultSpec[], seed = 1): Promise<PtyBoard> {
+export async function servePtyBoard(machine: MachineCalibration, faults: readonly FaultSpec[], seed = 1, firmware = false): Promise<PtyBoard> {
   const { relay, boardPath, clientPath } = await startPtyPair();
   const port = new SerialPort({ path: boardPath, baudRate: LINK.baud, autoOpen: false });
   await new Promise<void>((res, rej) => port.open((e) => (e ? rej(new SmpError("PORT", `cannot open ${boardPath}: ${e.message}`)) : res())));
+  if (firmware) warmUpEmulator(new Plant(plantFromMachine(machine, seed)));
   const scheduler = new RealScheduler();
-  const rig = new SimRig(scheduler, { plant: plantFromMachine(machine, seed), seed, pumpMs: 1, rawHostSink: (bytes) => port.write(Buffer.from(bytes)) });
+  const rig = new SimRig(scheduler, { plant: plantFromMachine(machine, seed), seed, pumpMs: 1, firmware, rawHostSink: (bytes) => port.write(Buffer.from(bytes)) });
   port.on("data", (chunk: Buffer) => rig.transport.write(chunk));
   for (const f of faults) rig.arm(f);
   return {

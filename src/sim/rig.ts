@@ -7,9 +7,10 @@ import { LINK } from "../protocol/table.ts";
 import type { Scheduler } from "../control/scheduler.ts";
 import type { LineTransport } from "../control/transport.ts";
 import type { MachineCalibration } from "../profiles/schema.ts";
-import { DEFAULT_BOARD, SimBoard, type BoardConfig } from "./board.ts";
+import { DEFAULT_BOARD, SimBoard, type BoardConfig, type BoardModel } from "./board.ts";
+import { EmulatedBoard } from "./firmware.ts";
 import { SimLink, type ByteFault } from "./link.ts";
-import { isByteFault, isDeviceFault, type FaultSpec } from "./faults.ts";
+import { isByteFault, isDeviceFault, whenTriggered, type FaultSpec } from "./faults.ts";
 import { SmpError } from "../errors/errors.ts";
 import { Plant, Rng, type PlantParams, type SkinParams } from "./plant.ts";
 
@@ -46,6 +47,8 @@ export type DeviceFault =
 export interface SimRigOptions {
   readonly plant: PlantParams;
   readonly board?: BoardConfig;
+  /** Run the real firmware (firmware-bridge/smp-board.hex) in emulation instead of the TypeScript board model. */
+  readonly firmware?: boolean;
   readonly baud?: number;
   /** How often the board's main loop is caught up to the scheduler's clock. */
   readonly pumpMs?: number;
@@ -56,7 +59,7 @@ export interface SimRigOptions {
 
 export class SimRig {
   readonly plant: Plant;
-  readonly board: SimBoard;
+  readonly board: BoardModel;
   readonly link: SimLink;
   readonly transport: LineTransport;
   /** Zone the operator is working in, by dot number; the plant's skin follows at each burst start. */
@@ -77,8 +80,9 @@ export class SimRig {
     const seed = options.seed ?? 1;
     this.rng = new Rng(seed * 31 + 5);
     this.plant = new Plant({ ...options.plant, seed });
-    this.link = new SimLink(scheduler, options.baud ?? LINK.baud, (b) => this.toBoard(b), (b) => this.toHost(b), seed * 17 + 3);
-    this.board = new SimBoard(this.plant, options.board ?? DEFAULT_BOARD, (bytes) => this.link.send("rx", bytes), this.bootCount);
+    this.link = new SimLink(scheduler, options.baud ?? LINK.baud, (b, atMs) => this.toBoard(b, atMs), (b) => this.toHost(b), seed * 17 + 3);
+    const transmit = (bytes: Uint8Array) => this.link.send("rx", bytes);
+    this.board = options.firmware ? new EmulatedBoard(this.plant, transmit) : new SimBoard(this.plant, options.board ?? DEFAULT_BOARD, transmit, this.bootCount);
     const pumpMs = options.pumpMs ?? 1;
     const pump = () => {
       if (this.stopped) return;
@@ -138,16 +142,7 @@ export class SimRig {
 
   /** Run fn at a fault trigger: atMs from now, or afterMs into the burst of dot atDot. */
   when(trigger: FaultSpec["trigger"], fn: () => void): void {
-    if ("atMs" in trigger) {
-      this.scheduler.at(this.scheduler.nowMs() + trigger.atMs, fn);
-      return;
-    }
-    let armed = true;
-    this.burstListeners.push((dot) => {
-      if (!armed || dot !== trigger.atDot) return;
-      armed = false;
-      this.scheduler.at(this.scheduler.nowMs() + trigger.afterMs, fn);
-    });
+    whenTriggered(this.scheduler, this.burstListeners, trigger, fn);
   }
 
   /** Unplug: the cable stops carrying bytes and the host's transport reports close. */
@@ -156,13 +151,17 @@ export class SimRig {
     for (const l of this.closeListeners) l("simulated cable unplugged");
   }
 
+  /** Bring the board up to now, handing it every byte due on the way at the moment it arrived. */
   private catchUp(): void {
+    this.link.flush("tx");
     this.board.advanceTo(Math.floor(this.scheduler.nowMs() * 1000));
   }
 
-  private toBoard(bytes: Uint8Array): void {
-    this.catchUp();
-    for (const b of bytes) this.board.receiveByte(b);
+  private toBoard(bytes: Uint8Array, atMs: readonly number[]): void {
+    bytes.forEach((b, i) => {
+      this.board.advanceTo(Math.floor(atMs[i]! * 1000));
+      this.board.receiveByte(b);
+    });
   }
 
   private toHost(bytes: Uint8Array): void {

@@ -1,0 +1,98 @@
+/* eeprom_config.c - pack, unpack and validate the EEPROM configuration record (see eeprom_config.h).
+ * Portable C99: the firmware reads the bytes through hal.c, tools/mkeep.c writes them into smp-board.eep. */
+#include "eeprom_config.h"
+
+#include "codec.h" /* smp_crc16 */
+
+static void defaults_common(smp_config *c) {
+  c->machine = SMP_MACHINE_ROTARY;
+  c->limits.extension_um = 1500; /* DEFAULT_BOARD in src/sim/board.ts */
+  c->limits.stroke_hz = 160;
+  c->limits.current_ma = 3000;
+  c->limits.dwell_ms = 400;
+  c->limits.lease_ms = 500;
+  c->cal.act_nm_per_count = 2500; /* actuator feedback: 2.5 um per count, 0 um at count 250 */
+  c->cal.act_zero_count = 250;
+  c->cal.current_ua_per_count = 4883; /* 1 V/A sense chain, 5 V reference: 5000 mA / 1024 counts */
+}
+
+void smp_config_defaults(smp_config *c) {
+  defaults_common(c);
+  c->cal.sensor_nm_per_count = 4000; /* profiles/machines/rotary-pmu.json: 4 um/count, zero 112 */
+  c->cal.sensor_zero_count = 112;
+}
+
+void smp_config_defaults_coil(smp_config *c) {
+  defaults_common(c);
+  c->machine = SMP_MACHINE_COIL;
+  c->cal.sensor_nm_per_count = 4000; /* profiles/machines/coil-short.json: 4 um/count, zero 98 */
+  c->cal.sensor_zero_count = 98;
+}
+
+static void put16(uint8_t *b, uint16_t v) {
+  b[0] = (uint8_t)v;
+  b[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *b, uint32_t v) {
+  put16(b, (uint16_t)v);
+  put16(b + 2, (uint16_t)(v >> 16));
+}
+
+static uint16_t get16(const uint8_t *b) { return (uint16_t)(b[0] | (uint16_t)b[1] << 8); }
+
+static uint32_t get32(const uint8_t *b) { return get16(b) | (uint32_t)get16(b + 2) << 16; }
+
+void smp_config_pack(const smp_config *c, uint8_t *b) {
+  put16(b + 0x00, SMP_EE_MAGIC);
+  b[0x02] = SMP_EE_LAYOUT;
+  b[0x03] = c->machine;
+  put16(b + 0x04, c->limits.extension_um);
+  put16(b + 0x06, c->limits.stroke_hz);
+  put16(b + 0x08, c->limits.current_ma);
+  put16(b + 0x0A, c->limits.dwell_ms);
+  put16(b + 0x0C, c->limits.lease_ms);
+  put32(b + 0x0E, c->cal.sensor_nm_per_count);
+  put16(b + 0x12, c->cal.sensor_zero_count);
+  put32(b + 0x14, c->cal.act_nm_per_count);
+  put16(b + 0x18, c->cal.act_zero_count);
+  put16(b + 0x1A, c->cal.current_ua_per_count);
+  put16(b + 0x1C, smp_crc16(b, 0x1C));
+}
+
+static uint8_t in_range(uint32_t v, uint32_t lo, uint32_t hi) { return v >= lo && v <= hi; }
+
+smp_cfg_result smp_config_unpack(const uint8_t *b, smp_config *c) {
+  smp_config r;
+  if (smp_crc16(b, 0x1C) != get16(b + 0x1C)) goto bad_crc;
+  if (get16(b) != SMP_EE_MAGIC || b[0x02] != SMP_EE_LAYOUT) goto bad_magic;
+  r.machine = b[0x03];
+  r.limits.extension_um = get16(b + 0x04);
+  r.limits.stroke_hz = get16(b + 0x06);
+  r.limits.current_ma = get16(b + 0x08);
+  r.limits.dwell_ms = get16(b + 0x0A);
+  r.limits.lease_ms = get16(b + 0x0C);
+  r.cal.sensor_nm_per_count = get32(b + 0x0E);
+  r.cal.sensor_zero_count = get16(b + 0x12);
+  r.cal.act_nm_per_count = get32(b + 0x14);
+  r.cal.act_zero_count = get16(b + 0x18);
+  r.cal.current_ua_per_count = get16(b + 0x1A);
+  if (r.machine > SMP_MACHINE_COIL || !in_range(r.limits.extension_um, 1, SMP_ABS_MAX_EXTENSION_UM) ||
+      !in_range(r.limits.stroke_hz, 1, SMP_ABS_MAX_STROKE_HZ) ||
+      !in_range(r.limits.current_ma, 1, SMP_ABS_MAX_CURRENT_MA) ||
+      !in_range(r.limits.dwell_ms, 1, SMP_ABS_MAX_DWELL_MS) || !in_range(r.limits.lease_ms, 1, SMP_ABS_MAX_LEASE_MS) ||
+      !in_range(r.cal.sensor_nm_per_count, 1, 1000000UL) || r.cal.sensor_zero_count > 1022u ||
+      !in_range(r.cal.act_nm_per_count, 1, 1000000UL) || r.cal.act_zero_count > 1022u ||
+      r.cal.current_ua_per_count == 0) {
+    smp_config_defaults(c);
+    return SMP_CFG_OUT_OF_RANGE;
+  }
+  *c = r;
+  return SMP_CFG_OK;
+bad_crc:
+  smp_config_defaults(c);
+  return SMP_CFG_BAD_CRC;
+bad_magic:
+  smp_config_defaults(c);
+  return SMP_CFG_BAD_MAGIC;
+}

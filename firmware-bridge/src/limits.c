@@ -1,0 +1,178 @@
+/* limits.c - every limit check and unit conversion of the board (see limits.h). Portable C99.
+ * All comparisons are exact integer forms of the floating-point expressions in src/sim/board.ts. */
+#include "limits.h"
+
+uint32_t smp_ms_to_ticks(uint32_t ms) {
+  return ms * (SMP_CLOCK_HZ / 1000u); /* msToTicks(ms, 10000): exact, 10 ticks per ms */
+}
+
+/* ---- command checks ---- */
+
+uint8_t smp_lim_dot_beyond(const smp_limits *l, uint32_t extension_um, uint32_t stroke_hz, uint32_t duty_permille,
+                           uint32_t strokes) {
+  uint32_t budget_ms;
+  if (extension_um > l->extension_um) return 1;
+  if (stroke_hz == 0 || stroke_hz > l->stroke_hz) return 1;
+  if (duty_permille > 1000u) return 1;
+  if (strokes == 0) return 1;
+  /* strokes*1000/strokeHz + overhead > dwell  <=>  strokes*1000 > (dwell - overhead)*strokeHz
+   * <=>  strokes > floor((dwell - overhead)*strokeHz / 1000); with dwell <= overhead every dot is beyond
+   * (strokes >= 1 gives a positive on-time). (dwell - overhead)*strokeHz <= 65535*160 fits in u32. */
+  if (l->dwell_ms <= SMP_BURST_OVERHEAD_MS) return 1;
+  budget_ms = (uint32_t)(l->dwell_ms - SMP_BURST_OVERHEAD_MS);
+  return strokes > (budget_ms * stroke_hz) / 1000u;
+}
+
+uint8_t smp_lim_dot_late(uint32_t now_tick, uint32_t at_tick) {
+  return smp_tick_before(at_tick, now_tick - smp_ms_to_ticks(SMP_LATE_TOLERANCE_MS));
+}
+
+uint8_t smp_lim_start_late(uint32_t now_tick, uint32_t at_tick) {
+  return smp_tick_diff(now_tick, at_tick) > (int32_t)smp_ms_to_ticks(SMP_LATE_START_MS);
+}
+
+uint32_t smp_lim_lease(const smp_limits *l, uint32_t now_tick, uint32_t requested_tick) {
+  uint32_t cap = now_tick + smp_ms_to_ticks(l->lease_ms);
+  return smp_tick_before(cap, requested_tick) ? cap : requested_tick;
+}
+
+/* ---- measurement checks ---- */
+
+uint8_t smp_lim_over_speed(const smp_limits *l, uint32_t period_us) {
+  /* periodUs > 0 && 1e6/periodUs > max  <=>  max*period < 1e6 (max <= 65535, period < 1e6 when it matters) */
+  if (period_us == 0 || period_us >= 1000000UL) return 0;
+  return (uint32_t)l->stroke_hz * period_us < 1000000UL;
+}
+
+uint8_t smp_lim_up_to_speed(uint32_t period_us, uint32_t stroke_hz) {
+  /* 1e6/period > 0.85*hz  <=>  20e6 > 17*hz*period  <=>  period < 20e6/(17*hz) */
+  uint32_t k, q;
+  if (period_us == 0) return 1; /* 1e6/0 is Infinity in the simulation */
+  if (stroke_hz == 0) return 1;
+  if (stroke_hz > 100000UL) return 0;
+  k = 17u * stroke_hz;
+  q = 20000000UL / k;
+  return (20000000UL % k) == 0 ? period_us < q : period_us <= q;
+}
+
+uint8_t smp_lim_spinup_timeout(uint32_t since_drive_on_us) {
+  return since_drive_on_us >= SMP_SPINUP_MAX_MS * 1000UL; /* (tUs - driveOnUs) / 1000 >= SPINUP_MAX_MS */
+}
+
+uint8_t smp_lim_stall(uint32_t since_last_edge_us) { return since_last_edge_us > SMP_STALL_WINDOW_US; }
+
+uint8_t smp_lim_dwell_exceeded(const smp_limits *l, uint32_t on_time_us) {
+  return on_time_us > (uint32_t)l->dwell_ms * 1000u;
+}
+
+uint8_t smp_lim_pedal_fault(uint32_t mismatch_us) { return mismatch_us >= SMP_PEDAL_DEBOUNCE_US; }
+
+uint8_t smp_lim_over_extension(const smp_limits *l, int32_t extension_nm) {
+  return extension_nm > (int32_t)l->extension_um * 1000;
+}
+
+uint8_t smp_lim_over_current(const smp_limits *l, uint32_t current_ma) { return current_ma > l->current_ma; }
+
+uint8_t smp_lim_over_current_count(const smp_limits *l, const smp_calibration *c, uint16_t count) {
+  /* smp_current_ma(count) > limit  <=>  (count*ua + 500) / 1000 >= limit + 1  <=>  count*ua >= limit*1000 + 500
+   * (no division: this runs every main-loop step) */
+  return (uint32_t)count * c->current_ua_per_count >= (uint32_t)l->current_ma * 1000u + 500u;
+}
+
+uint8_t smp_lim_sensor_dropout(uint16_t count) { return count >= SMP_ADC_RAIL; }
+
+uint8_t smp_lim_sensor_stuck(int32_t swing_nm) { return swing_nm < SMP_STUCK_SWING_NM; }
+
+uint8_t smp_lim_actuator_out(int32_t actuator_nm, int16_t setpoint_um) {
+  return actuator_nm >= ((int32_t)setpoint_um - SMP_ACT_OUT_MARGIN_UM) * 1000;
+}
+
+/* ---- conversions ---- */
+
+/* (count - zero) * nm/count; |count - zero| <= 1023 and nm/count <= 1e6 by validation: fits in i32. */
+int32_t smp_sensor_nm(const smp_calibration *c, uint16_t count) {
+  return ((int32_t)count - (int32_t)c->sensor_zero_count) * (int32_t)c->sensor_nm_per_count;
+}
+
+int32_t smp_actuator_nm(const smp_calibration *c, uint16_t count) {
+  return ((int32_t)count - (int32_t)c->act_zero_count) * (int32_t)c->act_nm_per_count;
+}
+
+uint32_t smp_current_ma(const smp_calibration *c, uint16_t count) {
+  return ((uint32_t)count * c->current_ua_per_count + 500u) / 1000u;
+}
+
+int32_t smp_nm_to_um(int32_t nm) {
+  /* Math.round(nm / 1000) = floor(nm/1000 + 0.5) = floor((nm + 500) / 1000) */
+  int32_t x = nm + 500;
+  int32_t q = x / 1000;
+  if (x % 1000 != 0 && x < 0) q--; /* C truncates toward zero; we need floor */
+  return q;
+}
+
+uint8_t smp_act_um_to_ocr(int32_t um) {
+  int32_t steps;
+  if (um <= SMP_ACT_MIN_UM) return 0;
+  steps = (um - SMP_ACT_MIN_UM + SMP_ACT_UM_PER_STEP / 2) / SMP_ACT_UM_PER_STEP; /* nearest step ... */
+  if (steps > 255) steps = 255;
+  if (SMP_ACT_MIN_UM + steps * SMP_ACT_UM_PER_STEP > um) steps--; /* ... but never deeper than asked */
+  return (uint8_t)steps;
+}
+
+int16_t smp_act_ocr_to_um(uint8_t ocr) { return (int16_t)(SMP_ACT_MIN_UM + (int16_t)ocr * SMP_ACT_UM_PER_STEP); }
+
+uint8_t smp_duty_to_ocr(uint16_t duty_permille) {
+  if (duty_permille >= 1000u) return 255;
+  return (uint8_t)(((uint32_t)duty_permille * 255u + 500u) / 1000u);
+}
+
+/* ---- the guard ---- */
+
+uint16_t smp_needle_over_count(const smp_limits *l, const smp_calibration *c) {
+  uint16_t count;
+  for (count = 0; count <= SMP_ADC_RAIL; count++)
+    if (smp_lim_over_extension(l, smp_sensor_nm(c, count))) return count;
+  return 0xFFFFu;
+}
+
+uint16_t smp_current_over_count(const smp_limits *l, const smp_calibration *c) {
+  uint16_t count;
+  for (count = 0; count <= SMP_ADC_RAIL; count++)
+    if (smp_lim_over_current_count(l, c, count)) return count;
+  return 0xFFFFu;
+}
+
+uint8_t smp_guard_step(const smp_guard_cfg *c, smp_pedal *pedal, const smp_guard_in *in) {
+  uint8_t armed = c->state == SMP_STATE_ARMED || c->state == SMP_STATE_BURST;
+  uint8_t code = 0;
+  /* SimBoard.checkPedal: NO and NC must disagree; agreeing for 20 ms is a pedal fault */
+  if (in->pedal_no != in->pedal_nc) {
+    pedal->mismatch = 0;
+  } else {
+    if (!pedal->mismatch) {
+      pedal->mismatch = 1;
+      pedal->since_us = in->now_us;
+    }
+    if (smp_lim_pedal_fault(in->now_us - pedal->since_us)) code = SMP_ALARM_PEDAL_FAULT;
+  }
+  if (c->state == SMP_STATE_ALARM) return 0; /* latching in ALARM changes nothing */
+  if (code) return code;
+  if (armed) {
+    if (smp_tick_before(c->lease_tick, in->tick)) return SMP_ALARM_LEASE_EXPIRED;
+    if (in->estop) return SMP_ALARM_ESTOP;
+    if (!in->cartridge) return SMP_ALARM_CARTRIDGE_MISSING;
+    if (!in->pedal_no) return SMP_ALARM_PEDAL_RELEASED;
+    if (smp_lim_sensor_dropout(in->needle_max)) return SMP_ALARM_SENSOR_DROPOUT; /* open wire: pull-up to the rail */
+    if (in->needle_max >= c->needle_over) return SMP_ALARM_OVER_EXTENSION;
+  } else if (in->estop) {
+    return SMP_ALARM_ESTOP;
+  }
+  if (in->drive_on && in->current_max >= c->current_over) return SMP_ALARM_OVER_CURRENT;
+  if (c->burst) {
+    /* the burst's previous tach edge, or its drive-on if there was none since */
+    uint32_t since = smp_tick_diff(in->last_edge_us, c->drive_on_us) > 0 ? in->last_edge_us : c->drive_on_us;
+    if (in->drive_on && smp_lim_stall(in->now_us - since)) return SMP_ALARM_STALL;
+    if (in->now_us - c->drive_on_us > c->dwell_us) return SMP_ALARM_DWELL_EXCEEDED;
+  }
+  return 0;
+}

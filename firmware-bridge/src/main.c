@@ -1,0 +1,545 @@
+/* main.c - SMP driver board firmware, protocol v1: init, main loop, command handling and the burst state
+ * machine. Behaviour mirrors the reference board, src/sim/board.ts (SimBoard); the comments name the
+ * SimBoard method each part corresponds to. Hardware goes through hal.h, limit checks through limits.h,
+ * frames through codec.h. */
+#include <stdint.h>
+
+#include "codec.h"
+#include "eeprom_config.h"
+#include "hal.h"
+#include "limits.h"
+#include "protocol_v1.h"
+
+#define FIRMWARE_ID "smp-fw-1.0.0"
+
+enum { PHASE_SPINUP, PHASE_STROKES, PHASE_RETRACT };
+
+typedef struct {
+  uint32_t dot, at_tick, extension_um, stroke_hz, duty_permille, strokes;
+} dot_cmd;
+
+typedef struct {
+  uint8_t active;
+  uint8_t phase;
+  uint8_t edge_after_on; /* an edge at or after drive-on has been seen: the next period lies in the burst */
+  uint8_t inside_reads;  /* consecutive BDC reads inside the grip with the actuator out */
+  dot_cmd dot;
+  int16_t setpoint_um;   /* the extension the actuator was commanded to (8 um steps) */
+  uint32_t drive_on_us;
+  uint32_t strokes;
+  int32_t max_extension_nm;
+} burst_t;
+
+/* ---- board state (SimBoard fields) ---- */
+static smp_config cfg;
+static uint8_t cfg_ok;
+static uint8_t state = SMP_STATE_ALARM;
+static uint8_t alarm_code = SMP_ALARM_POWER_UP; /* 0 = none */
+static uint32_t boot_id;
+static uint16_t tx_seq;
+static uint8_t have_last_rx;
+static uint16_t last_rx_seq;
+static uint8_t have_last_dot;
+static uint32_t last_dot_accepted;
+static uint32_t last_completed_dot;
+static struct {
+  uint8_t msg; /* SMP_M_ACK, SMP_M_NAK, or SMP_M_COUNT for none */
+  uint16_t ack_seq;
+  uint8_t nak;
+} last_response = {SMP_M_COUNT, 0, 0};
+static uint32_t rx_ok, rx_bad, rx_dup;
+static uint32_t lease_tick;
+static dot_cmd queue[SMP_QUEUE_SLOTS];
+static uint8_t q_head, q_len;
+static burst_t burst;
+static uint8_t disarm_pending;
+static struct {
+  uint8_t active;
+  uint8_t code;
+  uint32_t since_us;
+  uint32_t tick;
+} parking;
+static uint32_t next_status_us;
+static uint32_t last_edge_us;
+static uint16_t needle_over, current_over; /* guard thresholds in ADC counts */
+static uint32_t now_us; /* time of the current main-loop step */
+static smp_assembler rx_asm;
+
+/* ---- the guard's view of the board (limits.h smp_guard_step, run by the tick interrupt) ---- */
+
+static void guard_sync(void) {
+  smp_guard_cfg g;
+  g.state = state;
+  g.burst = burst.active;
+  g.lease_tick = lease_tick;
+  g.drive_on_us = burst.drive_on_us;
+  g.dwell_us = (uint32_t)cfg.limits.dwell_ms * 1000u;
+  g.needle_over = needle_over;
+  g.current_over = current_over;
+  hal_guard_set(&g);
+}
+
+/* ---- transmit ---- */
+
+static void send(uint8_t msg, const smp_value *v) {
+  smp_out out;
+  uint16_t len;
+  out.buf = hal_tx_ring();
+  out.mask = HAL_TX_MASK;
+  out.start = hal_tx_begin();
+  len = smp_encode(&out, tx_seq, msg, v);
+  hal_tx_end(len);
+  if (len) tx_seq++; /* a frame that cannot be encoded (never, with these values) is not sent at all */
+}
+
+static void send_ack_nak(uint8_t msg, uint16_t ack_seq, uint8_t nak) {
+  smp_value v[2];
+  v[0].u = ack_seq;
+  v[1].u = nak;
+  send(msg, v);
+}
+
+static void respond_ack(uint16_t seq) {
+  last_response.msg = SMP_M_ACK;
+  last_response.ack_seq = seq;
+  send_ack_nak(SMP_M_ACK, seq, 0);
+}
+
+static void respond_nak(uint16_t seq, uint8_t nak, uint8_t remember) {
+  if (remember) {
+    last_response.msg = SMP_M_NAK;
+    last_response.ack_seq = seq;
+    last_response.nak = nak;
+  }
+  send_ack_nak(SMP_M_NAK, seq, nak);
+}
+
+/* ---- sensors ---- */
+
+static int32_t actuator_nm(void) { return smp_actuator_nm(&cfg.cal, hal_adc_last(HAL_ADC_ACTUATOR)); }
+
+/* SimBoard.parked: drive off and the actuator at or behind 0 um (its own feedback, ADC1). */
+static uint8_t parked(void) { return !hal_drive_is_on() && actuator_nm() <= 0; }
+
+static uint8_t pedal_reads_pressed(void) { return hal_pedal_no_closed(); }
+
+static uint8_t armed_state(void) { return state == SMP_STATE_ARMED || state == SMP_STATE_BURST; }
+
+/* ---- STATUS and state changes ---- */
+
+static void send_status(void) {
+  smp_value v[SMP_MSG_STATUS_NFIELDS];
+  next_status_us = now_us + SMP_STATUS_PERIOD_MS * 1000UL;
+  v[SMP_F_STATUS_TICK].u = hal_tick();
+  v[SMP_F_STATUS_STATE].u = state;
+  v[SMP_F_STATUS_ALARM].u = alarm_code;
+  v[SMP_F_STATUS_CREDIT].u = SMP_QUEUE_SLOTS - q_len;
+  v[SMP_F_STATUS_PARKED].u = parked();
+  v[SMP_F_STATUS_LAST_DOT].u = last_completed_dot;
+  v[SMP_F_STATUS_RX_OK].u = rx_ok;
+  v[SMP_F_STATUS_RX_BAD].u = rx_bad;
+  v[SMP_F_STATUS_RX_DUP].u = rx_dup;
+  send(SMP_M_STATUS, v);
+}
+
+static void set_state(uint8_t s) {
+  if (s == state) return;
+  state = s;
+  guard_sync();
+  hal_led(s == SMP_STATE_ALARM);
+  send_status();
+}
+
+/* ---- latching (SimBoard.latch) ---- */
+
+static void latch_at(uint8_t code, uint32_t tick, uint32_t us) {
+  hal_drive_off();
+  hal_actuator_set(0); /* park */
+  q_len = 0;
+  burst.active = 0;
+  disarm_pending = 0;
+  if (state == SMP_STATE_ALARM) { /* the first alarm's code is kept */
+    guard_sync();
+    return;
+  }
+  alarm_code = code;
+  parking.active = 1;
+  parking.code = code;
+  parking.since_us = us;
+  parking.tick = tick;
+  set_state(SMP_STATE_ALARM);
+}
+
+static void latch(uint8_t code) { latch_at(code, hal_tick(), now_us); }
+
+/* SimBoard.checkParked: one ALARM frame per latch, once the needle is parked. */
+static void check_parked(void) {
+  smp_value v[SMP_MSG_ALARM_NFIELDS];
+  if (!parking.active || !parked()) return;
+  parking.active = 0;
+  v[SMP_F_ALARM_ALARM].u = parking.code;
+  v[SMP_F_ALARM_TICK].u = parking.tick;
+  v[SMP_F_ALARM_PARKED_US].u = now_us - parking.since_us;
+  send(SMP_M_ALARM, v);
+}
+
+static uint8_t alarm_cause_present(void) {
+  /* !cfg_ok: the EEPROM configuration was invalid; the board runs on safe defaults and stays in ALARM */
+  return hal_estop_active() || !hal_cartridge_present() || hal_pedal_mismatch() || !cfg_ok;
+}
+
+static void maybe_disarm(void) {
+  if (disarm_pending && state == SMP_STATE_ARMED && !burst.active && q_len == 0) {
+    disarm_pending = 0;
+    set_state(SMP_STATE_IDLE);
+  }
+}
+
+static void extend_lease(uint32_t requested) {
+  lease_tick = smp_lim_lease(&cfg.limits, hal_tick(), requested);
+  guard_sync(); /* at once: the guard must never judge a renewed lease by the old tick */
+}
+
+/* ---- commands (SimBoard.execute, acceptDot) ---- */
+
+static void send_info(void) {
+  static const char firmware[] = FIRMWARE_ID;
+  static const char schema[] = SMP_SCHEMA_HASH;
+  smp_value v[SMP_MSG_INFO_NFIELDS];
+  v[SMP_F_INFO_PROTOCOL].u = SMP_PROTOCOL_VERSION;
+  v[SMP_F_INFO_FIRMWARE].t.p = firmware;
+  v[SMP_F_INFO_FIRMWARE].t.n = sizeof firmware - 1u;
+  v[SMP_F_INFO_SCHEMA].t.p = schema;
+  v[SMP_F_INFO_SCHEMA].t.n = sizeof schema - 1u;
+  v[SMP_F_INFO_CLOCK_HZ].u = SMP_CLOCK_HZ;
+  v[SMP_F_INFO_BOOT_ID].u = boot_id;
+  v[SMP_F_INFO_TICK].u = hal_tick();
+  v[SMP_F_INFO_HARD_MAX_EXTENSION_UM].u = cfg.limits.extension_um;
+  v[SMP_F_INFO_HARD_MAX_STROKE_HZ].u = cfg.limits.stroke_hz;
+  v[SMP_F_INFO_HARD_MAX_CURRENT_MA].u = cfg.limits.current_ma;
+  v[SMP_F_INFO_HARD_MAX_DWELL_MS].u = cfg.limits.dwell_ms;
+  v[SMP_F_INFO_HARD_MAX_LEASE_MS].u = cfg.limits.lease_ms;
+  v[SMP_F_INFO_QUEUE_SLOTS].u = SMP_QUEUE_SLOTS;
+  send(SMP_M_INFO, v);
+}
+
+static void accept_dot(uint16_t seq, const smp_value *f) {
+  uint32_t tick;
+  dot_cmd *d;
+  if (!armed_state()) {
+    respond_nak(seq, SMP_NAK_BAD_STATE, 1);
+    return;
+  }
+  if (smp_lim_dot_beyond(&cfg.limits, f[SMP_F_DOT_EXTENSION_UM].u, f[SMP_F_DOT_STROKE_HZ].u,
+                         f[SMP_F_DOT_DUTY_PERMILLE].u, f[SMP_F_DOT_STROKES].u)) {
+    respond_nak(seq, SMP_NAK_LIMIT, 1);
+    latch(SMP_ALARM_LIMIT_REQUEST);
+    return;
+  }
+  tick = hal_tick();
+  if (smp_lim_dot_late(tick, f[SMP_F_DOT_AT_TICK].u)) {
+    respond_nak(seq, SMP_NAK_LATE, 1);
+    return;
+  }
+  if (have_last_dot && f[SMP_F_DOT_DOT].u <= last_dot_accepted) {
+    respond_nak(seq, SMP_NAK_DOT_ORDER, 1);
+    return;
+  }
+  if (q_len >= SMP_QUEUE_SLOTS) {
+    respond_nak(seq, SMP_NAK_QUEUE_FULL, 1);
+    return;
+  }
+  d = &queue[(uint8_t)(q_head + q_len) % SMP_QUEUE_SLOTS];
+  d->dot = f[SMP_F_DOT_DOT].u;
+  d->at_tick = f[SMP_F_DOT_AT_TICK].u;
+  d->extension_um = f[SMP_F_DOT_EXTENSION_UM].u;
+  d->stroke_hz = f[SMP_F_DOT_STROKE_HZ].u;
+  d->duty_permille = f[SMP_F_DOT_DUTY_PERMILLE].u;
+  d->strokes = f[SMP_F_DOT_STROKES].u;
+  q_len++;
+  have_last_dot = 1;
+  last_dot_accepted = f[SMP_F_DOT_DOT].u;
+  extend_lease(f[SMP_F_DOT_LEASE_TICK].u);
+  respond_ack(seq);
+}
+
+static void execute(const smp_frame *fr) {
+  uint16_t seq = fr->seq;
+  switch (fr->msg) {
+    case SMP_M_HELLO:
+      if (armed_state()) latch(SMP_ALARM_HOST_RESTART);
+      have_last_dot = 0;
+      last_completed_dot = 0;
+      respond_ack(seq);
+      send_info();
+      return;
+    case SMP_M_UNLOCK:
+      if (state != SMP_STATE_ALARM) {
+        respond_ack(seq);
+        return;
+      }
+      if (alarm_cause_present() || !parked()) {
+        respond_nak(seq, SMP_NAK_ALARM_ACTIVE, 1);
+        return;
+      }
+      alarm_code = 0;
+      set_state(SMP_STATE_IDLE);
+      respond_ack(seq);
+      return;
+    case SMP_M_ARM:
+      if (state != SMP_STATE_IDLE || !pedal_reads_pressed()) {
+        respond_nak(seq, SMP_NAK_BAD_STATE, 1);
+        return;
+      }
+      extend_lease(fr->v[SMP_F_ARM_LEASE_TICK].u);
+      disarm_pending = 0;
+      set_state(SMP_STATE_ARMED);
+      respond_ack(seq);
+      return;
+    case SMP_M_DOT:
+      accept_dot(seq, fr->v);
+      return;
+    case SMP_M_KEEP:
+      if (!armed_state()) {
+        respond_nak(seq, SMP_NAK_BAD_STATE, 1);
+        return;
+      }
+      extend_lease(fr->v[SMP_F_KEEP_LEASE_TICK].u);
+      respond_ack(seq);
+      return;
+    case SMP_M_DISARM:
+      if (armed_state()) disarm_pending = 1;
+      maybe_disarm();
+      respond_ack(seq);
+      return;
+    case SMP_M_STOP:
+      latch(SMP_ALARM_STOP);
+      respond_ack(seq);
+      return;
+    case SMP_M_ESTOP:
+      latch(SMP_ALARM_ESTOP);
+      respond_ack(seq);
+      return;
+    default:
+      return;
+  }
+}
+
+/* SimBoard.onLine: decoding, counters, de-duplication. */
+static void on_line(const char *line, uint16_t len) {
+  smp_frame fr;
+  if (smp_decode(line, len, &fr) != SMP_DEC_OK || fr.msg >= SMP_M_HOST_COUNT) {
+    rx_bad++;
+    return;
+  }
+  rx_ok++;
+  if (fr.msg != SMP_M_HELLO) {
+    if (!have_last_rx) {
+      respond_nak(fr.seq, SMP_NAK_SEQUENCE, 0);
+      return;
+    }
+    if (fr.seq == last_rx_seq) {
+      rx_dup++;
+      if (last_response.msg != SMP_M_COUNT) send_ack_nak(last_response.msg, last_response.ack_seq, last_response.nak);
+      return;
+    }
+    if (fr.seq != (uint16_t)(last_rx_seq + 1u)) {
+      respond_nak(fr.seq, SMP_NAK_SEQUENCE, 0);
+      return;
+    }
+  }
+  have_last_rx = 1;
+  last_rx_seq = fr.seq;
+  execute(&fr);
+}
+
+/* Everything received since the last step, in arrival order; interrupt-latched events at their place. */
+static void drain_rx(void) {
+  uint8_t byte;
+  hal_event ev;
+  uint8_t r;
+  while ((r = hal_rx_next(&byte, &ev)) != 0) {
+    if (r == 2) {
+      now_us = hal_now_us();
+      latch_at(ev.code, ev.tick, ev.us);
+      continue;
+    }
+    switch (smp_asm_push(&rx_asm, byte)) {
+      case SMP_ASM_LINE:
+        now_us = hal_now_us();
+        on_line((const char *)rx_asm.buf, rx_asm.len);
+        break;
+      case SMP_ASM_OVERFLOW:
+        rx_bad++;
+        break;
+      default: /* the interrupt already took the priority bytes out */
+        break;
+    }
+  }
+}
+
+/* ---- bursts (SimBoard.startNextBurst, onTachEdge, runBurst) ---- */
+
+static void start_next_burst(void) {
+  dot_cmd *d;
+  uint32_t tick;
+  if (q_len == 0) return;
+  d = &queue[q_head];
+  tick = hal_tick();
+  if (smp_tick_before(tick, d->at_tick)) return;
+  burst.dot = *d;
+  q_head = (uint8_t)((q_head + 1u) % SMP_QUEUE_SLOTS);
+  q_len--;
+  if (smp_lim_start_late(tick, burst.dot.at_tick)) {
+    latch(SMP_ALARM_LATE_START);
+    return;
+  }
+  hal_drive_on(smp_duty_to_ocr((uint16_t)burst.dot.duty_permille), (uint16_t)burst.dot.stroke_hz,
+               cfg.machine == SMP_MACHINE_COIL);
+  burst.active = 1;
+  burst.phase = PHASE_SPINUP;
+  burst.edge_after_on = 0;
+  burst.inside_reads = 0;
+  burst.drive_on_us = hal_now_us(); /* the moment the drive went on, not the start of the step */
+  burst.strokes = 0;
+  burst.max_extension_nm = INT32_MIN;
+  set_state(SMP_STATE_BURST);
+}
+
+/* SimBoard.extend: command the actuator out; the needle is on its way up, so it arrives before the next
+ * bottom dead centre. The setpoint is rounded to the actuator's 8 um steps. */
+static void extend(void) {
+  uint8_t ocr = smp_act_um_to_ocr((int32_t)burst.dot.extension_um);
+  burst.phase = PHASE_STROKES;
+  burst.setpoint_um = smp_act_ocr_to_um(ocr);
+  hal_actuator_set(ocr);
+  hal_peak_reset(); /* motor inrush during spin-up is not a puncture's current */
+}
+
+static void on_edge(const hal_edge *e) {
+  uint32_t period = e->t_us - last_edge_us;
+  int32_t ext_nm;
+  uint8_t actuator_out;
+  last_edge_us = e->t_us;
+  if (smp_lim_over_speed(&cfg.limits, period) && hal_drive_is_on()) {
+    latch(SMP_ALARM_OVER_SPEED);
+    return;
+  }
+  if (!burst.active) return;
+  if (burst.phase == PHASE_SPINUP) {
+    uint8_t period_in_burst = burst.edge_after_on; /* the previous edge came after drive-on */
+    if (smp_tick_diff(e->t_us, burst.drive_on_us) >= 0) burst.edge_after_on = 1;
+    if (period_in_burst && smp_lim_up_to_speed(period, burst.dot.stroke_hz)) extend(); /* just past BDC */
+    return;
+  }
+  if (smp_lim_sensor_dropout(e->bdc)) {
+    latch(SMP_ALARM_SENSOR_DROPOUT);
+    return;
+  }
+  ext_nm = smp_sensor_nm(&cfg.cal, e->bdc);
+  if (smp_lim_over_extension(&cfg.limits, ext_nm)) {
+    latch(SMP_ALARM_OVER_EXTENSION);
+    return;
+  }
+  /* a turning cam moves the needle by its whole stroke between two edges; a frozen reading is stuck (an
+   * empty window counts as stuck too, as -Infinity < 200 does in board.ts) */
+  if (e->win_min > e->win_max ||
+      smp_lim_sensor_stuck(smp_sensor_nm(&cfg.cal, e->win_max) - smp_sensor_nm(&cfg.cal, e->win_min))) {
+    latch(SMP_ALARM_SENSOR_STUCK);
+    return;
+  }
+  actuator_out = burst.phase == PHASE_STROKES && smp_lim_actuator_out(actuator_nm(), burst.setpoint_um);
+  if (ext_nm > 0) {
+    smp_value v[SMP_MSG_STROKE_NFIELDS];
+    burst.strokes++;
+    if (ext_nm > burst.max_extension_nm) burst.max_extension_nm = ext_nm;
+    v[SMP_F_STROKE_DOT].u = burst.dot.dot;
+    v[SMP_F_STROKE_STROKE].u = burst.strokes;
+    v[SMP_F_STROKE_EXTENSION_UM].i = smp_nm_to_um(ext_nm);
+    v[SMP_F_STROKE_PERIOD_US].u = period;
+    v[SMP_F_STROKE_CURRENT_MA].u = smp_current_ma(&cfg.cal, e->win_peak);
+    send(SMP_M_STROKE, v);
+    if (burst.phase == PHASE_STROKES && burst.strokes >= burst.dot.strokes) {
+      burst.phase = PHASE_RETRACT; /* just past bottom dead centre: parked before the next one */
+      hal_actuator_set(0);
+    }
+    burst.inside_reads = 0;
+  } else if (actuator_out && ++burst.inside_reads >= SMP_INSIDE_READS_DROPOUT) {
+    latch(SMP_ALARM_SENSOR_DROPOUT); /* extended actuator, yet the sensor sees the needle inside the grip */
+    return;
+  }
+}
+
+/* The stall and on-time checks of SimBoard.runBurst are in the guard (limits.c, tick interrupt). */
+static void run_burst(void) {
+  if (burst.phase == PHASE_SPINUP && smp_lim_spinup_timeout(now_us - burst.drive_on_us)) {
+    extend(); /* slow motor: go anyway, unsynchronised */
+  }
+  if (burst.phase == PHASE_RETRACT && actuator_nm() <= 0) {
+    smp_value v[SMP_MSG_DOTEND_NFIELDS];
+    hal_drive_off();
+    v[SMP_F_DOTEND_DOT].u = burst.dot.dot;
+    v[SMP_F_DOTEND_STROKES].u = burst.strokes;
+    v[SMP_F_DOTEND_MAX_EXTENSION_UM].i = smp_nm_to_um(burst.max_extension_nm);
+    v[SMP_F_DOTEND_ON_TIME_US].u = now_us - burst.drive_on_us;
+    v[SMP_F_DOTEND_TICK].u = hal_tick();
+    send(SMP_M_DOTEND, v);
+    last_completed_dot = burst.dot.dot;
+    burst.active = 0;
+    if (state == SMP_STATE_BURST) set_state(SMP_STATE_ARMED);
+    else guard_sync();
+  }
+}
+
+/* ---- the main-loop step (SimBoard.mainLoop) ---- */
+
+/* One step of SimBoard.mainLoop. Its continuous checks (pedal contacts, lease, e-stop, cartridge, pedal
+ * released, sensor rail and hard extension, current, stall, on-time) run in the guard every 200 us from
+ * the tick interrupt, which switches everything off at once and queues the alarm for latch_at(). */
+static void step(void) {
+  hal_edge e;
+  now_us = hal_now_us();
+  while (hal_edge_pop(&e)) on_edge(&e);
+  if (burst.active) run_burst();
+  if (state == SMP_STATE_ARMED && !burst.active) start_next_burst();
+  maybe_disarm();
+  check_parked();
+  if (smp_tick_diff(now_us, next_status_us) >= 0) send_status();
+}
+
+/* ---- power-up (SimBoard.powerUp) ---- */
+
+static void power_up(void) {
+  uint8_t bytes[SMP_EE_CONFIG_BYTES];
+  smp_value v[SMP_MSG_BOOT_NFIELDS];
+  uint32_t t0;
+  hal_init(); /* drive off, actuator parked, watchdog on */
+  hal_eeprom_read(SMP_EE_CONFIG_ADDR, bytes, sizeof bytes);
+  cfg_ok = smp_config_unpack(bytes, &cfg) == SMP_CFG_OK;
+  needle_over = smp_needle_over_count(&cfg.limits, &cfg.cal);
+  current_over = smp_current_over_count(&cfg.limits, &cfg.cal);
+  guard_sync(); /* state ALARM: the guard only watches the pedal contacts */
+  hal_wdt_feed();
+  boot_id = hal_boot_count_next();
+  hal_wdt_feed();
+  t0 = hal_now_us();
+  while (!hal_adc_ready() && hal_now_us() - t0 < 5000u) {
+  } /* first samples of every channel, so the first STATUS reports parked truthfully */
+  smp_asm_init(&rx_asm);
+  hal_led(1);
+  now_us = hal_now_us();
+  last_edge_us = now_us;
+  v[SMP_F_BOOT_BOOT_ID].u = boot_id;
+  v[SMP_F_BOOT_RESET_CAUSE].u = hal_reset_cause();
+  send(SMP_M_BOOT, v);
+  send_status();
+}
+
+int main(void) {
+  power_up();
+  for (;;) {
+    hal_wdt_feed(); /* the only place the watchdog is fed */
+    drain_rx();
+    step();
+  }
+}

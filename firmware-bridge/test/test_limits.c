@@ -1,0 +1,243 @@
+/* test_limits.c - host tests of src/limits.c: every check against the floating-point expression of
+ * src/sim/board.ts it replaces (over grids of values, boundaries included), tick wrap-around, rounding. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "check.h"
+#include "eeprom_config.h"
+#include "limits.h"
+
+static smp_limits L;
+
+/* board.ts acceptDot: burstMs = strokes*1000/strokeHz + LINK.burstOverheadMs; beyond if > hardMaxDwellMs */
+static int dot_beyond_ref(double ext, double hz, double duty, double strokes) {
+  double burst_ms = hz > 0 ? strokes * 1000.0 / hz + SMP_BURST_OVERHEAD_MS : INFINITY;
+  return ext > L.extension_um || hz == 0 || hz > L.stroke_hz || duty > 1000 || strokes == 0 || burst_ms > L.dwell_ms;
+}
+
+static void test_dot(void) {
+  uint32_t hz, strokes;
+  CHECK(!smp_lim_dot_beyond(&L, 1500, 120, 700, 8));
+  CHECK(smp_lim_dot_beyond(&L, 1501, 120, 700, 8));
+  CHECK(!smp_lim_dot_beyond(&L, 0, 120, 700, 8)); /* extension 0 is accepted */
+  CHECK(smp_lim_dot_beyond(&L, 800, 0, 700, 8));
+  CHECK(smp_lim_dot_beyond(&L, 800, 161, 700, 8));
+  CHECK(!smp_lim_dot_beyond(&L, 800, 160, 1000, 8));
+  CHECK(smp_lim_dot_beyond(&L, 800, 120, 1001, 8));
+  CHECK(smp_lim_dot_beyond(&L, 800, 120, 700, 0));
+  CHECK(smp_lim_dot_beyond(&L, 800, 120, 700, 0xFFFFFFFFu));
+  CHECK(smp_lim_dot_beyond(&L, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu));
+  /* the contract suite's dwell case: strokeHz 100, strokes floor(dwell*100/1000)+1 */
+  CHECK(smp_lim_dot_beyond(&L, 800, 100, 700, (uint32_t)(L.dwell_ms * 100u / 1000u + 1u)));
+  for (hz = 0; hz <= 170; hz++)
+    for (strokes = 0; strokes <= 80; strokes++)
+      CHECK_MSG(smp_lim_dot_beyond(&L, 800, hz, 500, strokes) == dot_beyond_ref(800, hz, 500, strokes),
+                "hz %u strokes %u", (unsigned)hz, (unsigned)strokes);
+  {
+    smp_limits tight = L;
+    tight.dwell_ms = 80; /* no room beyond the overhead: every dot is beyond */
+    CHECK(smp_lim_dot_beyond(&tight, 800, 160, 500, 1));
+    tight.dwell_ms = 81;
+    CHECK(smp_lim_dot_beyond(&tight, 800, 160, 500, 1));
+    tight.dwell_ms = 100; /* 20 ms budget: 3 strokes at 160 Hz (18.75 ms) fit, 4 do not */
+    CHECK(!smp_lim_dot_beyond(&tight, 800, 160, 500, 3) && smp_lim_dot_beyond(&tight, 800, 160, 500, 4));
+  }
+}
+
+static void test_ticks(void) {
+  CHECK(smp_tick_before(0xFFFFFFF0u, 5u));
+  CHECK(!smp_tick_before(5u, 0xFFFFFFF0u));
+  CHECK(smp_tick_diff(3u, 0xFFFFFFFFu) == 4);
+  CHECK(smp_ms_to_ticks(500) == 5000u);
+  /* lease: capped at now + hardMaxLeaseMs, replaced even by an earlier tick, wrap-aware */
+  CHECK(smp_lim_lease(&L, 1000u, 2000u) == 2000u);
+  CHECK(smp_lim_lease(&L, 1000u, 6000u) == 6000u);
+  CHECK(smp_lim_lease(&L, 1000u, 6001u) == 6000u);
+  CHECK(smp_lim_lease(&L, 1000u, 10u) == 10u);
+  CHECK(smp_lim_lease(&L, 0xFFFFFF00u, 100u) == 100u);
+  CHECK(smp_lim_lease(&L, 0xFFFFFF00u, 0x2000u) == 0xFFFFFF00u + 5000u);
+  /* late: atTick before now - 20 ticks */
+  CHECK(!smp_lim_dot_late(1000u, 980u));
+  CHECK(smp_lim_dot_late(1000u, 979u));
+  CHECK(!smp_lim_dot_late(10u, 0xFFFFFFFFu));
+  CHECK(smp_lim_dot_late(10u, 0xFFFFFFF0u));
+  /* start late: more than 10 ms = 100 ticks after atTick */
+  CHECK(!smp_lim_start_late(1100u, 1000u));
+  CHECK(smp_lim_start_late(1101u, 1000u));
+  CHECK(!smp_lim_start_late(1000u, 1050u));
+}
+
+static void test_speed(void) {
+  uint32_t period, hz;
+  for (period = 0; period < 20000u; period += 7u) {
+    int ref = period > 0 && 1e6 / period > L.stroke_hz;
+    CHECK_MSG(smp_lim_over_speed(&L, period) == ref, "period %u", (unsigned)period);
+  }
+  CHECK(smp_lim_over_speed(&L, 6249u) && !smp_lim_over_speed(&L, 6250u)); /* 160 Hz = 6250 us */
+  CHECK(!smp_lim_over_speed(&L, 0) && !smp_lim_over_speed(&L, 0xFFFFFFFFu));
+  for (hz = 1; hz <= 160; hz++)
+    for (period = 0; period < 60000u; period += 13u) {
+      int ref = 1e6 / period > 0.85 * hz; /* 1e6/0 = Infinity in JS */
+      CHECK_MSG(smp_lim_up_to_speed(period, hz) == ref, "period %u hz %u", (unsigned)period, (unsigned)hz);
+    }
+  CHECK(!smp_lim_up_to_speed(0xFFFFFFFFu, 160));
+  /* 120 Hz: 85 % is 102 Hz, period 9803.9 us */
+  CHECK(smp_lim_up_to_speed(9803u, 120) && !smp_lim_up_to_speed(9804u, 120));
+}
+
+static void test_windows(void) {
+  CHECK(!smp_lim_stall(100000u) && smp_lim_stall(100001u));
+  CHECK(!smp_lim_spinup_timeout(59999u) && smp_lim_spinup_timeout(60000u));
+  CHECK(!smp_lim_dwell_exceeded(&L, 400000u) && smp_lim_dwell_exceeded(&L, 400001u));
+  CHECK(!smp_lim_pedal_fault(19999u) && smp_lim_pedal_fault(20000u));
+  CHECK(!smp_lim_over_current(&L, 3000u) && smp_lim_over_current(&L, 3001u));
+  CHECK(!smp_lim_over_extension(&L, 1500000) && smp_lim_over_extension(&L, 1500001));
+  CHECK(!smp_lim_sensor_dropout(1022u) && smp_lim_sensor_dropout(1023u));
+  CHECK(smp_lim_sensor_stuck(199999) && !smp_lim_sensor_stuck(200000));
+  CHECK(smp_lim_actuator_out(780000, 800) && !smp_lim_actuator_out(779999, 800));
+}
+
+static void test_conversions(void) {
+  smp_config c;
+  int32_t nm;
+  unsigned ocr;
+  smp_config_defaults(&c);
+  CHECK(smp_sensor_nm(&c.cal, 112) == 0);
+  CHECK(smp_sensor_nm(&c.cal, 312) == 800000);
+  CHECK(smp_sensor_nm(&c.cal, 0) == -448000);
+  CHECK(smp_sensor_nm(&c.cal, 1023) == 3644000);
+  CHECK(smp_actuator_nm(&c.cal, 250) == 0);
+  CHECK(smp_actuator_nm(&c.cal, 90) == -400000);
+  CHECK(smp_current_ma(&c.cal, 0) == 0);
+  CHECK(smp_current_ma(&c.cal, 1023) == 4995);
+  CHECK(smp_current_ma(&c.cal, 615) == 3003);
+  /* Math.round semantics: halves go toward +infinity */
+  for (nm = -5000000; nm <= 5000000; nm += 37) {
+    double ref = floor(nm / 1000.0 + 0.5);
+    CHECK_MSG(smp_nm_to_um(nm) == (int32_t)ref, "nm %ld", (long)nm);
+  }
+  CHECK(smp_nm_to_um(-2500) == -2 && smp_nm_to_um(2500) == 3 && smp_nm_to_um(-2501) == -3);
+  /* actuator setpoint: 8 um steps from park (-400 um) */
+  CHECK(smp_act_um_to_ocr(-400) == 0 && smp_act_um_to_ocr(-1000) == 0);
+  CHECK(smp_act_um_to_ocr(800) == 150 && smp_act_ocr_to_um(150) == 800);
+  CHECK(smp_act_um_to_ocr(1500) == 237 && smp_act_ocr_to_um(237) == 1496); /* never 1504: deeper than asked */
+  CHECK(smp_act_um_to_ocr(803) == 150 && smp_act_um_to_ocr(805) == 150 && smp_act_um_to_ocr(807) == 150);
+  CHECK(smp_act_um_to_ocr(100000) == 255);
+  for (ocr = 0; ocr < 256u; ocr++) CHECK(smp_act_um_to_ocr(smp_act_ocr_to_um((uint8_t)ocr)) == ocr);
+  for (nm = -400; nm <= 1640; nm++) {
+    int32_t got = smp_act_ocr_to_um(smp_act_um_to_ocr(nm));
+    CHECK_MSG(got <= nm && nm - got <= 7, "um %ld -> %ld", (long)nm, (long)got);
+  }
+  CHECK(smp_duty_to_ocr(0) == 0 && smp_duty_to_ocr(1000) == 255 && smp_duty_to_ocr(500) == 128);
+  CHECK(smp_duty_to_ocr(700) == 179);
+  {
+    static const uint16_t uas[] = {1, 977, 4883, 5000, 65535};
+    static const uint16_t mas[] = {1, 999, 3000, 4900};
+    unsigned a, m, count;
+    smp_config k = c;
+    for (a = 0; a < 5; a++)
+      for (m = 0; m < 4; m++) {
+        k.cal.current_ua_per_count = uas[a];
+        k.limits.current_ma = mas[m];
+        for (count = 0; count < 1024u; count++)
+          CHECK(smp_lim_over_current_count(&k.limits, &k.cal, (uint16_t)count) ==
+                smp_lim_over_current(&k.limits, smp_current_ma(&k.cal, (uint16_t)count)));
+      }
+  }
+}
+
+static void test_guard(void) {
+  smp_config c;
+  smp_guard_cfg g;
+  smp_pedal pedal = {0, 0};
+  smp_guard_in in;
+  unsigned count;
+  smp_config_defaults(&c);
+  /* thresholds in counts are exact */
+  g.needle_over = smp_needle_over_count(&c.limits, &c.cal);
+  g.current_over = smp_current_over_count(&c.limits, &c.cal);
+  for (count = 0; count <= 1023u; count++) {
+    CHECK((count >= g.needle_over) == smp_lim_over_extension(&c.limits, smp_sensor_nm(&c.cal, (uint16_t)count)));
+    CHECK((count >= g.current_over) == smp_lim_over_current_count(&c.limits, &c.cal, (uint16_t)count));
+  }
+  CHECK(g.needle_over == 112u + 375u + 1u); /* 1500 um / 4 um per count above zero 112 */
+  g.state = SMP_STATE_ARMED;
+  g.burst = 0;
+  g.lease_tick = 1000;
+  g.drive_on_us = 0;
+  g.dwell_us = 400000;
+  /* all quiet */
+  in.tick = 500; in.now_us = 50000; in.last_edge_us = 0; in.needle_max = 300; in.current_max = 100;
+  in.estop = 0; in.cartridge = 1; in.pedal_no = 1; in.pedal_nc = 0; in.drive_on = 0;
+  CHECK(smp_guard_step(&g, &pedal, &in) == 0);
+  /* the reference board's order: lease, e-stop, cartridge, pedal released, rail, extension, current */
+  in.tick = 1001; in.estop = 1; in.cartridge = 0;
+  CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_LEASE_EXPIRED);
+  in.tick = 1000; /* not after the lease tick yet */
+  CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_ESTOP);
+  in.estop = 0;
+  CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_CARTRIDGE_MISSING);
+  in.cartridge = 1; in.pedal_no = 0; in.pedal_nc = 1;
+  CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_PEDAL_RELEASED);
+  in.pedal_no = 1; in.pedal_nc = 0; in.needle_max = 1023; in.current_max = 1023; in.drive_on = 1;
+  CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_SENSOR_DROPOUT);
+  in.needle_max = g.needle_over;
+  CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_OVER_EXTENSION);
+  in.needle_max = (uint16_t)(g.needle_over - 1u);
+  CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_OVER_CURRENT);
+  in.drive_on = 0;
+  CHECK(smp_guard_step(&g, &pedal, &in) == 0); /* current only counts with the drive on */
+  /* in IDLE: e-stop only; no sensor, lease or cartridge checks */
+  g.state = SMP_STATE_IDLE;
+  in.tick = 5000; in.cartridge = 0; in.needle_max = 1023;
+  CHECK(smp_guard_step(&g, &pedal, &in) == 0);
+  in.estop = 1;
+  CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_ESTOP);
+  /* in ALARM nothing latches, but the pedal contacts are still tracked */
+  g.state = SMP_STATE_ALARM;
+  in.pedal_no = 1; in.pedal_nc = 1; in.now_us = 100000;
+  CHECK(smp_guard_step(&g, &pedal, &in) == 0 && pedal.mismatch == 1);
+  in.now_us = 200000;
+  CHECK(smp_guard_step(&g, &pedal, &in) == 0);
+  in.pedal_nc = 0;
+  CHECK(smp_guard_step(&g, &pedal, &in) == 0 && pedal.mismatch == 0);
+  /* pedal fault after 20 ms of agreement, in IDLE as well */
+  g.state = SMP_STATE_IDLE; in.estop = 0; in.pedal_nc = 1; in.now_us = 300000;
+  CHECK(smp_guard_step(&g, &pedal, &in) == 0);
+  in.now_us = 319999;
+  CHECK(smp_guard_step(&g, &pedal, &in) == 0);
+  in.now_us = 320000;
+  CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_PEDAL_FAULT);
+  in.pedal_nc = 0;
+  CHECK(smp_guard_step(&g, &pedal, &in) == 0);
+  /* bursts: stall counts from the last edge after drive-on (or drive-on), only with the drive on */
+  g.state = SMP_STATE_BURST; g.burst = 1; g.lease_tick = 100000; g.drive_on_us = 1000000;
+  in.tick = 99000; in.cartridge = 1; in.needle_max = 300; in.current_max = 100;
+  in.last_edge_us = 900000; in.drive_on = 1; in.now_us = 1100000;
+  CHECK(smp_guard_step(&g, &pedal, &in) == 0);
+  in.now_us = 1100001;
+  CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_STALL);
+  in.last_edge_us = 1050000;
+  CHECK(smp_guard_step(&g, &pedal, &in) == 0);
+  in.drive_on = 0; in.last_edge_us = 900000;
+  CHECK(smp_guard_step(&g, &pedal, &in) == 0);
+  in.now_us = 1400001;
+  CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_DWELL_EXCEEDED);
+  in.now_us = 1400000;
+  CHECK(smp_guard_step(&g, &pedal, &in) == 0);
+}
+
+int main(void) {
+  smp_config c;
+  smp_config_defaults(&c);
+  L = c.limits;
+  CHECK(L.extension_um == 1500 && L.stroke_hz == 160 && L.current_ma == 3000 && L.dwell_ms == 400 && L.lease_ms == 500);
+  test_dot();
+  test_ticks();
+  test_speed();
+  test_windows();
+  test_conversions();
+  test_guard();
+  return check_report("test_limits");
+}
