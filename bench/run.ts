@@ -1,5 +1,6 @@
 // Benchmarks: the timing goals live here, never in tests. Measures the wall-clock control loop's lateness
-// during a real-time demo, how fast a virtual-time session runs, and codec throughput. Prints a table.
+// during a real-time demo, how fast virtual-time sessions run (board model and emulated firmware), and
+// codec throughput. Prints a table.
 
 import { runSession } from "../src/app/session.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts";
@@ -22,11 +23,12 @@ async function realTimeLoop(): Promise<void> {
   rows.push(["loop lateness p50 / p99 / max", `${h.quantile(0.5).toFixed(2)} / ${h.quantile(0.99).toFixed(2)} / ${h.max.toFixed(2)} ms`, `budget ${DEFAULT_TIMING.latenessBudgetMs} ms, ${h.count} ticks`]);
 }
 
-async function virtualTime(dots: number): Promise<void> {
+async function virtualTime(dots: number, firmware: boolean): Promise<void> {
   const t0 = performance.now();
-  const r = await runSession({ profile, machine, session: 1, dots, target: { kind: "sim", virtualTime: true }, sink: new MemorySink(), startedAt: "bench" });
+  const r = await runSession({ profile, machine, session: 1, dots, target: { kind: "sim", virtualTime: true, firmware }, sink: new MemorySink(), startedAt: "bench" });
   const wallS = (performance.now() - t0) / 1000;
-  rows.push([`virtual-time session, ${dots} dots`, `${wallS.toFixed(2)} s wall for ${(r.elapsedMs / 1000).toFixed(0)} s simulated`, `${(r.elapsedMs / 1000 / wallS).toFixed(0)}x real time`]);
+  const what = firmware ? "emulated firmware" : "board model";
+  rows.push([`virtual-time session, ${what}, ${dots} dots`, `${wallS.toFixed(2)} s wall for ${(r.elapsedMs / 1000).toFixed(0)} s simulated`, `${(r.elapsedMs / 1000 / wallS).toFixed(1)}x real time, ${r.outcome.outcome}`]);
 }
 
 function codec(): void {
@@ -43,7 +45,8 @@ function codec(): void {
 }
 
 codec();
-await virtualTime(2000);
+await virtualTime(2000, false);
+await virtualTime(40, true);
 await realTimeLoop();
 const w = [0, 1].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
 for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padEnd(w[1]!)}  ${c}`);
