@@ -1,12 +1,15 @@
 // Contract-suite harness: a minimal protocol v1 client that talks to a board at the wire level, and the
-// board targets it runs against (the TypeScript simulated board in virtual time; a real board on HIL_PORT).
+// board targets it runs against (the TypeScript simulated board in virtual time; the board firmware on an
+// emulated ATmega328P in the same simulated rig, in emulated board time; a real board on HIL_PORT).
 // The suite is written once against BoardTarget; each target supplies its clock and, where it can, the
 // physical inputs (pedal, e-stop button).
 
 import { encodeFrame, decodeFrame, nextSeq } from "../src/protocol/codec.ts";
 import type { Frame, FrameOf, HostMessageId, MessageId } from "../src/protocol/table.ts";
 import { VirtualScheduler } from "../src/control/scheduler.ts";
-import { SimRig, plantFromMachine } from "../src/sim/rig.ts";
+import { existsSync } from "node:fs";
+import { SimRig, plantFromMachine, type SimRigOptions } from "../src/sim/rig.ts";
+import { FIRMWARE_HEX } from "../src/sim/firmware.ts";
 import { loadMachineFile } from "../src/profiles/files.ts";
 import type { LineTransport } from "../src/control/transport.ts";
 import { openSerialTransport } from "../src/transport/serial.ts";
@@ -39,23 +42,46 @@ export interface BoardTarget {
 
 const rotary = loadMachineFile("profiles/machines/rotary-pmu.json");
 
+/** The rig options of the simulated targets: the rotary machine of profiles/machines/rotary-pmu.json, seed 3. */
+export function rotaryRig(over: Partial<SimRigOptions> = {}): SimRigOptions {
+  return { plant: plantFromMachine(rotary.calibration, 3), seed: 3, ...over };
+}
+
+/**
+ * A simulated rig (plant, board model or emulated firmware, serial cable) on a VirtualScheduler, as a
+ * BoardConnection whose clock is virtual time and whose world inputs are the board's pins.
+ */
+export function connectSimRig(options: SimRigOptions): { conn: BoardConnection; rig: SimRig; scheduler: VirtualScheduler } {
+  const scheduler = new VirtualScheduler();
+  const rig = new SimRig(scheduler, options);
+  const conn: BoardConnection = {
+    transport: rig.transport,
+    nowMs: () => scheduler.nowMs(),
+    waitMs: async (ms) => scheduler.runUntil(scheduler.nowMs() + ms),
+    world: {
+      setPedal: (pressed) => { rig.board.inputs.pedalPressed = pressed; },
+      setEstopButton: (pressed) => { rig.board.inputs.estopButton = pressed; },
+      parked: () => rig.board.parked,
+    },
+    close: () => rig.transport.close(),
+  };
+  return { conn, rig, scheduler };
+}
+
 export const simTarget: BoardTarget = {
   name: "TypeScript simulated board",
   unavailable: undefined,
   async connect() {
-    const scheduler = new VirtualScheduler();
-    const rig = new SimRig(scheduler, { plant: plantFromMachine(rotary.calibration, 3), seed: 3 });
-    return {
-      transport: rig.transport,
-      nowMs: () => scheduler.nowMs(),
-      waitMs: async (ms) => scheduler.runUntil(scheduler.nowMs() + ms),
-      world: {
-        setPedal: (pressed) => { rig.board.inputs.pedalPressed = pressed; },
-        setEstopButton: (pressed) => { rig.board.inputs.estopButton = pressed; },
-        parked: () => rig.board.parked,
-      },
-      close: () => rig.transport.close(),
-    };
+    return connectSimRig(rotaryRig()).conn;
+  },
+};
+
+/** The board firmware (firmware-bridge/smp-board.hex + smp-board.eep) in avr8js, in the same rig: emulated board time. */
+export const firmwareTarget: BoardTarget = {
+  name: "board firmware smp-board.hex on an emulated ATmega328P",
+  unavailable: existsSync(FIRMWARE_HEX) ? undefined : "firmware-bridge/smp-board.hex is missing (make -C firmware-bridge)",
+  async connect() {
+    return connectSimRig(rotaryRig({ firmware: true })).conn;
   },
 };
 

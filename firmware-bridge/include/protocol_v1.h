@@ -3,7 +3,7 @@
 #define SMP_PROTOCOL_V1_H
 
 #define SMP_PROTOCOL_VERSION 1u
-#define SMP_SCHEMA_HASH "eb85fdf3"
+#define SMP_SCHEMA_HASH "afad4ce4"
 /* link settings (LINK) */
 #define SMP_BAUD 250000UL
 #define SMP_MAX_FRAME_BYTES 256UL
@@ -40,6 +40,7 @@
 #define SMP_ALARM_CARTRIDGE_MISSING 16u /* cartridge switch open */
 #define SMP_ALARM_WATCHDOG_RESET 17u /* firmware watchdog reset */
 #define SMP_ALARM_HOST_RESTART 18u /* HELLO while armed: the host restarted mid-session */
+#define SMP_ALARM_CONFIG_INVALID 19u /* EEPROM configuration record missing or failing its CRC; compiled-in defaults in force; UNLOCK refused */
 #define SMP_ALARM_HOST_LATE 50u /* host control loop late beyond its budget */
 #define SMP_ALARM_LINK_LOST 51u /* command not acknowledged after all retries, or port closed */
 #define SMP_ALARM_TELEMETRY_STALE 52u /* no valid frame from the board within the staleness bound */

@@ -23,6 +23,7 @@ typedef struct {
   uint8_t phase;
   uint8_t edge_after_on; /* an edge at or after drive-on has been seen: the next period lies in the burst */
   uint8_t inside_reads;  /* consecutive BDC reads inside the grip with the actuator out */
+  uint8_t window_cut;    /* the stroke window in progress began before an unsynchronised extend */
   dot_cmd dot;
   int16_t setpoint_um;   /* the extension the actuator was commanded to (8 um steps) */
   uint32_t drive_on_us;
@@ -184,7 +185,8 @@ static void check_parked(void) {
 }
 
 static uint8_t alarm_cause_present(void) {
-  /* !cfg_ok: the EEPROM configuration was invalid; the board runs on safe defaults and stays in ALARM */
+  /* !cfg_ok: the EEPROM configuration was invalid; the board runs on safe defaults and stays in ALARM
+   * CONFIG_INVALID (latched at power-up) */
   return hal_estop_active() || !hal_cartridge_present() || hal_pedal_mismatch() || !cfg_ok;
 }
 
@@ -400,6 +402,7 @@ static void start_next_burst(void) {
   burst.phase = PHASE_SPINUP;
   burst.edge_after_on = 0;
   burst.inside_reads = 0;
+  burst.window_cut = 0;
   burst.drive_on_us = hal_now_us(); /* the moment the drive went on, not the start of the step */
   burst.strokes = 0;
   burst.max_extension_nm = INT32_MIN;
@@ -407,9 +410,11 @@ static void start_next_burst(void) {
 }
 
 /* SimBoard.extend: command the actuator out; the needle is on its way up, so it arrives before the next
- * bottom dead centre. The setpoint is rounded to the actuator's 8 um steps. */
-static void extend(void) {
+ * bottom dead centre. The setpoint is rounded to the actuator's 8 um steps. at_edge = 0: unsynchronised
+ * (spin-up timeout), mid-window, so the stroke window being measured started with the needle parked. */
+static void extend(uint8_t at_edge) {
   uint8_t ocr = smp_act_um_to_ocr((int32_t)burst.dot.extension_um);
+  burst.window_cut = !at_edge;
   burst.phase = PHASE_STROKES;
   burst.setpoint_um = smp_act_ocr_to_um(ocr);
   hal_actuator_set(ocr);
@@ -429,7 +434,7 @@ static void on_edge(const hal_edge *e) {
   if (burst.phase == PHASE_SPINUP) {
     uint8_t period_in_burst = burst.edge_after_on; /* the previous edge came after drive-on */
     if (smp_tick_diff(e->t_us, burst.drive_on_us) >= 0) burst.edge_after_on = 1;
-    if (period_in_burst && smp_lim_up_to_speed(period, burst.dot.stroke_hz)) extend(); /* just past BDC */
+    if (period_in_burst && smp_lim_up_to_speed(period, burst.dot.stroke_hz)) extend(1); /* just past BDC */
     return;
   }
   if (smp_lim_sensor_dropout(e->bdc)) {
@@ -442,12 +447,16 @@ static void on_edge(const hal_edge *e) {
     return;
   }
   /* a turning cam moves the needle by its whole stroke between two edges; a frozen reading is stuck (an
-   * empty window counts as stuck too, as -Infinity < 200 does in board.ts) */
-  if (e->win_min > e->win_max ||
-      smp_lim_sensor_stuck(smp_sensor_nm(&cfg.cal, e->win_max) - smp_sensor_nm(&cfg.cal, e->win_min))) {
+   * empty window counts as stuck too, as -Infinity < 200 does in board.ts). Not judged on a window cut
+   * short by an unsynchronised extend (spin-up timeout): it may hold only the parked needle, which the
+   * sensor reads at its bottom rail (SimBoard windowCut). */
+  if (!burst.window_cut &&
+      (e->win_min > e->win_max ||
+       smp_lim_sensor_stuck(smp_sensor_nm(&cfg.cal, e->win_max) - smp_sensor_nm(&cfg.cal, e->win_min)))) {
     latch(SMP_ALARM_SENSOR_STUCK);
     return;
   }
+  burst.window_cut = 0;
   actuator_out = burst.phase == PHASE_STROKES && smp_lim_actuator_out(actuator_nm(), burst.setpoint_um);
   if (ext_nm > 0) {
     smp_value v[SMP_MSG_STROKE_NFIELDS];
@@ -473,7 +482,7 @@ static void on_edge(const hal_edge *e) {
 /* The stall and on-time checks of SimBoard.runBurst are in the guard (limits.c, tick interrupt). */
 static void run_burst(void) {
   if (burst.phase == PHASE_SPINUP && smp_lim_spinup_timeout(now_us - burst.drive_on_us)) {
-    extend(); /* slow motor: go anyway, unsynchronised */
+    extend(0); /* slow motor: go anyway, unsynchronised */
   }
   if (burst.phase == PHASE_RETRACT && actuator_nm() <= 0) {
     smp_value v[SMP_MSG_DOTEND_NFIELDS];
@@ -516,6 +525,8 @@ static void power_up(void) {
   hal_init(); /* drive off, actuator parked, watchdog on */
   hal_eeprom_read(SMP_EE_CONFIG_ADDR, bytes, sizeof bytes);
   cfg_ok = smp_config_unpack(bytes, &cfg) == SMP_CFG_OK;
+  /* in ALARM since reset: POWER_UP, or CONFIG_INVALID when the compiled-in defaults are in force */
+  alarm_code = cfg_ok ? SMP_ALARM_POWER_UP : SMP_ALARM_CONFIG_INVALID;
   needle_over = smp_needle_over_count(&cfg.limits, &cfg.cal);
   current_over = smp_current_over_count(&cfg.limits, &cfg.cal);
   guard_sync(); /* state ALARM: the guard only watches the pedal contacts */

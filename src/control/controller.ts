@@ -314,7 +314,7 @@ export class SessionController {
   private onNaked(command: HostCommand, nak: number): void {
     const why = `board refused ${command.id}: ${nakName(nak)}`;
     if (command.id === "UNLOCK") {
-      return this.finish({ outcome: "refused", exitCode: 3, message: `${why} (alarm cause still present: e-stop button, pedal or cartridge)` });
+      return this.finish({ outcome: "refused", exitCode: 3, message: `${why}: board alarm ${this.lastBoardAlarm ?? "?"} still has its cause (e-stop button, pedal contacts, cartridge, or an invalid board configuration)` });
     }
     if (command.id === "STOP" || command.id === "ESTOP") return;
     if (command.id === "DOT" && nakName(nak) === "LATE" && this.state.name === "running") return this.replanLateDot(command.fields.dot);

@@ -173,6 +173,7 @@ export const ALARMS = {
   CARTRIDGE_MISSING: { code: 16, doc: "cartridge switch open" },
   WATCHDOG_RESET: { code: 17, doc: "firmware watchdog reset" },
   HOST_RESTART: { code: 18, doc: "HELLO while armed: the host restarted mid-session" },
+  CONFIG_INVALID: { code: 19, doc: "EEPROM configuration record missing or failing its CRC; compiled-in defaults in force; UNLOCK refused" },
   HOST_LATE: { code: 50, doc: "host control loop late beyond its budget" },
   LINK_LOST: { code: 51, doc: "command not acknowledged after all retries, or port closed" },
   TELEMETRY_STALE: { code: 52, doc: "no valid frame from the board within the staleness bound" },

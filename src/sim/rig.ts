@@ -8,7 +8,7 @@ import type { Scheduler } from "../control/scheduler.ts";
 import type { LineTransport } from "../control/transport.ts";
 import type { MachineCalibration } from "../profiles/schema.ts";
 import { DEFAULT_BOARD, SimBoard, type BoardConfig, type BoardModel } from "./board.ts";
-import { EmulatedBoard } from "./firmware.ts";
+import { EmulatedBoard, type EmulatedBoardOptions } from "./firmware.ts";
 import { SimLink, type ByteFault } from "./link.ts";
 import { isByteFault, isDeviceFault, whenTriggered, type FaultSpec } from "./faults.ts";
 import { SmpError } from "../errors/errors.ts";
@@ -47,8 +47,11 @@ export type DeviceFault =
 export interface SimRigOptions {
   readonly plant: PlantParams;
   readonly board?: BoardConfig;
-  /** Run the real firmware (firmware-bridge/smp-board.hex) in emulation instead of the TypeScript board model. */
-  readonly firmware?: boolean;
+  /**
+   * Run the real firmware (firmware-bridge/smp-board.hex) in emulation instead of the TypeScript board model;
+   * with options, another flash or EEPROM image (the default EEPROM matches the plant's machine kind).
+   */
+  readonly firmware?: boolean | EmulatedBoardOptions;
   readonly baud?: number;
   /** How often the board's main loop is caught up to the scheduler's clock. */
   readonly pumpMs?: number;
@@ -82,7 +85,9 @@ export class SimRig {
     this.plant = new Plant({ ...options.plant, seed });
     this.link = new SimLink(scheduler, options.baud ?? LINK.baud, (b, atMs) => this.toBoard(b, atMs), (b) => this.toHost(b), seed * 17 + 3);
     const transmit = (bytes: Uint8Array) => this.link.send("rx", bytes);
-    this.board = options.firmware ? new EmulatedBoard(this.plant, transmit) : new SimBoard(this.plant, options.board ?? DEFAULT_BOARD, transmit, this.bootCount);
+    this.board = options.firmware
+      ? new EmulatedBoard(this.plant, transmit, options.firmware === true ? {} : options.firmware)
+      : new SimBoard(this.plant, options.board ?? DEFAULT_BOARD, transmit, this.bootCount);
     const pumpMs = options.pumpMs ?? 1;
     const pump = () => {
       if (this.stopped) return;

@@ -1,17 +1,27 @@
-// The C codec (src/codec.c, through build/host/codec_cli) against the TypeScript codec (src/protocol/codec.ts)
-// on the same inputs: golden frames, random valid frames, and mutations of them with the CRC recomputed (so
-// the strict parsing rules, not the CRC, decide), plus random byte streams through both line assemblers.
+// The C codec (firmware-bridge/src/codec.c, through test/codec_cli.c) against the TypeScript codec
+// (src/protocol/codec.ts) on the same inputs: golden frames, random valid frames, and mutations of them with
+// the CRC recomputed (so the strict parsing rules, not the CRC, decide), plus random byte streams through
+// both line assemblers. codec_cli is built here with the host compiler (make; no AVR toolchain needed).
 
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { LineAssembler, crc16, decodeFrame, encodeFrame } from "../../../src/protocol/codec.ts";
-import { MESSAGES, type Frame } from "../../../src/protocol/table.ts";
-import { Rng } from "../../../src/sim/plant.ts";
-import { FIRMWARE_DIR } from "./emu-target.ts";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { LineAssembler, crc16, decodeFrame, encodeFrame } from "../src/protocol/codec.ts";
+import { MESSAGES, type Frame } from "../src/protocol/table.ts";
+import { Rng } from "../src/sim/plant.ts";
 
-const CLI = join(FIRMWARE_DIR, "build", "host", "codec_cli");
+// a build directory of its own: tests/firmware-host.test.ts may run make in firmware-bridge at the same time
+const FIRMWARE_DIR = fileURLToPath(new URL("../firmware-bridge/", import.meta.url));
+const BUILD = "build/vitest-cross";
+const CLI = join(FIRMWARE_DIR, BUILD, "host", "codec_cli");
+
+beforeAll(() => {
+  const r = spawnSync("make", ["-C", FIRMWARE_DIR, "--no-print-directory", `BUILD=${BUILD}`, `${BUILD}/host/codec_cli`], { encoding: "utf8", timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`building codec_cli with the host compiler failed:\n${r.stdout}\n${r.stderr}`);
+}, 120_000);
+
 const hex = (s: string) => Buffer.from(s, "latin1").toString("hex").toUpperCase();
 const unhex = (h: string) => Buffer.from(h, "hex").toString("latin1");
 
@@ -59,7 +69,7 @@ function mutate(line: string): string {
 
 describe("C codec against the TypeScript codec", () => {
   it("agrees on every golden frame, random frame and resealed mutation: accepted, and re-encoded byte for byte", () => {
-    const golden = readFileSync(join(FIRMWARE_DIR, "..", "tests", "golden", "frames.txt"), "latin1")
+    const golden = readFileSync(new URL("./golden/frames.txt", import.meta.url), "latin1")
       .split("\n").filter((l) => l.length > 0 && !l.startsWith("#"));
     const inputs: string[] = [...golden];
     for (let k = 0; k < 3000; k++) {
