@@ -50,6 +50,16 @@ describe("a simulated board on a pseudo-terminal", () => {
     expect(fault).toMatchObject({ code: "OVER_CURRENT", source: "board", parkedAfterMs: expect.any(Number) });
   });
 
+  it("serves the real firmware in emulation the same way (smp sim --pty --sim firmware)", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), "smp-pty-")), "fw.jsonl");
+    const { result } = await withPtyBoard(["--sim", "firmware"], (path) => run("--port", path, "--dots", "6", "--log", log));
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const { records } = parseSessionLog(readFileSync(log, "utf8"));
+    expect(records[0]).toMatchObject({ type: "header", board: { firmware: expect.stringMatching(/^smp-fw-/) } });
+    expect(records.filter((r): r is DotRecord => r.type === "dot")).toHaveLength(6);
+  });
+
   it("refuses host-side faults, which belong to smp run", () => {
     const r = spawnSync(process.execPath, ["bin/smp.js", "sim", "--pty", "--fault", "estop"], { encoding: "utf8" });
     expect(r.status).toBe(2);
