@@ -25,11 +25,9 @@ describe("session record", () => {
     const { records, tornTail } = readSessionFile(path);
     expect(tornTail).toBe(false);
     expect(records.map((r) => (r as DotRecord).n)).toEqual([1, 2, 3, 4, 5]);
-    // a second writer appends, never truncates
-    const g = new SessionFile(path);
-    g.write(dot(6, 810));
-    g.close();
-    expect(readSessionFile(path).records).toHaveLength(6);
+    // a second session never truncates nor mixes into an existing record
+    expect(() => new SessionFile(path)).toThrow(/already holds a session/);
+    expect(readSessionFile(path).records).toHaveLength(5);
   });
 
   it("tolerates a torn last line and loses only that record", () => {

@@ -119,12 +119,18 @@ async function cmdRun(args: string[]): Promise<number> {
   if (zonesForSession(profile.profile, session).length === 0) {
     throw new SmpError("INVALID_INPUT", `${profile.source} has no zone with session ${session}`, [{ field: "--session", value: session, limit: "no zone has it" }]);
   }
-  const target: BoardTarget = v.port !== undefined
-    ? { kind: "transport", transport: await openSerialTransport(v.port as string, intFlag("baud", v.baud as string | undefined, LINK.baud, 1200, 4_000_000)) }
-    : { kind: "sim", virtualTime: Boolean(v["virtual-time"]), seed, firmware: sim.firmware };
   const startedAt = new Date().toISOString();
   const logPath = resolve((v.log as string | undefined) ?? join("sessions", `${startedAt.replace(/[:.]/g, "-")}.jsonl`));
   const file = new SessionFile(logPath);
+  let target: BoardTarget;
+  try {
+    target = v.port !== undefined
+      ? { kind: "transport", transport: await openSerialTransport(v.port as string, intFlag("baud", v.baud as string | undefined, LINK.baud, 1200, 4_000_000)) }
+      : { kind: "sim", virtualTime: Boolean(v["virtual-time"]), seed, firmware: sim.firmware };
+  } catch (e) {
+    file.close();
+    throw e;
+  }
   const records: SessionRecord[] = [];
   const sink: SessionSink = { write: (r) => { file.write(r); records.push(r); } };
   const json = Boolean(v.json);
