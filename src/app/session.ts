@@ -10,7 +10,7 @@ import type { SessionSink } from "../log/records.ts";
 import { SmpError } from "../errors/errors.ts";
 import { SimRig, plantFromMachine } from "../sim/rig.ts";
 import { startWorkerRig } from "../sim/rig-worker.ts";
-import { whenTriggered, type FaultSpec } from "../sim/faults.ts";
+import { isHostFault, whenTriggered, type FaultSpec } from "../sim/faults.ts";
 import type { LineTransport } from "../control/transport.ts";
 
 export type BoardTarget =
@@ -123,7 +123,6 @@ interface SimWorld {
   when(trigger: FaultSpec["trigger"], fn: () => void): void;
 }
 
-const isHostFault = (f: FaultSpec): boolean => f.kind === "estop" || f.kind === "stop" || f.kind === "hang";
 
 
 /** While the host is frozen its received lines wait, like bytes in a kernel buffer. */

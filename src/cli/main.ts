@@ -12,7 +12,7 @@ import { dotSettings, zonesForSession } from "../profiles/load.ts";
 import type { SessionNumber } from "../profiles/schema.ts";
 import { SessionFile } from "../log/file.ts";
 import { summarize, type SessionRecord, type SessionSink } from "../log/records.ts";
-import { parseFaultSpec } from "../sim/faults.ts";
+import { isHostFault, parseFaultSpec } from "../sim/faults.ts";
 import { runSession, type BoardTarget } from "../app/session.ts";
 import { openSerialTransport, listSerialPorts } from "../transport/serial.ts";
 import type { ControllerEvent } from "../control/controller.ts";
@@ -272,7 +272,7 @@ async function cmdSim(args: string[]): Promise<number> {
   const sim = simChoice(v.sim as string | undefined);
   const machine = loadMachineFile(resolve((v.machine as string | undefined) ?? DEFAULT_MACHINE[sim.machine]));
   const faults = ((v.fault as string[] | undefined) ?? []).map(parseFaultSpec);
-  const host = faults.find((f) => f.kind === "estop" || f.kind === "stop" || f.kind === "hang");
+  const host = faults.find(isHostFault);
   if (host) usage(`--fault ${host.kind} is a host-side fault; give it to smp run`);
   const board = await servePtyBoard(machine.calibration, faults, intFlag("seed", v.seed as string | undefined, 1, 0, 2 ** 31), sim.firmware);
   console.log(board.clientPath);

@@ -73,5 +73,8 @@ export function whenTriggered(scheduler: Scheduler, bursts: ((dot: number) => vo
   });
 }
 
+/** Faults acted out by the host (the operator's stop and e-stop, a frozen host process), not by the rig. */
+export const isHostFault = (f: FaultSpec): boolean => (HOST_FAULTS as readonly string[]).includes(f.kind);
+
 export const isByteFault = (k: FaultKind): k is (typeof BYTE_FAULTS)[number] => (BYTE_FAULTS as readonly string[]).includes(k);
 export const isDeviceFault = (k: FaultKind): k is (typeof DEVICE_FAULTS)[number] => (DEVICE_FAULTS as readonly string[]).includes(k);
