@@ -2,7 +2,7 @@
 // a corrupt line elsewhere refused. The kill test stops a real-time run with SIGKILL mid-session.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, truncateSync, writeFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, truncateSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -26,7 +26,7 @@ describe("session record", () => {
     expect(tornTail).toBe(false);
     expect(records.map((r) => (r as DotRecord).n)).toEqual([1, 2, 3, 4, 5]);
     // a second session never truncates nor mixes into an existing record
-    expect(() => new SessionFile(path)).toThrow(/already holds a session/);
+    expect(() => new SessionFile(path)).toThrow(/already exists/);
     expect(readSessionFile(path).records).toHaveLength(5);
   });
 
@@ -59,11 +59,11 @@ describe("session record", () => {
 
   it("a run killed with SIGKILL mid-session leaves a readable record of every dot logged", async () => {
     const path = join(dir(), "killed.jsonl");
-    writeFileSync(path, "");
     const child = spawn(process.execPath, ["bin/smp.js", "run", "--dots", "40", "--log", path], { stdio: "ignore" });
     // wait until a few dots are on disk, then kill without warning
     const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && (readFileSync(path, "utf8").match(/"type":"dot"/g) ?? []).length < 4) await new Promise((r) => setTimeout(r, 50));
+    const dotsOnDisk = () => (existsSync(path) ? (readFileSync(path, "utf8").match(/"type":"dot"/g) ?? []).length : 0);
+    while (Date.now() < deadline && dotsOnDisk() < 4) await new Promise((r) => setTimeout(r, 50));
     child.kill("SIGKILL");
     await new Promise((r) => child.on("exit", r));
     const { records } = parseSessionLog(readFileSync(path, "utf8"));

@@ -28,6 +28,8 @@ export interface RunOptions {
   readonly startedAt: string;
   readonly timing?: LoopTiming;
   readonly observer?: (e: ControllerEvent) => void;
+  /** Clear a latched board alarm other than POWER_UP at the start (--unlock). */
+  readonly unlockLatched?: boolean;
   /** Lets the caller reach the controller (operator stop and e-stop from signal handlers). */
   readonly onController?: (c: SessionController) => void;
 }
@@ -92,29 +94,33 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
     if (rigFaults.length > 0) throw new SmpError("USAGE", `--fault ${rigFaults[0]!.kind} needs the simulated board; on a real port only estop, stop and hang (with atMs=)`);
     transport = o.target.transport;
   }
-  const controller = new SessionController({
-    scheduler: hostScheduler, transport, sink: o.sink, profile: o.profile, machine: o.machine, session: o.session, dots: plan,
-    startedAt: o.startedAt, ...(o.timing ? { timing: o.timing } : {}), ...(o.observer ? { observer: o.observer } : {}),
-    ...(world ? { onDotSent: world.setZone } : {}),
-  });
-  o.onController?.(controller);
-  for (const f of hostFaults) {
-    const action = f.kind === "estop" ? () => controller.operatorEstop()
-      : f.kind === "stop" ? () => controller.operatorStop()
-      : () => { hostScheduler.frozenUntilMs = base.nowMs() + (f.forMs ?? 1000); };
-    if (world) world.when(f.trigger, action);
-    else if ("atMs" in f.trigger) base.at(base.nowMs() + f.trigger.atMs, action);
-    else throw new SmpError("USAGE", `--fault ${f.kind},atDot=... needs the simulated board; use atMs= on a real port`);
+  try {
+    const controller = new SessionController({
+      scheduler: hostScheduler, transport, sink: o.sink, profile: o.profile, machine: o.machine, session: o.session, dots: plan,
+      startedAt: o.startedAt, unlockLatched: o.unlockLatched ?? false,
+      ...(o.timing ? { timing: o.timing } : {}), ...(o.observer ? { observer: o.observer } : {}),
+      ...(world ? { onDotSent: world.setZone } : {}),
+    });
+    o.onController?.(controller);
+    for (const f of hostFaults) {
+      const action = f.kind === "estop" ? () => controller.operatorEstop()
+        : f.kind === "stop" ? () => controller.operatorStop()
+        : () => { hostScheduler.frozenUntilMs = base.nowMs() + (f.forMs ?? 1000); };
+      if (world) world.when(f.trigger, action);
+      else if ("atMs" in f.trigger) base.at(base.nowMs() + f.trigger.atMs, action);
+      else throw new SmpError("USAGE", `--fault ${f.kind},atDot=... needs the simulated board; use atMs= on a real port`);
+    }
+    const done = controller.run();
+    if (base instanceof VirtualScheduler) {
+      const limitMs = 20_000 + o.dots * (o.profile.profile.dotIntervalMs + 500);
+      base.runUntilCondition(() => controller.outcome !== undefined, limitMs);
+      if (!controller.outcome) throw new SmpError("INTERNAL", `virtual-time session did not end within ${limitMs} ms of simulated time`);
+    }
+    const outcome = await done;
+    return { outcome, rig, controller, elapsedMs: base.nowMs() };
+  } finally {
+    await transport.close();
   }
-  const done = controller.run();
-  if (base instanceof VirtualScheduler) {
-    const limitMs = 20_000 + o.dots * (o.profile.profile.dotIntervalMs + 500);
-    base.runUntilCondition(() => controller.outcome !== undefined, limitMs);
-    if (!controller.outcome) throw new SmpError("INTERNAL", `virtual-time session did not end within ${limitMs} ms of simulated time`);
-  }
-  const outcome = await done;
-  await transport.close();
-  return { outcome, rig, controller, elapsedMs: base.nowMs() };
 }
 
 /** The simulated world as the host side sees it: where the operator works, and when faults trigger. */

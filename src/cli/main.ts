@@ -54,6 +54,7 @@ Options:
   --virtual-time     run the simulator in simulated time, as fast as the machine allows
   --seed N           simulator random seed (default 1)
   --engineer         allow a profile that declares the engineer envelope (deeper than 1.2 mm)
+  --unlock           clear a latched board alarm other than POWER_UP at the start (after finding its cause)
   --json             machine-readable output: one JSON event per line, then the summary
   -h, --help         this help
 
@@ -97,7 +98,7 @@ async function cmdRun(args: string[]): Promise<number> {
     profile: { type: "string" }, machine: { type: "string" }, sim: { type: "string" }, port: { type: "string" },
     baud: { type: "string" }, session: { type: "string" }, dots: { type: "string" }, log: { type: "string" },
     fault: { type: "string", multiple: true }, "virtual-time": { type: "boolean" }, seed: { type: "string" },
-    engineer: { type: "boolean" }, json: { type: "boolean" },
+    engineer: { type: "boolean" }, json: { type: "boolean" }, unlock: { type: "boolean" },
   } as const);
   if (v.help) return print(HELP.run);
   if (v.sim !== undefined && v.port !== undefined) usage("give --sim or --port, not both");
@@ -107,6 +108,10 @@ async function cmdRun(args: string[]): Promise<number> {
   const dots = intFlag("dots", v.dots as string | undefined, 40, 1, 100_000);
   const seed = intFlag("seed", v.seed as string | undefined, 1, 0, 2 ** 31);
   const faults = ((v.fault as string[] | undefined) ?? []).map(parseFaultSpec);
+  if (v.port !== undefined) {
+    const simOnly = faults.find((f) => !isHostFault(f) || !("atMs" in f.trigger));
+    if (simOnly) usage(`--fault ${simOnly.kind}${isHostFault(simOnly) ? " needs atMs= on a real port" : " needs the simulated board (--sim)"}`);
+  }
   const profile = loadDepthProfileFile(resolve((v.profile as string | undefined) ?? DEFAULT_PROFILE));
   const machine = loadMachineFile(resolve((v.machine as string | undefined) ?? DEFAULT_MACHINE[sim.machine]));
   if (profile.profile.envelope === "engineer" && !v.engineer) {
@@ -147,7 +152,7 @@ async function cmdRun(args: string[]): Promise<number> {
   const wallStart = performance.now();
   try {
     const result = await runSession({
-      profile, machine, session, dots, target, faults, sink, startedAt,
+      profile, machine, session, dots, target, faults, sink, startedAt, unlockLatched: Boolean(v.unlock),
       observer: (e) => progress.event(e),
       onController: (c) => { controllerRef = c; },
     });

@@ -45,6 +45,8 @@ export const DEFAULT_TIMING: LoopTiming = {
 };
 
 const MAX_LATE_DOTS_IN_A_ROW = 3;
+/** A commanded extension (target plus depth correction) stays this far below the board's hard maximum. */
+const COMMAND_MARGIN_UM = 100;
 const HELLO_RETRY_MS = 100;
 
 export interface PlannedDot {
@@ -88,6 +90,8 @@ export interface ControllerOptions {
   readonly startedAt: string;
   readonly timing?: LoopTiming;
   readonly observer?: (event: ControllerEvent) => void;
+  /** Clear a latched board alarm other than POWER_UP at the start (the operator's explicit --unlock). */
+  readonly unlockLatched?: boolean;
   /** Called when a dot is sent: the simulated world uses it to know which zone the handpiece is on. */
   readonly onDotSent?: (n: number, zone: string) => void;
 }
@@ -115,7 +119,8 @@ export class SessionController {
   private state: SupervisorState = { name: "disconnected" };
   private readonly link = new HostLink();
   private readonly timing: LoopTiming;
-  private readonly depth = new DepthLoop();
+  /** Replaced at the handshake by one capped below the board's hard maximum. */
+  private depth = new DepthLoop();
   private readonly speed: SpeedLoop;
   private readonly stall = new StallDetector();
   readonly lateness = new LatenessHistogram();
@@ -138,6 +143,8 @@ export class SessionController {
   private lastHelloMs = 0;
   /** smp run unlocks once, at the start; an alarm after that ends the run. */
   private unlockSent = false;
+  /** The operator asked to stop: nothing arms after this. */
+  private stopRequested = false;
   private pendingFault: PendingFault | undefined;
   private readonly faults: FaultRecord[] = [];
   private finished = false;
@@ -166,12 +173,30 @@ export class SessionController {
 
   /** Operator STOP (Ctrl-C): park and hold. */
   operatorStop(): void {
-    this.input({ type: "stop" }, "operator stop");
+    this.stopRequested = true;
+    if (this.state.name === "running") return this.input({ type: "stop" }, "operator stop");
+    this.stopBeforeRunning("STOP");
   }
 
   /** Operator E-STOP. */
   operatorEstop(): void {
+    this.stopRequested = true;
+    if (this.state.name === "disconnected") return this.stopBeforeRunning("ESTOP");
     this.input({ type: "estop" }, "operator e-stop");
+  }
+
+  /**
+   * A stop before the session runs: the drive was never enabled, but the board is told anyway (it may
+   * have been armed by someone else) and the run ends without arming.
+   */
+  private stopBeforeRunning(which: "STOP" | "ESTOP"): void {
+    if (this.finished || this.pendingFault) return;
+    this.o.transport.write(Uint8Array.of(PRIORITY_BYTES[which]));
+    if (this.info) {
+      this.link.dropPending();
+      this.link.send({ id: which, fields: {} });
+    }
+    this.finish({ outcome: "stopped", exitCode: 3, message: `${which === "STOP" ? "stopped" : "e-stopped"} by the operator before the session started (in ${this.state.name})` });
   }
 
   /** Set once the run has ended; readable synchronously (virtual-time drivers poll it). */
@@ -248,7 +273,7 @@ export class SessionController {
       const minLead = msToTicks(this.timing.leadMs / 3, info.clockHz);
       if (this.nextAtTick === undefined || ((this.nextAtTick - boardNow) | 0) < minLead) this.nextAtTick = tickAdd(boardNow, lead);
       if (((this.nextAtTick - boardNow) | 0) <= lead) {
-        this.sendDot(planned, this.nextAtTick, boardNow);
+        if (!this.sendDot(planned, this.nextAtTick, boardNow)) return;
         this.nextDot++;
         this.nextAtTick = tickAdd(this.nextAtTick, msToTicks(this.o.profile.profile.dotIntervalMs, info.clockHz));
         return;
@@ -268,15 +293,16 @@ export class SessionController {
     this.link.send(command);
   }
 
-  private sendDot(planned: PlannedDot, atTick: number, boardNow: number): void {
+  /** Send one dot; false when the planning-time limit check refused it (the session is faulting then). */
+  private sendDot(planned: PlannedDot, atTick: number, boardNow: number): boolean {
     const s = planned.settings;
     const commandedExtensionUm = this.depth.commandUm(s.zone, s.targetExtensionUm);
     const dutyPermille = this.speed.dutyFor(s.zone, s.strokeHz);
     const hard = this.hard!;
     // second check of the limits at planning time: the correction may never take a dot past the board's cap
-    if (commandedExtensionUm > hard.hardMaxExtensionUm - 100) {
-      this.input({ type: "fault", code: "DEPTH_DEVIATION" }, `dot ${planned.n}: commanded extension ${commandedExtensionUm} um would pass board hard maximum ${hard.hardMaxExtensionUm} um less 100 um margin`);
-      return;
+    if (commandedExtensionUm > hard.hardMaxExtensionUm - COMMAND_MARGIN_UM) {
+      this.input({ type: "fault", code: "DEPTH_DEVIATION" }, `dot ${planned.n}: commanded extension ${commandedExtensionUm} um would pass board hard maximum ${hard.hardMaxExtensionUm} um less ${COMMAND_MARGIN_UM} um margin`);
+      return false;
     }
     const strokeHz = Math.round(s.strokeHz);
     this.inFlight.set(planned.n, { planned, commandedExtensionUm, dutyPermille, atTick, extensionsUm: [], periodsUs: [], peakCurrentMa: 0 });
@@ -285,6 +311,7 @@ export class SessionController {
       id: "DOT",
       fields: { dot: planned.n, atTick, extensionUm: commandedExtensionUm, strokeHz, dutyPermille, strokes: s.strokes, leaseTick: this.leaseTick(boardNow) },
     }, this.o.scheduler.nowMs());
+    return true;
   }
 
   // ---- receive --------------------------------------------------------------------------------------------
@@ -372,6 +399,15 @@ export class SessionController {
     if (t.leaseMs > info.hardMaxLeaseMs) problems.push({ field: "board.hardMaxLeaseMs", value: info.hardMaxLeaseMs, limit: `below the host's lease ${t.leaseMs} ms` });
     if (info.queueSlots < 1) problems.push({ field: "board.queueSlots", value: info.queueSlots, limit: "at least 1" });
     if (info.clockHz < 1000) problems.push({ field: "board.clockHz", value: info.clockHz, limit: "at least 1000 Hz" });
+    // a target must leave the command margin under the board's cap (the depth loop never commands past it)
+    const capUm = info.hardMaxExtensionUm - COMMAND_MARGIN_UM;
+    for (const d of this.o.dots) {
+      const s = d.settings;
+      if (s.targetExtensionUm > capUm && !problems.some((p) => p.field.startsWith(`${s.zone}.`))) {
+        problems.push({ field: `${s.zone}.session${s.session}.targetExtensionUm`, value: s.targetExtensionUm, limit: `above board hard maximum ${info.hardMaxExtensionUm} um less ${COMMAND_MARGIN_UM} um command margin` });
+      }
+    }
+    this.depth = new DepthLoop(capUm);
     this.o.sink.write({
       type: "header", format: "smp-session/1", startedAt: this.o.startedAt,
       profile: { name: this.o.profile.profile.name, source: this.o.profile.source, hash: this.o.profile.hash },
@@ -419,11 +455,18 @@ export class SessionController {
 
   /** What `smp run` does on the operator's behalf: the command itself is the deliberate unlock, arm and start. */
   private operatorScript(boardState: string): void {
-    if (this.pendingFault || this.finished) return;
+    if (this.pendingFault || this.finished || this.stopRequested) return;
     const name = this.state.name;
     if (name === "alarm" && boardState === "ALARM" && this.link.idle && !this.unlockSent) {
+      const alarm = this.lastBoardAlarm ?? "POWER_UP";
+      if (alarm !== "POWER_UP" && !(this.o.unlockLatched ?? false)) {
+        return this.finish({
+          outcome: "refused", exitCode: 3,
+          message: `board alarm ${alarm} is latched (${ALARMS[alarm].doc}); find its cause, then run again with --unlock to clear it deliberately`,
+        });
+      }
       this.unlockSent = true;
-      this.observe({ type: "info", message: `board alarm ${this.lastBoardAlarm ?? "?"} latched; unlocking because the operator started this run` });
+      this.observe({ type: "info", message: `board alarm ${alarm} latched; unlocking because the operator started this run${alarm === "POWER_UP" ? "" : " with --unlock"}` });
       this.input({ type: "unlock" });
     }
     else if (name === "alarm" && boardState === "IDLE") this.input({ type: "boardIdle" });

@@ -24,12 +24,25 @@ export const LOOP_GAINS = {
   overSpeedFraction: 0.3,
 } as const;
 
+/**
+ * Per-zone depth correction. The command is bounded twice: the correction by maxDepthCorrectionUm (or half
+ * the target), and the command itself by `capUm` (the board's hard maximum less a margin). Where skin and
+ * give would need more than that, the dot is placed shallower than its target and the record shows it;
+ * the correction does not wind up beyond what can be commanded.
+ */
 export class DepthLoop {
   private readonly correctionUm = new Map<string, number>();
 
+  constructor(private readonly capUm = Infinity) {}
+
   /** Commanded extension for the next dot in a zone. */
   commandUm(zone: string, targetUm: number): number {
-    return Math.round(targetUm + (this.correctionUm.get(zone) ?? targetUm * LOOP_GAINS.initialDepthCorrection));
+    return Math.round(this.bounded(targetUm, this.correctionUm.get(zone) ?? targetUm * LOOP_GAINS.initialDepthCorrection));
+  }
+
+  private bounded(targetUm: number, correctionUm: number): number {
+    const bound = Math.min(LOOP_GAINS.maxDepthCorrectionUm, LOOP_GAINS.maxDepthCorrectionFraction * targetUm);
+    return Math.min(this.capUm, targetUm + Math.max(-bound, Math.min(bound, correctionUm)));
   }
 
   /**
@@ -42,8 +55,7 @@ export class DepthLoop {
     const commandedUm = targetUm + current;
     const inversePlantGain = measuredUm > 0 ? Math.min(2, Math.max(1, commandedUm / measuredUm)) : 1;
     const next = current + LOOP_GAINS.depthGain * inversePlantGain * (targetUm - measuredUm);
-    const bound = Math.min(LOOP_GAINS.maxDepthCorrectionUm, LOOP_GAINS.maxDepthCorrectionFraction * targetUm);
-    this.correctionUm.set(zone, Math.max(-bound, Math.min(bound, next)));
+    this.correctionUm.set(zone, this.bounded(targetUm, next) - targetUm);
   }
 }
 

@@ -1,7 +1,7 @@
 // The file edge of the session record: one write() per record on a file opened for append, followed by
 // fdatasync, so a crash (or power loss) at any moment loses at most the record being written.
 
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { SmpError } from "../errors/errors.ts";
 import { dirname } from "node:path";
 import { parseSessionLog, type ParsedLog, type SessionRecord, type SessionSink } from "./records.ts";
@@ -11,10 +11,12 @@ export class SessionFile implements SessionSink {
 
   constructor(readonly path: string, private readonly durable = true) {
     mkdirSync(dirname(path), { recursive: true });
-    if (existsSync(path) && statSync(path).size > 0) {
-      throw new SmpError("INVALID_INPUT", `session record ${path} already holds a session; choose another --log`, [{ field: "--log", value: path, limit: "must be a new or empty file" }]);
+    try {
+      this.fd = openSync(path, "ax"); // exclusive: two runs can never share a record
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      throw new SmpError("INVALID_INPUT", `session record ${path} already exists; choose another --log`, [{ field: "--log", value: path, limit: "must be a new file" }]);
     }
-    this.fd = openSync(path, "a");
   }
 
   write(record: SessionRecord): void {
