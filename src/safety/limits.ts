@@ -1,6 +1,7 @@
 // Layered limits, pure. A profile must fit the SMP envelope; the envelope must fit the board's hard limits
-// reported in HELLO; every planned dot is checked again against all three. Nothing is ever clamped: a value
-// outside is reported with its field, value and limit.
+// reported in HELLO. No input value is ever clamped: one outside is reported with its field, value and
+// limit. (At run time the depth loop's command is bounded below the board's cap, and the board checks
+// every dot again whatever the host sends.)
 
 import type { LimitDetail } from "../errors/errors.ts";
 import { LINK } from "../protocol/table.ts";
