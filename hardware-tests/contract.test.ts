@@ -5,8 +5,9 @@
 // the suite measures are printed with the target's name.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PRIORITY_BYTES, NAKS, ALARMS, BOARD_STATES, PROTOCOL_VERSION, schemaHash, type FrameOf } from "../src/protocol/table.ts";
+import { PRIORITY_BYTES, NAKS, ALARMS, BOARD_STATES, LINK, PROTOCOL_VERSION, schemaHash, type FrameOf } from "../src/protocol/table.ts";
 import { ENVELOPES } from "../src/safety/limits.ts";
+import { SPINUP_MAX_MS } from "../src/sim/board.ts";
 import { tickAdd, tickDiff } from "../src/units/time.ts";
 import { WireClient, firmwareTarget, realTarget, simTarget, type BoardConnection, type BoardTarget } from "./harness.ts";
 
@@ -119,6 +120,29 @@ for (const target of TARGETS) {
       console.log(`[${target.name}] lease expiry latched ${lateTicks} ticks (${((lateTicks * 1000) / info.clockHz).toFixed(1)} ms) after leaseTick; parked ${(alarm.parkedUs / 1000).toFixed(2)} ms after detection`);
       expect(lateTicks).toBeGreaterThanOrEqual(0);
       expect(lateTicks).toBeLessThanOrEqual(ticks(2)); // detected within 2 ms of expiry, board time
+      expect(alarm.parkedUs / 1000).toBeLessThan(25);
+    });
+
+    it("caps a lease asked for 10 s ahead at hardMaxLeaseMs from the command's arrival", async () => {
+      await idle();
+      const from = c.received.length;
+      // ARM and KEEP back to back, in one write: the STATUS that ARM's state change sends carries the board tick
+      // at which ARM's last byte arrived, and the KEEP's last byte arrives its line length later (the bytes
+      // follow each other at the line rate). So the KEEP's arrival tick is known in board ticks, whatever the
+      // host-side latency.
+      const arm = c.encode({ id: "ARM", fields: { leaseTick: tickAdd(boardTick(), ticks(400)) } });
+      const keep = c.encode({ id: "KEEP", fields: { leaseTick: tickAdd(boardTick(), ticks(10_000)) } });
+      c.sendRaw(arm.line + keep.line);
+      const answer = (seq: number) => c.waitFor((f) => (f.id === "ACK" || f.id === "NAK") && f.fields.ackSeq === seq, 200, from);
+      expect((await answer(arm.seq)).id).toBe("ACK");
+      expect((await answer(keep.seq)).id).toBe("ACK");
+      const armedTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.ARMED)!.fields.tick;
+      const keepTick = tickAdd(armedTick, Math.round(((keep.line.length * 10) / conn.baud) * info.clockHz));
+      const alarm = (await c.next("ALARM", info.hardMaxLeaseMs + 300, from)).fields;
+      expect(alarm.alarm).toBe(ALARMS.LEASE_EXPIRED.code);
+      const afterTicks = tickDiff(alarm.tick, keepTick);
+      console.log(`[${target.name}] lease asked for 10 s ahead expired ${((afterTicks * 1000) / info.clockHz).toFixed(1)} ms after the KEEP arrived (hardMaxLeaseMs ${info.hardMaxLeaseMs})`);
+      expect(Math.abs(afterTicks - ticks(info.hardMaxLeaseMs))).toBeLessThanOrEqual(ticks(2));
       expect(alarm.parkedUs / 1000).toBeLessThan(25);
     });
 
@@ -250,6 +274,75 @@ for (const target of TARGETS) {
       await conn.waitMs(100);
       expect((await c.status()).state).toBe(BOARD_STATES.ALARM); // released is not unlocked
       expect((await c.command({ id: "UNLOCK", fields: {} })).id).toBe("ACK");
+    });
+
+    it("latches CARTRIDGE_MISSING when the cartridge comes out mid-burst, parks, and refuses UNLOCK until it is back", async (ctx) => {
+      if (!conn.world) return ctx.skip(); // needs someone to pull the cartridge on a real board
+      await armed();
+      const from = c.received.length;
+      expect((await c.command({ id: "DOT", fields: dot(1, { strokes: 20, strokeHz: 100 }) })).id).toBe("ACK");
+      await c.next("STROKE", 300, from); // needle in the skin
+      conn.world.setCartridge(false);
+      const alarm = (await c.next("ALARM", 100, from)).fields;
+      expect(alarm.alarm).toBe(ALARMS.CARTRIDGE_MISSING.code);
+      expect(alarm.parkedUs / 1000).toBeLessThan(25);
+      expect(c.frames("DOTEND", from)).toHaveLength(0); // the burst was cut, not finished
+      expect(conn.world.parked()).toBe(true);
+      expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({ id: "NAK", fields: { nak: NAKS.ALARM_ACTIVE.code } });
+      await conn.waitMs(100);
+      expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({ id: "NAK", fields: { nak: NAKS.ALARM_ACTIVE.code } });
+      conn.world.setCartridge(true);
+      await conn.waitMs(20);
+      expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.CARTRIDGE_MISSING.code }); // back is not unlocked
+      expect((await c.command({ id: "UNLOCK", fields: {} })).id).toBe("ACK");
+      expect((await c.status()).state).toBe(BOARD_STATES.IDLE);
+    });
+
+    it("latches DWELL_EXCEEDED when a slow motor cannot finish a burst within hardMaxDwellMs, still puncturing (no stall)", async (ctx) => {
+      if (!conn.world) return ctx.skip(); // needs a motor slowed on purpose
+      await armed();
+      conn.world.setMotorSlow(0.4);
+      const strokeHz = 120;
+      const strokes = Math.floor(((info.hardMaxDwellMs - LINK.burstOverheadMs) * strokeHz) / 1000); // the most the cap admits
+      const from = c.received.length;
+      expect((await c.command({ id: "DOT", fields: dot(1, { strokes, strokeHz }) })).id).toBe("ACK");
+      await c.next("STROKE", 300, from); // punctures under way, slowly
+      await c.command({ id: "KEEP", fields: { leaseTick: tickAdd(boardTick(), ticks(info.hardMaxLeaseMs)) } });
+      const alarm = (await c.next("ALARM", info.hardMaxDwellMs + 200, from)).fields;
+      expect(alarm.alarm).toBe(ALARMS.DWELL_EXCEEDED.code);
+      const burstTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.BURST)!.fields.tick;
+      const onTicks = tickDiff(alarm.tick, burstTick);
+      console.log(`[${target.name}] slow motor: DWELL_EXCEEDED ${((onTicks * 1000) / info.clockHz).toFixed(1)} ms after the burst started, ${c.frames("STROKE", from).length} of ${strokes} strokes done`);
+      expect(onTicks).toBeGreaterThanOrEqual(ticks(info.hardMaxDwellMs) - 1);
+      expect(onTicks).toBeLessThanOrEqual(ticks(info.hardMaxDwellMs + 2));
+      const strokesSeen = c.frames("STROKE", from).map((f) => f.fields);
+      expect(strokesSeen.length).toBeGreaterThan(3); // the needle kept puncturing: no stall
+      expect(strokesSeen.length).toBeLessThan(strokes);
+      for (const s of strokesSeen.slice(1)) expect(s.periodUs).toBeGreaterThan(1e6 / (0.85 * strokeHz)); // never up to speed
+      expect(c.frames("DOTEND", from)).toHaveLength(0);
+      expect(alarm.parkedUs / 1000).toBeLessThan(25);
+      expect(conn.world.parked()).toBe(true);
+    });
+
+    it("latches OVER_EXTENSION within one stroke when the needle is measured beyond the hard maximum, and parks", async (ctx) => {
+      if (!conn.world) return ctx.skip(); // needs a broken cartridge on purpose
+      await armed();
+      conn.world.setNeedleOvershoot(600); // the tip 600 um beyond the actuator: a 1000 um dot reaches 1600 um
+      const strokeHz = 100;
+      const from = c.received.length;
+      expect((await c.command({ id: "DOT", fields: dot(1, { extensionUm: 1000, strokes: 20, strokeHz }) })).id).toBe("ACK");
+      const alarm = (await c.next("ALARM", 300, from)).fields;
+      expect(alarm.alarm).toBe(ALARMS.OVER_EXTENSION.code);
+      const burstTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.BURST)!.fields.tick;
+      const strokesSeen = c.frames("STROKE", from).map((f) => f.fields);
+      console.log(`[${target.name}] overshoot: OVER_EXTENSION ${((tickDiff(alarm.tick, burstTick) * 1000) / info.clockHz).toFixed(1)} ms after the burst started, after ${strokesSeen.length} stroke(s); parked ${(alarm.parkedUs / 1000).toFixed(2)} ms later`);
+      // the actuator goes out at the end of spin-up (at the latest SPINUP_MAX_MS in), the next stroke is too deep
+      expect(tickDiff(alarm.tick, burstTick)).toBeLessThanOrEqual(ticks(SPINUP_MAX_MS + 1000 / strokeHz + 5));
+      expect(strokesSeen.length).toBeLessThanOrEqual(1);
+      for (const s of strokesSeen) expect(s.extensionUm).toBeLessThanOrEqual(info.hardMaxExtensionUm);
+      expect(c.frames("DOTEND", from)).toHaveLength(0);
+      expect(alarm.parkedUs / 1000).toBeLessThan(25);
+      expect(conn.world.parked()).toBe(true);
     });
   });
 }

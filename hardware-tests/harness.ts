@@ -2,7 +2,7 @@
 // board targets it runs against (the TypeScript simulated board in virtual time; the board firmware on an
 // emulated ATmega328P in the same simulated rig, in emulated board time; a real board on HIL_PORT).
 // The suite is written once against BoardTarget; each target supplies its clock and, where it can, the
-// physical inputs (pedal, e-stop button).
+// physical world (pedal, e-stop button, cartridge switch, and plant faults: a slow motor, a needle overshooting).
 
 import { encodeFrame, decodeFrame, nextSeq } from "../src/protocol/codec.ts";
 import type { Frame, FrameOf, HostMessageId, MessageId } from "../src/protocol/table.ts";
@@ -19,6 +19,12 @@ import { LINK } from "../src/protocol/table.ts";
 export interface BoardWorld {
   setPedal(pressed: boolean): void;
   setEstopButton(pressed: boolean): void;
+  /** The cartridge in its holder (its switch closed) or taken out. */
+  setCartridge(present: boolean): void;
+  /** The motor turns at this fraction of its speed from now on (1 = healthy): slow, but no stall. */
+  setMotorSlow(fraction: number): void;
+  /** The needle tip sits this far beyond the actuator's position, with no cartridge give (0 = healthy). */
+  setNeedleOvershoot(um: number): void;
   /** Board-side truth: the needle is parked and the drive off. */
   parked(): boolean;
 }
@@ -27,6 +33,8 @@ export interface BoardConnection {
   readonly transport: LineTransport;
   /** The target's clock in ms: virtual or emulated board time, or the wall clock for a real board. */
   nowMs(): number;
+  /** Line rate, 8N1: a byte takes 10 / baud s on the wire. */
+  readonly baud: number;
   /** Let time pass: advances virtual time, or sleeps. */
   waitMs(ms: number): Promise<void>;
   readonly world: BoardWorld | undefined;
@@ -57,10 +65,14 @@ export function connectSimRig(options: SimRigOptions): { conn: BoardConnection; 
   const conn: BoardConnection = {
     transport: rig.transport,
     nowMs: () => scheduler.nowMs(),
+    baud: options.baud ?? LINK.baud,
     waitMs: async (ms) => scheduler.runUntil(scheduler.nowMs() + ms),
     world: {
       setPedal: (pressed) => { rig.board.inputs.pedalPressed = pressed; },
       setEstopButton: (pressed) => { rig.board.inputs.estopButton = pressed; },
+      setCartridge: (present) => { rig.board.inputs.cartridgePresent = present; },
+      setMotorSlow: (fraction) => rig.injectDeviceFault({ kind: "slow", fraction }),
+      setNeedleOvershoot: (um) => rig.injectDeviceFault({ kind: "overshoot", overshootUm: um }),
       parked: () => rig.board.parked,
     },
     close: () => rig.transport.close(),
@@ -89,11 +101,13 @@ export const realTarget: BoardTarget = {
   name: `real board on ${process.env.HIL_PORT ?? "HIL_PORT"}`,
   unavailable: process.env.HIL_PORT ? undefined : "HIL_PORT is not set: no real board attached (set HIL_PORT and HIL_BAUD to run it)",
   async connect() {
-    const transport = await openSerialTransport(process.env.HIL_PORT!, Number(process.env.HIL_BAUD ?? LINK.baud));
+    const baud = Number(process.env.HIL_BAUD ?? LINK.baud);
+    const transport = await openSerialTransport(process.env.HIL_PORT!, baud);
     const origin = performance.now();
     return {
       transport,
       nowMs: () => performance.now() - origin,
+      baud,
       waitMs: (ms) => new Promise((r) => setTimeout(r, ms)),
       world: undefined,
       close: () => transport.close(),

@@ -188,6 +188,8 @@ describe("firmware in emulation against the reference board", () => {
     ["pedal released", { kind: "pedal-release" }, ALARMS.PEDAL_RELEASED.code],
     ["pedal stuck (contacts agree)", { kind: "pedal-stuck" }, ALARMS.PEDAL_FAULT.code],
     ["e-stop button", { kind: "estop-button" }, ALARMS.ESTOP.code],
+    ["slow motor (the burst overruns the dwell cap)", { kind: "slow" }, ALARMS.DWELL_EXCEEDED.code],
+    ["broken cartridge spring (800 um overshoot on an 800 um dot)", { kind: "overshoot", overshootUm: 800 }, ALARMS.OVER_EXTENSION.code],
   ];
   it.each(faults)("latches the same alarm as the reference board on a device fault mid-burst: %s", async (_name, fault, code) => {
     for (const [name, make] of both()) {
@@ -398,6 +400,43 @@ describe("firmware-only behaviour", () => {
     expect(us).toBeLessThan(15);
     await resync(b);
     expect(await s.alarm(from)).toBe(ALARMS.ESTOP.code);
+  });
+
+  it("a dot due while an interrupt-latched alarm waits starts no burst: a STOP byte just before the drive would go on", async () => {
+    // hal_drive_on refuses while an alarm from an interrupt waits for the main loop; the main loop must then
+    // not enter BURST (the alarm latches at its next pass). Where the byte lands relative to the main loop is a
+    // matter of microseconds, so the STOP byte is sent at a sweep of times before the moment the drive goes
+    // on without it (the emulation is deterministic: every run is the same up to the byte). Whatever the
+    // moment: STOP is latched, and BURST is reported exactly when the drive really went on.
+    async function run(stopAtUs?: number) {
+      const b = fwBench();
+      const s = new Session(b);
+      await s.armed();
+      const from = s.c.received.length;
+      expect((await s.c.command({ id: "DOT", fields: s.dot(1) })).id).toBe("ACK");
+      const board = emulated(b);
+      if (stopAtUs === undefined) {
+        runBoardUntil(board, () => board.driveOn, 100_000, 1);
+        return { onAtUs: board.nowUs };
+      }
+      board.advanceTo(stopAtUs);
+      board.receiveByte(PRIORITY_BYTES.STOP);
+      let driveWentOn = false;
+      runBoardUntil(board, () => { driveWentOn ||= board.driveOn; return false; }, 300);
+      await resync(b);
+      expect(await s.alarm(from, 100)).toBe(ALARMS.STOP.code);
+      const burst = s.c.frames("STATUS", from).some((f) => f.fields.state === BOARD_STATES.BURST);
+      expect(s.c.frames("STROKE", from)).toHaveLength(0);
+      return { driveWentOn, burst };
+    }
+    const { onAtUs } = await run();
+    const seen = new Set<string>();
+    for (let dUs = -120; dUs <= 6; dUs += 6) {
+      const { driveWentOn, burst } = (await run(onAtUs! + dUs)) as { driveWentOn: boolean; burst: boolean };
+      expect(burst, `STOP byte ${dUs} us from drive-on: drive ${driveWentOn ? "went on" : "stayed off"}`).toBe(driveWentOn);
+      seen.add(driveWentOn ? "on" : "off");
+    }
+    expect([...seen].sort()).toEqual(["off", "on"]); // the sweep spans the moment the drive goes on
   });
 
   it("detects an expired lease within 2 board ticks (the guard runs every 200 us) and parks within 25 ms", async () => {

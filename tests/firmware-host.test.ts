@@ -18,7 +18,7 @@ describe("firmware host tests (make -C firmware-bridge host-test)", () => {
     expect(r.status, output).toBe(0);
     expect(output).toMatch(/host tests: sanitizers (on|off)/);
     expect(output).toMatch(/test_codec: \d+ golden frames decoded and re-encoded byte for byte/);
-    for (const t of ["test_codec", "test_limits", "test_config"]) expect(output).toMatch(new RegExp(`${t}: all \\d+ checks passed`));
+    for (const t of ["test_codec", "test_limits", "test_wrap", "test_config"]) expect(output).toMatch(new RegExp(`${t}: all \\d+ checks passed`));
     expect(output).toContain("host tests: all passed");
     expect(output).not.toMatch(/CHECK failed|FAILED|runtime error|AddressSanitizer/);
   });

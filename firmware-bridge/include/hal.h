@@ -47,16 +47,17 @@ void hal_wdt_feed(void);
 uint32_t hal_tick(void);
 uint32_t hal_now_us(void);
 
-/* Drive. hal_drive_on refuses (returns 0, drive stays off) while an interrupt-latched event is pending or
- * the e-stop input is active; coil machines get the PWM gated at stroke_hz (50 % gate). */
-uint8_t hal_drive_on(uint8_t pwm_ocr, uint16_t stroke_hz, uint8_t coil);
+/* Drive. hal_drive_on refuses (returns 0, drive stays off, *on_us untouched) while an interrupt-latched event
+ * is pending or the e-stop input is active; coil machines get the PWM gated at stroke_hz (50 % gate). On
+ * success *on_us is the moment the drive went on, and the tach edge time the guard sees (its stall
+ * reference) is moved to that moment, in the same interrupt-free section. */
+uint8_t hal_drive_on(uint8_t pwm_ocr, uint16_t stroke_hz, uint8_t coil, uint32_t *on_us);
 void hal_drive_off(void);
 uint8_t hal_drive_is_on(void);
 
 /* Actuator setpoint as an OCR2A value (limits.h: 8 um per step, 0 = park). Refused like the drive:
  * while inhibited the actuator is parked instead. */
 void hal_actuator_set(uint8_t ocr);
-uint8_t hal_actuator_get(void);
 
 /* ADC */
 uint8_t hal_adc_ready(void);            /* every channel converted at least once since init */
@@ -71,7 +72,6 @@ void hal_peak_reset(void); /* restart the current peak of the window in progress
 /* Inputs, already decoded to their meaning (see README for wiring and levels). */
 uint8_t hal_estop_active(void);     /* PD2 high: e-stop pressed or its wire broken */
 uint8_t hal_pedal_no_closed(void);  /* PD3 low: normally-open contact closed (pedal pressed) */
-uint8_t hal_pedal_nc_closed(void);  /* PD4 low: normally-closed contact closed (pedal released) */
 uint8_t hal_cartridge_present(void); /* PD5 low: cartridge switch closed */
 void hal_led(uint8_t on);
 

@@ -85,19 +85,47 @@ uint8_t smp_lim_sensor_dropout(uint16_t count);                          /* at t
 uint8_t smp_lim_sensor_stuck(int32_t swing_nm);                          /* < 200 um */
 uint8_t smp_lim_actuator_out(int32_t actuator_nm, int16_t setpoint_um);  /* within 20 um of the setpoint */
 
+/* ---- tachometer periods across the wrap of the us clock ----
+ * The u32 microsecond clock wraps every 2^32 us (71.6 min): after the motor has stood still for 35.8 to
+ * 71.6 min (mod 71.6) a plain difference or a signed comparison with the last edge's time aliases to a short
+ * or a negative interval. So the last edge is marked stale once it is SMP_EDGE_STALE_US old (smp_edge_age,
+ * called at least every few ms by the main loop), and a period from a stale edge is SMP_PERIOD_UNKNOWN: longer
+ * than any period a check cares about (not over-speed, not up to speed), as the reference board's unwrapped
+ * difference is. */
+#define SMP_EDGE_STALE_US ((uint32_t)1 << 30) /* 17.9 min: far beyond any period that matters, far inside the wrap */
+#define SMP_PERIOD_UNKNOWN UINT32_MAX
+
+typedef struct {
+  uint32_t t_us; /* the latest edge (or power-up) */
+  uint8_t fresh; /* t_us is less than SMP_EDGE_STALE_US old */
+} smp_edge_ref;
+
+void smp_edge_init(smp_edge_ref *r, uint32_t now_us);
+/* Marks the reference stale once it is SMP_EDGE_STALE_US old. Must run at least every 2^31 - 2^30 us (the
+ * main loop runs it every step; the watchdog resets the board if a step takes 64 ms). */
+void smp_edge_age(smp_edge_ref *r, uint32_t now_us);
+/* The period from the previous edge to an edge at t_us (SMP_PERIOD_UNKNOWN when the previous one is stale);
+ * t_us becomes the reference. */
+uint32_t smp_edge_period(smp_edge_ref *r, uint32_t t_us);
+
 /* ---- the guard: the continuous checks of SimBoard.mainLoop, run from the 10 kHz tick interrupt ----
  * Every second tick (200 us, the reference board steps every 250 us), in the reference board's order:
  * pedal contacts; in ARMED/BURST lease, e-stop, cartridge, pedal released (in IDLE e-stop); in ARMED/BURST
  * position sensor at the rail or beyond the hard extension; drive on and current beyond the hard maximum;
  * in a burst with the drive on no tach edge for the stall window; in a burst the on-time cap. The first
- * that applies is the alarm to latch. The thresholds are precomputed in ADC counts, so the interrupt does
- * no multiplication or division. */
+ * that applies is the alarm to latch. The ADC thresholds are precomputed in counts, so the interrupt does
+ * no division and no per-sample conversion.
+ *
+ * Stall reference: the burst's latest tach edge, or its drive-on if there was none since. Times are u32 us
+ * and wrap every 71.6 min, so an edge counts only if it lies between drive-on and now by unsigned distance
+ * from drive-on (a burst lasts about a second at most): an edge from before the burst, however old, never
+ * passes for a newer one. (hal_drive_on also moves the edge time the guard sees to the drive-on moment.) */
 typedef struct {
   uint8_t state;         /* SMP_STATE_* */
   uint8_t burst;         /* a burst is running */
   uint32_t lease_tick;   /* lease in force */
   uint32_t drive_on_us;  /* when the running burst switched the drive on */
-  uint32_t dwell_us;     /* hardMaxDwellMs in us */
+  const smp_limits *limits; /* hardMaxDwellMs: the on-time cap */
   uint16_t needle_over;  /* lowest ADC0 count beyond hardMaxExtensionUm (0xFFFF: none) */
   uint16_t current_over; /* lowest ADC2 count beyond hardMaxCurrentMa (0xFFFF: none) */
 } smp_guard_cfg;
@@ -105,7 +133,7 @@ typedef struct {
 typedef struct {
   uint32_t tick;
   uint32_t now_us;
-  uint32_t last_edge_us; /* latest tachometer edge */
+  uint32_t last_edge_us; /* latest tachometer edge (drive-on, if none since the drive went on) */
   uint16_t needle_max;   /* highest ADC0 count since the previous guard step */
   uint16_t current_max;  /* highest ADC2 count since the previous guard step */
   uint8_t estop;         /* e-stop input active */

@@ -108,6 +108,7 @@ static volatile uint16_t g_coil_inc;
 static volatile uint8_t g_coil_gate;
 
 static volatile uint8_t ev_n, ev_tail, ev_lost;
+static volatile uint32_t last_tach_us; /* latest tachometer edge, or the last drive-on: the guard's stall reference */
 static volatile struct {
   uint8_t code;
   uint8_t pos; /* rx ring head when it happened */
@@ -140,8 +141,13 @@ static void safe_off_locked(void) {
 
 static uint8_t inhibited_locked(void) { return ev_n != 0 || ev_lost != 0 || ESTOP_ACTIVE(); }
 
-uint8_t hal_drive_on(uint8_t pwm_ocr, uint16_t stroke_hz, uint8_t coil) {
+uint8_t hal_drive_on(uint8_t pwm_ocr, uint16_t stroke_hz, uint8_t coil, uint32_t *on_us) {
   uint8_t ok = 0;
+  /* The coil gate's phase increment, divided out before interrupts go off: left to itself, avr-gcc moves the
+   * 32-bit division (~37 us) into the interrupt-free section below, for rotary machines too, and a priority
+   * byte or the e-stop edge would wait that long. The empty asm makes the value an input before cli. */
+  uint16_t coil_inc = coil ? (uint16_t)(((uint32_t)stroke_hz << 16) / 10000u) : 0u;
+  __asm__ __volatile__("" : "+r"(coil_inc));
   ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
     if (!inhibited_locked()) {
       OCR0A = pwm_ocr;
@@ -151,11 +157,16 @@ uint8_t hal_drive_on(uint8_t pwm_ocr, uint16_t stroke_hz, uint8_t coil) {
       PORTD |= _BV(PD7);                 /* drive enable */
       g_drive_on = 1;
       if (coil) {
-        g_coil_inc = (uint16_t)(((uint32_t)stroke_hz << 16) / 10000u);
+        g_coil_inc = coil_inc;
         g_coil_acc = 0;
         g_coil_gate = 1;
         g_coil = 1;
       }
+      /* the moment the drive went on; until the burst's first edge it is also the guard's stall reference,
+       * so an edge from before the burst (the motor may have stood still for hours: the us clock wraps every
+       * 71.6 min) is never compared with this burst's times */
+      *on_us = now_us_locked();
+      last_tach_us = *on_us;
       ok = 1;
     }
   }
@@ -182,8 +193,6 @@ void hal_actuator_set(uint8_t ocr) {
     }
   }
 }
-
-uint8_t hal_actuator_get(void) { return (TCCR2A & _BV(COM2A1)) ? OCR2A : 0; }
 
 /* ---- ADC sequencer and tachometer edges ---- */
 
@@ -247,8 +256,6 @@ ISR(ADC_vect) {
   }
   adc_seen |= (uint8_t)(1u << (ch & 0x03u));
 }
-
-static volatile uint32_t last_tach_us; /* latest tachometer edge, for the guard's stall check */
 
 static void tach_edge_locked(uint32_t t) {
   last_tach_us = t;
@@ -381,7 +388,6 @@ uint8_t hal_pedal_mismatch(void) {
 
 uint8_t hal_estop_active(void) { return ESTOP_ACTIVE(); }
 uint8_t hal_pedal_no_closed(void) { return (PIND & _BV(PD3)) == 0; }
-uint8_t hal_pedal_nc_closed(void) { return (PIND & _BV(PD4)) == 0; }
 uint8_t hal_cartridge_present(void) { return (PIND & _BV(PD5)) == 0; }
 
 void hal_led(uint8_t on) {

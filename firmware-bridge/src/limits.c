@@ -169,10 +169,31 @@ uint8_t smp_guard_step(const smp_guard_cfg *c, smp_pedal *pedal, const smp_guard
   }
   if (in->drive_on && in->current_max >= c->current_over) return SMP_ALARM_OVER_CURRENT;
   if (c->burst) {
-    /* the burst's previous tach edge, or its drive-on if there was none since */
-    uint32_t since = smp_tick_diff(in->last_edge_us, c->drive_on_us) > 0 ? in->last_edge_us : c->drive_on_us;
+    /* on-time so far; the stall reference: the burst's latest tach edge if it lies in [drive-on, now] by
+     * unsigned distance (wrap-safe, see limits.h), else drive-on */
+    uint32_t on_us = in->now_us - c->drive_on_us;
+    uint32_t since = in->last_edge_us - c->drive_on_us <= on_us ? in->last_edge_us : c->drive_on_us;
     if (in->drive_on && smp_lim_stall(in->now_us - since)) return SMP_ALARM_STALL;
-    if (in->now_us - c->drive_on_us > c->dwell_us) return SMP_ALARM_DWELL_EXCEEDED;
+    if (smp_lim_dwell_exceeded(c->limits, on_us)) return SMP_ALARM_DWELL_EXCEEDED;
   }
   return 0;
+}
+
+/* ---- tachometer periods ---- */
+
+void smp_edge_init(smp_edge_ref *r, uint32_t now_us) {
+  r->t_us = now_us;
+  r->fresh = 1;
+}
+
+void smp_edge_age(smp_edge_ref *r, uint32_t now_us) {
+  /* signed: an edge time-stamped after now_us (taken by an interrupt since) is not old */
+  if (r->fresh && smp_tick_diff(now_us, r->t_us) >= (int32_t)SMP_EDGE_STALE_US) r->fresh = 0;
+}
+
+uint32_t smp_edge_period(smp_edge_ref *r, uint32_t t_us) {
+  uint32_t period = r->fresh ? t_us - r->t_us : SMP_PERIOD_UNKNOWN;
+  r->t_us = t_us;
+  r->fresh = 1;
+  return period;
 }

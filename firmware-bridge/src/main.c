@@ -61,7 +61,7 @@ static struct {
   uint32_t tick;
 } parking;
 static uint32_t next_status_us;
-static uint32_t last_edge_us;
+static smp_edge_ref last_edge; /* the latest tach edge, for periods (wrap-safe: limits.h) */
 static uint16_t needle_over, current_over; /* guard thresholds in ADC counts */
 static uint32_t now_us; /* time of the current main-loop step */
 static smp_assembler rx_asm;
@@ -74,7 +74,7 @@ static void guard_sync(void) {
   g.burst = burst.active;
   g.lease_tick = lease_tick;
   g.drive_on_us = burst.drive_on_us;
-  g.dwell_us = (uint32_t)cfg.limits.dwell_ms * 1000u;
+  g.limits = &cfg.limits;
   g.needle_over = needle_over;
   g.current_over = current_over;
   hal_guard_set(&g);
@@ -383,27 +383,30 @@ static void drain_rx(void) {
 /* ---- bursts (SimBoard.startNextBurst, onTachEdge, runBurst) ---- */
 
 static void start_next_burst(void) {
-  dot_cmd *d;
-  uint32_t tick;
+  const dot_cmd *d;
+  uint32_t tick, on_us;
   if (q_len == 0) return;
   d = &queue[q_head];
   tick = hal_tick();
   if (smp_tick_before(tick, d->at_tick)) return;
+  if (smp_lim_start_late(tick, d->at_tick)) {
+    latch(SMP_ALARM_LATE_START); /* drops the queue, this dot with it */
+    return;
+  }
+  /* Refused while an interrupt-latched alarm waits (it latches at the next drain_rx and drops the queue) or
+   * the e-stop input is active (the guard or INT0 queues ESTOP): no burst then, and the dot stays queued. */
+  if (!hal_drive_on(smp_duty_to_ocr((uint16_t)d->duty_permille), (uint16_t)d->stroke_hz,
+                    cfg.machine == SMP_MACHINE_COIL, &on_us))
+    return;
   burst.dot = *d;
   q_head = (uint8_t)((q_head + 1u) % SMP_QUEUE_SLOTS);
   q_len--;
-  if (smp_lim_start_late(tick, burst.dot.at_tick)) {
-    latch(SMP_ALARM_LATE_START);
-    return;
-  }
-  hal_drive_on(smp_duty_to_ocr((uint16_t)burst.dot.duty_permille), (uint16_t)burst.dot.stroke_hz,
-               cfg.machine == SMP_MACHINE_COIL);
   burst.active = 1;
   burst.phase = PHASE_SPINUP;
   burst.edge_after_on = 0;
   burst.inside_reads = 0;
   burst.window_cut = 0;
-  burst.drive_on_us = hal_now_us(); /* the moment the drive went on, not the start of the step */
+  burst.drive_on_us = on_us; /* the moment the drive went on, not the start of the step */
   burst.strokes = 0;
   burst.max_extension_nm = INT32_MIN;
   set_state(SMP_STATE_BURST);
@@ -422,10 +425,9 @@ static void extend(uint8_t at_edge) {
 }
 
 static void on_edge(const hal_edge *e) {
-  uint32_t period = e->t_us - last_edge_us;
+  uint32_t period = smp_edge_period(&last_edge, e->t_us); /* SMP_PERIOD_UNKNOWN after a long standstill */
   int32_t ext_nm;
   uint8_t actuator_out;
-  last_edge_us = e->t_us;
   if (smp_lim_over_speed(&cfg.limits, period) && hal_drive_is_on()) {
     latch(SMP_ALARM_OVER_SPEED);
     return;
@@ -508,6 +510,7 @@ static void run_burst(void) {
 static void step(void) {
   hal_edge e;
   now_us = hal_now_us();
+  smp_edge_age(&last_edge, now_us); /* before the edges: every edge taken so far is older than now_us */
   while (hal_edge_pop(&e)) on_edge(&e);
   if (burst.active) run_burst();
   if (state == SMP_STATE_ARMED && !burst.active) start_next_burst();
@@ -539,7 +542,7 @@ static void power_up(void) {
   smp_asm_init(&rx_asm);
   hal_led(1);
   now_us = hal_now_us();
-  last_edge_us = now_us;
+  smp_edge_init(&last_edge, now_us);
   v[SMP_F_BOOT_BOOT_ID].u = boot_id;
   v[SMP_F_BOOT_RESET_CAUSE].u = hal_reset_cause();
   send(SMP_M_BOOT, v);

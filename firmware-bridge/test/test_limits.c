@@ -166,7 +166,7 @@ static void test_guard(void) {
   g.burst = 0;
   g.lease_tick = 1000;
   g.drive_on_us = 0;
-  g.dwell_us = 400000;
+  g.limits = &c.limits;
   /* all quiet */
   in.tick = 500; in.now_us = 50000; in.last_edge_us = 0; in.needle_max = 300; in.current_max = 100;
   in.estop = 0; in.cartridge = 1; in.pedal_no = 1; in.pedal_nc = 0; in.drive_on = 0;

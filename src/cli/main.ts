@@ -49,8 +49,9 @@ Options:
   --dots N           dots to place, spread over the session's zones (default 40)
   --log FILE         session record, JSON Lines (default sessions/<start time>.jsonl)
   --fault SPEC       inject a fault (repeatable), e.g. stall, estop,atDot=5, flip,rate=0.001, hang,forMs=800
-                     kinds: flip drop dup delay disconnect unplug stall overcurrent sensor-stuck
-                     sensor-dropout reset pedal-stuck pedal-release estop-button estop stop hang
+                     kinds: flip drop dup delay disconnect unplug stall slow overshoot overcurrent
+                     sensor-stuck sensor-dropout reset pedal-stuck pedal-release estop-button
+                     estop stop hang
   --virtual-time     run the simulator in simulated time, as fast as the machine allows
   --seed N           simulator random seed (default 1)
   --engineer         allow a profile that declares the engineer envelope (deeper than 1.2 mm)

@@ -109,18 +109,6 @@ export function decodeFrame(line: string): DecodeResult {
   return { ok: true, frame: { id: id as MessageId, seq: Number(seqText), fields } as Frame };
 }
 
-export function describeDecodeError(e: DecodeError): string {
-  switch (e.reason) {
-    case "too-long": return `frame too long (${e.length} bytes, limit ${LINK.maxFrameBytes})`;
-    case "bad-char": return `byte 0x${e.byte.toString(16).padStart(2, "0")} at ${e.index} is outside the frame alphabet`;
-    case "no-crc": return "no '*XXXX' CRC at the end";
-    case "crc-mismatch": return `CRC mismatch: frame says ${e.expected.toString(16)}, body gives ${e.actual.toString(16)}`;
-    case "bad-seq": return `bad sequence number '${e.text}'`;
-    case "unknown-id": return `unknown message id '${e.id}'`;
-    case "bad-field": return `${e.id}: ${e.detail}`;
-  }
-}
-
 export type AssembledItem = { kind: "line"; line: string } | { kind: "priority"; which: "STOP" | "ESTOP" } | { kind: "overflow" };
 
 /**

@@ -110,9 +110,8 @@ export class SimBoard implements BoardModel {
   private burst: Burst | undefined;
   private disarmPending = false;
   private parking: { sinceUs: number; tick: number; code: AlarmName } | undefined;
-  /** Board-side truth for tests: every dot whose burst completed, in order, and the deepest tip ever sensed. */
+  /** Board-side truth for tests: every dot whose burst completed, in order. */
   readonly completedDots: number[] = [];
-  deepestSensedUm = -Infinity;
   /** Every alarm latched since power-on, with when it latched and how long the needle took to park. */
   readonly alarmHistory: { code: AlarmName; atUs: number; parkedUs: number | undefined }[] = [];
   private nextStatusUs = 0;
@@ -287,7 +286,6 @@ export class SimBoard implements BoardModel {
     }
     const count = p.sensorCount();
     const tipUm = this.countToUm(count);
-    if (count < ADC_MAX) this.deepestSensedUm = Math.max(this.deepestSensedUm, tipUm);
     if (this.state === "ARMED" || this.state === "BURST") {
       if (count >= ADC_MAX) this.latch("SENSOR_DROPOUT"); // open wire: the pull-up takes the input to the rail
       else if (tipUm > this.config.hardMaxExtensionUm) this.latch("OVER_EXTENSION");
@@ -371,7 +369,6 @@ export class SimBoard implements BoardModel {
     }
     const extensionUm = this.countToUm(bdcCount);
     if (bdcCount >= ADC_MAX) return this.latch("SENSOR_DROPOUT");
-    this.deepestSensedUm = Math.max(this.deepestSensedUm, extensionUm);
     if (extensionUm > this.config.hardMaxExtensionUm) return this.latch("OVER_EXTENSION");
     // a turning cam moves the needle by its whole stroke between two edges; a frozen reading is a stuck sensor.
     // Not judged on a window cut short by an unsynchronised extend (spin-up timeout): it may hold only the
@@ -384,7 +381,9 @@ export class SimBoard implements BoardModel {
       b.maxExtensionUm = Math.max(b.maxExtensionUm, extensionUm);
       this.send({
         id: "STROKE", seq: 0,
-        fields: { dot: b.dot.dot, stroke: b.strokes, extensionUm: Math.round(extensionUm), periodUs: Math.round(periodUs), currentMa: Math.round(b.peakCurrentMa) },
+        // periodUs saturates at the u32 maximum (a first stroke past the spin-up timeout, after a standstill of
+        // over 71.6 min, would not fit); the firmware reports that value for any period from an edge 17.9 min old
+        fields: { dot: b.dot.dot, stroke: b.strokes, extensionUm: Math.round(extensionUm), periodUs: Math.min(Math.round(periodUs), 0xffffffff), currentMa: Math.round(b.peakCurrentMa) },
       });
       if (b.phase === "strokes" && b.strokes >= b.dot.strokes) {
         b.phase = "retract";

@@ -1,8 +1,10 @@
 // Fault injection vocabulary shared by tests and `smp run --fault SPEC`. A spec is
 //   KIND[,atDot=N][,afterMs=M][,atMs=T][,rate=R][,count=C][,ms=D][,forMs=F][,dir=tx|rx|both]
 // Byte level (on the simulated cable): flip, drop, dup, delay, disconnect.
-// Device level (in the simulated board/plant): stall, overcurrent, sensor-stuck, sensor-dropout, reset,
-//   pedal-stuck, pedal-release, estop-button.
+// Device level (in the simulated board/plant): stall, slow (the motor turns at 40 % of its speed: punctures
+//   keep coming, no stall, but a burst overruns the dwell cap), overcurrent, overshoot (broken cartridge
+//   spring: the needle 600 um beyond the actuator), sensor-stuck, sensor-dropout, reset, pedal-stuck,
+//   pedal-release, estop-button.
 // Operator and host: estop (operator presses e-stop on the workstation), stop, hang (host process frozen).
 // Triggers: atDot=N fires when the board starts dot N's burst, plus afterMs; atMs=T fires T ms after the
 // run starts. Without a trigger a fault fires at dot 3, 75 ms into its burst (needle in the skin).
@@ -11,7 +13,9 @@ import { SmpError } from "../errors/errors.ts";
 import type { Scheduler } from "../control/scheduler.ts";
 
 export const BYTE_FAULTS = ["flip", "drop", "dup", "delay", "disconnect", "unplug"] as const;
-export const DEVICE_FAULTS = ["stall", "overcurrent", "sensor-stuck", "sensor-dropout", "reset", "pedal-stuck", "pedal-release", "estop-button"] as const;
+export const DEVICE_FAULTS = [
+  "stall", "slow", "overcurrent", "overshoot", "sensor-stuck", "sensor-dropout", "reset", "pedal-stuck", "pedal-release", "estop-button",
+] as const;
 export const HOST_FAULTS = ["estop", "stop", "hang"] as const;
 export type FaultKind = (typeof BYTE_FAULTS)[number] | (typeof DEVICE_FAULTS)[number] | (typeof HOST_FAULTS)[number];
 const ALL_KINDS: readonly string[] = [...BYTE_FAULTS, ...DEVICE_FAULTS, ...HOST_FAULTS];

@@ -26,13 +26,6 @@ interface ActiveFault {
   untilMs: number;
 }
 
-export interface LinkCounters {
-  flipped: number;
-  dropped: number;
-  duplicated: number;
-  delayed: number;
-}
-
 class Lane {
   private queue: { tMs: number; byte: number }[] = [];
   private lastMs = 0;
@@ -79,7 +72,6 @@ class Lane {
 }
 
 export class SimLink {
-  readonly counters: LinkCounters = { flipped: 0, dropped: 0, duplicated: 0, delayed: 0 };
   private faults: ActiveFault[] = [];
   private readonly lanes: Record<Direction, Lane>;
   private readonly rng: Rng;
@@ -106,11 +98,6 @@ export class SimLink {
     this.faults.push({ fault, remaining: fault.count ?? Infinity, untilMs: fault.forMs === undefined ? Infinity : now + fault.forMs });
   }
 
-  get disconnected(): boolean {
-    const now = this.scheduler.nowMs();
-    return this.faults.some((f) => f.fault.kind === "disconnect" && f.untilMs > now);
-  }
-
   send(dir: Direction, bytes: Uint8Array): void {
     const now = this.scheduler.nowMs();
     this.faults = this.faults.filter((f) => f.remaining > 0 && f.untilMs > now);
@@ -125,10 +112,10 @@ export class SimLink {
         if (!hit) continue;
         f.remaining--;
         switch (f.fault.kind) {
-          case "flip": byte ^= 1 << Math.floor(this.rng.next() * 8); this.counters.flipped++; break;
-          case "drop": copies = 0; this.counters.dropped++; break;
-          case "dup": copies = 2; this.counters.duplicated++; break;
-          case "delay": extraMs += f.fault.ms ?? 20; this.counters.delayed++; break;
+          case "flip": byte ^= 1 << Math.floor(this.rng.next() * 8); break;
+          case "drop": copies = 0; break;
+          case "dup": copies = 2; break;
+          case "delay": extraMs += f.fault.ms ?? 20; break;
         }
       }
       for (let i = 0; i < copies; i++) this.lanes[dir].push(byte, extraMs);

@@ -40,7 +40,13 @@ export interface TachEdge {
 
 export interface PlantFaults {
   stall: boolean;
+  /** The drive turns the machine at only this fraction of its speed (1 = healthy): a dragging cam bearing or a
+   * sagging supply. It still turns, so the tachometer keeps pulsing, just slowly. */
+  speedFraction: number;
   overCurrentMa: number;
+  /** A broken cartridge spring (or an actuator overshooting its travel): the needle tip sits this far beyond the
+   * actuator's position, at every cam phase, and no longer gives under skin load (0 = healthy). */
+  overshootUm: number;
   sensor: "ok" | "stuck" | "dropout";
 }
 
@@ -75,7 +81,7 @@ export class Plant {
   /** Coil machines follow the pulse rate the board drives. */
   coilPulseHz = 0;
   skin: SkinParams = { stiffnessRatio: 0.15, thicknessUm: 1600 };
-  readonly faults: PlantFaults = { stall: false, overCurrentMa: 0, sensor: "ok" };
+  readonly faults: PlantFaults = { stall: false, speedFraction: 1, overCurrentMa: 0, overshootUm: 0, sensor: "ok" };
   /** Physical truth for tests: the deepest the needle tip has actually gone. */
   deepestTipUm = -Infinity;
   /** Physical truth for tests: bottom dead centres at which the needle tip was out of the grip. */
@@ -90,6 +96,7 @@ export class Plant {
 
   /** Needle tip beyond the grip for a free (unloaded) tip position, after skin and cartridge give. */
   loadedTipUm(freeTipUm: number): number {
+    if (this.faults.overshootUm > 0) return freeTipUm + this.faults.overshootUm; // no spring: no give either
     if (freeTipUm <= 0) return freeTipUm;
     const ratio = this.skin.stiffnessRatio * (1 + freeTipUm / this.skin.thicknessUm);
     const giveUm = Math.min(this.params.cartridgeGiveUm, freeTipUm - freeTipUm / (1 + ratio));
@@ -146,6 +153,7 @@ export class Plant {
         // a coil follows its pulse rate, but too little drive cannot pull the armature through
         targetHz = this.dutyPermille >= 150 ? this.coilPulseHz : 0;
       }
+      targetHz *= this.faults.speedFraction;
     }
     if (p.machine === "coil" || this.faults.stall) {
       const tau = this.faults.stall ? 4 : 1.5;

@@ -34,9 +34,17 @@ export function plantFromMachine(m: MachineCalibration, seed = 1): PlantParams {
   };
 }
 
+/** Defaults of the parameterised device faults (`--fault slow`, `--fault overshoot`). */
+export const SLOW_SPEED_FRACTION = 0.4;
+export const OVERSHOOT_UM = 600;
+
 export type DeviceFault =
   | { kind: "stall" }
+  /** The motor turns at this fraction of its speed (default SLOW_SPEED_FRACTION; 1 = healthy again). */
+  | { kind: "slow"; fraction?: number }
   | { kind: "overcurrent"; currentMa?: number }
+  /** The needle tip this far beyond the actuator's position, no cartridge give (default OVERSHOOT_UM; 0 = healthy again). */
+  | { kind: "overshoot"; overshootUm?: number }
   | { kind: "sensor-stuck" }
   | { kind: "sensor-dropout" }
   | { kind: "reset" }
@@ -115,7 +123,9 @@ export class SimRig {
     const f = this.plant.faults;
     switch (fault.kind) {
       case "stall": f.stall = true; break;
+      case "slow": f.speedFraction = fault.fraction ?? SLOW_SPEED_FRACTION; break;
       case "overcurrent": f.overCurrentMa = fault.currentMa ?? 3500; break;
+      case "overshoot": f.overshootUm = fault.overshootUm ?? OVERSHOOT_UM; break;
       case "sensor-stuck": f.sensor = "stuck"; break;
       case "sensor-dropout": f.sensor = "dropout"; break;
       case "reset": this.board.reset(++this.bootCount); break;
