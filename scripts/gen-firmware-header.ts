@@ -1,8 +1,9 @@
 // Generates firmware-bridge/include/protocol_v1.h from the protocol table, so the firmware and the host
-// share every id, field, code and limit name. `--check` exits 1 if the committed header differs.
+// share every id, field, code and limit name, and the board's behaviour constants (BOARD_DEFAULTS).
+// `--check` exits 1 if the committed header differs.
 
 import { readFileSync, writeFileSync } from "node:fs";
-import { ALARMS, BOARD_STATES, LINK, MESSAGES, NAKS, PRIORITY_BYTES, PROTOCOL_VERSION, schemaHash } from "../src/protocol/table.ts";
+import { ALARMS, BOARD_DEFAULTS, BOARD_STATES, LINK, MESSAGES, NAKS, PRIORITY_BYTES, PROTOCOL_VERSION, schemaHash } from "../src/protocol/table.ts";
 
 export const HEADER_PATH = "firmware-bridge/include/protocol_v1.h";
 
@@ -16,6 +17,12 @@ export function generateHeader(): string {
   out.push(`#define SMP_SCHEMA_HASH "${schemaHash()}"`);
   out.push("/* link settings (LINK) */");
   for (const [n, v] of Object.entries(LINK)) out.push(`#define SMP_${upper(n)} ${v}UL`);
+  out.push("");
+  out.push("/* board behaviour constants (BOARD_DEFAULTS): plain decimal integers, limits.h gives them their C types */");
+  for (const [n, v] of Object.entries(BOARD_DEFAULTS)) {
+    if (!Number.isSafeInteger(v)) throw new Error(`BOARD_DEFAULTS.${n} = ${v}: the firmware takes integers only`);
+    out.push(`#define SMP_DEFAULT_${upper(n)} ${v < 0 ? `(${v})` : v}`);
+  }
   out.push("");
   out.push("/* priority bytes: acted on in the receive interrupt, never queued */");
   for (const [n, b] of Object.entries(PRIORITY_BYTES)) out.push(`#define SMP_PRIO_${n} 0x${b.toString(16).toUpperCase().padStart(2, "0")}u`);

@@ -1,8 +1,10 @@
 /* limits.h - every limit check and unit conversion of the board, in one place. Portable C99 (no AVR
  * dependency): the firmware calls these, the host tests call the same code.
  *
- * The constants mirror DEFAULT_BOARD in src/sim/board.ts, PARK_UM / ADC_MAX in src/sim/plant.ts and LINK
- * in src/protocol/table.ts. Times are microseconds (u32, wrapping) or board ticks (u32, wrapping). */
+ * The board's behaviour constants come from BOARD_DEFAULTS in src/protocol/board-defaults.ts, as the
+ * SMP_DEFAULT_* macros of the generated protocol_v1.h (plain integers; here they get their C types and
+ * units); LINK in src/protocol/table.ts arrives the same way. Times are microseconds (u32, wrapping) or
+ * board ticks (u32, wrapping). */
 #ifndef SMP_LIMITS_H
 #define SMP_LIMITS_H
 
@@ -10,22 +12,40 @@
 
 #include "protocol_v1.h"
 
+/* A generated plain integer with a C suffix: SMP_U(SMP_DEFAULT_QUEUE_SLOTS) is 4u. */
+#define SMP_SUFFIX_(x, s) x##s
+#define SMP_U(x) SMP_SUFFIX_(x, u)
+#define SMP_UL(x) SMP_SUFFIX_(x, UL)
+
 /* ---- board constants ---- */
-#define SMP_CLOCK_HZ 10000UL          /* board tick rate (INFO clockHz) */
+#define SMP_CLOCK_HZ SMP_UL(SMP_DEFAULT_CLOCK_HZ)                      /* board tick rate (INFO clockHz) */
 #define SMP_US_PER_TICK 100u
-#define SMP_QUEUE_SLOTS 4u
-#define SMP_STALL_WINDOW_US 100000UL  /* stallWindowMs 100 */
-#define SMP_LATE_TOLERANCE_MS 2u      /* lateToleranceMs: a DOT may arrive this late and still be queued */
-#define SMP_PEDAL_DEBOUNCE_US 20000UL /* pedalDebounceMs 20 */
-#define SMP_STUCK_SWING_NM 200000L    /* position swing below 200 um between two edges: sensor stuck */
-#define SMP_ADC_RAIL 1023u            /* ADC_MAX: an open sensor wire reads the rail */
-#define SMP_PARK_UM (-400)            /* PARK_UM: needle tip inside the grip at every cam phase */
-#define SMP_ACT_OUT_MARGIN_UM 20      /* actuator counts as extended within 20 um of its setpoint */
-#define SMP_INSIDE_READS_DROPOUT 2u   /* BDC reads inside the grip with the actuator out -> SENSOR_DROPOUT */
+#if SMP_DEFAULT_CLOCK_HZ * 100 != 1000000 || SMP_DEFAULT_CLOCK_HZ % 1000 != 0
+#error "clockHz: the firmware's 10 kHz tick (Timer1, SMP_US_PER_TICK, smp_ms_to_ticks) is fixed"
+#endif
+#define SMP_QUEUE_SLOTS SMP_U(SMP_DEFAULT_QUEUE_SLOTS)
+#define SMP_STALL_WINDOW_US (SMP_DEFAULT_STALL_WINDOW_MS * 1000UL)     /* stallWindowMs */
+#define SMP_LATE_TOLERANCE_MS SMP_U(SMP_DEFAULT_LATE_TOLERANCE_MS)     /* a DOT may arrive this late and still be queued */
+#define SMP_PEDAL_DEBOUNCE_US (SMP_DEFAULT_PEDAL_DEBOUNCE_MS * 1000UL) /* pedalDebounceMs */
+#define SMP_STUCK_SWING_NM (SMP_DEFAULT_STUCK_SWING_UM * 1000L)        /* swing below this between two edges: stuck */
+#define SMP_ADC_RAIL SMP_U(SMP_DEFAULT_ADC_MAX_COUNT)                  /* ADC_MAX: an open sensor wire reads the rail */
+#define SMP_PARK_UM SMP_DEFAULT_PARK_UM                                /* PARK_UM: needle tip inside the grip at every cam phase */
+#define SMP_ACT_OUT_MARGIN_UM SMP_DEFAULT_ACTUATOR_OUT_MARGIN_UM       /* actuator counts as extended within this of its setpoint */
+#define SMP_INSIDE_READS_DROPOUT SMP_U(SMP_DEFAULT_DROPOUT_INSIDE_READS) /* BDC reads inside the grip, actuator out -> SENSOR_DROPOUT */
 
 /* LINK.burstOverheadMs (SMP_BURST_OVERHEAD_MS) and LINK.lateStartMs (SMP_LATE_START_MS) come from the
  * generated protocol_v1.h. */
-#define SMP_SPINUP_MAX_MS 60u         /* SPINUP_MAX_MS in board.ts: spin-up ends at 85 % of strokeHz or then */
+#define SMP_SPINUP_MAX_MS SMP_U(SMP_DEFAULT_SPINUP_MAX_MS) /* SPINUP_MAX_MS in board.ts: spin-up ends at the speed below or then */
+/* Spin-up speed threshold SMP_DEFAULT_SPINUP_SPEED_PERCENT as the reduced fraction NUM/DEN of the stroke rate
+ * (85 % = 17/20), for exact integer comparison in smp_lim_up_to_speed. */
+#if SMP_DEFAULT_SPINUP_SPEED_PERCENT < 1 || SMP_DEFAULT_SPINUP_SPEED_PERCENT > 100
+#error "spinupSpeedPercent must be 1..100"
+#endif
+#define SMP_SPINUP_GCD_                                                                                      \
+  ((SMP_DEFAULT_SPINUP_SPEED_PERCENT % 4 == 0 ? 4 : SMP_DEFAULT_SPINUP_SPEED_PERCENT % 2 == 0 ? 2 : 1) *     \
+   (SMP_DEFAULT_SPINUP_SPEED_PERCENT % 25 == 0 ? 25 : SMP_DEFAULT_SPINUP_SPEED_PERCENT % 5 == 0 ? 5 : 1))
+#define SMP_SPINUP_SPEED_NUM (SMP_DEFAULT_SPINUP_SPEED_PERCENT / SMP_SPINUP_GCD_)
+#define SMP_SPINUP_SPEED_DEN (100 / SMP_SPINUP_GCD_)
 
 /* ---- compiled-in absolute caps: no EEPROM record may exceed them (domain brief: 1.5 mm, 160 Hz) ---- */
 #define SMP_ABS_MAX_EXTENSION_UM 1500u
@@ -33,6 +53,11 @@
 #define SMP_ABS_MAX_CURRENT_MA 4900u /* below the current-sense full scale (1023 counts ~ 4995 mA) */
 #define SMP_ABS_MAX_DWELL_MS 1000u
 #define SMP_ABS_MAX_LEASE_MS 2000u
+#if SMP_DEFAULT_HARD_MAX_EXTENSION_UM > SMP_ABS_MAX_EXTENSION_UM || SMP_DEFAULT_HARD_MAX_STROKE_HZ > SMP_ABS_MAX_STROKE_HZ || \
+    SMP_DEFAULT_HARD_MAX_CURRENT_MA > SMP_ABS_MAX_CURRENT_MA || SMP_DEFAULT_HARD_MAX_DWELL_MS > SMP_ABS_MAX_DWELL_MS ||      \
+    SMP_DEFAULT_HARD_MAX_LEASE_MS > SMP_ABS_MAX_LEASE_MS
+#error "a BOARD_DEFAULTS hard limit is above its compiled-in absolute cap"
+#endif
 
 /* ---- actuator setpoint: Timer2 phase-correct PWM on OC2A, 8 um per OCR2A step ---- */
 #define SMP_ACT_UM_PER_STEP 8
@@ -64,7 +89,7 @@ uint32_t smp_ms_to_ticks(uint32_t ms);
  * above 1000, no strokes, or strokes/strokeHz + SMP_BURST_OVERHEAD_MS above the dwell cap. */
 uint8_t smp_lim_dot_beyond(const smp_limits *l, uint32_t extension_um, uint32_t stroke_hz, uint32_t duty_permille,
                            uint32_t strokes);
-/* DOT arrived after its start tick (beyond the 2 ms tolerance): NAK LATE. */
+/* DOT arrived after its start tick (beyond SMP_LATE_TOLERANCE_MS): NAK LATE. */
 uint8_t smp_lim_dot_late(uint32_t now_tick, uint32_t at_tick);
 /* A queued dot about to start more than SMP_LATE_START_MS after its start tick. */
 uint8_t smp_lim_start_late(uint32_t now_tick, uint32_t at_tick);
@@ -73,17 +98,17 @@ uint32_t smp_lim_lease(const smp_limits *l, uint32_t now_tick, uint32_t requeste
 
 /* ---- measurement checks ---- */
 uint8_t smp_lim_over_speed(const smp_limits *l, uint32_t period_us);     /* 1e6/period > hardMaxStrokeHz */
-uint8_t smp_lim_up_to_speed(uint32_t period_us, uint32_t stroke_hz);      /* 1e6/period > 0.85 strokeHz */
+uint8_t smp_lim_up_to_speed(uint32_t period_us, uint32_t stroke_hz);      /* 1e6/period > NUM/DEN strokeHz */
 uint8_t smp_lim_spinup_timeout(uint32_t since_drive_on_us);              /* >= SPINUP_MAX_MS */
-uint8_t smp_lim_stall(uint32_t since_last_edge_us);                      /* > 100 ms */
+uint8_t smp_lim_stall(uint32_t since_last_edge_us);                      /* > stall window */
 uint8_t smp_lim_dwell_exceeded(const smp_limits *l, uint32_t on_time_us); /* > hardMaxDwellMs */
-uint8_t smp_lim_pedal_fault(uint32_t mismatch_us);                       /* >= 20 ms */
+uint8_t smp_lim_pedal_fault(uint32_t mismatch_us);                       /* >= debounce */
 uint8_t smp_lim_over_extension(const smp_limits *l, int32_t extension_nm);
 uint8_t smp_lim_over_current(const smp_limits *l, uint32_t current_ma);
 uint8_t smp_lim_over_current_count(const smp_limits *l, const smp_calibration *c, uint16_t count); /* same, ADC2 */
 uint8_t smp_lim_sensor_dropout(uint16_t count);                          /* at the rail */
-uint8_t smp_lim_sensor_stuck(int32_t swing_nm);                          /* < 200 um */
-uint8_t smp_lim_actuator_out(int32_t actuator_nm, int16_t setpoint_um);  /* within 20 um of the setpoint */
+uint8_t smp_lim_sensor_stuck(int32_t swing_nm);                          /* < stuck swing */
+uint8_t smp_lim_actuator_out(int32_t actuator_nm, int16_t setpoint_um);  /* within the margin */
 
 /* ---- tachometer periods across the wrap of the us clock ----
  * The u32 microsecond clock wraps every 2^32 us (71.6 min): after the motor has stood still for 35.8 to

@@ -6,11 +6,11 @@
 
 static void defaults_common(smp_config *c) {
   c->machine = SMP_MACHINE_ROTARY;
-  c->limits.extension_um = 1500; /* DEFAULT_BOARD in src/sim/board.ts */
-  c->limits.stroke_hz = 160;
-  c->limits.current_ma = 3000;
-  c->limits.dwell_ms = 400;
-  c->limits.lease_ms = 500;
+  c->limits.extension_um = SMP_DEFAULT_HARD_MAX_EXTENSION_UM; /* BOARD_DEFAULTS, via protocol_v1.h */
+  c->limits.stroke_hz = SMP_DEFAULT_HARD_MAX_STROKE_HZ;
+  c->limits.current_ma = SMP_DEFAULT_HARD_MAX_CURRENT_MA;
+  c->limits.dwell_ms = SMP_DEFAULT_HARD_MAX_DWELL_MS;
+  c->limits.lease_ms = SMP_DEFAULT_HARD_MAX_LEASE_MS;
   c->cal.act_nm_per_count = 2500; /* actuator feedback: 2.5 um per count, 0 um at count 250 */
   c->cal.act_zero_count = 250;
   c->cal.current_ua_per_count = 4883; /* 1 V/A sense chain, 5 V reference: 5000 mA / 1024 counts */

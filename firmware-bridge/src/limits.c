@@ -3,7 +3,7 @@
 #include "limits.h"
 
 uint32_t smp_ms_to_ticks(uint32_t ms) {
-  return ms * (SMP_CLOCK_HZ / 1000u); /* msToTicks(ms, 10000): exact, 10 ticks per ms */
+  return ms * (SMP_CLOCK_HZ / 1000u); /* msToTicks(ms, clockHz): exact, clockHz is a multiple of 1000 */
 }
 
 /* ---- command checks ---- */
@@ -45,14 +45,14 @@ uint8_t smp_lim_over_speed(const smp_limits *l, uint32_t period_us) {
 }
 
 uint8_t smp_lim_up_to_speed(uint32_t period_us, uint32_t stroke_hz) {
-  /* 1e6/period > 0.85*hz  <=>  20e6 > 17*hz*period  <=>  period < 20e6/(17*hz) */
+  /* 1e6/period > (NUM/DEN)*hz  <=>  DEN*1e6 > NUM*hz*period  <=>  period < DEN*1e6/(NUM*hz); 85 %: NUM/DEN 17/20 */
   uint32_t k, q;
   if (period_us == 0) return 1; /* 1e6/0 is Infinity in the simulation */
   if (stroke_hz == 0) return 1;
   if (stroke_hz > 100000UL) return 0;
-  k = 17u * stroke_hz;
-  q = 20000000UL / k;
-  return (20000000UL % k) == 0 ? period_us < q : period_us <= q;
+  k = (uint32_t)SMP_SPINUP_SPEED_NUM * stroke_hz;
+  q = SMP_SPINUP_SPEED_DEN * 1000000UL / k;
+  return (SMP_SPINUP_SPEED_DEN * 1000000UL % k) == 0 ? period_us < q : period_us <= q;
 }
 
 uint8_t smp_lim_spinup_timeout(uint32_t since_drive_on_us) {

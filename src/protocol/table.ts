@@ -4,6 +4,9 @@
 
 export const PROTOCOL_VERSION = 1;
 
+/** The board's behaviour constants (defaults, thresholds), shared by the simulated board and the firmware. */
+export { BOARD_DEFAULTS, type BoardDefaultName } from "./board-defaults.ts";
+
 /** Field kinds on the wire. All numbers are decimal integers; a token is [A-Za-z0-9._-]+. */
 export type FieldKind = "u32" | "i32" | "token";
 

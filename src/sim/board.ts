@@ -5,7 +5,7 @@
 
 import { LineAssembler, decodeFrame, encodeFrame, nextSeq } from "../protocol/codec.ts";
 import {
-  ALARMS, BOARD_STATES, LINK, NAKS, PROTOCOL_VERSION, isHostMessageId, schemaHash,
+  ALARMS, BOARD_DEFAULTS, BOARD_STATES, LINK, NAKS, PROTOCOL_VERSION, isHostMessageId, schemaHash,
   type AlarmName, type BoardStateName, type Frame, type FrameOf, type HostMessageId, type NakName,
 } from "../protocol/table.ts";
 import { msToTicks, tickAdd, tickBefore, tickDiff } from "../units/time.ts";
@@ -26,22 +26,25 @@ export interface BoardConfig {
   readonly pedalDebounceMs: number;
 }
 
-/** Spin-up ends when the tachometer shows 85 % of the stroke rate, or after this long whatever the speed. */
-export const SPINUP_MAX_MS = 60;
+/** Spin-up ends when the tachometer shows BOARD_DEFAULTS.spinupSpeedPercent of the stroke rate, or after this
+ * long whatever the speed. */
+export const SPINUP_MAX_MS: number = BOARD_DEFAULTS.spinupMaxMs;
+
+const D = BOARD_DEFAULTS;
 
 export const DEFAULT_BOARD: BoardConfig = {
   firmware: "smp-sim-1.0.0",
-  clockHz: 10_000,
-  hardMaxExtensionUm: 1500,
-  hardMaxStrokeHz: 160,
-  hardMaxCurrentMa: 3000,
-  hardMaxDwellMs: 400,
-  hardMaxLeaseMs: 500,
-  queueSlots: 4,
-  stepUs: 250,
-  stallWindowMs: 100,
-  lateToleranceMs: 2,
-  pedalDebounceMs: 20,
+  clockHz: D.clockHz,
+  hardMaxExtensionUm: D.hardMaxExtensionUm,
+  hardMaxStrokeHz: D.hardMaxStrokeHz,
+  hardMaxCurrentMa: D.hardMaxCurrentMa,
+  hardMaxDwellMs: D.hardMaxDwellMs,
+  hardMaxLeaseMs: D.hardMaxLeaseMs,
+  queueSlots: D.queueSlots,
+  stepUs: 250, // the simulation's main-loop step (the firmware's guard runs every 200 us)
+  stallWindowMs: D.stallWindowMs,
+  lateToleranceMs: D.lateToleranceMs,
+  pedalDebounceMs: D.pedalDebounceMs,
 };
 
 /** The physical inputs around the board: the operator's pedal (two contacts), e-stop button, cartridge switch. */
@@ -362,7 +365,7 @@ export class SimBoard implements BoardModel {
     b.lastEdgeUs = edgeUs;
     if (b.phase === "spinup") {
       const periodInBurst = edgeUs - periodUs >= b.driveOnUs;
-      if (periodInBurst && 1e6 / periodUs > 0.85 * b.dot.strokeHz) this.extend(b, true); // just past bottom dead centre
+      if (periodInBurst && 1e6 / periodUs > (D.spinupSpeedPercent / 100) * b.dot.strokeHz) this.extend(b, true); // just past bottom dead centre
       b.strokeMinUm = Infinity;
       b.strokeMaxUm = -Infinity;
       return;
@@ -373,9 +376,9 @@ export class SimBoard implements BoardModel {
     // a turning cam moves the needle by its whole stroke between two edges; a frozen reading is a stuck sensor.
     // Not judged on a window cut short by an unsynchronised extend (spin-up timeout): it may hold only the
     // parked needle, which the sensor reads at its bottom rail.
-    if (!b.windowCut && b.strokeMaxUm - b.strokeMinUm < 200) return this.latch("SENSOR_STUCK");
+    if (!b.windowCut && b.strokeMaxUm - b.strokeMinUm < D.stuckSwingUm) return this.latch("SENSOR_STUCK");
     b.windowCut = false;
-    const actuatorOut = b.phase === "strokes" && p.actuatorUm >= b.dot.extensionUm - 20;
+    const actuatorOut = b.phase === "strokes" && p.actuatorUm >= b.dot.extensionUm - D.actuatorOutMarginUm;
     if (extensionUm > 0) {
       b.strokes++;
       b.maxExtensionUm = Math.max(b.maxExtensionUm, extensionUm);
@@ -390,7 +393,7 @@ export class SimBoard implements BoardModel {
         p.actuatorSetUm = PARK_UM; // just past bottom dead centre: parked before the next one
       }
       b.insideReads = 0;
-    } else if (actuatorOut && ++b.insideReads >= 2) {
+    } else if (actuatorOut && ++b.insideReads >= D.dropoutInsideReads) {
       return this.latch("SENSOR_DROPOUT"); // twice: extended actuator, yet the sensor sees the needle inside the grip
     }
     b.peakCurrentMa = 0;

@@ -3,6 +3,8 @@
 // the cartridge's spring give, skin that pushes back harder as the needle goes deeper, and noisy sensors.
 // Time advances in fixed steps given in microseconds; nothing here reads a clock.
 
+import { BOARD_DEFAULTS } from "../protocol/table.ts";
+
 export type MachineKind = "rotary" | "coil";
 
 export interface PlantParams {
@@ -29,8 +31,10 @@ export interface SkinParams {
   readonly thicknessUm: number;
 }
 
-export const PARK_UM = -400; // actuator position that keeps the needle tip inside the grip at every phase
-export const ADC_MAX = 1023;
+/** Actuator position that keeps the needle tip inside the grip at every phase (BOARD_DEFAULTS.parkUm). */
+export const PARK_UM: number = BOARD_DEFAULTS.parkUm;
+/** Top rail of the 10-bit ADC (BOARD_DEFAULTS.adcMaxCount). */
+export const ADC_MAX: number = BOARD_DEFAULTS.adcMaxCount;
 
 /** One tachometer edge, at bottom dead centre, with the position ADC sampled on the same edge. */
 export interface TachEdge {

@@ -1,0 +1,44 @@
+// The board's behaviour constants: one table for the simulated board (src/sim/board.ts, src/sim/plant.ts) and
+// the firmware, which gets every entry as SMP_DEFAULT_<NAME> in the generated protocol_v1.h
+// (scripts/gen-firmware-header.ts) and uses them in include/limits.h and src/eeprom_config.c. Pure data:
+// integers only (the firmware has no floating point), each name ending in its unit. Not part of the schema
+// hash: the hard limits and queue depth travel in INFO and the host checks those itself.
+
+export const BOARD_DEFAULTS = {
+  /** Board tick rate (INFO clockHz). */
+  clockHz: 10_000,
+  /** Default hard cap on needle extension (INFO hardMaxExtensionUm; EEPROM default). */
+  hardMaxExtensionUm: 1500,
+  /** Default hard cap on the stroke rate (INFO hardMaxStrokeHz; EEPROM default). */
+  hardMaxStrokeHz: 160,
+  /** Default hard cap on the drive current (INFO hardMaxCurrentMa; EEPROM default). */
+  hardMaxCurrentMa: 3000,
+  /** Default hard cap on a burst's drive on-time, spin-up to drive off (INFO hardMaxDwellMs; EEPROM default). */
+  hardMaxDwellMs: 400,
+  /** Default longest lease the board grants (INFO hardMaxLeaseMs; EEPROM default). */
+  hardMaxLeaseMs: 500,
+  /** Dot queue depth (INFO queueSlots). */
+  queueSlots: 4,
+  /** No tachometer edge for longer than this while a burst drives: STALL. */
+  stallWindowMs: 100,
+  /** A DOT may arrive this long after its start tick and still be queued; later is NAK LATE. */
+  lateToleranceMs: 2,
+  /** The two pedal contacts may disagree this long before PEDAL_FAULT latches. */
+  pedalDebounceMs: 20,
+  /** Spin-up ends at spinupSpeedPercent of the stroke rate, or after this long whatever the speed. */
+  spinupMaxMs: 60,
+  /** Spin-up ends once the tachometer shows more than this percentage of the dot's stroke rate. */
+  spinupSpeedPercent: 85,
+  /** Needle position swing between two tachometer edges below this: SENSOR_STUCK. */
+  stuckSwingUm: 200,
+  /** The actuator counts as extended once within this of its setpoint. */
+  actuatorOutMarginUm: 20,
+  /** Consecutive bottom dead centres read inside the grip with the actuator extended: SENSOR_DROPOUT. */
+  dropoutInsideReads: 2,
+  /** Actuator park position: keeps the needle tip inside the grip at every cam phase (negative: retracted). */
+  parkUm: -400,
+  /** Top rail of the 10-bit ADC: an open sensor wire reads this (SENSOR_DROPOUT). */
+  adcMaxCount: 1023,
+} as const;
+
+export type BoardDefaultName = keyof typeof BOARD_DEFAULTS;
