@@ -5,7 +5,7 @@
 // the suite measures are printed with the target's name.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PRIORITY_BYTES, NAKS, ALARMS, BOARD_STATES, LINK, PROTOCOL_VERSION, schemaHash, type FrameOf } from "../src/protocol/table.ts";
+import { PRIORITY_BYTES, NAKS, ALARMS, BOARD_DEFAULTS, BOARD_STATES, LINK, PROTOCOL_VERSION, schemaHash, type FrameOf } from "../src/protocol/table.ts";
 import { ENVELOPES } from "../src/safety/limits.ts";
 import { SPINUP_MAX_MS } from "../src/sim/board.ts";
 import { tickAdd, tickDiff } from "../src/units/time.ts";
@@ -343,6 +343,33 @@ for (const target of TARGETS) {
       expect(c.frames("DOTEND", from)).toHaveLength(0);
       expect(alarm.parkedUs / 1000).toBeLessThan(25);
       expect(conn.world.parked()).toBe(true);
+    });
+
+    it("latches ACTUATOR_FAULT when the actuator feedback freezes (stuck low) mid-burst: drive off, the needle parks by setpoint", async (ctx) => {
+      if (!conn.world) return ctx.skip(); // needs a feedback frozen on purpose
+      await armed();
+      const strokeHz = 100;
+      const from = c.received.length;
+      expect((await c.command({ id: "DOT", fields: dot(1, { extensionUm: 800, strokes: 10, strokeHz }) })).id).toBe("ACK");
+      // the burst's start (its STATUS BURST): spinning up, the actuator still parked
+      for (let i = 0; i < 100 && !c.frames("STATUS", from).some((f) => f.fields.state === BOARD_STATES.BURST); i++) await conn.waitMs(1);
+      expect(c.frames("STROKE", from)).toHaveLength(0);
+      // ADC1 keeps reading "parked" whatever the actuator does: without the plausibility check the retract
+      // would "end" at once and the board would report parked with the actuator still out
+      conn.world.freezeActuatorFeedback();
+      const alarm = (await c.next("ALARM", 200, from)).fields;
+      expect(alarm.alarm).toBe(ALARMS.ACTUATOR_FAULT.code);
+      const burstTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.BURST)!.fields.tick;
+      const strokesSeen = c.frames("STROKE", from).length;
+      console.log(`[${target.name}] actuator feedback stuck low: ACTUATOR_FAULT ${((tickDiff(alarm.tick, burstTick) * 1000) / info.clockHz).toFixed(1)} ms after the burst started, after ${strokesSeen} stroke(s)`);
+      // the actuator goes out at the end of spin-up (at the latest SPINUP_MAX_MS in); the mismatch latches
+      // actuatorSettleMs later, before the burst's 10 strokes are done
+      expect(tickDiff(alarm.tick, burstTick)).toBeLessThanOrEqual(ticks(SPINUP_MAX_MS + BOARD_DEFAULTS.actuatorSettleMs + 2));
+      expect(strokesSeen).toBeLessThan(10);
+      expect(c.frames("DOTEND", from)).toHaveLength(0); // the burst was cut, not finished
+      expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.ACTUATOR_FAULT.code });
+      await conn.waitMs(20); // a full retract takes ~8 ms
+      expect(conn.world.parked()).toBe(true); // plant truth: drive off, actuator parked by its setpoint
     });
   });
 }

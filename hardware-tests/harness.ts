@@ -25,6 +25,8 @@ export interface BoardWorld {
   setMotorSlow(fraction: number): void;
   /** The needle tip sits this far beyond the actuator's position, with no cartridge give (0 = healthy). */
   setNeedleOvershoot(um: number): void;
+  /** The actuator's position feedback (ADC1) freezes at its present reading; the actuator itself still moves. */
+  freezeActuatorFeedback(): void;
   /** Board-side truth: the needle is parked and the drive off. */
   parked(): boolean;
 }
@@ -73,6 +75,7 @@ export function connectSimRig(options: SimRigOptions): { conn: BoardConnection; 
       setCartridge: (present) => { rig.board.inputs.cartridgePresent = present; },
       setMotorSlow: (fraction) => rig.injectDeviceFault({ kind: "slow", fraction }),
       setNeedleOvershoot: (um) => rig.injectDeviceFault({ kind: "overshoot", overshootUm: um }),
+      freezeActuatorFeedback: () => rig.injectDeviceFault({ kind: "actuator-feedback-stuck" }),
       parked: () => rig.board.parked,
     },
     close: () => rig.transport.close(),

@@ -65,6 +65,7 @@ uint16_t hal_adc_last(uint8_t channel);
 /* The guard (see limits.h): its configuration from the main loop, and the pedal contact state it keeps. */
 void hal_guard_set(const smp_guard_cfg *cfg);
 uint8_t hal_pedal_mismatch(void); /* the two pedal contacts agree right now */
+uint8_t hal_actuator_mismatch(void); /* the actuator feedback (ADC1) is away from its setpoint right now */
 
 uint8_t hal_edge_pop(hal_edge *e);
 void hal_peak_reset(void); /* restart the current peak of the window in progress */

@@ -32,6 +32,8 @@
 #define SMP_PARK_UM SMP_DEFAULT_PARK_UM                                /* PARK_UM: needle tip inside the grip at every cam phase */
 #define SMP_ACT_OUT_MARGIN_UM SMP_DEFAULT_ACTUATOR_OUT_MARGIN_UM       /* actuator counts as extended within this of its setpoint */
 #define SMP_INSIDE_READS_DROPOUT SMP_U(SMP_DEFAULT_DROPOUT_INSIDE_READS) /* BDC reads inside the grip, actuator out -> SENSOR_DROPOUT */
+#define SMP_ACT_TRACKING_NM (SMP_DEFAULT_ACTUATOR_TRACKING_UM * 1000L)  /* feedback this far from the setpoint: mismatch */
+#define SMP_ACT_SETTLE_US (SMP_DEFAULT_ACTUATOR_SETTLE_MS * 1000UL)     /* a mismatch longer than this: ACTUATOR_FAULT */
 
 /* LINK.burstOverheadMs (SMP_BURST_OVERHEAD_MS) and LINK.lateStartMs (SMP_LATE_START_MS) come from the
  * generated protocol_v1.h. */
@@ -153,6 +155,7 @@ typedef struct {
   const smp_limits *limits; /* hardMaxDwellMs: the on-time cap */
   uint16_t needle_over;  /* lowest ADC0 count beyond hardMaxExtensionUm (0xFFFF: none) */
   uint16_t current_over; /* lowest ADC2 count beyond hardMaxCurrentMa (0xFFFF: none) */
+  const smp_calibration *cal; /* ADC1 actuator feedback conversion, for smp_lim_actuator_track */
 } smp_guard_cfg;
 
 typedef struct {
@@ -175,6 +178,18 @@ typedef struct {
 
 /* Returns the alarm code to latch, or 0. Always tracks the pedal contacts (also in ALARM). */
 uint8_t smp_guard_step(const smp_guard_cfg *c, smp_pedal *pedal, const smp_guard_in *in);
+
+/* Actuator plausibility (SimBoard.checkActuator), run by the guard right after smp_guard_step, in every state:
+ * "parked" and the end of a retract rest on the actuator's position feedback (ADC1) alone, so the feedback
+ * must follow the setpoint. mismatch: |feedback - setpoint| > SMP_ACT_TRACKING_NM right now (blocks UNLOCK);
+ * returns 1 (ACTUATOR_FAULT) once the mismatch has lasted longer than SMP_ACT_SETTLE_US (a full move takes
+ * ~8 ms). The setpoint is the OCR2A step driven (0 = park, also when the PWM is disconnected). */
+typedef struct {
+  uint8_t mismatch;
+  uint32_t since_us;
+} smp_actuator_track;
+uint8_t smp_lim_actuator_track(smp_actuator_track *t, const smp_calibration *c, uint16_t feedback_count,
+                               uint8_t setpoint_ocr, uint32_t now_us);
 /* Threshold counts for smp_guard_cfg: the lowest count at which smp_lim_over_extension(smp_sensor_nm())
  * and smp_lim_over_current_count() are true (0xFFFF if none up to 1023). */
 uint16_t smp_needle_over_count(const smp_limits *l, const smp_calibration *c);

@@ -3,7 +3,7 @@
 #define SMP_PROTOCOL_V1_H
 
 #define SMP_PROTOCOL_VERSION 1u
-#define SMP_SCHEMA_HASH "afad4ce4"
+#define SMP_SCHEMA_HASH "52f238a5"
 /* link settings (LINK) */
 #define SMP_BAUD 250000UL
 #define SMP_MAX_FRAME_BYTES 256UL
@@ -26,6 +26,8 @@
 #define SMP_DEFAULT_SPINUP_SPEED_PERCENT 85
 #define SMP_DEFAULT_STUCK_SWING_UM 200
 #define SMP_DEFAULT_ACTUATOR_OUT_MARGIN_UM 20
+#define SMP_DEFAULT_ACTUATOR_TRACKING_UM 150
+#define SMP_DEFAULT_ACTUATOR_SETTLE_MS 20
 #define SMP_DEFAULT_DROPOUT_INSIDE_READS 2
 #define SMP_DEFAULT_PARK_UM (-400)
 #define SMP_DEFAULT_ADC_MAX_COUNT 1023
@@ -60,6 +62,7 @@
 #define SMP_ALARM_WATCHDOG_RESET 17u /* firmware watchdog reset */
 #define SMP_ALARM_HOST_RESTART 18u /* HELLO while armed: the host restarted mid-session */
 #define SMP_ALARM_CONFIG_INVALID 19u /* EEPROM configuration record missing or failing its CRC; compiled-in defaults in force; UNLOCK refused */
+#define SMP_ALARM_ACTUATOR_FAULT 20u /* actuator position feedback does not follow its setpoint (stuck or broken feedback, jammed actuator) */
 #define SMP_ALARM_HOST_LATE 50u /* host control loop late beyond its budget */
 #define SMP_ALARM_LINK_LOST 51u /* command not acknowledged after all retries, or port closed */
 #define SMP_ALARM_TELEMETRY_STALE 52u /* no valid frame from the board within the staleness bound */

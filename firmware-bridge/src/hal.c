@@ -317,6 +317,7 @@ uint16_t hal_adc_last(uint8_t channel) {
 
 static smp_guard_cfg guard_cfg; /* written by the main loop inside ATOMIC_BLOCK */
 static smp_pedal guard_pedal;
+static smp_actuator_track guard_act; /* actuator feedback vs setpoint (ACTUATOR_FAULT) */
 static volatile uint8_t guard_posted; /* a guard alarm is on its way to the main loop */
 
 static void post_event_locked(uint8_t code);
@@ -347,7 +348,9 @@ ISR(TIMER1_COMPA_vect) {
  * It cannot re-enter itself: its interrupt stays disabled until the next even tick. */
 ISR(TIMER1_COMPB_vect) {
   smp_guard_in in;
-  uint8_t code;
+  uint8_t code, act_fault;
+  uint16_t act_count;
+  uint8_t act_ocr;
   TIMSK1 &= (uint8_t)~_BV(OCIE1B);
   in.tick = g_tick;
   in.now_us = now_us_locked();
@@ -361,8 +364,13 @@ ISR(TIMER1_COMPB_vect) {
   in.pedal_nc = (PIND & _BV(PD4)) == 0;
   in.cartridge = (PIND & _BV(PD5)) == 0;
   in.drive_on = g_drive_on;
+  act_count = adc_last[HAL_ADC_ACTUATOR];
+  act_ocr = (TCCR2A & _BV(COM2A1)) ? OCR2A : 0u; /* PWM disconnected: the park setpoint */
   sei();
   code = smp_guard_step(&guard_cfg, &guard_pedal, &in); /* the main loop cannot run meanwhile */
+  /* in every state, so the mismatch flag (UNLOCK) stays current; latching only outside ALARM */
+  act_fault = guard_cfg.cal ? smp_lim_actuator_track(&guard_act, guard_cfg.cal, act_count, act_ocr, in.now_us) : 0u;
+  if (!code && act_fault && guard_cfg.state != SMP_STATE_ALARM) code = SMP_ALARM_ACTUATOR_FAULT;
   cli();
   if (code && !guard_posted) {
     safe_off_locked(); /* drive off and park now; the main loop latches the alarm next */
@@ -376,6 +384,12 @@ void hal_guard_set(const smp_guard_cfg *cfg) {
     if (cfg->state != guard_cfg.state && cfg->state != SMP_STATE_ALARM) guard_posted = 0;
     guard_cfg = *cfg;
   }
+}
+
+uint8_t hal_actuator_mismatch(void) {
+  uint8_t m;
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) { m = guard_act.mismatch; }
+  return m;
 }
 
 uint8_t hal_pedal_mismatch(void) {
@@ -550,6 +564,8 @@ void hal_init(void) {
   g_drive_on = 0;
   g_coil = 0;
   guard_cfg.state = SMP_STATE_ALARM; /* no guard alarms until the main loop sets the configuration */
+  guard_cfg.cal = 0;                 /* no actuator check until then either */
+  guard_act.mismatch = 0;
   guard_posted = 0;
 
   TCCR1B = 0;

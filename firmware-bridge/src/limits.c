@@ -179,6 +179,21 @@ uint8_t smp_guard_step(const smp_guard_cfg *c, smp_pedal *pedal, const smp_guard
   return 0;
 }
 
+uint8_t smp_lim_actuator_track(smp_actuator_track *t, const smp_calibration *c, uint16_t feedback_count,
+                               uint8_t setpoint_ocr, uint32_t now_us) {
+  /* |feedback_nm - setpoint_um*1000| > tracking: both fit in i32 (feedback |1023 * 1e6|, setpoint 2040 um) */
+  int32_t err_nm = smp_actuator_nm(c, feedback_count) - (int32_t)smp_act_ocr_to_um(setpoint_ocr) * 1000;
+  if (err_nm <= (int32_t)SMP_ACT_TRACKING_NM && err_nm >= -(int32_t)SMP_ACT_TRACKING_NM) {
+    t->mismatch = 0;
+    return 0;
+  }
+  if (!t->mismatch) {
+    t->mismatch = 1;
+    t->since_us = now_us;
+  }
+  return now_us - t->since_us > SMP_ACT_SETTLE_US; /* unsigned: wrap-safe */
+}
+
 /* ---- tachometer periods ---- */
 
 void smp_edge_init(smp_edge_ref *r, uint32_t now_us) {

@@ -77,6 +77,7 @@ static void guard_sync(void) {
   g.limits = &cfg.limits;
   g.needle_over = needle_over;
   g.current_over = current_over;
+  g.cal = &cfg.cal;
   hal_guard_set(&g);
 }
 
@@ -91,6 +92,13 @@ static void send(uint8_t msg, const smp_value *v) {
   len = smp_encode(&out, tx_seq, msg, v);
   hal_tx_end(len);
   if (len) tx_seq++; /* a frame that cannot be encoded (never, with these values) is not sent at all */
+}
+
+/* A bare LF: the receiver drops the cut-off line it ends (it fails its CRC) and an empty line is ignored. */
+static void send_line_break(void) {
+  uint16_t start = hal_tx_begin();
+  hal_tx_ring()[start & HAL_TX_MASK] = '\n';
+  hal_tx_end(1);
 }
 
 static void send_ack_nak(uint8_t msg, uint16_t ack_seq, uint8_t nak) {
@@ -187,7 +195,8 @@ static void check_parked(void) {
 static uint8_t alarm_cause_present(void) {
   /* !cfg_ok: the EEPROM configuration was invalid; the board runs on safe defaults and stays in ALARM
    * CONFIG_INVALID (latched at power-up) */
-  return hal_estop_active() || !hal_cartridge_present() || hal_pedal_mismatch() || !cfg_ok;
+  /* hal_actuator_mismatch: the actuator feedback is away from its setpoint right now (ACTUATOR_FAULT's cause) */
+  return hal_estop_active() || !hal_cartridge_present() || hal_pedal_mismatch() || hal_actuator_mismatch() || !cfg_ok;
 }
 
 static void maybe_disarm(void) {
@@ -505,7 +514,7 @@ static void run_burst(void) {
 /* ---- the main-loop step (SimBoard.mainLoop) ---- */
 
 /* One step of SimBoard.mainLoop. Its continuous checks (pedal contacts, lease, e-stop, cartridge, pedal
- * released, sensor rail and hard extension, current, stall, on-time) run in the guard every 200 us from
+ * released, sensor rail and hard extension, current, actuator feedback vs setpoint, stall, on-time) run in the guard every 200 us from
  * the tick interrupt, which switches everything off at once and queues the alarm for latch_at(). */
 static void step(void) {
   hal_edge e;
@@ -545,6 +554,7 @@ static void power_up(void) {
   smp_edge_init(&last_edge, now_us);
   v[SMP_F_BOOT_BOOT_ID].u = boot_id;
   v[SMP_F_BOOT_RESET_CAUSE].u = hal_reset_cause();
+  send_line_break(); /* a reset may have cut a frame short on the wire: end that line before BOOT */
   send(SMP_M_BOOT, v);
   send_status();
 }

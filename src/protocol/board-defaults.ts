@@ -33,6 +33,14 @@ export const BOARD_DEFAULTS = {
   stuckSwingUm: 200,
   /** The actuator counts as extended once within this of its setpoint. */
   actuatorOutMarginUm: 20,
+  /** Actuator plausibility: the position feedback (ADC1) may differ from the setpoint by this much without
+   * counting as a mismatch. Above the 8 um setpoint step and the feedback's quantisation and noise (a few
+   * counts), well below a full move (1.9 mm): a feedback frozen anywhere but right at the setpoint is caught. */
+  actuatorTrackingUm: 150,
+  /** A mismatch lasting longer than this latches ACTUATOR_FAULT. The actuator moves 250 um/ms, so its full
+   * travel (park -400 um to 1500 um, 1.9 mm) takes ~8 ms; 20 ms leaves 2.5x margin for that lag yet is far
+   * shorter than a burst, so a stuck feedback is caught within the retract of the dot it froze in. */
+  actuatorSettleMs: 20,
   /** Consecutive bottom dead centres read inside the grip with the actuator extended: SENSOR_DROPOUT. */
   dropoutInsideReads: 2,
   /** Actuator park position: keeps the needle tip inside the grip at every cam phase (negative: retracted). */

@@ -177,6 +177,7 @@ export const ALARMS = {
   WATCHDOG_RESET: { code: 17, doc: "firmware watchdog reset" },
   HOST_RESTART: { code: 18, doc: "HELLO while armed: the host restarted mid-session" },
   CONFIG_INVALID: { code: 19, doc: "EEPROM configuration record missing or failing its CRC; compiled-in defaults in force; UNLOCK refused" },
+  ACTUATOR_FAULT: { code: 20, doc: "actuator position feedback does not follow its setpoint (stuck or broken feedback, jammed actuator)" },
   HOST_LATE: { code: 50, doc: "host control loop late beyond its budget" },
   LINK_LOST: { code: 51, doc: "command not acknowledged after all retries, or port closed" },
   TELEMETRY_STALE: { code: 52, doc: "no valid frame from the board within the staleness bound" },

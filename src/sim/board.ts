@@ -121,6 +121,8 @@ export class SimBoard implements BoardModel {
   private lastEdgeUs = 0;
   private lastCompletedDot = 0;
   private pedalMismatchSinceUs: number | undefined;
+  /** Since when the actuator feedback has been further than actuatorTrackingUm from the setpoint. */
+  private actuatorMismatchSinceUs: number | undefined;
   private halted = false;
 
   constructor(
@@ -146,8 +148,15 @@ export class SimBoard implements BoardModel {
     return this.burst?.dot.dot;
   }
 
+  /** Physical truth (plant), for tests: drive off and the actuator at or behind 0 um. */
   get parked(): boolean {
     return !this.plant.driveOn && this.plant.actuatorUm <= 0;
+  }
+
+  /** The board's own view of parked, as the firmware's parked(): drive off and the actuator's position
+   * feedback (ADC1) at or behind 0 um. A lying feedback is caught by checkActuator (ACTUATOR_FAULT). */
+  private get feedbackParked(): boolean {
+    return !this.plant.driveOn && this.plant.actuatorFeedbackUm() <= 0;
   }
 
   /** Simulate a reset (power glitch, watchdog): all volatile state is lost; the board reboots into ALARM. */
@@ -220,7 +229,7 @@ export class SimBoard implements BoardModel {
       case "UNLOCK":
         if (this.state !== "ALARM") return ack();
         if (this.alarmCausePresent()) return this.respondNak(frame.seq, "ALARM_ACTIVE");
-        if (!this.parked) return this.respondNak(frame.seq, "ALARM_ACTIVE");
+        if (!this.feedbackParked) return this.respondNak(frame.seq, "ALARM_ACTIVE");
         this.alarm = undefined;
         this.setState("IDLE");
         return ack();
@@ -294,6 +303,7 @@ export class SimBoard implements BoardModel {
       else if (tipUm > this.config.hardMaxExtensionUm) this.latch("OVER_EXTENSION");
     }
     if (p.driveOn && p.currentMa() > this.config.hardMaxCurrentMa) this.latch("OVER_CURRENT");
+    this.checkActuator();
     if (this.burst) this.runBurst(tipUm);
     if (this.state === "ARMED" && !this.burst) this.startNextBurst();
     this.maybeDisarm();
@@ -318,7 +328,7 @@ export class SimBoard implements BoardModel {
     if (p.driveOn && (this.tUs - b.lastEdgeUs) / 1000 > c.stallWindowMs) return this.latch("STALL");
     if ((this.tUs - b.driveOnUs) / 1000 > c.hardMaxDwellMs) return this.latch("DWELL_EXCEEDED");
     if (b.phase === "spinup" && (this.tUs - b.driveOnUs) / 1000 >= SPINUP_MAX_MS) this.extend(b, false); // slow motor: go anyway, unsynchronised
-    if (b.phase === "retract" && p.actuatorUm <= 0) {
+    if (b.phase === "retract" && p.actuatorFeedbackUm() <= 0) {
       p.driveOn = false;
       this.send({
         id: "DOTEND", seq: 0,
@@ -378,7 +388,7 @@ export class SimBoard implements BoardModel {
     // parked needle, which the sensor reads at its bottom rail.
     if (!b.windowCut && b.strokeMaxUm - b.strokeMinUm < D.stuckSwingUm) return this.latch("SENSOR_STUCK");
     b.windowCut = false;
-    const actuatorOut = b.phase === "strokes" && p.actuatorUm >= b.dot.extensionUm - D.actuatorOutMarginUm;
+    const actuatorOut = b.phase === "strokes" && p.actuatorFeedbackUm() >= b.dot.extensionUm - D.actuatorOutMarginUm;
     if (extensionUm > 0) {
       b.strokes++;
       b.maxExtensionUm = Math.max(b.maxExtensionUm, extensionUm);
@@ -423,8 +433,20 @@ export class SimBoard implements BoardModel {
     this.setState("ALARM");
   }
 
+  /** Actuator plausibility, in every state: the position feedback must follow the setpoint within
+   * actuatorTrackingUm, allowing actuatorSettleMs for travel (a full move takes ~8 ms). */
+  private checkActuator(): void {
+    const p = this.plant;
+    if (Math.abs(p.actuatorFeedbackUm() - p.actuatorSetUm) <= D.actuatorTrackingUm) {
+      this.actuatorMismatchSinceUs = undefined;
+      return;
+    }
+    this.actuatorMismatchSinceUs ??= this.tUs;
+    if ((this.tUs - this.actuatorMismatchSinceUs) / 1000 > D.actuatorSettleMs) this.latch("ACTUATOR_FAULT");
+  }
+
   private checkParked(): void {
-    if (!this.parking || !this.parked) return;
+    if (!this.parking || !this.feedbackParked) return;
     const { sinceUs, tick, code } = this.parking;
     this.parking = undefined;
     const entry = this.alarmHistory[this.alarmHistory.length - 1];
@@ -449,7 +471,9 @@ export class SimBoard implements BoardModel {
   }
 
   private alarmCausePresent(): boolean {
-    return this.inputs.estopButton || !this.inputs.cartridgePresent || this.pedalMismatchSinceUs !== undefined;
+    return this.inputs.estopButton || !this.inputs.cartridgePresent || this.pedalMismatchSinceUs !== undefined ||
+      this.actuatorMismatchSinceUs !== undefined; // feedback away from the setpoint: UNLOCK waits until it follows
+
   }
 
   private maybeDisarm(): void {
@@ -473,7 +497,7 @@ export class SimBoard implements BoardModel {
       id: "STATUS", seq: 0,
       fields: {
         tick: this.tick, state: BOARD_STATES[this.state], alarm: this.alarm ? ALARMS[this.alarm].code : 0,
-        credit: this.config.queueSlots - this.queue.length, parked: this.parked ? 1 : 0,
+        credit: this.config.queueSlots - this.queue.length, parked: this.feedbackParked ? 1 : 0,
         lastDot: this.lastCompletedDot,
         ...this.counters,
       },
@@ -516,6 +540,7 @@ export class SimBoard implements BoardModel {
     this.bootUs = this.tUs;
     this.counters = { rxOk: 0, rxBad: 0, rxDup: 0 };
     this.pedalMismatchSinceUs = undefined;
+    this.actuatorMismatchSinceUs = undefined;
     this.leaseTick = 0;
     this.state = "ALARM";
     this.alarm = "POWER_UP";
@@ -529,6 +554,7 @@ export class SimBoard implements BoardModel {
     this.disarmPending = false;
     this.parking = undefined;
     this.txSeq = 0;
+    if (!this.halted) this.transmit(Uint8Array.of(0x0a)); // end a frame a reset may have cut short on the wire
     this.send({ id: "BOOT", seq: 0, fields: { bootId, resetCause } });
     this.sendStatus();
   }

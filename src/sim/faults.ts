@@ -4,7 +4,8 @@
 // Device level (in the simulated board/plant): stall, slow (the motor turns at 40 % of its speed: punctures
 //   keep coming, no stall, but a burst overruns the dwell cap), overcurrent, overshoot (broken cartridge
 //   spring: the needle 600 um beyond the actuator), sensor-stuck, sensor-dropout, reset, pedal-stuck,
-//   pedal-release, estop-button.
+//   pedal-release, estop-button, actuator-feedback-stuck (the actuator's position feedback freezes where it
+//   is; the actuator itself still moves).
 // Operator and host: estop (operator presses e-stop on the workstation), stop, hang (host process frozen).
 // Triggers: atDot=N fires when the board starts dot N's burst, plus afterMs; atMs=T fires T ms after the
 // run starts. Without a trigger a fault fires at dot 3, 75 ms into its burst (needle in the skin).
@@ -15,6 +16,7 @@ import type { Scheduler } from "../control/scheduler.ts";
 export const BYTE_FAULTS = ["flip", "drop", "dup", "delay", "disconnect", "unplug"] as const;
 export const DEVICE_FAULTS = [
   "stall", "slow", "overcurrent", "overshoot", "sensor-stuck", "sensor-dropout", "reset", "pedal-stuck", "pedal-release", "estop-button",
+  "actuator-feedback-stuck",
 ] as const;
 export const HOST_FAULTS = ["estop", "stop", "hang"] as const;
 export type FaultKind = (typeof BYTE_FAULTS)[number] | (typeof DEVICE_FAULTS)[number] | (typeof HOST_FAULTS)[number];

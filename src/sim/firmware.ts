@@ -364,7 +364,7 @@ export class EmulatedBoard implements BoardModel {
   private applyAnalog(): void {
     const p = this.plant;
     this.setAdc(0, p.sensorCount());
-    this.setAdc(1, Math.round(ACT_ZERO_COUNT + p.actuatorUm / ACT_UM_PER_COUNT));
+    this.setAdc(1, Math.round(ACT_ZERO_COUNT + p.actuatorFeedbackUm() / ACT_UM_PER_COUNT)); // the feedback, which may lie
     this.mcu.adc.channelValues[2] = Math.min(ADC_VREF, Math.max(0, p.currentMa() / CURRENT_MA_PER_VOLT));
   }
 

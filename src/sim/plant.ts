@@ -52,6 +52,9 @@ export interface PlantFaults {
    * actuator's position, at every cam phase, and no longer gives under skin load (0 = healthy). */
   overshootUm: number;
   sensor: "ok" | "stuck" | "dropout";
+  /** The actuator's position feedback (ADC1) frozen at the position it read when the fault struck (a stuck
+   * potentiometer wiper, a broken feedback wire held by its filter): the actuator itself still moves. */
+  actuatorFeedbackStuck: boolean;
 }
 
 /** Small seeded PRNG (mulberry32) with a Gaussian helper, so every simulated run is repeatable. */
@@ -85,13 +88,14 @@ export class Plant {
   /** Coil machines follow the pulse rate the board drives. */
   coilPulseHz = 0;
   skin: SkinParams = { stiffnessRatio: 0.15, thicknessUm: 1600 };
-  readonly faults: PlantFaults = { stall: false, speedFraction: 1, overCurrentMa: 0, overshootUm: 0, sensor: "ok" };
+  readonly faults: PlantFaults = { stall: false, speedFraction: 1, overCurrentMa: 0, overshootUm: 0, sensor: "ok", actuatorFeedbackStuck: false };
   /** Physical truth for tests: the deepest the needle tip has actually gone. */
   deepestTipUm = -Infinity;
   /** Physical truth for tests: bottom dead centres at which the needle tip was out of the grip. */
   punctures = 0;
   private lastLoadFraction = 0;
   private frozenCount: number | undefined;
+  private frozenFeedbackUm: number | undefined;
   private readonly rng: Rng;
 
   constructor(readonly params: PlantParams) {
@@ -138,6 +142,16 @@ export class Plant {
     if (this.faults.sensor === "stuck") return (this.frozenCount ??= clamped);
     this.frozenCount = undefined;
     return clamped;
+  }
+
+  /** Actuator position as its feedback (ADC1) reports it: the board's only view of the actuator. Physical
+   * truth is actuatorUm; with the feedback-stuck fault this stays where it was when the fault struck. */
+  actuatorFeedbackUm(): number {
+    if (!this.faults.actuatorFeedbackStuck) {
+      this.frozenFeedbackUm = undefined;
+      return this.actuatorUm;
+    }
+    return (this.frozenFeedbackUm ??= this.actuatorUm);
   }
 
   /** Advance by dtUs; returns the tachometer edges (bottom dead centre) crossed in this step. */

@@ -50,7 +50,9 @@ export type DeviceFault =
   | { kind: "reset" }
   | { kind: "pedal-stuck" }
   | { kind: "pedal-release" }
-  | { kind: "estop-button" };
+  | { kind: "estop-button" }
+  /** The actuator's position feedback freezes at its current reading; the actuator still moves. */
+  | { kind: "actuator-feedback-stuck" };
 
 export interface SimRigOptions {
   readonly plant: PlantParams;
@@ -132,6 +134,7 @@ export class SimRig {
       case "pedal-stuck": this.board.inputs.pedalStuck = true; this.board.inputs.pedalPressed = false; break;
       case "pedal-release": this.board.inputs.pedalPressed = false; break;
       case "estop-button": this.board.inputs.estopButton = true; break;
+      case "actuator-feedback-stuck": f.actuatorFeedbackStuck = true; this.plant.actuatorFeedbackUm(); break; // freezes now
     }
   }
 

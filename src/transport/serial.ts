@@ -29,7 +29,12 @@ export async function openSerialTransport(path: string, baud: number = LINK.baud
       if (closed) return;
       port.write(Buffer.from(bytes), (err) => { if (err) closeWith(`write failed: ${err.message}`); });
     },
-    onLine: (listener) => { parser.on("data", (line: string) => listener(line.endsWith("\r") ? line.slice(0, -1) : line)); },
+    onLine: (listener) => {
+      parser.on("data", (raw: string) => {
+        const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+        if (line.length > 0) listener(line); // a bare LF (the board sends one before BOOT) is no frame
+      });
+    },
     onClose: (listener) => { closeListeners.push(listener); },
     close: () =>
       new Promise<void>((resolve) => {
