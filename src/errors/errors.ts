@@ -5,8 +5,6 @@ export const ERROR_CODES = {
   INVALID_INPUT: { exit: 2, doc: "a file, flag or value is invalid" },
   LIMIT: { exit: 2, doc: "a value is beyond an envelope or hard limit" },
   USAGE: { exit: 2, doc: "command-line usage" },
-  HANDSHAKE: { exit: 3, doc: "board handshake failed or does not match" },
-  SAFETY_FAULT: { exit: 3, doc: "the session was stopped by a safety fault or e-stop" },
   PORT: { exit: 1, doc: "serial port could not be opened or enumerated" },
   INTERNAL: { exit: 1, doc: "a bug" },
 } as const;

@@ -202,20 +202,17 @@ export const NAKS = {
 } as const satisfies Record<string, CodeSpec>;
 export type NakName = keyof typeof NAKS;
 
-export function alarmName(code: number): AlarmName | `UNKNOWN_${number}` {
-  for (const [name, spec] of Object.entries(ALARMS)) if (spec.code === code) return name as AlarmName;
+/** Name of a code in one of the tables, or UNKNOWN_<code> (a board may be newer than this table). */
+function codeName<K extends string>(table: Record<K, number | CodeSpec>, code: number): K | `UNKNOWN_${number}` {
+  for (const [name, entry] of Object.entries(table) as [K, number | CodeSpec][]) {
+    if ((typeof entry === "number" ? entry : entry.code) === code) return name;
+  }
   return `UNKNOWN_${code}`;
 }
 
-export function nakName(code: number): NakName | `UNKNOWN_${number}` {
-  for (const [name, spec] of Object.entries(NAKS)) if (spec.code === code) return name as NakName;
-  return `UNKNOWN_${code}`;
-}
-
-export function boardStateName(code: number): BoardStateName | `UNKNOWN_${number}` {
-  for (const [name, value] of Object.entries(BOARD_STATES)) if (value === code) return name as BoardStateName;
-  return `UNKNOWN_${code}`;
-}
+export const alarmName = (code: number) => codeName<AlarmName>(ALARMS, code);
+export const nakName = (code: number) => codeName<NakName>(NAKS, code);
+export const boardStateName = (code: number) => codeName<BoardStateName>(BOARD_STATES, code);
 
 export function isHostMessageId(id: string): id is HostMessageId {
   return HOST_MESSAGES.some((m) => m.id === id);
