@@ -5,17 +5,35 @@
 // the suite measures are printed with the target's name.
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PRIORITY_BYTES, NAKS, ALARMS, BOARD_DEFAULTS, BOARD_STATES, LINK, PROTOCOL_VERSION, schemaHash, type FrameOf } from "../src/protocol/table.ts";
+import {
+  PRIORITY_BYTES,
+  NAKS,
+  ALARMS,
+  BOARD_DEFAULTS,
+  BOARD_STATES,
+  LINK,
+  PROTOCOL_VERSION,
+  schemaHash,
+  type FrameOf,
+} from "../src/protocol/table.ts";
 import { ENVELOPES } from "../src/safety/limits.ts";
 import { SPINUP_MAX_MS } from "../src/sim/board.ts";
 import { tickAdd, tickDiff } from "../src/units/time.ts";
-import { WireClient, firmwareTarget, realTarget, simTarget, type BoardConnection, type BoardTarget } from "./harness.ts";
+import {
+  WireClient,
+  firmwareTarget,
+  realTarget,
+  simTarget,
+  type BoardConnection,
+  type BoardTarget,
+} from "./harness.ts";
 
 const TARGETS: BoardTarget[] = [simTarget, firmwareTarget, realTarget];
 
 for (const target of TARGETS) {
   const title = target.unavailable ? `${target.name} — skipped: ${target.unavailable}` : target.name;
-  describe.skipIf(target.unavailable !== undefined)(title, () => { // skipped only without HIL_PORT, with the reason in the title
+  describe.skipIf(target.unavailable !== undefined)(title, () => {
+    // skipped only without HIL_PORT, with the reason in the title
     let conn: BoardConnection;
     let c: WireClient;
     let info: FrameOf<"INFO">["fields"];
@@ -43,13 +61,21 @@ for (const target of TARGETS) {
 
     async function armed(leaseMs = 400): Promise<void> {
       await idle();
-      expect((await c.command({ id: "ARM", fields: { leaseTick: tickAdd(boardTick(), ticks(leaseMs)) } })).id).toBe("ACK");
+      expect((await c.command({ id: "ARM", fields: { leaseTick: tickAdd(boardTick(), ticks(leaseMs)) } })).id).toBe(
+        "ACK",
+      );
     }
 
     function dot(n: number, over: Partial<FrameOf<"DOT">["fields"]> = {}): FrameOf<"DOT">["fields"] {
       return {
-        dot: n, atTick: tickAdd(boardTick(), ticks(20)), extensionUm: 800, strokeHz: 120, dutyPermille: 700, strokes: 8,
-        leaseTick: tickAdd(boardTick(), ticks(400)), ...over,
+        dot: n,
+        atTick: tickAdd(boardTick(), ticks(20)),
+        extensionUm: 800,
+        strokeHz: 120,
+        dutyPermille: 700,
+        strokes: 8,
+        leaseTick: tickAdd(boardTick(), ticks(400)),
+        ...over,
       };
     }
 
@@ -76,7 +102,8 @@ for (const target of TARGETS) {
     it("powers up in ALARM, refuses to arm until unlocked, and keeps a latched alarm until unlocked", async () => {
       const first = await c.status();
       await hello();
-      if (conn.world) expect(first).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.POWER_UP.code }); // a real board may have been unlocked before
+      if (conn.world)
+        expect(first).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.POWER_UP.code }); // a real board may have been unlocked before
       else c.sendRaw(Uint8Array.of(PRIORITY_BYTES.STOP));
       await conn.waitMs(30);
       const nak = await c.command({ id: "ARM", fields: { leaseTick: tickAdd(boardTick(), ticks(300)) } });
@@ -117,7 +144,9 @@ for (const target of TARGETS) {
       const alarm = (await c.next("ALARM", 600, from)).fields;
       expect(alarm.alarm).toBe(ALARMS.LEASE_EXPIRED.code);
       const lateTicks = tickDiff(alarm.tick, leaseTick);
-      console.log(`[${target.name}] lease expiry latched ${lateTicks} ticks (${((lateTicks * 1000) / info.clockHz).toFixed(1)} ms) after leaseTick; parked ${(alarm.parkedUs / 1000).toFixed(2)} ms after detection`);
+      console.log(
+        `[${target.name}] lease expiry latched ${lateTicks} ticks (${((lateTicks * 1000) / info.clockHz).toFixed(1)} ms) after leaseTick; parked ${(alarm.parkedUs / 1000).toFixed(2)} ms after detection`,
+      );
       expect(lateTicks).toBeGreaterThanOrEqual(0);
       expect(lateTicks).toBeLessThanOrEqual(ticks(2)); // detected within 2 ms of expiry, board time
       expect(alarm.parkedUs / 1000).toBeLessThan(25);
@@ -133,7 +162,8 @@ for (const target of TARGETS) {
       const arm = c.encode({ id: "ARM", fields: { leaseTick: tickAdd(boardTick(), ticks(400)) } });
       const keep = c.encode({ id: "KEEP", fields: { leaseTick: tickAdd(boardTick(), ticks(10_000)) } });
       c.sendRaw(arm.line + keep.line);
-      const answer = (seq: number) => c.waitFor((f) => (f.id === "ACK" || f.id === "NAK") && f.fields.ackSeq === seq, 200, from);
+      const answer = (seq: number) =>
+        c.waitFor((f) => (f.id === "ACK" || f.id === "NAK") && f.fields.ackSeq === seq, 200, from);
       expect((await answer(arm.seq)).id).toBe("ACK");
       expect((await answer(keep.seq)).id).toBe("ACK");
       const armedTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.ARMED)!.fields.tick;
@@ -141,7 +171,9 @@ for (const target of TARGETS) {
       const alarm = (await c.next("ALARM", info.hardMaxLeaseMs + 300, from)).fields;
       expect(alarm.alarm).toBe(ALARMS.LEASE_EXPIRED.code);
       const afterTicks = tickDiff(alarm.tick, keepTick);
-      console.log(`[${target.name}] lease asked for 10 s ahead expired ${((afterTicks * 1000) / info.clockHz).toFixed(1)} ms after the KEEP arrived (hardMaxLeaseMs ${info.hardMaxLeaseMs})`);
+      console.log(
+        `[${target.name}] lease asked for 10 s ahead expired ${((afterTicks * 1000) / info.clockHz).toFixed(1)} ms after the KEEP arrived (hardMaxLeaseMs ${info.hardMaxLeaseMs})`,
+      );
       expect(Math.abs(afterTicks - ticks(info.hardMaxLeaseMs))).toBeLessThanOrEqual(ticks(2));
       expect(alarm.parkedUs / 1000).toBeLessThan(25);
     });
@@ -156,8 +188,12 @@ for (const target of TARGETS) {
         c.sendRaw(Uint8Array.of(PRIORITY_BYTES[which]));
         const alarm = (await c.next("ALARM", 200, from)).fields;
         expect(alarm.alarm).toBe(ALARMS[which].code);
-        const latchedStatus = c.received.slice(from).find((r) => r.frame.id === "STATUS" && r.frame.fields.state === BOARD_STATES.ALARM)!;
-        console.log(`[${target.name}] ${which} byte sent -> STATUS in ALARM received ${(latchedStatus.atMs - sentMs).toFixed(2)} ms later (target clock); parked ${(alarm.parkedUs / 1000).toFixed(2)} ms after the latch`);
+        const latchedStatus = c.received
+          .slice(from)
+          .find((r) => r.frame.id === "STATUS" && r.frame.fields.state === BOARD_STATES.ALARM)!;
+        console.log(
+          `[${target.name}] ${which} byte sent -> STATUS in ALARM received ${(latchedStatus.atMs - sentMs).toFixed(2)} ms later (target clock); parked ${(alarm.parkedUs / 1000).toFixed(2)} ms after the latch`,
+        );
         expect(latchedStatus.atMs - sentMs).toBeLessThan(10); // byte on the wire + STATUS back, 250 kBd
         expect(alarm.parkedUs / 1000).toBeLessThan(25);
         expect(c.frames("DOTEND", from)).toHaveLength(0); // the burst was cut, not finished
@@ -217,12 +253,16 @@ for (const target of TARGETS) {
     it("refuses a dot number that does not rise, so no dot fires twice", async () => {
       await armed();
       expect((await c.command({ id: "DOT", fields: dot(5) })).id).toBe("ACK");
-      expect(await c.command({ id: "DOT", fields: dot(5, { atTick: tickAdd(boardTick(), ticks(300)) }) })).toMatchObject({ id: "NAK", fields: { nak: NAKS.DOT_ORDER.code } });
+      expect(
+        await c.command({ id: "DOT", fields: dot(5, { atTick: tickAdd(boardTick(), ticks(300)) }) }),
+      ).toMatchObject({ id: "NAK", fields: { nak: NAKS.DOT_ORDER.code } });
     });
 
     it("refuses a dot that arrives after its start tick, and stays armed", async () => {
       await armed();
-      expect(await c.command({ id: "DOT", fields: dot(1, { atTick: tickAdd(boardTick(), -ticks(50)) }) })).toMatchObject({ id: "NAK", fields: { nak: NAKS.LATE.code } });
+      expect(
+        await c.command({ id: "DOT", fields: dot(1, { atTick: tickAdd(boardTick(), -ticks(50)) }) }),
+      ).toMatchObject({ id: "NAK", fields: { nak: NAKS.LATE.code } });
       expect((await c.status()).state).toBe(BOARD_STATES.ARMED);
     });
 
@@ -230,8 +270,17 @@ for (const target of TARGETS) {
       await armed();
       const from = c.received.length;
       const start = tickAdd(boardTick(), ticks(30));
-      expect((await c.command({ id: "DOT", fields: dot(1, { atTick: start, strokes: 10, strokeHz: 100 }) })).id).toBe("ACK");
-      expect((await c.command({ id: "DOT", fields: dot(2, { atTick: tickAdd(start, ticks(20)), strokes: 10, strokeHz: 100 }) })).id).toBe("ACK");
+      expect((await c.command({ id: "DOT", fields: dot(1, { atTick: start, strokes: 10, strokeHz: 100 }) })).id).toBe(
+        "ACK",
+      );
+      expect(
+        (
+          await c.command({
+            id: "DOT",
+            fields: dot(2, { atTick: tickAdd(start, ticks(20)), strokes: 10, strokeHz: 100 }),
+          })
+        ).id,
+      ).toBe("ACK");
       await c.command({ id: "KEEP", fields: { leaseTick: tickAdd(boardTick(), ticks(400)) } });
       const alarm = (await c.next("ALARM", 500, from)).fields;
       expect(alarm.alarm).toBe(ALARMS.LATE_START.code);
@@ -241,7 +290,9 @@ for (const target of TARGETS) {
     it("latches HOST_RESTART on a HELLO while armed, dropping queued dots", async () => {
       await armed();
       const from = c.received.length;
-      expect((await c.command({ id: "DOT", fields: dot(1, { atTick: tickAdd(boardTick(), ticks(100)) }) })).id).toBe("ACK");
+      expect((await c.command({ id: "DOT", fields: dot(1, { atTick: tickAdd(boardTick(), ticks(100)) }) })).id).toBe(
+        "ACK",
+      );
       await hello();
       expect(await c.status(from)).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.HOST_RESTART.code });
       await conn.waitMs(200);
@@ -257,7 +308,10 @@ for (const target of TARGETS) {
     it.each(beyond)("refuses a dot beyond the hard %s limit and latches LIMIT_REQUEST", async (_what, over) => {
       await armed();
       const from = c.received.length;
-      expect(await c.command({ id: "DOT", fields: dot(1, over(info)) })).toMatchObject({ id: "NAK", fields: { nak: NAKS.LIMIT.code } });
+      expect(await c.command({ id: "DOT", fields: dot(1, over(info)) })).toMatchObject({
+        id: "NAK",
+        fields: { nak: NAKS.LIMIT.code },
+      });
       expect(await c.status(from)).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.LIMIT_REQUEST.code });
       await conn.waitMs(100);
       expect(c.frames("STROKE", from)).toHaveLength(0);
@@ -269,7 +323,10 @@ for (const target of TARGETS) {
       conn.world.setEstopButton(true);
       await conn.waitMs(20);
       expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.ESTOP.code });
-      expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({ id: "NAK", fields: { nak: NAKS.ALARM_ACTIVE.code } });
+      expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
+        id: "NAK",
+        fields: { nak: NAKS.ALARM_ACTIVE.code },
+      });
       conn.world.setEstopButton(false);
       await conn.waitMs(100);
       expect((await c.status()).state).toBe(BOARD_STATES.ALARM); // released is not unlocked
@@ -288,9 +345,15 @@ for (const target of TARGETS) {
       expect(alarm.parkedUs / 1000).toBeLessThan(25);
       expect(c.frames("DOTEND", from)).toHaveLength(0); // the burst was cut, not finished
       expect(conn.world.parked()).toBe(true);
-      expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({ id: "NAK", fields: { nak: NAKS.ALARM_ACTIVE.code } });
+      expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
+        id: "NAK",
+        fields: { nak: NAKS.ALARM_ACTIVE.code },
+      });
       await conn.waitMs(100);
-      expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({ id: "NAK", fields: { nak: NAKS.ALARM_ACTIVE.code } });
+      expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
+        id: "NAK",
+        fields: { nak: NAKS.ALARM_ACTIVE.code },
+      });
       conn.world.setCartridge(true);
       await conn.waitMs(20);
       expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.CARTRIDGE_MISSING.code }); // back is not unlocked
@@ -312,7 +375,9 @@ for (const target of TARGETS) {
       expect(alarm.alarm).toBe(ALARMS.DWELL_EXCEEDED.code);
       const burstTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.BURST)!.fields.tick;
       const onTicks = tickDiff(alarm.tick, burstTick);
-      console.log(`[${target.name}] slow motor: DWELL_EXCEEDED ${((onTicks * 1000) / info.clockHz).toFixed(1)} ms after the burst started, ${c.frames("STROKE", from).length} of ${strokes} strokes done`);
+      console.log(
+        `[${target.name}] slow motor: DWELL_EXCEEDED ${((onTicks * 1000) / info.clockHz).toFixed(1)} ms after the burst started, ${c.frames("STROKE", from).length} of ${strokes} strokes done`,
+      );
       expect(onTicks).toBeGreaterThanOrEqual(ticks(info.hardMaxDwellMs) - 1);
       expect(onTicks).toBeLessThanOrEqual(ticks(info.hardMaxDwellMs + 2));
       const strokesSeen = c.frames("STROKE", from).map((f) => f.fields);
@@ -330,12 +395,16 @@ for (const target of TARGETS) {
       conn.world.setNeedleOvershoot(600); // the tip 600 um beyond the actuator: a 1000 um dot reaches 1600 um
       const strokeHz = 100;
       const from = c.received.length;
-      expect((await c.command({ id: "DOT", fields: dot(1, { extensionUm: 1000, strokes: 20, strokeHz }) })).id).toBe("ACK");
+      expect((await c.command({ id: "DOT", fields: dot(1, { extensionUm: 1000, strokes: 20, strokeHz }) })).id).toBe(
+        "ACK",
+      );
       const alarm = (await c.next("ALARM", 300, from)).fields;
       expect(alarm.alarm).toBe(ALARMS.OVER_EXTENSION.code);
       const burstTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.BURST)!.fields.tick;
       const strokesSeen = c.frames("STROKE", from).map((f) => f.fields);
-      console.log(`[${target.name}] overshoot: OVER_EXTENSION ${((tickDiff(alarm.tick, burstTick) * 1000) / info.clockHz).toFixed(1)} ms after the burst started, after ${strokesSeen.length} stroke(s); parked ${(alarm.parkedUs / 1000).toFixed(2)} ms later`);
+      console.log(
+        `[${target.name}] overshoot: OVER_EXTENSION ${((tickDiff(alarm.tick, burstTick) * 1000) / info.clockHz).toFixed(1)} ms after the burst started, after ${strokesSeen.length} stroke(s); parked ${(alarm.parkedUs / 1000).toFixed(2)} ms later`,
+      );
       // the actuator goes out at the end of spin-up (at the latest SPINUP_MAX_MS in), the next stroke is too deep
       expect(tickDiff(alarm.tick, burstTick)).toBeLessThanOrEqual(ticks(SPINUP_MAX_MS + 1000 / strokeHz + 5));
       expect(strokesSeen.length).toBeLessThanOrEqual(1);
@@ -350,9 +419,12 @@ for (const target of TARGETS) {
       await armed();
       const strokeHz = 100;
       const from = c.received.length;
-      expect((await c.command({ id: "DOT", fields: dot(1, { extensionUm: 800, strokes: 10, strokeHz }) })).id).toBe("ACK");
+      expect((await c.command({ id: "DOT", fields: dot(1, { extensionUm: 800, strokes: 10, strokeHz }) })).id).toBe(
+        "ACK",
+      );
       // the burst's start (its STATUS BURST): spinning up, the actuator still parked
-      for (let i = 0; i < 100 && !c.frames("STATUS", from).some((f) => f.fields.state === BOARD_STATES.BURST); i++) await conn.waitMs(1);
+      for (let i = 0; i < 100 && !c.frames("STATUS", from).some((f) => f.fields.state === BOARD_STATES.BURST); i++)
+        await conn.waitMs(1);
       expect(c.frames("STROKE", from)).toHaveLength(0);
       // ADC1 keeps reading "parked" whatever the actuator does: without the plausibility check the retract
       // would "end" at once and the board would report parked with the actuator still out
@@ -361,10 +433,14 @@ for (const target of TARGETS) {
       expect(alarm.alarm).toBe(ALARMS.ACTUATOR_FAULT.code);
       const burstTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.BURST)!.fields.tick;
       const strokesSeen = c.frames("STROKE", from).length;
-      console.log(`[${target.name}] actuator feedback stuck low: ACTUATOR_FAULT ${((tickDiff(alarm.tick, burstTick) * 1000) / info.clockHz).toFixed(1)} ms after the burst started, after ${strokesSeen} stroke(s)`);
+      console.log(
+        `[${target.name}] actuator feedback stuck low: ACTUATOR_FAULT ${((tickDiff(alarm.tick, burstTick) * 1000) / info.clockHz).toFixed(1)} ms after the burst started, after ${strokesSeen} stroke(s)`,
+      );
       // the actuator goes out at the end of spin-up (at the latest SPINUP_MAX_MS in); the mismatch latches
       // actuatorSettleMs later, before the burst's 10 strokes are done
-      expect(tickDiff(alarm.tick, burstTick)).toBeLessThanOrEqual(ticks(SPINUP_MAX_MS + BOARD_DEFAULTS.actuatorSettleMs + 2));
+      expect(tickDiff(alarm.tick, burstTick)).toBeLessThanOrEqual(
+        ticks(SPINUP_MAX_MS + BOARD_DEFAULTS.actuatorSettleMs + 2),
+      );
       expect(strokesSeen).toBeLessThan(10);
       expect(c.frames("DOTEND", from)).toHaveLength(0); // the burst was cut, not finished
       expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.ACTUATOR_FAULT.code });

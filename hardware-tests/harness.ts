@@ -61,7 +61,11 @@ export function rotaryRig(over: Partial<SimRigOptions> = {}): SimRigOptions {
  * A simulated rig (plant, board model or emulated firmware, serial cable) on a VirtualScheduler, as a
  * BoardConnection whose clock is virtual time and whose world inputs are the board's pins.
  */
-export function connectSimRig(options: SimRigOptions): { conn: BoardConnection; rig: SimRig; scheduler: VirtualScheduler } {
+export function connectSimRig(options: SimRigOptions): {
+  conn: BoardConnection;
+  rig: SimRig;
+  scheduler: VirtualScheduler;
+} {
   const scheduler = new VirtualScheduler();
   const rig = new SimRig(scheduler, options);
   const conn: BoardConnection = {
@@ -70,9 +74,15 @@ export function connectSimRig(options: SimRigOptions): { conn: BoardConnection; 
     baud: options.baud ?? LINK.baud,
     waitMs: async (ms) => scheduler.runUntil(scheduler.nowMs() + ms),
     world: {
-      setPedal: (pressed) => { rig.board.inputs.pedalPressed = pressed; },
-      setEstopButton: (pressed) => { rig.board.inputs.estopButton = pressed; },
-      setCartridge: (present) => { rig.board.inputs.cartridgePresent = present; },
+      setPedal: (pressed) => {
+        rig.board.inputs.pedalPressed = pressed;
+      },
+      setEstopButton: (pressed) => {
+        rig.board.inputs.estopButton = pressed;
+      },
+      setCartridge: (present) => {
+        rig.board.inputs.cartridgePresent = present;
+      },
       setMotorSlow: (fraction) => rig.injectDeviceFault({ kind: "slow", fraction }),
       setNeedleOvershoot: (um) => rig.injectDeviceFault({ kind: "overshoot", overshootUm: um }),
       freezeActuatorFeedback: () => rig.injectDeviceFault({ kind: "actuator-feedback-stuck" }),
@@ -94,7 +104,9 @@ export const simTarget: BoardTarget = {
 /** The board firmware (firmware-bridge/smp-board.hex + smp-board.eep) in avr8js, in the same rig: emulated board time. */
 export const firmwareTarget: BoardTarget = {
   name: "board firmware smp-board.hex on an emulated ATmega328P",
-  unavailable: existsSync(FIRMWARE_HEX) ? undefined : "firmware-bridge/smp-board.hex is missing (make -C firmware-bridge)",
+  unavailable: existsSync(FIRMWARE_HEX)
+    ? undefined
+    : "firmware-bridge/smp-board.hex is missing (make -C firmware-bridge)",
   async connect() {
     return connectSimRig(rotaryRig({ firmware: true })).conn;
   },
@@ -102,7 +114,9 @@ export const firmwareTarget: BoardTarget = {
 
 export const realTarget: BoardTarget = {
   name: `real board on ${process.env.HIL_PORT ?? "HIL_PORT"}`,
-  unavailable: process.env.HIL_PORT ? undefined : "HIL_PORT is not set: no real board attached (set HIL_PORT and HIL_BAUD to run it)",
+  unavailable: process.env.HIL_PORT
+    ? undefined
+    : "HIL_PORT is not set: no real board attached (set HIL_PORT and HIL_BAUD to run it)",
   async connect() {
     const baud = Number(process.env.HIL_BAUD ?? LINK.baud);
     const transport = await openSerialTransport(process.env.HIL_PORT!, baud);
@@ -160,7 +174,11 @@ export class WireClient {
 
   async awaitAnswer(seq: number, timeoutMs = 200): Promise<FrameOf<"ACK"> | FrameOf<"NAK">> {
     const from = this.received.length;
-    const f = await this.waitFor((fr) => (fr.id === "ACK" || fr.id === "NAK") && fr.fields.ackSeq === seq, timeoutMs, from);
+    const f = await this.waitFor(
+      (fr) => (fr.id === "ACK" || fr.id === "NAK") && fr.fields.ackSeq === seq,
+      timeoutMs,
+      from,
+    );
     return f as FrameOf<"ACK"> | FrameOf<"NAK">;
   }
 
@@ -170,7 +188,13 @@ export class WireClient {
     for (;;) {
       const hit = this.received.slice(from).find((r) => pred(r.frame));
       if (hit) return hit.frame;
-      if (this.conn.nowMs() >= deadline) throw new Error(`no matching frame within ${timeoutMs} ms; last frames: ${this.received.slice(-4).map((r) => r.frame.id).join(", ")}`);
+      if (this.conn.nowMs() >= deadline)
+        throw new Error(
+          `no matching frame within ${timeoutMs} ms; last frames: ${this.received
+            .slice(-4)
+            .map((r) => r.frame.id)
+            .join(", ")}`,
+        );
       await this.conn.waitMs(1);
     }
   }
@@ -180,7 +204,10 @@ export class WireClient {
   }
 
   frames<I extends MessageId>(id: I, from = 0): FrameOf<I>[] {
-    return this.received.slice(from).filter((r) => r.frame.id === id).map((r) => r.frame as FrameOf<I>);
+    return this.received
+      .slice(from)
+      .filter((r) => r.frame.id === id)
+      .map((r) => r.frame as FrameOf<I>);
   }
 
   /** Latest STATUS (waits for one if none has arrived since `from`). */

@@ -2,7 +2,13 @@
 // protocol v1. The CLI (src/cli/main.ts) is built from these.
 
 export { runSession, type RunOptions, type RunResult, type BoardTarget } from "./app/session.ts";
-export { parseDepthProfile, parseMachineCalibration, dotSettings, zonesForSession, profileFitsBoard } from "./profiles/load.ts";
+export {
+  parseDepthProfile,
+  parseMachineCalibration,
+  dotSettings,
+  zonesForSession,
+  profileFitsBoard,
+} from "./profiles/load.ts";
 export { loadDepthProfileFile, loadMachineFile } from "./profiles/files.ts";
 export { encodeFrame, decodeFrame, crc16, LineAssembler } from "./protocol/codec.ts";
 export * as protocol from "./protocol/table.ts";

@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []);
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+  );
 }
 
 const CLOCK = /\b(Date\.now|new Date\(|performance\.now|setTimeout|setInterval|setImmediate|process\.hrtime)\b/;
@@ -22,7 +23,15 @@ const EDGES = new Set([
 ]);
 
 describe("dependency direction", () => {
-  const core = ["src/protocol", "src/safety", "src/profiles", "src/units", "src/errors", "src/log", "src/control"].flatMap(sources);
+  const core = [
+    "src/protocol",
+    "src/safety",
+    "src/profiles",
+    "src/units",
+    "src/errors",
+    "src/log",
+    "src/control",
+  ].flatMap(sources);
 
   it("finds the source files it checks", () => {
     expect(core.length).toBeGreaterThan(15);

@@ -31,7 +31,14 @@ describe("smp", () => {
     const dots = records.filter((x): x is DotRecord => x.type === "dot");
     expect(dots).toHaveLength(12);
     for (const d of dots) {
-      expect(d).toMatchObject({ type: "dot", zone: expect.any(String), targetExtensionUm: expect.any(Number), maxExtensionUm: expect.any(Number), strokeCount: expect.any(Number), strokeHz: expect.any(Number) });
+      expect(d).toMatchObject({
+        type: "dot",
+        zone: expect.any(String),
+        targetExtensionUm: expect.any(Number),
+        maxExtensionUm: expect.any(Number),
+        strokeCount: expect.any(Number),
+        strokeHz: expect.any(Number),
+      });
     }
   });
 

@@ -18,7 +18,11 @@ const BUILD = "build/vitest-cross";
 const CLI = join(FIRMWARE_DIR, BUILD, "host", "codec_cli");
 
 beforeAll(() => {
-  const r = spawnSync("make", ["-C", FIRMWARE_DIR, "--no-print-directory", `BUILD=${BUILD}`, `${BUILD}/host/codec_cli`], { encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(
+    "make",
+    ["-C", FIRMWARE_DIR, "--no-print-directory", `BUILD=${BUILD}`, `${BUILD}/host/codec_cli`],
+    { encoding: "utf8", timeout: 120_000 },
+  );
   if (r.status !== 0) throw new Error(`building codec_cli with the host compiler failed:\n${r.stdout}\n${r.stderr}`);
 }, 120_000);
 
@@ -32,15 +36,17 @@ function runCli(mode: "decode" | "asm", inputs: string[]): string[] {
 }
 
 const rng = new Rng(2024);
-const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rng.next() * xs.length)]!;
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng.next() * xs.length)]!;
 const TOKEN_CHARS = "ABCXYZabcxyz0123456789._-";
 
 function randomFrame(): Frame {
   const spec = pick(MESSAGES);
   const fields: Record<string, number | string> = {};
   for (const f of spec.fields) {
-    if (f.kind === "token") fields[f.name] = Array.from({ length: 1 + Math.floor(rng.next() * 20) }, () => pick([...TOKEN_CHARS])).join("");
-    else if (f.kind === "i32") fields[f.name] = pick([0, -1, 1, 2147483647, -2147483648, Math.floor((rng.next() - 0.5) * 1e6)]);
+    if (f.kind === "token")
+      fields[f.name] = Array.from({ length: 1 + Math.floor(rng.next() * 20) }, () => pick([...TOKEN_CHARS])).join("");
+    else if (f.kind === "i32")
+      fields[f.name] = pick([0, -1, 1, 2147483647, -2147483648, Math.floor((rng.next() - 0.5) * 1e6)]);
     else fields[f.name] = pick([0, 1, 9, 10, 65535, 4294967295, Math.floor(rng.next() * 4294967296)]);
   }
   return { id: spec.id, seq: Math.floor(rng.next() * 65536), fields } as Frame;
@@ -70,7 +76,8 @@ function mutate(line: string): string {
 describe("C codec against the TypeScript codec", () => {
   it("agrees on every golden frame, random frame and resealed mutation: accepted, and re-encoded byte for byte", () => {
     const golden = readFileSync(new URL("./golden/frames.txt", import.meta.url), "latin1")
-      .split("\n").filter((l) => l.length > 0 && !l.startsWith("#"));
+      .split("\n")
+      .filter((l) => l.length > 0 && !l.startsWith("#"));
     const inputs: string[] = [...golden];
     for (let k = 0; k < 3000; k++) {
       let line: string;
@@ -111,8 +118,14 @@ describe("C codec against the TypeScript codec", () => {
     const ts = new LineAssembler(); // one assembler across all streams, as the C side keeps one
     for (let k = 0; k < streams.length; k++) {
       const items = ts.pushAll(Uint8Array.from(Buffer.from(streams[k]!, "latin1")));
-      const expected = items.map((it) => (it.kind === "line" ? `L${hex(it.line)}` : it.kind === "overflow" ? "O" : it.which === "STOP" ? "S" : "E"));
-      expect(out[k]!.trim().split(" ").filter((x) => x.length > 0)).toEqual(expected);
+      const expected = items.map((it) =>
+        it.kind === "line" ? `L${hex(it.line)}` : it.kind === "overflow" ? "O" : it.which === "STOP" ? "S" : "E",
+      );
+      expect(
+        out[k]!.trim()
+          .split(" ")
+          .filter((x) => x.length > 0),
+      ).toEqual(expected);
     }
     expect(unhex("41")).toBe("A");
   });

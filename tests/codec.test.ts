@@ -6,7 +6,16 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { EncodeError, LineAssembler, crc16, decodeFrame, encodeFrame, type AssembledItem, type DecodeError, type DecodeResult } from "../src/protocol/codec.ts";
+import {
+  EncodeError,
+  LineAssembler,
+  crc16,
+  decodeFrame,
+  encodeFrame,
+  type AssembledItem,
+  type DecodeError,
+  type DecodeResult,
+} from "../src/protocol/codec.ts";
 import { LINK, MESSAGES, PRIORITY_BYTES, type FieldKind, type Frame, type MessageSpec } from "../src/protocol/table.ts";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -60,7 +69,8 @@ const i32 = fc.oneof(
   fc.constantFrom(0, -1, 1, -0x80000000, 0x7fffffff),
 );
 const tokenArb = fc.stringMatching(/^[A-Za-z0-9._-]{1,20}$/);
-const valueArb = (kind: FieldKind): fc.Arbitrary<number | string> => (kind === "u32" ? u32 : kind === "i32" ? i32 : tokenArb);
+const valueArb = (kind: FieldKind): fc.Arbitrary<number | string> =>
+  kind === "u32" ? u32 : kind === "i32" ? i32 : tokenArb;
 
 function frameArbFor(spec: MessageSpec): fc.Arbitrary<Frame> {
   const fields = Object.fromEntries(spec.fields.map((f) => [f.name, valueArb(f.kind)]));
@@ -92,7 +102,13 @@ describe("crc16 (CRC-16/CCITT-FALSE)", () => {
   });
 
   it("agrees with the reference on further fixed vectors", () => {
-    const vectors = ["A", "A".repeat(256), "\u0000", "0 HELLO", String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i))];
+    const vectors = [
+      "A",
+      "A".repeat(256),
+      "\u0000",
+      "0 HELLO",
+      String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i)),
+    ];
     for (const v of vectors) expect(crc16(v), JSON.stringify(v)).toBe(refCrc(v));
     expect(crc16("A")).toBe(0xb915);
     expect(crc16("A".repeat(256))).toBe(0xea0b);
@@ -153,7 +169,8 @@ describe("golden frames (tests/golden/frames.txt)", () => {
       return r.frame;
     };
     expect(frameFor("12 DOT ")).toEqual({
-      id: "DOT", seq: 12,
+      id: "DOT",
+      seq: 12,
       fields: { dot: 5, atTick: 1000, extensionUm: 800, strokeHz: 120, dutyPermille: 650, strokes: 8, leaseTick: 3500 },
     });
     expect(frameFor("2 ARM ")).toEqual({ id: "ARM", seq: 2, fields: { leaseTick: 4294967295 } });
@@ -163,7 +180,14 @@ describe("golden frames (tests/golden/frames.txt)", () => {
     expect(frameFor("3 STROKE ").fields).toMatchObject({ extensionUm: -35, periodUs: 8333, currentMa: 1200 });
     expect(frameFor("5 STROKE ").fields).toMatchObject({ extensionUm: -2147483648, periodUs: 4294967295 });
     const info = frameFor("1 INFO ");
-    expect(info.fields).toMatchObject({ protocol: 1, firmware: "smp-fw_1.0.3", schema: "87fb8914", clockHz: 10000, bootId: 3735928559, queueSlots: 8 });
+    expect(info.fields).toMatchObject({
+      protocol: 1,
+      firmware: "smp-fw_1.0.3",
+      schema: "87fb8914",
+      clockHz: 10000,
+      bootId: 3735928559,
+      queueSlots: 8,
+    });
   });
 
   it("includes a frame of exactly LINK.maxFrameBytes bytes (with its newline)", () => {
@@ -181,16 +205,26 @@ describe("decodeFrame rejections", () => {
     // a CR before the LF is dropped by the line assembler or the serial transport, never by the decoder
     expect(decodeFrame(`${DOT_LINE}\r\n`)).toMatchObject({ ok: false, error: { reason: "bad-char" } });
     expect(new LineAssembler().pushAll(Buffer.from(`${DOT_LINE}\r\n`))).toEqual([{ kind: "line", line: DOT_LINE }]);
-    expect(new LineAssembler().pushAll(Buffer.from(`${DOT_LINE}\r\r\n`)).map((i) => i.kind === "line" && decodeFrame(i.line).ok)).toEqual([false]);
+    expect(
+      new LineAssembler()
+        .pushAll(Buffer.from(`${DOT_LINE}\r\r\n`))
+        .map((i) => i.kind === "line" && decodeFrame(i.line).ok),
+    ).toEqual([false]);
     expect(decodeFrame(withCrc("2 ARM leaseTick=4294967295")).ok).toBe(true);
     expect(decodeFrame(withCrc("65535 HELLO")).ok).toBe(true);
-    expect(decodeFrame(withCrc("3 STROKE dot=5 stroke=1 extensionUm=-2147483648 periodUs=1 currentMa=1")).ok).toBe(true);
+    expect(decodeFrame(withCrc("3 STROKE dot=5 stroke=1 extensionUm=-2147483648 periodUs=1 currentMa=1")).ok).toBe(
+      true,
+    );
   });
 
   it("wrong CRC -> crc-mismatch, reporting both values", () => {
     const good = refCrc(DOT_BODY);
     const bad = good ^ 0x0001;
-    expect(errorOf(decodeFrame(`${DOT_BODY}*${hex4(bad)}`))).toEqual({ reason: "crc-mismatch", expected: bad, actual: good });
+    expect(errorOf(decodeFrame(`${DOT_BODY}*${hex4(bad)}`))).toEqual({
+      reason: "crc-mismatch",
+      expected: bad,
+      actual: good,
+    });
   });
 
   it("missing CRC -> no-crc", () => {
@@ -220,7 +254,11 @@ describe("decodeFrame rejections", () => {
   });
 
   it("extra field -> bad-field", () => {
-    expect(errorOf(decodeFrame(withCrc(`${DOT_BODY} extra=1`)))).toEqual({ reason: "bad-field", id: "DOT", detail: "expected 7 fields, got 8" });
+    expect(errorOf(decodeFrame(withCrc(`${DOT_BODY} extra=1`)))).toEqual({
+      reason: "bad-field",
+      id: "DOT",
+      detail: "expected 7 fields, got 8",
+    });
     expect(errorOf(decodeFrame(withCrc("0 HELLO x=1")))).toMatchObject({ reason: "bad-field", id: "HELLO" });
     // a trailing space is an (empty) extra field
     expect(errorOf(decodeFrame(withCrc("0 HELLO ")))).toMatchObject({ reason: "bad-field", id: "HELLO" });
@@ -240,8 +278,14 @@ describe("decodeFrame rejections", () => {
   });
 
   it("u32 overflow (4294967296) -> bad-field; 4294967295 is accepted", () => {
-    expect(errorOf(decodeFrame(withCrc("2 ARM leaseTick=4294967296")))).toMatchObject({ reason: "bad-field", id: "ARM" });
-    expect(errorOf(decodeFrame(withCrc("2 ARM leaseTick=99999999999")))).toMatchObject({ reason: "bad-field", id: "ARM" });
+    expect(errorOf(decodeFrame(withCrc("2 ARM leaseTick=4294967296")))).toMatchObject({
+      reason: "bad-field",
+      id: "ARM",
+    });
+    expect(errorOf(decodeFrame(withCrc("2 ARM leaseTick=99999999999")))).toMatchObject({
+      reason: "bad-field",
+      id: "ARM",
+    });
     const ok = decodeFrame(withCrc("2 ARM leaseTick=4294967295"));
     expect(ok.ok && ok.frame.fields).toEqual({ leaseTick: 4294967295 });
   });
@@ -252,7 +296,8 @@ describe("decodeFrame rejections", () => {
   });
 
   it("i32 bounds, '-0' and '+' signs -> bad-field", () => {
-    const stroke = (ext: string) => decodeFrame(withCrc(`3 STROKE dot=5 stroke=1 extensionUm=${ext} periodUs=1 currentMa=1`));
+    const stroke = (ext: string) =>
+      decodeFrame(withCrc(`3 STROKE dot=5 stroke=1 extensionUm=${ext} periodUs=1 currentMa=1`));
     expect(errorOf(stroke("2147483648"))).toMatchObject({ reason: "bad-field", id: "STROKE" });
     expect(errorOf(stroke("-2147483649"))).toMatchObject({ reason: "bad-field", id: "STROKE" });
     expect(errorOf(stroke("-0"))).toMatchObject({ reason: "bad-field", id: "STROKE" });
@@ -271,7 +316,9 @@ describe("decodeFrame rejections", () => {
     expect(errorOf(decodeFrame(withCrc("2 ARM leaseTick=0x10")))).toMatchObject({ reason: "bad-field" });
     expect(errorOf(decodeFrame(withCrc("2 ARM leaseTick=")))).toMatchObject({ reason: "bad-field" });
     const info = (fw: string) =>
-      withCrc(`1 INFO protocol=1 firmware=${fw} schema=87fb8914 clockHz=10000 bootId=1 tick=1 hardMaxExtensionUm=1 hardMaxStrokeHz=1 hardMaxCurrentMa=1 hardMaxDwellMs=1 hardMaxLeaseMs=1 queueSlots=1`);
+      withCrc(
+        `1 INFO protocol=1 firmware=${fw} schema=87fb8914 clockHz=10000 bootId=1 tick=1 hardMaxExtensionUm=1 hardMaxStrokeHz=1 hardMaxCurrentMa=1 hardMaxDwellMs=1 hardMaxLeaseMs=1 queueSlots=1`,
+      );
     expect(decodeFrame(info("fw-1.0_a")).ok).toBe(true);
     expect(errorOf(decodeFrame(info("")))).toMatchObject({ reason: "bad-field", id: "INFO" });
     expect(errorOf(decodeFrame(info("a=b")))).toMatchObject({ reason: "bad-field", id: "INFO" });
@@ -287,7 +334,8 @@ describe("decodeFrame rejections", () => {
   });
 
   it("too-long line -> too-long; a line of exactly the limit (with '\\n') is accepted", () => {
-    const fixed = "2 INFO protocol=1 firmware= schema=0000ffff clockHz=10000 bootId=3735928559 tick=123456 hardMaxExtensionUm=1500 hardMaxStrokeHz=160 hardMaxCurrentMa=3000 hardMaxDwellMs=300 hardMaxLeaseMs=1000 queueSlots=8";
+    const fixed =
+      "2 INFO protocol=1 firmware= schema=0000ffff clockHz=10000 bootId=3735928559 tick=123456 hardMaxExtensionUm=1500 hardMaxStrokeHz=160 hardMaxCurrentMa=3000 hardMaxDwellMs=300 hardMaxLeaseMs=1000 queueSlots=8";
     const infoWithFirmware = (n: number) => withCrc(fixed.replace("firmware=", `firmware=${"f".repeat(n)}`));
     const n = LINK.maxFrameBytes - 1 - (fixed.length + 5); // fills the line to the limit
     expect(infoWithFirmware(n).length + 1).toBe(LINK.maxFrameBytes);
@@ -306,11 +354,38 @@ describe("decodeFrame rejections", () => {
 
 describe("encodeFrame refusals", () => {
   const dot = (over: Record<string, unknown>) =>
-    ({ id: "DOT", seq: 1, fields: { dot: 1, atTick: 2, extensionUm: 800, strokeHz: 120, dutyPermille: 650, strokes: 8, leaseTick: 9, ...over } }) as unknown as Frame;
+    ({
+      id: "DOT",
+      seq: 1,
+      fields: {
+        dot: 1,
+        atTick: 2,
+        extensionUm: 800,
+        strokeHz: 120,
+        dutyPermille: 650,
+        strokes: 8,
+        leaseTick: 9,
+        ...over,
+      },
+    }) as unknown as Frame;
   const info = (firmware: string) =>
     ({
-      id: "INFO", seq: 1,
-      fields: { protocol: 1, firmware, schema: "87fb8914", clockHz: 10000, bootId: 1, tick: 2, hardMaxExtensionUm: 1500, hardMaxStrokeHz: 160, hardMaxCurrentMa: 3000, hardMaxDwellMs: 300, hardMaxLeaseMs: 1000, queueSlots: 8 },
+      id: "INFO",
+      seq: 1,
+      fields: {
+        protocol: 1,
+        firmware,
+        schema: "87fb8914",
+        clockHz: 10000,
+        bootId: 1,
+        tick: 2,
+        hardMaxExtensionUm: 1500,
+        hardMaxStrokeHz: 160,
+        hardMaxCurrentMa: 3000,
+        hardMaxDwellMs: 300,
+        hardMaxLeaseMs: 1000,
+        queueSlots: 8,
+      },
     }) as Frame;
 
   it("encodes the base frames (so each refusal below is caused by its one change)", () => {
@@ -329,7 +404,13 @@ describe("encodeFrame refusals", () => {
   it("throws EncodeError for a negative u32 and for out-of-range values", () => {
     expect(() => encodeFrame(dot({ atTick: -1 }))).toThrow(EncodeError);
     expect(() => encodeFrame(dot({ atTick: 4294967296 }))).toThrow(EncodeError);
-    expect(() => encodeFrame({ id: "STROKE", seq: 1, fields: { dot: 1, stroke: 1, extensionUm: 2147483648, periodUs: 1, currentMa: 1 } })).toThrow(EncodeError);
+    expect(() =>
+      encodeFrame({
+        id: "STROKE",
+        seq: 1,
+        fields: { dot: 1, stroke: 1, extensionUm: 2147483648, periodUs: 1, currentMa: 1 },
+      }),
+    ).toThrow(EncodeError);
     expect(() => encodeFrame({ id: "HELLO", seq: 65536, fields: {} })).toThrow(EncodeError);
     expect(() => encodeFrame({ id: "HELLO", seq: -1, fields: {} })).toThrow(EncodeError);
   });
@@ -351,7 +432,10 @@ describe("encodeFrame refusals", () => {
 describe("LineAssembler", () => {
   it("splits lines, accepts CRLF, skips empty lines", () => {
     const items = new LineAssembler().pushAll(bytesOf("0 HELLO*C591\r\n\n\r\n\n1 UNLOCK*0290\n"));
-    expect(items).toEqual([{ kind: "line", line: "0 HELLO*C591" }, { kind: "line", line: "1 UNLOCK*0290" }]);
+    expect(items).toEqual([
+      { kind: "line", line: "0 HELLO*C591" },
+      { kind: "line", line: "1 UNLOCK*0290" },
+    ]);
   });
 
   it("keeps a CR anywhere but before '\\n' in the line, so the decoder refuses it", () => {
@@ -363,7 +447,11 @@ describe("LineAssembler", () => {
   it("regression: a '-' flipped to '\\r' (one bit) does not turn into a different valid frame", () => {
     // With the CR silently dropped, this STROKE frame's CRC happens to match the body without '-': the
     // flip would have delivered extensionUm=1 instead of -1 as a valid frame.
-    const line = encodeFrame({ id: "STROKE", seq: 3, fields: { dot: 5, stroke: 1, extensionUm: -1, periodUs: 8000, currentMa: 1200 } });
+    const line = encodeFrame({
+      id: "STROKE",
+      seq: 3,
+      fields: { dot: 5, stroke: 1, extensionUm: -1, periodUs: 8000, currentMa: 1200 },
+    });
     expect(line).toBe("3 STROKE dot=5 stroke=1 extensionUm=-1 periodUs=8000 currentMa=1200*2FB8\n");
     expect(refCrc("3 STROKE dot=5 stroke=1 extensionUm=1 periodUs=8000 currentMa=1200")).toBe(0x2fb8); // the collision
     const bytes = bytesOf(line);
@@ -387,7 +475,9 @@ describe("LineAssembler", () => {
     expect(edge).toEqual([{ kind: "line", line: "y".repeat(LINK.maxFrameBytes) }]);
     expect(errorOf(decodeFrame("y".repeat(LINK.maxFrameBytes))).reason).toBe("too-long");
     // one byte more is an overflow
-    expect(new LineAssembler().pushAll(bytesOf(`${"y".repeat(LINK.maxFrameBytes + 1)}\n`))).toEqual([{ kind: "overflow" }]);
+    expect(new LineAssembler().pushAll(bytesOf(`${"y".repeat(LINK.maxFrameBytes + 1)}\n`))).toEqual([
+      { kind: "overflow" },
+    ]);
   });
 });
 
@@ -396,7 +486,18 @@ describe("properties", () => {
     const bytesArb = fc.oneof(
       fc.uint8Array({ maxLength: 700 }),
       // bias towards frame-like input: alphabet bytes, newlines, priority bytes
-      fc.array(fc.constantFrom(...bytesOf("0123456789 =*ABCDEFHKLMNOPRSTUXYabcdefgkmnlopqrstuvxyz-\n\r"), 0x18, 0x1c, 0xff, 0x00), { maxLength: 700 }).map((a) => Uint8Array.from(a)),
+      fc
+        .array(
+          fc.constantFrom(
+            ...bytesOf("0123456789 =*ABCDEFHKLMNOPRSTUXYabcdefgkmnlopqrstuvxyz-\n\r"),
+            0x18,
+            0x1c,
+            0xff,
+            0x00,
+          ),
+          { maxLength: 700 },
+        )
+        .map((a) => Uint8Array.from(a)),
     );
     fc.assert(
       fc.property(bytesArb, fc.integer({ min: 1, max: 64 }), (bytes, chunk) => {
@@ -413,7 +514,12 @@ describe("properties", () => {
       }),
       { numRuns: 300 },
     );
-    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 400 }), (s) => { decodeFrame(s); }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 400 }), (s) => {
+        decodeFrame(s);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("(b) round trip: every valid frame encodes to the reference line and decodes to the same object", () => {
@@ -443,14 +549,25 @@ describe("properties", () => {
     // correct CRC, and decode: an accepted line must be exactly what encodeFrame would have written.
     const alphabet = "0123456789 =-+.*_aAzZ";
     fc.assert(
-      fc.property(validFrameArb, fc.nat(), fc.constantFrom(...alphabet), fc.constantFrom("replace", "insert", "delete"), (frame, at, ch, op) => {
-        const body = encodeFrame(frame).slice(0, -6);
-        const i = at % (body.length + 1);
-        const mutated = op === "insert" ? body.slice(0, i) + ch + body.slice(i) : op === "delete" ? body.slice(0, i) + body.slice(i + 1) : body.slice(0, i) + ch + body.slice(i + 1);
-        const line = withCrc(mutated);
-        const r = decodeFrame(line);
-        if (r.ok) expect(encodeFrame(r.frame)).toBe(`${line}\n`);
-      }),
+      fc.property(
+        validFrameArb,
+        fc.nat(),
+        fc.constantFrom(...alphabet),
+        fc.constantFrom("replace", "insert", "delete"),
+        (frame, at, ch, op) => {
+          const body = encodeFrame(frame).slice(0, -6);
+          const i = at % (body.length + 1);
+          const mutated =
+            op === "insert"
+              ? body.slice(0, i) + ch + body.slice(i)
+              : op === "delete"
+                ? body.slice(0, i) + body.slice(i + 1)
+                : body.slice(0, i) + ch + body.slice(i + 1);
+          const line = withCrc(mutated);
+          const r = decodeFrame(line);
+          if (r.ok) expect(encodeFrame(r.frame)).toBe(`${line}\n`);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -471,7 +588,10 @@ describe("properties", () => {
   });
 
   it("(d) priority bytes inserted anywhere are pulled out in order and the frame still decodes", () => {
-    const insertsArb = fc.array(fc.tuple(fc.nat(), fc.constantFrom<"STOP" | "ESTOP">("STOP", "ESTOP")), { minLength: 1, maxLength: 8 });
+    const insertsArb = fc.array(fc.tuple(fc.nat(), fc.constantFrom<"STOP" | "ESTOP">("STOP", "ESTOP")), {
+      minLength: 1,
+      maxLength: 8,
+    });
     fc.assert(
       fc.property(validFrameArb, insertsArb, (frame, inserts) => {
         const line = encodeFrame(frame);
@@ -486,7 +606,9 @@ describe("properties", () => {
           if (i < bytes.length) out.push(bytes[i]!);
         }
         const items = new LineAssembler().pushAll(Uint8Array.from(out));
-        expect(items.filter((it) => it.kind === "priority")).toEqual(placed.map((p) => ({ kind: "priority", which: p.which })));
+        expect(items.filter((it) => it.kind === "priority")).toEqual(
+          placed.map((p) => ({ kind: "priority", which: p.which })),
+        );
         const lines = linesOf(items);
         expect(lines).toEqual([line.slice(0, -1)]);
         expect(decodeFrame(lines[0]!)).toEqual({ ok: true, frame });

@@ -16,10 +16,18 @@ const machine = loadMachineFile("profiles/machines/rotary-pmu.json");
 function setup() {
   const scheduler = new VirtualScheduler();
   const rig = new SimRig(scheduler, { plant: plantFromMachine(machine.calibration) });
-  const controller = (unlockLatched = false) => new SessionController({
-    scheduler, transport: rig.transport, sink: new MemorySink(), profile, machine, session: 1,
-    dots: planSession(profile, 1, 4), startedAt: "test", unlockLatched,
-  });
+  const controller = (unlockLatched = false) =>
+    new SessionController({
+      scheduler,
+      transport: rig.transport,
+      sink: new MemorySink(),
+      profile,
+      machine,
+      session: 1,
+      dots: planSession(profile, 1, 4),
+      startedAt: "test",
+      unlockLatched,
+    });
   const runToEnd = (c: SessionController) => {
     void c.run();
     scheduler.runUntilCondition(() => c.outcome !== undefined, scheduler.nowMs() + 30_000);

@@ -33,7 +33,8 @@ function bench(options: SimRigOptions): Bench {
   return { conn, rig, scheduler, c: new WireClient(conn) };
 }
 const simBench = (over: Partial<SimRigOptions> = {}) => bench(rotaryRig(over));
-const fwBench = (firmware: EmulatedBoardOptions = {}, over: Partial<SimRigOptions> = {}) => bench(rotaryRig({ ...over, firmware }));
+const fwBench = (firmware: EmulatedBoardOptions = {}, over: Partial<SimRigOptions> = {}) =>
+  bench(rotaryRig({ ...over, firmware }));
 const both = (over: Partial<SimRigOptions> = {}): [string, () => Bench][] => [
   ["reference board", () => simBench(over)],
   ["firmware", () => fwBench({}, over)],
@@ -62,7 +63,9 @@ class Session {
   info!: FrameOf<"INFO">["fields"];
   infoAtMs = 0;
   constructor(readonly b: Bench) {}
-  get c() { return this.b.c; }
+  get c() {
+    return this.b.c;
+  }
   boardTick(): number {
     return tickAdd(this.info.tick, Math.round(((this.b.conn.nowMs() - this.infoAtMs) * this.info.clockHz) / 1000));
   }
@@ -80,12 +83,20 @@ class Session {
     this.c.sendRaw(Uint8Array.of(PRIORITY_BYTES.STOP));
     await this.b.conn.waitMs(30);
     expect((await this.c.command({ id: "UNLOCK", fields: {} })).id).toBe("ACK");
-    expect((await this.c.command({ id: "ARM", fields: { leaseTick: tickAdd(this.boardTick(), this.ticks(leaseMs)) } })).id).toBe("ACK");
+    expect(
+      (await this.c.command({ id: "ARM", fields: { leaseTick: tickAdd(this.boardTick(), this.ticks(leaseMs)) } })).id,
+    ).toBe("ACK");
   }
   dot(n: number, over: Partial<FrameOf<"DOT">["fields"]> = {}): FrameOf<"DOT">["fields"] {
     return {
-      dot: n, atTick: tickAdd(this.boardTick(), this.ticks(30)), extensionUm: 800, strokeHz: 120, dutyPermille: 700,
-      strokes: 8, leaseTick: tickAdd(this.boardTick(), this.ticks(400)), ...over,
+      dot: n,
+      atTick: tickAdd(this.boardTick(), this.ticks(30)),
+      extensionUm: 800,
+      strokeHz: 120,
+      dutyPermille: 700,
+      strokes: 8,
+      leaseTick: tickAdd(this.boardTick(), this.ticks(400)),
+      ...over,
     };
   }
   keep(): Promise<unknown> {
@@ -126,7 +137,12 @@ describe("firmware in emulation against the reference board", () => {
     const ans = (f: FrameOf<"ACK"> | FrameOf<"NAK">) => answers.push(f.id === "ACK" ? "ACK" : `NAK${f.fields.nak}`);
     ans(await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 6, strokeHz: 110, extensionUm: 700 }) }));
     await s.run(200);
-    ans(await s.c.command({ id: "DOT", fields: s.dot(2, { strokes: 10, strokeHz: 140, extensionUm: 1000, dutyPermille: 900 }) }));
+    ans(
+      await s.c.command({
+        id: "DOT",
+        fields: s.dot(2, { strokes: 10, strokeHz: 140, extensionUm: 1000, dutyPermille: 900 }),
+      }),
+    );
     const { line, seq } = s.c.encode({ id: "KEEP", fields: { leaseTick: tickAdd(s.boardTick(), s.ticks(400)) } });
     s.c.sendRaw(line);
     ans(await s.c.awaitAnswer(seq));
@@ -135,7 +151,12 @@ describe("firmware in emulation against the reference board", () => {
     await s.run(200);
     ans(await s.c.command({ id: "DOT", fields: s.dot(2, { atTick: tickAdd(s.boardTick(), s.ticks(100)) }) })); // DOT_ORDER
     ans(await s.c.command({ id: "DOT", fields: s.dot(3, { atTick: tickAdd(s.boardTick(), -s.ticks(50)) }) })); // LATE
-    ans(await s.c.command({ id: "DOT", fields: s.dot(4, { strokes: 12, strokeHz: 100, extensionUm: 600, dutyPermille: 600 }) }));
+    ans(
+      await s.c.command({
+        id: "DOT",
+        fields: s.dot(4, { strokes: 12, strokeHz: 100, extensionUm: 600, dutyPermille: 600 }),
+      }),
+    );
     await s.run(250);
     ans(await s.c.command({ id: "DISARM", fields: {} }));
     await b.conn.waitMs(60);
@@ -147,16 +168,34 @@ describe("firmware in emulation against the reference board", () => {
     const sim = await session(simBench());
     const fw = await session(fwBench());
     expect(fw.answers).toEqual(sim.answers);
-    expect(fw.answers).toEqual(["ACK", "ACK", "ACK", "ACK", `NAK${NAKS.DOT_ORDER.code}`, `NAK${NAKS.LATE.code}`, "ACK", "ACK"]);
+    expect(fw.answers).toEqual([
+      "ACK",
+      "ACK",
+      "ACK",
+      "ACK",
+      `NAK${NAKS.DOT_ORDER.code}`,
+      `NAK${NAKS.LATE.code}`,
+      "ACK",
+      "ACK",
+    ]);
     // the same telemetry in the same order (how KEEP answers interleave with it depends on timing)
-    const ids = (fs: Frame[]) => fs.filter((f) => f.id !== "STATUS" && f.id !== "ACK").map((f) => (f.id === "STROKE" ? `S${f.fields.dot}` : f.id)).join(" ");
+    const ids = (fs: Frame[]) =>
+      fs
+        .filter((f) => f.id !== "STATUS" && f.id !== "ACK")
+        .map((f) => (f.id === "STROKE" ? `S${f.fields.dot}` : f.id))
+        .join(" ");
     expect(ids(fw.frames)).toBe(ids(sim.frames));
     expect(fw.frames.filter((f) => f.id === "ACK").length).toBe(sim.frames.filter((f) => f.id === "ACK").length);
     const ends = (fs: Frame[]) => fs.filter((f): f is FrameOf<"DOTEND"> => f.id === "DOTEND").map((f) => f.fields);
-    const strokes = (fs: Frame[], dot: number) => fs.filter((f): f is FrameOf<"STROKE"> => f.id === "STROKE" && f.fields.dot === dot).map((f) => f.fields);
+    const strokes = (fs: Frame[], dot: number) =>
+      fs.filter((f): f is FrameOf<"STROKE"> => f.id === "STROKE" && f.fields.dot === dot).map((f) => f.fields);
     const e = ends(fw.frames);
     const r = ends(sim.frames);
-    expect(e.map((x) => [x.dot, x.strokes])).toEqual([[1, 6], [2, 10], [4, 12]]);
+    expect(e.map((x) => [x.dot, x.strokes])).toEqual([
+      [1, 6],
+      [2, 10],
+      [4, 12],
+    ]);
     expect(e.map((x) => [x.dot, x.strokes])).toEqual(r.map((x) => [x.dot, x.strokes]));
     const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
     for (let i = 0; i < e.length; i++) {
@@ -189,31 +228,43 @@ describe("firmware in emulation against the reference board", () => {
     ["pedal stuck (contacts agree)", { kind: "pedal-stuck" }, ALARMS.PEDAL_FAULT.code],
     ["e-stop button", { kind: "estop-button" }, ALARMS.ESTOP.code],
     ["slow motor (the burst overruns the dwell cap)", { kind: "slow" }, ALARMS.DWELL_EXCEEDED.code],
-    ["broken cartridge spring (800 um overshoot on an 800 um dot)", { kind: "overshoot", overshootUm: 800 }, ALARMS.OVER_EXTENSION.code],
+    [
+      "broken cartridge spring (800 um overshoot on an 800 um dot)",
+      { kind: "overshoot", overshootUm: 800 },
+      ALARMS.OVER_EXTENSION.code,
+    ],
   ];
-  it.each(faults)("latches the same alarm as the reference board on a device fault mid-burst: %s", async (_name, fault, code) => {
-    for (const [name, make] of both()) {
-      const b = make();
-      const s = new Session(b);
-      await s.armed();
-      const from = s.c.received.length;
-      expect((await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 30, strokeHz: 100 }) })).id).toBe("ACK");
-      await s.c.next("STROKE", 300, from); // needle in the skin
-      b.rig.injectDeviceFault(fault);
-      await s.keep().catch(() => undefined);
-      expect(await s.alarm(from, 400), name).toBe(code);
-      expect(s.c.frames("DOTEND", from), name).toHaveLength(0);
-      expect(b.conn.world!.parked(), name).toBe(true);
-      expect(b.rig.board.alarmHistory.map((a) => ALARMS[a.code].code), name).toEqual([code]);
-    }
-  });
+  it.each(faults)(
+    "latches the same alarm as the reference board on a device fault mid-burst: %s",
+    async (_name, fault, code) => {
+      for (const [name, make] of both()) {
+        const b = make();
+        const s = new Session(b);
+        await s.armed();
+        const from = s.c.received.length;
+        expect((await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 30, strokeHz: 100 }) })).id).toBe("ACK");
+        await s.c.next("STROKE", 300, from); // needle in the skin
+        b.rig.injectDeviceFault(fault);
+        await s.keep().catch(() => undefined);
+        expect(await s.alarm(from, 400), name).toBe(code);
+        expect(s.c.frames("DOTEND", from), name).toHaveLength(0);
+        expect(b.conn.world!.parked(), name).toBe(true);
+        expect(
+          b.rig.board.alarmHistory.map((a) => ALARMS[a.code].code),
+          name,
+        ).toEqual([code]);
+      }
+    },
+  );
 
   it("over-speed: a rotary machine driven at full duty runs past the hard maximum on both", async () => {
     for (const [name, make] of both()) {
       const s = new Session(make());
       await s.armed();
       const from = s.c.received.length;
-      expect((await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 30, strokeHz: 150, dutyPermille: 1000 }) })).id).toBe("ACK");
+      expect(
+        (await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 30, strokeHz: 150, dutyPermille: 1000 }) })).id,
+      ).toBe("ACK");
       await s.keep();
       expect(await s.alarm(from, 400), name).toBe(ALARMS.OVER_SPEED.code);
     }
@@ -232,7 +283,12 @@ describe("firmware in emulation against the reference board", () => {
       expect((await s.c.next("BOOT", 50, from)).fields, name).toEqual({ bootId: 2, resetCause: 2 });
       await b.conn.waitMs(30);
       expect(b.conn.world!.parked(), name).toBe(true);
-      expect(await s.c.status(), name).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.POWER_UP.code, lastDot: 0, rxOk: 0 });
+      expect(await s.c.status(), name).toMatchObject({
+        state: BOARD_STATES.ALARM,
+        alarm: ALARMS.POWER_UP.code,
+        lastDot: 0,
+        rxOk: 0,
+      });
       expect(s.c.frames("DOTEND", from), name).toHaveLength(0);
     }
   });
@@ -245,7 +301,9 @@ describe("firmware in emulation against the reference board", () => {
       const s = new Session(make());
       await s.armed();
       const from = s.c.received.length;
-      expect((await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 6, strokeHz: 120, dutyPermille: 450 }) })).id).toBe("ACK");
+      expect(
+        (await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 6, strokeHz: 120, dutyPermille: 450 }) })).id,
+      ).toBe("ACK");
       await s.keep();
       const end = (await s.c.next("DOTEND", 400, from)).fields;
       expect(end.strokes, name).toBe(6);
@@ -277,7 +335,9 @@ describe("firmware in emulation against the reference board", () => {
       const s = new Session(b);
       await s.armed();
       const from = s.c.received.length;
-      expect((await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 10, strokeHz: 120, dutyPermille: 700 }) })).id).toBe("ACK");
+      expect(
+        (await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 10, strokeHz: 120, dutyPermille: 700 }) })).id,
+      ).toBe("ACK");
       await s.keep();
       const end = (await s.c.next("DOTEND", 400, from)).fields;
       expect(end.strokes, name).toBe(10);
@@ -293,30 +353,60 @@ describe("firmware in emulation against the reference board", () => {
 });
 
 describe("firmware-only behaviour", () => {
-  const defaults = { hardMaxExtensionUm: 1500, hardMaxStrokeHz: 160, hardMaxCurrentMa: 3000, hardMaxDwellMs: 400, hardMaxLeaseMs: 500 };
+  const defaults = {
+    hardMaxExtensionUm: 1500,
+    hardMaxStrokeHz: 160,
+    hardMaxCurrentMa: 3000,
+    hardMaxDwellMs: 400,
+    hardMaxLeaseMs: 500,
+  };
 
   const invalid: [string, Uint8Array][] = [
-    ["a corrupted record (CRC byte flipped)", eepWith((e) => { e[0x1d]! ^= 0x5a; }, false)],
+    [
+      "a corrupted record (CRC byte flipped)",
+      eepWith((e) => {
+        e[0x1d]! ^= 0x5a;
+      }, false),
+    ],
     ["a blank EEPROM (never programmed)", new Uint8Array(1024).fill(0xff)],
-    ["a record with a valid CRC but hardMaxExtensionUm 1600 (above the 1500 cap)", eepWith((e) => { e[0x04] = 1600 & 0xff; e[0x05] = 1600 >> 8; }, true)],
-    ["a record of another layout version", eepWith((e) => { e[0x02] = 2; }, true)],
+    [
+      "a record with a valid CRC but hardMaxExtensionUm 1600 (above the 1500 cap)",
+      eepWith((e) => {
+        e[0x04] = 1600 & 0xff;
+        e[0x05] = 1600 >> 8;
+      }, true),
+    ],
+    [
+      "a record of another layout version",
+      eepWith((e) => {
+        e[0x02] = 2;
+      }, true),
+    ],
   ];
-  it.each(invalid)("%s: CONFIG_INVALID at boot, compiled-in defaults in INFO, UNLOCK refused", async (_name, eeprom) => {
-    const b = fwBench({ eeprom });
-    const s = new Session(b);
-    expect((await s.c.next("BOOT", 50)).fields).toEqual({ bootId: 1, resetCause: 0 }); // the boot counter is outside the record
-    expect(await s.c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.CONFIG_INVALID.code });
-    await s.hello();
-    expect(s.info).toMatchObject(defaults);
-    expect(await s.c.command({ id: "UNLOCK", fields: {} })).toMatchObject({ id: "NAK", fields: { nak: NAKS.ALARM_ACTIVE.code } });
-    s.c.sendRaw(Uint8Array.of(PRIORITY_BYTES.STOP)); // a later alarm does not replace the first
-    await b.conn.waitMs(30);
-    expect(await s.c.command({ id: "ARM", fields: { leaseTick: tickAdd(s.boardTick(), s.ticks(300)) } })).toMatchObject({ id: "NAK", fields: { nak: NAKS.BAD_STATE.code } });
-    expect(await s.c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.CONFIG_INVALID.code });
-    expect(b.rig.board.alarm).toBe("CONFIG_INVALID");
-    await b.conn.waitMs(300);
-    expect(s.c.frames("STROKE")).toHaveLength(0);
-  });
+  it.each(invalid)(
+    "%s: CONFIG_INVALID at boot, compiled-in defaults in INFO, UNLOCK refused",
+    async (_name, eeprom) => {
+      const b = fwBench({ eeprom });
+      const s = new Session(b);
+      expect((await s.c.next("BOOT", 50)).fields).toEqual({ bootId: 1, resetCause: 0 }); // the boot counter is outside the record
+      expect(await s.c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.CONFIG_INVALID.code });
+      await s.hello();
+      expect(s.info).toMatchObject(defaults);
+      expect(await s.c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
+        id: "NAK",
+        fields: { nak: NAKS.ALARM_ACTIVE.code },
+      });
+      s.c.sendRaw(Uint8Array.of(PRIORITY_BYTES.STOP)); // a later alarm does not replace the first
+      await b.conn.waitMs(30);
+      expect(
+        await s.c.command({ id: "ARM", fields: { leaseTick: tickAdd(s.boardTick(), s.ticks(300)) } }),
+      ).toMatchObject({ id: "NAK", fields: { nak: NAKS.BAD_STATE.code } });
+      expect(await s.c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.CONFIG_INVALID.code });
+      expect(b.rig.board.alarm).toBe("CONFIG_INVALID");
+      await b.conn.waitMs(300);
+      expect(s.c.frames("STROKE")).toHaveLength(0);
+    },
+  );
 
   it("a valid record: POWER_UP at boot, not CONFIG_INVALID, and UNLOCK accepted", async () => {
     const s = new Session(fwBench({ eeprom: EEP }));
@@ -422,7 +512,14 @@ describe("firmware-only behaviour", () => {
       board.advanceTo(stopAtUs);
       board.receiveByte(PRIORITY_BYTES.STOP);
       let driveWentOn = false;
-      runBoardUntil(board, () => { driveWentOn ||= board.driveOn; return false; }, 300);
+      runBoardUntil(
+        board,
+        () => {
+          driveWentOn ||= board.driveOn;
+          return false;
+        },
+        300,
+      );
       await resync(b);
       expect(await s.alarm(from, 100)).toBe(ALARMS.STOP.code);
       const burst = s.c.frames("STATUS", from).some((f) => f.fields.state === BOARD_STATES.BURST);
@@ -433,7 +530,9 @@ describe("firmware-only behaviour", () => {
     const seen = new Set<string>();
     for (let dUs = -120; dUs <= 6; dUs += 6) {
       const { driveWentOn, burst } = (await run(onAtUs! + dUs)) as { driveWentOn: boolean; burst: boolean };
-      expect(burst, `STOP byte ${dUs} us from drive-on: drive ${driveWentOn ? "went on" : "stayed off"}`).toBe(driveWentOn);
+      expect(burst, `STOP byte ${dUs} us from drive-on: drive ${driveWentOn ? "went on" : "stayed off"}`).toBe(
+        driveWentOn,
+      );
       seen.add(driveWentOn ? "on" : "off");
     }
     expect([...seen].sort()).toEqual(["off", "on"]); // the sweep spans the moment the drive goes on

@@ -5,7 +5,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ALARMS, type AlarmName } from "../src/protocol/table.ts";
-import { INPUT_TYPES, STATES, driveEnabled, transition, type Effect, type Input, type StateName, type SupervisorState } from "../src/safety/fsm.ts";
+import {
+  INPUT_TYPES,
+  STATES,
+  driveEnabled,
+  transition,
+  type Effect,
+  type Input,
+  type StateName,
+  type SupervisorState,
+} from "../src/safety/fsm.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // The table
@@ -207,24 +216,53 @@ describe("transition table", () => {
 // ---------------------------------------------------------------------------------------------------------
 // Invariants over random input sequences
 
-const alarmNameArb = fc.integer({ min: 0, max: Object.keys(ALARMS).length - 1 }).map((i) => (Object.keys(ALARMS) as AlarmName[])[i]!);
+const alarmNameArb = fc
+  .integer({ min: 0, max: Object.keys(ALARMS).length - 1 })
+  .map((i) => (Object.keys(ALARMS) as AlarmName[])[i]!);
 /** Uniform choice (fc.constantFrom favours its first values, which would starve estop, linkLost...). */
-const uniform = <T>(...values: T[]): fc.Arbitrary<T> => fc.integer({ min: 0, max: values.length - 1 }).map((i) => values[i]!);
+const uniform = <T>(...values: T[]): fc.Arbitrary<T> =>
+  fc.integer({ min: 0, max: values.length - 1 }).map((i) => values[i]!);
 const inputArb: fc.Arbitrary<Input> = fc.oneof(
   fc.boolean().map((boardInAlarm): Input => ({ type: "handshakeOk", boardInAlarm })),
   uniform<Input>(
-    { type: "handshakeMismatch" }, { type: "linkLost" }, { type: "unlock" }, { type: "boardIdle" }, { type: "arm" },
-    { type: "start" }, { type: "stop" }, { type: "stop", cause: "STOP" }, { type: "stop", cause: "HOST_LATE" },
-    { type: "estop" }, { type: "sessionDone" }, { type: "acknowledge" },
+    { type: "handshakeMismatch" },
+    { type: "linkLost" },
+    { type: "unlock" },
+    { type: "boardIdle" },
+    { type: "arm" },
+    { type: "start" },
+    { type: "stop" },
+    { type: "stop", cause: "STOP" },
+    { type: "stop", cause: "HOST_LATE" },
+    { type: "estop" },
+    { type: "sessionDone" },
+    { type: "acknowledge" },
   ),
   alarmNameArb.map((code): Input => ({ type: "fault", code })),
   alarmNameArb.map((code): Input => ({ type: "boardAlarm", code })),
 );
 /** Sequences that reach the interesting states often: single inputs interleaved with runs of the happy path. */
-const happyArb = uniform<Input>({ type: "handshakeOk", boardInAlarm: false }, { type: "arm" }, { type: "start" }, { type: "boardIdle" }, { type: "acknowledge" }, { type: "unlock" },
-  { type: "stop" }, { type: "boardAlarm", code: "PEDAL_RELEASED" }, { type: "sessionDone" }, { type: "linkLost" }, { type: "estop" });
+const happyArb = uniform<Input>(
+  { type: "handshakeOk", boardInAlarm: false },
+  { type: "arm" },
+  { type: "start" },
+  { type: "boardIdle" },
+  { type: "acknowledge" },
+  { type: "unlock" },
+  { type: "stop" },
+  { type: "boardAlarm", code: "PEDAL_RELEASED" },
+  { type: "sessionDone" },
+  { type: "linkLost" },
+  { type: "estop" },
+);
 const toRunning: Input[] = [{ type: "handshakeOk", boardInAlarm: false }, { type: "arm" }, { type: "start" }];
-const recoverToRunning: Input[] = [{ type: "acknowledge" }, { type: "unlock" }, { type: "boardIdle" }, { type: "arm" }, { type: "start" }];
+const recoverToRunning: Input[] = [
+  { type: "acknowledge" },
+  { type: "unlock" },
+  { type: "boardIdle" },
+  { type: "arm" },
+  { type: "start" },
+];
 const sequenceArb = fc
   .array(
     fc.oneof(
@@ -256,14 +294,20 @@ function run(inputs: readonly Input[]): Step[] {
 }
 
 const checkSteps = (check: (step: Step) => void) =>
-  fc.assert(fc.property(sequenceArb, (inputs) => { for (const step of run(inputs)) check(step); }), { numRuns: 1000 });
+  fc.assert(
+    fc.property(sequenceArb, (inputs) => {
+      for (const step of run(inputs)) check(step);
+    }),
+    { numRuns: 1000 },
+  );
 
 describe("invariants over random input sequences from disconnected", () => {
   it("the random walks reach every state (so the invariants below are exercised)", () => {
     const entered = new Map<StateName, number>(STATES.map((s) => [s, 0]));
     fc.assert(
       fc.property(sequenceArb, (inputs) => {
-        for (const s of run(inputs)) if (s.next.name !== s.from.name) entered.set(s.next.name, entered.get(s.next.name)! + 1);
+        for (const s of run(inputs))
+          if (s.next.name !== s.from.name) entered.set(s.next.name, entered.get(s.next.name)! + 1);
       }),
       { numRuns: 300 },
     );

@@ -5,7 +5,13 @@
 
 import { describe, expect, it } from "vitest";
 import { decodeFrame, encodeFrame } from "../src/protocol/codec.ts";
-import { DEFAULT_LINK_TIMING, HostLink, type HostCommand, type LinkEvent, type LinkTiming } from "../src/protocol/hostlink.ts";
+import {
+  DEFAULT_LINK_TIMING,
+  HostLink,
+  type HostCommand,
+  type LinkEvent,
+  type LinkTiming,
+} from "../src/protocol/hostlink.ts";
 import type { Frame } from "../src/protocol/table.ts";
 
 const TIMING: LinkTiming = { initialRtoMs: 30, minRtoMs: 8, maxRtoMs: 120, maxAttempts: 5 };
@@ -28,18 +34,25 @@ class FakeBoard {
     const replies: string[] = [];
     for (const line of lines) {
       const r = decodeFrame(line);
-      if (!r.ok) throw new Error(`board could not decode host line ${JSON.stringify(line)}: ${JSON.stringify(r.error)}`);
+      if (!r.ok)
+        throw new Error(`board could not decode host line ${JSON.stringify(line)}: ${JSON.stringify(r.error)}`);
       this.received.push(r.frame);
       const action = this.plan.shift() ?? "ack";
       if (action === "drop") continue;
-      if (action.startsWith("nak:")) replies.push(this.out({ id: "NAK", fields: { ackSeq: r.frame.seq, nak: Number(action.slice(4)) } } as Omit<Frame, "seq">));
+      if (action.startsWith("nak:"))
+        replies.push(
+          this.out({ id: "NAK", fields: { ackSeq: r.frame.seq, nak: Number(action.slice(4)) } } as Omit<Frame, "seq">),
+        );
       else replies.push(this.out({ id: "ACK", fields: { ackSeq: r.frame.seq } } as Omit<Frame, "seq">));
     }
     return replies;
   }
 
   status(tick: number): string {
-    return this.out({ id: "STATUS", fields: { tick, state: 1, alarm: 0, credit: 8, parked: 1, lastDot: 0, rxOk: 0, rxBad: 0, rxDup: 0 } } as Omit<Frame, "seq">);
+    return this.out({
+      id: "STATUS",
+      fields: { tick, state: 1, alarm: 0, credit: 8, parked: 1, lastDot: 0, rxOk: 0, rxBad: 0, rxDup: 0 },
+    } as Omit<Frame, "seq">);
   }
 }
 
@@ -47,10 +60,22 @@ const HELLO: HostCommand = { id: "HELLO", fields: {} };
 const ARM: HostCommand = { id: "ARM", fields: { leaseTick: 5000 } };
 const KEEP = (leaseTick: number): HostCommand => ({ id: "KEEP", fields: { leaseTick } });
 
-const receiveAll = (link: HostLink, lines: readonly string[], nowMs: number): LinkEvent[] => lines.flatMap((l) => link.receive(l, nowMs));
+const receiveAll = (link: HostLink, lines: readonly string[], nowMs: number): LinkEvent[] =>
+  lines.flatMap((l) => link.receive(l, nowMs));
 const board = (id: "ACK" | "NAK" | "STATUS" | "BOOT" | "ALARM", seq: number, fields: Record<string, number>) =>
   encodeFrame({ id, seq, fields } as unknown as Frame);
-const statusLine = (seq: number) => board("STATUS", seq, { tick: seq, state: 1, alarm: 0, credit: 8, parked: 1, lastDot: 0, rxOk: 0, rxBad: 0, rxDup: 0 });
+const statusLine = (seq: number) =>
+  board("STATUS", seq, {
+    tick: seq,
+    state: 1,
+    alarm: 0,
+    credit: 8,
+    parked: 1,
+    lastDot: 0,
+    rxOk: 0,
+    rxBad: 0,
+    rxDup: 0,
+  });
 
 describe("HostLink delivery", () => {
   it("uses the documented default timing", () => {
@@ -107,7 +132,11 @@ describe("HostLink delivery", () => {
     expect(link.poll(30).lines).toEqual([]);
     receiveAll(link, b.handle(second.lines), 31);
     receiveAll(link, b.handle(link.poll(31).lines), 32);
-    expect(b.received.map((f) => [f.seq, f.id])).toEqual([[0, "HELLO"], [1, "ARM"], [2, "KEEP"]]);
+    expect(b.received.map((f) => [f.seq, f.id])).toEqual([
+      [0, "HELLO"],
+      [1, "ARM"],
+      [2, "KEEP"],
+    ]);
     expect(link.idle).toBe(true);
   });
 
@@ -329,7 +358,9 @@ describe("HostLink receive side", () => {
     const link = new HostLink(TIMING);
     const echoed = encodeFrame({ id: "ARM", seq: 3, fields: { leaseTick: 1 } });
     link.receive(statusLine(1), 0);
-    expect(link.receive(echoed, 0)).toEqual([{ type: "corrupt", error: { reason: "unknown-id", id: "ARM" }, line: echoed }]);
+    expect(link.receive(echoed, 0)).toEqual([
+      { type: "corrupt", error: { reason: "unknown-id", id: "ARM" }, line: echoed },
+    ]);
     expect(link.stats.rxCorrupt).toBe(1);
     // it is not a board frame: not counted as received, and its sequence number does not disturb gap counting
     expect(link.stats.rxFrames).toBe(1);

@@ -11,9 +11,24 @@ import { parseSessionLog, stats, summarize, type DotRecord, type SessionRecord }
 
 const dir = () => mkdtempSync(join(tmpdir(), "smp-log-"));
 const dot = (n: number, maxExtensionUm: number): DotRecord => ({
-  type: "dot", n, zone: "crown", session: 1, tMs: n, boardTick: n, targetExtensionUm: 800, commandedExtensionUm: 900,
-  maxExtensionUm, meanExtensionUm: maxExtensionUm - 5, telemetry: "complete", strokeCount: 8, plannedStrokes: 8, strokeHz: 119,
-  commandedStrokeHz: 120, dutyPermille: 600, peakCurrentMa: 800, onTimeMs: 110,
+  type: "dot",
+  n,
+  zone: "crown",
+  session: 1,
+  tMs: n,
+  boardTick: n,
+  targetExtensionUm: 800,
+  commandedExtensionUm: 900,
+  maxExtensionUm,
+  meanExtensionUm: maxExtensionUm - 5,
+  telemetry: "complete",
+  strokeCount: 8,
+  plannedStrokes: 8,
+  strokeHz: 119,
+  commandedStrokeHz: 120,
+  dutyPermille: 600,
+  peakCurrentMa: 800,
+  onTimeMs: 110,
 });
 
 describe("session record", () => {

@@ -4,14 +4,27 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DepthLoop, LOOP_GAINS, SpeedLoop, StallDetector, strokeFault, type DriveCalibration } from "../src/control/loops.ts";
+import {
+  DepthLoop,
+  LOOP_GAINS,
+  SpeedLoop,
+  StallDetector,
+  strokeFault,
+  type DriveCalibration,
+} from "../src/control/loops.ts";
 import { BoardClockEstimate, U32, msToTicks, tickAdd, tickBefore, tickDiff, ticksToMs } from "../src/units/time.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // DepthLoop
 
 /** Runs `dots` dots in one zone against a plant; returns the commanded and measured extension of each dot. */
-function runDepth(targetUm: number, plant: (commandedUm: number, dot: number) => number, dots: number, loop = new DepthLoop(), zone = "z") {
+function runDepth(
+  targetUm: number,
+  plant: (commandedUm: number, dot: number) => number,
+  dots: number,
+  loop = new DepthLoop(),
+  zone = "z",
+) {
   const commanded: number[] = [];
   const measured: number[] = [];
   for (let i = 0; i < dots; i++) {
@@ -55,7 +68,10 @@ describe("DepthLoop", () => {
   it("converges within 10 dots for any skin give that the correction bound can compensate", () => {
     fc.assert(
       fc.property(fc.integer({ min: 200, max: 1500 }), fc.double({ min: 0.5, max: 1, noNaN: true }), (target, gain) => {
-        fc.pre(target / gain - target <= Math.min(LOOP_GAINS.maxDepthCorrectionUm, LOOP_GAINS.maxDepthCorrectionFraction * target) - 5);
+        fc.pre(
+          target / gain - target <=
+            Math.min(LOOP_GAINS.maxDepthCorrectionUm, LOOP_GAINS.maxDepthCorrectionFraction * target) - 5,
+        );
         const { commanded, measured } = runDepth(target, (c) => c * gain, 11);
         for (const c of commanded) expect(c).toBeLessThanOrEqual(target + LOOP_GAINS.maxDepthCorrectionUm);
         expect(Math.abs(measured[10]! - target)).toBeLessThanOrEqual(2);
@@ -79,16 +95,24 @@ describe("DepthLoop", () => {
   });
 
   it("the command stays within target +/- 400 um whatever is measured", () => {
-    const measurement = fc.oneof(fc.integer({ min: -5000, max: 5000 }), fc.constantFrom(0, 1, -1, 1e6, -1e6), fc.double({ min: -1e5, max: 1e5, noNaN: true }));
+    const measurement = fc.oneof(
+      fc.integer({ min: -5000, max: 5000 }),
+      fc.constantFrom(0, 1, -1, 1e6, -1e6),
+      fc.double({ min: -1e5, max: 1e5, noNaN: true }),
+    );
     fc.assert(
-      fc.property(fc.integer({ min: 100, max: 2000 }), fc.array(measurement, { minLength: 1, maxLength: 40 }), (target, ms) => {
-        const { commanded } = runDepth(target, (_c, i) => ms[i % ms.length]!, ms.length + 1);
-        for (const c of commanded) {
-          expect(c).toBeLessThanOrEqual(target + LOOP_GAINS.maxDepthCorrectionUm);
-          expect(c).toBeGreaterThanOrEqual(target - LOOP_GAINS.maxDepthCorrectionUm);
-          expect(Number.isInteger(c)).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 100, max: 2000 }),
+        fc.array(measurement, { minLength: 1, maxLength: 40 }),
+        (target, ms) => {
+          const { commanded } = runDepth(target, (_c, i) => ms[i % ms.length]!, ms.length + 1);
+          for (const c of commanded) {
+            expect(c).toBeLessThanOrEqual(target + LOOP_GAINS.maxDepthCorrectionUm);
+            expect(c).toBeGreaterThanOrEqual(target - LOOP_GAINS.maxDepthCorrectionUm);
+            expect(Number.isInteger(c)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -104,7 +128,13 @@ describe("DepthLoop", () => {
 // ---------------------------------------------------------------------------------------------------------
 // SpeedLoop
 
-const ROTARY: DriveCalibration = { machine: "rotary", minDutyPermille: 200, maxDutyPermille: 900, freeStrokeHzAtFullDuty: 150, loadDroopPercent: 20 };
+const ROTARY: DriveCalibration = {
+  machine: "rotary",
+  minDutyPermille: 200,
+  maxDutyPermille: 900,
+  freeStrokeHzAtFullDuty: 150,
+  loadDroopPercent: 20,
+};
 const COIL: DriveCalibration = { ...ROTARY, machine: "coil" };
 
 describe("SpeedLoop", () => {
@@ -131,18 +161,23 @@ describe("SpeedLoop", () => {
 
   it("moves the duty in the direction of the speed error and stays within [min, max]", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 20, max: 200 }), fc.double({ min: 0.1, max: 500, noNaN: true })), { maxLength: 40 }), (steps) => {
-        const loop = new SpeedLoop(ROTARY);
-        for (const [setpoint, measured] of steps) {
-          const before = loop.dutyFor("z", setpoint);
-          loop.update("z", setpoint, measured);
-          const after = loop.dutyFor("z", setpoint);
-          expect(after).toBeGreaterThanOrEqual(ROTARY.minDutyPermille);
-          expect(after).toBeLessThanOrEqual(ROTARY.maxDutyPermille);
-          if (measured < setpoint) expect(after).toBeGreaterThanOrEqual(before);
-          if (measured > setpoint) expect(after).toBeLessThanOrEqual(before);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 20, max: 200 }), fc.double({ min: 0.1, max: 500, noNaN: true })), {
+          maxLength: 40,
+        }),
+        (steps) => {
+          const loop = new SpeedLoop(ROTARY);
+          for (const [setpoint, measured] of steps) {
+            const before = loop.dutyFor("z", setpoint);
+            loop.update("z", setpoint, measured);
+            const after = loop.dutyFor("z", setpoint);
+            expect(after).toBeGreaterThanOrEqual(ROTARY.minDutyPermille);
+            expect(after).toBeLessThanOrEqual(ROTARY.maxDutyPermille);
+            if (measured < setpoint) expect(after).toBeGreaterThanOrEqual(before);
+            if (measured > setpoint) expect(after).toBeLessThanOrEqual(before);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -204,7 +239,9 @@ describe("StallDetector", () => {
   it("matches the spec on random stroke streams: stalled iff the slow strokes since the last good one exceed 100 ms", () => {
     const slowPeriod = fc.integer({ min: 15_000, max: 60_000 }); // 16.7..66.7 Hz, below 84 Hz
     const goodPeriod = fc.integer({ min: 5_000, max: 11_000 }); // 91..200 Hz
-    const stream = fc.array(fc.oneof({ arbitrary: slowPeriod, weight: 4 }, { arbitrary: goodPeriod, weight: 1 }), { maxLength: 60 });
+    const stream = fc.array(fc.oneof({ arbitrary: slowPeriod, weight: 4 }, { arbitrary: goodPeriod, weight: 1 }), {
+      maxLength: 60,
+    });
     fc.assert(
       fc.property(stream, (periods) => {
         const d = new StallDetector();
@@ -226,7 +263,12 @@ describe("strokeFault", () => {
   const cmd = { extensionUm: 800, strokeHz: 100 };
   const HARD_MAX = 1500;
   const MAX_MA = 3000;
-  const sample = (over: Partial<{ extensionUm: number; currentMa: number; periodUs: number }>) => ({ extensionUm: 780, currentMa: 1200, periodUs: 10_000, ...over });
+  const sample = (over: Partial<{ extensionUm: number; currentMa: number; periodUs: number }>) => ({
+    extensionUm: 780,
+    currentMa: 1200,
+    periodUs: 10_000,
+    ...over,
+  });
 
   it("accepts a normal stroke, including boundary values", () => {
     expect(strokeFault(sample({}), cmd, HARD_MAX, MAX_MA)).toBeUndefined();
@@ -234,13 +276,19 @@ describe("strokeFault", () => {
     expect(strokeFault(sample({ currentMa: 3000 }), cmd, HARD_MAX, MAX_MA)).toBeUndefined();
     expect(strokeFault(sample({ extensionUm: 320 }), cmd, HARD_MAX, MAX_MA)).toBeUndefined(); // 40 % of commanded 800: give can do that
     expect(strokeFault(sample({ extensionUm: 319 }), cmd, HARD_MAX, MAX_MA)?.code).toBe("DEPTH_DEVIATION"); // shallower: the sensor, not the skin
-    expect(strokeFault(sample({ extensionUm: 1500 }), { extensionUm: 1450, strokeHz: 100 }, HARD_MAX, MAX_MA)).toBeUndefined();
+    expect(
+      strokeFault(sample({ extensionUm: 1500 }), { extensionUm: 1450, strokeHz: 100 }, HARD_MAX, MAX_MA),
+    ).toBeUndefined();
   });
 
   it("flags over-extension: beyond the board hard maximum, or deeper than commanded by more than 120 um", () => {
     expect(strokeFault(sample({ extensionUm: 921 }), cmd, HARD_MAX, MAX_MA)?.code).toBe("DEPTH_DEVIATION");
-    expect(strokeFault(sample({ extensionUm: 1501 }), { extensionUm: 1450, strokeHz: 100 }, HARD_MAX, MAX_MA)?.code).toBe("DEPTH_DEVIATION");
-    expect(strokeFault(sample({ extensionUm: 1501 }), { extensionUm: 1500, strokeHz: 100 }, HARD_MAX, MAX_MA)?.detail).toContain("1500");
+    expect(
+      strokeFault(sample({ extensionUm: 1501 }), { extensionUm: 1450, strokeHz: 100 }, HARD_MAX, MAX_MA)?.code,
+    ).toBe("DEPTH_DEVIATION");
+    expect(
+      strokeFault(sample({ extensionUm: 1501 }), { extensionUm: 1500, strokeHz: 100 }, HARD_MAX, MAX_MA)?.detail,
+    ).toContain("1500");
   });
 
   it("flags over-current above the machine limit", () => {
@@ -255,7 +303,9 @@ describe("strokeFault", () => {
   });
 
   it("reports depth before current when both are wrong", () => {
-    expect(strokeFault(sample({ extensionUm: 2000, currentMa: 9999 }), cmd, HARD_MAX, MAX_MA)?.code).toBe("DEPTH_DEVIATION");
+    expect(strokeFault(sample({ extensionUm: 2000, currentMa: 9999 }), cmd, HARD_MAX, MAX_MA)?.code).toBe(
+      "DEPTH_DEVIATION",
+    );
   });
 });
 
@@ -280,13 +330,17 @@ describe("tick arithmetic", () => {
   it("tickDiff(tickAdd(a, d), a) === d for every |d| < 2^31, and tickBefore agrees with the sign", () => {
     // (exactly 2^31 apart, each tick is "before" the other: the half-way point is inherently ambiguous)
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: -0x7fffffff, max: 0x7fffffff }), (a, d) => {
-        const b = tickAdd(a, d);
-        expect(Number.isInteger(b) && b >= 0 && b < U32).toBe(true);
-        expect(tickDiff(b, a)).toBe(d);
-        expect(tickBefore(a, b)).toBe(d > 0);
-        expect(tickBefore(b, a)).toBe(d < 0);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: -0x7fffffff, max: 0x7fffffff }),
+        (a, d) => {
+          const b = tickAdd(a, d);
+          expect(Number.isInteger(b) && b >= 0 && b < U32).toBe(true);
+          expect(tickDiff(b, a)).toBe(d);
+          expect(tickBefore(a, b)).toBe(d > 0);
+          expect(tickBefore(b, a)).toBe(d < 0);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -402,11 +456,20 @@ describe("BoardClockEstimate", () => {
 
 describe("regressions from review", () => {
   it("a zero stroke period is no physical stroke: over-speed, not a slow stroke", () => {
-    expect(strokeFault({ extensionUm: 780, currentMa: 800, periodUs: 0 }, { extensionUm: 800, strokeHz: 100 }, 1500, 2000)?.code).toBe("HOST_OVER_SPEED");
+    expect(
+      strokeFault({ extensionUm: 780, currentMa: 800, periodUs: 0 }, { extensionUm: 800, strokeHz: 100 }, 1500, 2000)
+        ?.code,
+    ).toBe("HOST_OVER_SPEED");
   });
 
   it("the speed loop keeps what it learned for a zone as a ratio, so a new setpoint starts from its feed-forward", () => {
-    const loop = new SpeedLoop({ machine: "rotary", minDutyPermille: 100, maxDutyPermille: 1000, freeStrokeHzAtFullDuty: 180, loadDroopPercent: 12 });
+    const loop = new SpeedLoop({
+      machine: "rotary",
+      minDutyPermille: 100,
+      maxDutyPermille: 1000,
+      freeStrokeHzAtFullDuty: 180,
+      loadDroopPercent: 12,
+    });
     const ff150 = loop.dutyFor("fresh", 150);
     loop.update("z", 100, 100); // on target: nothing to learn
     expect(loop.dutyFor("z", 150)).toBe(ff150);

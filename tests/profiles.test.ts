@@ -10,16 +10,31 @@ import { describe, expect, it } from "vitest";
 import { SmpError } from "../src/errors/errors.ts";
 import type { HardLimits } from "../src/safety/limits.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts";
-import { dotSettings, parseDepthProfile, parseMachineCalibration, profileFitsBoard, zonesForSession } from "../src/profiles/load.ts";
+import {
+  dotSettings,
+  parseDepthProfile,
+  parseMachineCalibration,
+  profileFitsBoard,
+  zonesForSession,
+} from "../src/profiles/load.ts";
 import type { DepthProfile } from "../src/profiles/schema.ts";
 
 const PROFILES_DIR = fileURLToPath(new URL("../profiles/", import.meta.url));
 const INVALID_DIR = join(PROFILES_DIR, "invalid");
 const MACHINES_DIR = join(PROFILES_DIR, "machines");
-const jsonFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
+const jsonFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort();
 const text = (path: string) => readFileSync(path, "utf8");
 const HEX64 = /^[0-9a-f]{64}$/;
-const BOARD: HardLimits = { hardMaxExtensionUm: 1500, hardMaxStrokeHz: 160, hardMaxCurrentMa: 3000, hardMaxDwellMs: 300, hardMaxLeaseMs: 1000 };
+const BOARD: HardLimits = {
+  hardMaxExtensionUm: 1500,
+  hardMaxStrokeHz: 160,
+  hardMaxCurrentMa: 3000,
+  hardMaxDwellMs: 300,
+  hardMaxLeaseMs: 1000,
+};
 
 /** Runs fn, expecting an SmpError; returns it. */
 function smpErrorOf(fn: () => unknown): SmpError {
@@ -54,7 +69,13 @@ describe("example files", () => {
   });
 
   it("has all the expected examples", () => {
-    expect(jsonFiles(PROFILES_DIR)).toEqual(["crown.json", "demo.json", "density-session2.json", "hairline-session1.json", "scar-camouflage.json"]);
+    expect(jsonFiles(PROFILES_DIR)).toEqual([
+      "crown.json",
+      "demo.json",
+      "density-session2.json",
+      "hairline-session1.json",
+      "scar-camouflage.json",
+    ]);
     expect(jsonFiles(MACHINES_DIR)).toEqual(["coil-short.json", "rotary-pmu.json"]);
   });
 
@@ -62,7 +83,9 @@ describe("example files", () => {
     const demo = load("demo.json");
     expect(demo.zones.map((z) => z.zone)).toEqual(["hairline", "temples", "mid-scalp", "crown"]);
     for (const z of demo.zones) expect(z.sessions.map((s) => s.session)).toEqual([1, 2, 3]);
-    expect(demo.zones.some((z) => z.sessions.every((s) => s.dwellMs !== undefined && s.strokesPerDot === undefined))).toBe(true);
+    expect(
+      demo.zones.some((z) => z.sessions.every((s) => s.dwellMs !== undefined && s.strokesPerDot === undefined)),
+    ).toBe(true);
   });
 
   it("changing one byte changes the hash; whitespace alone changes the hash but not the profile", () => {
@@ -95,15 +118,28 @@ interface InvalidRow {
 
 /** The table in profiles/invalid/README.md, located by its header names. */
 function readInvalidTable(): InvalidRow[] {
-  const lines = text(join(INVALID_DIR, "README.md")).split("\n").filter((l) => l.trim().startsWith("|"));
-  const cells = (l: string) => l.trim().replace(/^\||\|$/g, "").split("|").map((c) => c.trim().replace(/^`(.*)`$/, "$1"));
+  const lines = text(join(INVALID_DIR, "README.md"))
+    .split("\n")
+    .filter((l) => l.trim().startsWith("|"));
+  const cells = (l: string) =>
+    l
+      .trim()
+      .replace(/^\||\|$/g, "")
+      .split("|")
+      .map((c) => c.trim().replace(/^`(.*)`$/, "$1"));
   const header = cells(lines[0] ?? "");
   const col = (name: string) => {
     const i = header.indexOf(name);
     if (i < 0) throw new Error(`README table has no "${name}" column`);
     return i;
   };
-  const [file, kind, code, field, value] = ["file", "kind", "code", "field", "value"].map(col) as [number, number, number, number, number];
+  const [file, kind, code, field, value] = ["file", "kind", "code", "field", "value"].map(col) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   return lines.slice(2).map((l) => {
     const c = cells(l);
     const k = c[kind];
@@ -150,7 +186,11 @@ describe("every problem is listed in one error", () => {
     p.zones[0].sessions[0].needle.configuration = "4RL";
     const err = smpErrorOf(() => parseObj(p));
     expect(err.code).toBe("INVALID_INPUT");
-    expect(err.details.map((d) => d.field).sort()).toEqual(["author", "zones[0].sessions[0].needle.configuration", "zones[0].sessions[0].strokeHz"]);
+    expect(err.details.map((d) => d.field).sort()).toEqual([
+      "author",
+      "zones[0].sessions[0].needle.configuration",
+      "zones[0].sessions[0].strokeHz",
+    ]);
     expect(err.details.find((d) => d.field === "author")?.limit).toBe("unknown key");
   });
 
@@ -196,20 +236,60 @@ describe("envelope boundaries: at the limit passes, one unit beyond fails", () =
     Object.assign(s, { dwellMs, strokeHz: 100 });
   };
   const cases: [string, string, Edit, Edit][] = [
-    ["extension max", "targetExtensionUm", (_p, s) => (s.targetExtensionUm = 1200), (_p, s) => (s.targetExtensionUm = 1201)],
-    ["extension min", "targetExtensionUm", (_p, s) => (s.targetExtensionUm = 200), (_p, s) => (s.targetExtensionUm = 199)],
-    ["engineer extension max", "targetExtensionUm", (p, s) => ((p.envelope = "engineer"), (s.targetExtensionUm = 1400)), (p, s) => ((p.envelope = "engineer"), (s.targetExtensionUm = 1401))],
+    [
+      "extension max",
+      "targetExtensionUm",
+      (_p, s) => (s.targetExtensionUm = 1200),
+      (_p, s) => (s.targetExtensionUm = 1201),
+    ],
+    [
+      "extension min",
+      "targetExtensionUm",
+      (_p, s) => (s.targetExtensionUm = 200),
+      (_p, s) => (s.targetExtensionUm = 199),
+    ],
+    [
+      "engineer extension max",
+      "targetExtensionUm",
+      (p, s) => ((p.envelope = "engineer"), (s.targetExtensionUm = 1400)),
+      (p, s) => ((p.envelope = "engineer"), (s.targetExtensionUm = 1401)),
+    ],
     ["stroke rate max", "strokeHz", (_p, s) => (s.strokeHz = 150), (_p, s) => (s.strokeHz = 151)],
     ["stroke rate min", "strokeHz", (_p, s) => (s.strokeHz = 30), (_p, s) => (s.strokeHz = 29)],
-    ["strokes per dot max", "strokesPerDot", (_p, s) => ((s.strokeHz = 150), (s.strokesPerDot = 30)), (_p, s) => ((s.strokeHz = 150), (s.strokesPerDot = 31))],
-    ["implied dwell max", "strokesPerDot", (_p, s) => ((s.strokeHz = 100), (s.strokesPerDot = 25)), (_p, s) => ((s.strokeHz = 100), (s.strokesPerDot = 26))],
+    [
+      "strokes per dot max",
+      "strokesPerDot",
+      (_p, s) => ((s.strokeHz = 150), (s.strokesPerDot = 30)),
+      (_p, s) => ((s.strokeHz = 150), (s.strokesPerDot = 31)),
+    ],
+    [
+      "implied dwell max",
+      "strokesPerDot",
+      (_p, s) => ((s.strokeHz = 100), (s.strokesPerDot = 25)),
+      (_p, s) => ((s.strokeHz = 100), (s.strokesPerDot = 26)),
+    ],
     ["dwell max", "dwellMs", (_p, s) => useDwell(s, 250), (_p, s) => useDwell(s, 251)],
     ["dwell min", "dwellMs", (_p, s) => useDwell(s, 10), (_p, s) => useDwell(s, 9)],
-    ["needle max", "needle.diameterMm", (_p, s) => (s.needle.diameterMm = 0.35), (_p, s) => (s.needle.diameterMm = 0.36)],
-    ["needle min", "needle.diameterMm", (_p, s) => (s.needle.diameterMm = 0.18), (_p, s) => (s.needle.diameterMm = 0.17)],
+    [
+      "needle max",
+      "needle.diameterMm",
+      (_p, s) => (s.needle.diameterMm = 0.35),
+      (_p, s) => (s.needle.diameterMm = 0.36),
+    ],
+    [
+      "needle min",
+      "needle.diameterMm",
+      (_p, s) => (s.needle.diameterMm = 0.18),
+      (_p, s) => (s.needle.diameterMm = 0.17),
+    ],
     ["dot interval max", "dotIntervalMs", (p) => (p.dotIntervalMs = 10_000), (p) => (p.dotIntervalMs = 10_001)],
     // 200 ms interval = 70 ms dwell + 80 ms burst overhead (LINK.burstOverheadMs) + 50 ms free
-    ["50 ms free after the burst", "dwellMs", (p, s) => ((p.dotIntervalMs = 200), useDwell(s, 70)), (p, s) => ((p.dotIntervalMs = 200), useDwell(s, 71))],
+    [
+      "50 ms free after the burst",
+      "dwellMs",
+      (p, s) => ((p.dotIntervalMs = 200), useDwell(s, 70)),
+      (p, s) => ((p.dotIntervalMs = 200), useDwell(s, 71)),
+    ],
   ];
   const edited = (edit: Edit) => {
     const p = hairlineJson();
@@ -235,10 +315,18 @@ describe("envelope boundaries: at the limit passes, one unit beyond fails", () =
     };
     expect(() => parseObj(at(200, 150))).not.toThrow(); // 30 strokes, 200 ms
     expect(smpErrorOf(() => parseObj(at(210, 150))).details).toEqual([
-      { field: "zones[0].sessions[0].dwellMs", value: 210, limit: "210 ms at 150 Hz is 32 strokes: above standard envelope maximum 30 strokes" },
+      {
+        field: "zones[0].sessions[0].dwellMs",
+        value: 210,
+        limit: "210 ms at 150 Hz is 32 strokes: above standard envelope maximum 30 strokes",
+      },
     ]);
     expect(smpErrorOf(() => parseObj(at(250, 110))).details).toEqual([
-      { field: "zones[0].sessions[0].dwellMs", value: 250, limit: "burst of 28 strokes at 110 Hz lasts 254.5 ms: above standard envelope maximum 250 ms" },
+      {
+        field: "zones[0].sessions[0].dwellMs",
+        value: 250,
+        limit: "burst of 28 strokes at 110 Hz lasts 254.5 ms: above standard envelope maximum 250 ms",
+      },
     ]);
   });
 
@@ -266,8 +354,18 @@ describe("envelope boundaries: at the limit passes, one unit beyond fails", () =
         return false;
       }
     };
-    expect([strokeOk("rotary", 1500), strokeOk("rotary", 1499), strokeOk("rotary", 5000), strokeOk("rotary", 5001)]).toEqual([true, false, true, false]);
-    expect([strokeOk("coil", 2500), strokeOk("coil", 2499), strokeOk("coil", 3800), strokeOk("coil", 3801)]).toEqual([true, false, true, false]);
+    expect([
+      strokeOk("rotary", 1500),
+      strokeOk("rotary", 1499),
+      strokeOk("rotary", 5000),
+      strokeOk("rotary", 5001),
+    ]).toEqual([true, false, true, false]);
+    expect([strokeOk("coil", 2500), strokeOk("coil", 2499), strokeOk("coil", 3800), strokeOk("coil", 3801)]).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
   });
 });
 
@@ -323,7 +421,13 @@ describe("profileFitsBoard", () => {
     const maxUm = deepest(demo);
     expect(maxUm).toBe(1000);
     const problems = profileFitsBoard(demo, { ...BOARD, hardMaxExtensionUm: maxUm - 1 });
-    expect(problems).toEqual([{ field: "zones[3].sessions[1].targetExtensionUm", value: 1000, limit: `above board hard maximum ${maxUm - 1} um` }]);
+    expect(problems).toEqual([
+      {
+        field: "zones[3].sessions[1].targetExtensionUm",
+        value: 1000,
+        limit: `above board hard maximum ${maxUm - 1} um`,
+      },
+    ]);
     expect(profileFitsBoard(demo, { ...BOARD, hardMaxExtensionUm: maxUm })).toEqual([]);
     expect(profileFitsBoard(demo, { ...BOARD, hardMaxExtensionUm: 1500 })).toEqual([]);
     expect(profileFitsBoard(demo, { ...BOARD, hardMaxExtensionUm: 600 }).length).toBe(11); // all but temples s1 (600)
@@ -332,11 +436,15 @@ describe("profileFitsBoard", () => {
   it("flags stroke rate and (implied) dwell above the board's caps", () => {
     const demo = load("demo.json");
     const fast = profileFitsBoard(demo, { ...BOARD, hardMaxStrokeHz: 130 });
-    expect(fast).toEqual([{ field: "zones[3].sessions[1].strokeHz", value: 140, limit: "above board hard maximum 130 Hz" }]);
+    expect(fast).toEqual([
+      { field: "zones[3].sessions[1].strokeHz", value: 140, limit: "above board hard maximum 130 Hz" },
+    ]);
     const shortDwell = profileFitsBoard(demo, { ...BOARD, hardMaxDwellMs: 175 });
     // the board caps the burst plus 80 ms overhead: 95 ms are left for the strokes.
     // mid-scalp s2: 12 strokes at 130 Hz = 92.3 ms fits; crown s2: 14 at 140 = 100 ms does not.
     expect(shortDwell.map((d) => d.field)).toEqual(["zones[3].sessions[1].strokesPerDot"]);
-    expect(shortDwell[0]?.limit).toBe("burst of 14 strokes at 140 Hz lasts 100 ms: above board hard (less 80 ms burst overhead) maximum 95 ms");
+    expect(shortDwell[0]?.limit).toBe(
+      "burst of 14 strokes at 140 Hz lasts 100 ms: above board hard (less 80 ms burst overhead) maximum 95 ms",
+    );
   });
 });

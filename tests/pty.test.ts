@@ -9,8 +9,13 @@ import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
 import { parseSessionLog, type DotRecord, type FaultRecord } from "../src/log/records.ts";
 
-async function withPtyBoard<T>(args: string[], body: (path: string) => Promise<T> | T): Promise<{ result: T; serverExit: number | null }> {
-  const server = spawn(process.execPath, ["bin/smp.js", "sim", "--pty", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+async function withPtyBoard<T>(
+  args: string[],
+  body: (path: string) => Promise<T> | T,
+): Promise<{ result: T; serverExit: number | null }> {
+  const server = spawn(process.execPath, ["bin/smp.js", "sim", "--pty", ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const firstLine = await new Promise<string>((resolve, reject) => {
     createInterface({ input: server.stdout! }).once("line", resolve);
     server.once("exit", (code) => reject(new Error(`smp sim exited early with ${code}`)));
@@ -25,7 +30,8 @@ async function withPtyBoard<T>(args: string[], body: (path: string) => Promise<T
   }
 }
 
-const run = (...args: string[]) => spawnSync(process.execPath, ["bin/smp.js", "run", ...args], { encoding: "utf8", timeout: 60_000 });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, ["bin/smp.js", "run", ...args], { encoding: "utf8", timeout: 60_000 });
 
 describe("a simulated board on a pseudo-terminal", () => {
   it("prints its device path first and serves a whole session to smp run --port", async () => {
@@ -44,7 +50,9 @@ describe("a simulated board on a pseudo-terminal", () => {
 
   it("carries a device fault through the serial stack: the session ends with exit 3 and a fault record", async () => {
     const log = join(mkdtempSync(join(tmpdir(), "smp-pty-")), "f.jsonl");
-    const { result } = await withPtyBoard(["--fault", "overcurrent,atDot=2"], (path) => run("--port", path, "--dots", "8", "--log", log));
+    const { result } = await withPtyBoard(["--fault", "overcurrent,atDot=2"], (path) =>
+      run("--port", path, "--dots", "8", "--log", log),
+    );
     expect(result.status).toBe(3);
     const fault = parseSessionLog(readFileSync(log, "utf8")).records.find((r): r is FaultRecord => r.type === "fault");
     expect(fault).toMatchObject({ code: "OVER_CURRENT", source: "board", parkedAfterMs: expect.any(Number) });
@@ -52,7 +60,9 @@ describe("a simulated board on a pseudo-terminal", () => {
 
   it("serves the real firmware in emulation the same way (smp sim --pty --sim firmware)", async () => {
     const log = join(mkdtempSync(join(tmpdir(), "smp-pty-")), "fw.jsonl");
-    const { result } = await withPtyBoard(["--sim", "firmware"], (path) => run("--port", path, "--dots", "6", "--log", log));
+    const { result } = await withPtyBoard(["--sim", "firmware"], (path) =>
+      run("--port", path, "--dots", "6", "--log", log),
+    );
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     const { records } = parseSessionLog(readFileSync(log, "utf8"));

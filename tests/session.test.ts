@@ -12,7 +12,10 @@ import { DEFAULT_BOARD } from "../src/sim/board.ts";
 import { DEFAULT_TIMING } from "../src/control/controller.ts";
 
 const profile = loadDepthProfileFile("profiles/demo.json");
-const machines = { rotary: loadMachineFile("profiles/machines/rotary-pmu.json"), coil: loadMachineFile("profiles/machines/coil-short.json") };
+const machines = {
+  rotary: loadMachineFile("profiles/machines/rotary-pmu.json"),
+  coil: loadMachineFile("profiles/machines/coil-short.json"),
+};
 const HARD_MAX_UM = DEFAULT_BOARD.hardMaxExtensionUm;
 
 interface Run {
@@ -22,15 +25,24 @@ interface Run {
   faults: FaultRecord[];
 }
 
-async function run(opts: { dots?: number; faults?: string[]; machine?: "rotary" | "coil"; seed?: number; session?: 1 | 2 | 3 } = {}): Promise<Run> {
+async function run(
+  opts: { dots?: number; faults?: string[]; machine?: "rotary" | "coil"; seed?: number; session?: 1 | 2 | 3 } = {},
+): Promise<Run> {
   const sink = new MemorySink();
   const faults: FaultSpec[] = (opts.faults ?? []).map(parseFaultSpec);
   const result = await runSession({
-    profile, machine: machines[opts.machine ?? "rotary"], session: opts.session ?? 1, dots: opts.dots ?? 40,
-    target: { kind: "sim", virtualTime: true, seed: opts.seed ?? 1 }, faults, sink, startedAt: "2026-01-01T00:00:00.000Z",
+    profile,
+    machine: machines[opts.machine ?? "rotary"],
+    session: opts.session ?? 1,
+    dots: opts.dots ?? 40,
+    target: { kind: "sim", virtualTime: true, seed: opts.seed ?? 1 },
+    faults,
+    sink,
+    startedAt: "2026-01-01T00:00:00.000Z",
   });
   return {
-    result, sink,
+    result,
+    sink,
     dots: sink.records.filter((r): r is DotRecord => r.type === "dot"),
     faults: sink.records.filter((r): r is FaultRecord => r.type === "fault"),
   };
@@ -147,7 +159,9 @@ describe("faults end with the needle parked, the alarm latched, a fault record a
     // the freeze began 75 ms into dot 3's burst; the last lease granted before it cannot outlast leaseMs
     const dot2 = r.dots.find((d) => d.n === 2)!;
     const freezeStartMs = dot2.tMs; // lower bound: the freeze starts after dot 2 ended
-    expect(lease!.atUs / 1000 - freezeStartMs).toBeLessThan(DEFAULT_TIMING.leaseMs + profile.profile.dotIntervalMs + 100);
+    expect(lease!.atUs / 1000 - freezeStartMs).toBeLessThan(
+      DEFAULT_TIMING.leaseMs + profile.profile.dotIntervalMs + 100,
+    );
     expect(lease!.parkedUs! / 1000).toBeLessThan(20);
     expect(r.faults[0]!.boardAlarm).toBe("LEASE_EXPIRED");
   });
@@ -174,7 +188,10 @@ describe("a noisy link is recovered without a double dot", () => {
     const kinds = ["flip", "drop", "dup", "delay"] as const;
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...kinds), fc.constantFrom("tx", "rx", "both"), fc.double({ min: 0.0005, max: 0.02, noNaN: true }), fc.integer({ min: 1, max: 1000 }),
+        fc.constantFrom(...kinds),
+        fc.constantFrom("tx", "rx", "both"),
+        fc.double({ min: 0.0005, max: 0.02, noNaN: true }),
+        fc.integer({ min: 1, max: 1000 }),
         async (kind, dir, rate, seed) => {
           const r = await run({ dots: 8, seed, faults: [`${kind},dir=${dir},rate=${rate.toFixed(4)},atMs=300`] });
           expect([0, 3]).toContain(r.result.outcome.exitCode);

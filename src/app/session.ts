@@ -2,7 +2,13 @@
 // simulated rig or a serial port), wires fault injection, and runs the SessionController. The CLI and the
 // integration tests both call runSession; nothing else builds these parts.
 
-import { SessionController, planSession, type ControllerEvent, type LoopTiming, type RunOutcome } from "../control/controller.ts";
+import {
+  SessionController,
+  planSession,
+  type ControllerEvent,
+  type LoopTiming,
+  type RunOutcome,
+} from "../control/controller.ts";
 import { RealScheduler, VirtualScheduler, type Scheduler } from "../control/scheduler.ts";
 import type { LoadedMachine, LoadedProfile } from "../profiles/load.ts";
 import type { SessionNumber } from "../profiles/schema.ts";
@@ -53,11 +59,16 @@ class FreezableScheduler implements Scheduler {
     return this.inner.nowMs();
   }
   at(tMs: number, fn: () => void): () => void {
-    let cancel = this.inner.at(tMs, () => this.runOrDefer(fn, (c) => { cancel = c; }));
+    let cancel = this.inner.at(tMs, () =>
+      this.runOrDefer(fn, (c) => {
+        cancel = c;
+      }),
+    );
     return () => cancel();
   }
   runOrDefer(fn: () => void, setCancel: (c: () => void) => void): void {
-    if (this.inner.nowMs() < this.frozenUntilMs) setCancel(this.inner.at(this.frozenUntilMs, () => this.runOrDefer(fn, setCancel)));
+    if (this.inner.nowMs() < this.frozenUntilMs)
+      setCancel(this.inner.at(this.frozenUntilMs, () => this.runOrDefer(fn, setCancel)));
     else fn();
   }
 }
@@ -85,36 +96,61 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
     } else {
       // on the wall clock the board keeps its own time on its own thread, like a real device
       const description = firmware ? "sim:firmware" : `sim:${o.machine.calibration.machine}`;
-      const w = await startWorkerRig({ machine: o.machine.calibration, seed, firmware, faults: rigFaults }, description);
-      world = { setZone: (n, zone) => w.setZone(n, zone), when: (t, fn) => whenTriggered(base, w.burstListeners, t, fn) };
+      const w = await startWorkerRig(
+        { machine: o.machine.calibration, seed, firmware, faults: rigFaults },
+        description,
+      );
+      world = {
+        setZone: (n, zone) => w.setZone(n, zone),
+        when: (t, fn) => whenTriggered(base, w.burstListeners, t, fn),
+      };
       transport = w.transport;
     }
     transport = frozenWhile(transport, hostScheduler);
   } else {
-    if (rigFaults.length > 0) throw new SmpError("USAGE", `--fault ${rigFaults[0]!.kind} needs the simulated board; on a real port only estop, stop and hang (with atMs=)`);
+    if (rigFaults.length > 0)
+      throw new SmpError(
+        "USAGE",
+        `--fault ${rigFaults[0]!.kind} needs the simulated board; on a real port only estop, stop and hang (with atMs=)`,
+      );
     transport = o.target.transport;
   }
   try {
     const controller = new SessionController({
-      scheduler: hostScheduler, transport, sink: o.sink, profile: o.profile, machine: o.machine, session: o.session, dots: plan,
-      startedAt: o.startedAt, unlockLatched: o.unlockLatched ?? false,
-      ...(o.timing ? { timing: o.timing } : {}), ...(o.observer ? { observer: o.observer } : {}),
+      scheduler: hostScheduler,
+      transport,
+      sink: o.sink,
+      profile: o.profile,
+      machine: o.machine,
+      session: o.session,
+      dots: plan,
+      startedAt: o.startedAt,
+      unlockLatched: o.unlockLatched ?? false,
+      ...(o.timing ? { timing: o.timing } : {}),
+      ...(o.observer ? { observer: o.observer } : {}),
       ...(world ? { onDotSent: world.setZone } : {}),
     });
     o.onController?.(controller);
     for (const f of hostFaults) {
-      const action = f.kind === "estop" ? () => controller.operatorEstop()
-        : f.kind === "stop" ? () => controller.operatorStop()
-        : () => { hostScheduler.frozenUntilMs = base.nowMs() + (f.forMs ?? 1000); };
+      const action =
+        f.kind === "estop"
+          ? () => controller.operatorEstop()
+          : f.kind === "stop"
+            ? () => controller.operatorStop()
+            : () => {
+                hostScheduler.frozenUntilMs = base.nowMs() + (f.forMs ?? 1000);
+              };
       if (world) world.when(f.trigger, action);
       else if ("atMs" in f.trigger) base.at(base.nowMs() + f.trigger.atMs, action);
-      else throw new SmpError("USAGE", `--fault ${f.kind},atDot=... needs the simulated board; use atMs= on a real port`);
+      else
+        throw new SmpError("USAGE", `--fault ${f.kind},atDot=... needs the simulated board; use atMs= on a real port`);
     }
     const done = controller.run();
     if (base instanceof VirtualScheduler) {
       const limitMs = 20_000 + o.dots * (o.profile.profile.dotIntervalMs + 500);
       base.runUntilCondition(() => controller.outcome !== undefined, limitMs);
-      if (!controller.outcome) throw new SmpError("INTERNAL", `virtual-time session did not end within ${limitMs} ms of simulated time`);
+      if (!controller.outcome)
+        throw new SmpError("INTERNAL", `virtual-time session did not end within ${limitMs} ms of simulated time`);
     }
     const outcome = await done;
     return { outcome, rig, controller, elapsedMs: base.nowMs() };
@@ -129,14 +165,18 @@ interface SimWorld {
   when(trigger: FaultSpec["trigger"], fn: () => void): void;
 }
 
-
-
 /** While the host is frozen its received lines wait, like bytes in a kernel buffer. */
 function frozenWhile(inner: LineTransport, s: FreezableScheduler): LineTransport {
   return {
     ...inner,
     write: (b) => inner.write(b),
-    onLine: (listener) => inner.onLine((line) => s.runOrDefer(() => listener(line), () => {})),
+    onLine: (listener) =>
+      inner.onLine((line) =>
+        s.runOrDefer(
+          () => listener(line),
+          () => {},
+        ),
+      ),
     onClose: (l) => inner.onClose(l),
     close: () => inner.close(),
     description: inner.description,

@@ -22,7 +22,10 @@ import { servePtyBoard } from "../sim/pty.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const DEFAULT_PROFILE = join(ROOT, "profiles/demo.json");
-const DEFAULT_MACHINE = { rotary: join(ROOT, "profiles/machines/rotary-pmu.json"), coil: join(ROOT, "profiles/machines/coil-short.json") };
+const DEFAULT_MACHINE = {
+  rotary: join(ROOT, "profiles/machines/rotary-pmu.json"),
+  coil: join(ROOT, "profiles/machines/coil-short.json"),
+};
 
 const HELP = {
   main: `smp - scalp micropigmentation rig controller
@@ -79,7 +82,12 @@ const HELP_FLAG = { help: { type: "boolean", short: "h" } } as const;
 
 function parse<T extends Options>(args: string[], options: T) {
   try {
-    return parseArgs({ args, options: { ...options, ...HELP_FLAG } as T & typeof HELP_FLAG, allowPositionals: true, strict: true });
+    return parseArgs({
+      args,
+      options: { ...options, ...HELP_FLAG } as T & typeof HELP_FLAG,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e) {
     return usage((e as Error).message);
   }
@@ -89,17 +97,29 @@ function intFlag(name: string, value: string | undefined, fallback: number, min:
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new SmpError("USAGE", `--${name} = ${JSON.stringify(value)}: expected a whole number from ${min} to ${max}`, [{ field: `--${name}`, value, limit: `${min}..${max}` }]);
+    throw new SmpError("USAGE", `--${name} = ${JSON.stringify(value)}: expected a whole number from ${min} to ${max}`, [
+      { field: `--${name}`, value, limit: `${min}..${max}` },
+    ]);
   }
   return n;
 }
 
 async function cmdRun(args: string[]): Promise<number> {
   const { values: v } = parse(args, {
-    profile: { type: "string" }, machine: { type: "string" }, sim: { type: "string" }, port: { type: "string" },
-    baud: { type: "string" }, session: { type: "string" }, dots: { type: "string" }, log: { type: "string" },
-    fault: { type: "string", multiple: true }, "virtual-time": { type: "boolean" }, seed: { type: "string" },
-    engineer: { type: "boolean" }, json: { type: "boolean" }, unlock: { type: "boolean" },
+    profile: { type: "string" },
+    machine: { type: "string" },
+    sim: { type: "string" },
+    port: { type: "string" },
+    baud: { type: "string" },
+    session: { type: "string" },
+    dots: { type: "string" },
+    log: { type: "string" },
+    fault: { type: "string", multiple: true },
+    "virtual-time": { type: "boolean" },
+    seed: { type: "string" },
+    engineer: { type: "boolean" },
+    json: { type: "boolean" },
+    unlock: { type: "boolean" },
   } as const);
   if (v.help) return print(HELP.run);
   if (v.sim !== undefined && v.port !== undefined) usage("give --sim or --port, not both");
@@ -111,34 +131,58 @@ async function cmdRun(args: string[]): Promise<number> {
   const faults = ((v.fault as string[] | undefined) ?? []).map(parseFaultSpec);
   if (v.port !== undefined) {
     const simOnly = faults.find((f) => !isHostFault(f) || !("atMs" in f.trigger));
-    if (simOnly) usage(`--fault ${simOnly.kind}${isHostFault(simOnly) ? " needs atMs= on a real port" : " needs the simulated board (--sim)"}`);
+    if (simOnly)
+      usage(
+        `--fault ${simOnly.kind}${isHostFault(simOnly) ? " needs atMs= on a real port" : " needs the simulated board (--sim)"}`,
+      );
   }
   const profile = loadDepthProfileFile(resolve((v.profile as string | undefined) ?? DEFAULT_PROFILE));
   const machine = loadMachineFile(resolve((v.machine as string | undefined) ?? DEFAULT_MACHINE[sim.machine]));
   if (profile.profile.envelope === "engineer" && !v.engineer) {
-    throw new SmpError("LIMIT", `${profile.source}: envelope = "engineer": allows extension up to 1.4 mm; pass --engineer to confirm an engineer approved it`,
-      [{ field: "envelope", value: "engineer", limit: "needs --engineer" }]);
+    throw new SmpError(
+      "LIMIT",
+      `${profile.source}: envelope = "engineer": allows extension up to 1.4 mm; pass --engineer to confirm an engineer approved it`,
+      [{ field: "envelope", value: "engineer", limit: "needs --engineer" }],
+    );
   }
   if (v.port === undefined && machine.calibration.machine !== sim.machine) {
-    usage(`--machine ${machine.source} is a ${machine.calibration.machine} machine but --sim ${sim.name} simulates a ${sim.machine} machine`);
+    usage(
+      `--machine ${machine.source} is a ${machine.calibration.machine} machine but --sim ${sim.name} simulates a ${sim.machine} machine`,
+    );
   }
   if (zonesForSession(profile.profile, session).length === 0) {
-    throw new SmpError("INVALID_INPUT", `${profile.source} has no zone with session ${session}`, [{ field: "--session", value: session, limit: "no zone has it" }]);
+    throw new SmpError("INVALID_INPUT", `${profile.source} has no zone with session ${session}`, [
+      { field: "--session", value: session, limit: "no zone has it" },
+    ]);
   }
   const startedAt = new Date().toISOString();
-  const logPath = resolve((v.log as string | undefined) ?? join("sessions", `${startedAt.replace(/[:.]/g, "-")}.jsonl`));
+  const logPath = resolve(
+    (v.log as string | undefined) ?? join("sessions", `${startedAt.replace(/[:.]/g, "-")}.jsonl`),
+  );
   const file = new SessionFile(logPath);
   let target: BoardTarget;
   try {
-    target = v.port !== undefined
-      ? { kind: "transport", transport: await openSerialTransport(v.port as string, intFlag("baud", v.baud as string | undefined, LINK.baud, 1200, 4_000_000)) }
-      : { kind: "sim", virtualTime: Boolean(v["virtual-time"]), seed, firmware: sim.firmware };
+    target =
+      v.port !== undefined
+        ? {
+            kind: "transport",
+            transport: await openSerialTransport(
+              v.port as string,
+              intFlag("baud", v.baud as string | undefined, LINK.baud, 1200, 4_000_000),
+            ),
+          }
+        : { kind: "sim", virtualTime: Boolean(v["virtual-time"]), seed, firmware: sim.firmware };
   } catch (e) {
     file.close();
     throw e;
   }
   const records: SessionRecord[] = [];
-  const sink: SessionSink = { write: (r) => { file.write(r); records.push(r); } };
+  const sink: SessionSink = {
+    write: (r) => {
+      file.write(r);
+      records.push(r);
+    },
+  };
   const json = Boolean(v.json);
   const progress = new Progress(json, dots);
   let stopRequests = 0;
@@ -153,17 +197,46 @@ async function cmdRun(args: string[]): Promise<number> {
   const wallStart = performance.now();
   try {
     const result = await runSession({
-      profile, machine, session, dots, target, faults, sink, startedAt, unlockLatched: Boolean(v.unlock),
+      profile,
+      machine,
+      session,
+      dots,
+      target,
+      faults,
+      sink,
+      startedAt,
+      unlockLatched: Boolean(v.unlock),
       observer: (e) => progress.event(e),
-      onController: (c) => { controllerRef = c; },
+      onController: (c) => {
+        controllerRef = c;
+      },
     });
     progress.done();
     const wallMs = performance.now() - wallStart;
     const summary = summarize(records);
     if (json) {
-      console.log(JSON.stringify({ type: "summary", ...summary, outcome: result.outcome.outcome, exitCode: result.outcome.exitCode, message: result.outcome.message, log: logPath, wallMs: Math.round(wallMs), boardTimeMs: Math.round(result.elapsedMs) }));
+      console.log(
+        JSON.stringify({
+          type: "summary",
+          ...summary,
+          outcome: result.outcome.outcome,
+          exitCode: result.outcome.exitCode,
+          message: result.outcome.message,
+          log: logPath,
+          wallMs: Math.round(wallMs),
+          boardTimeMs: Math.round(result.elapsedMs),
+        }),
+      );
     } else {
-      console.log(renderSummary(summary, { message: result.outcome.message, logPath, wallMs, transport: target.kind === "sim" ? `${sim.description}${target.virtualTime ? " (virtual time)" : ""}` : String(v.port) }));
+      console.log(
+        renderSummary(summary, {
+          message: result.outcome.message,
+          logPath,
+          wallMs,
+          transport:
+            target.kind === "sim" ? `${sim.description}${target.virtualTime ? " (virtual time)" : ""}` : String(v.port),
+        }),
+      );
     }
     return result.outcome.exitCode;
   } finally {
@@ -177,7 +250,10 @@ async function cmdRun(args: string[]): Promise<number> {
 class Progress {
   private zone = "";
   private readonly tty = process.stdout.isTTY === true;
-  constructor(private readonly json: boolean, private readonly total: number) {}
+  constructor(
+    private readonly json: boolean,
+    private readonly total: number,
+  ) {}
 
   event(e: ControllerEvent): void {
     if (this.json) return void console.log(JSON.stringify(e));
@@ -193,7 +269,9 @@ class Progress {
     } else if (e.type === "fault") {
       this.newline();
       const r = e.record;
-      console.log(`FAULT ${r.code} (${r.source}): ${r.detail}; needle parked ${r.parkedAfterMs === null ? "UNCONFIRMED" : `after ${r.parkedAfterMs} ms`}`);
+      console.log(
+        `FAULT ${r.code} (${r.source}): ${r.detail}; needle parked ${r.parkedAfterMs === null ? "UNCONFIRMED" : `after ${r.parkedAfterMs} ms`}`,
+      );
     } else {
       this.newline();
       console.log(e.message);
@@ -224,12 +302,31 @@ function cmdProfile(args: string[]): number {
   }
   if (sub === "show") {
     const p = loadDepthProfileFile(resolve(files[0]!));
-    console.log(`${p.profile.name}  (envelope ${p.profile.envelope}, dot interval ${p.profile.dotIntervalMs} ms)\nsha256 ${p.hash}\n`);
-    console.log(["zone", "session", "needle", "target um", "strokes/s", "strokes", "dwell ms", "dots/cm2"].map((h) => h.padEnd(11)).join(""));
+    console.log(
+      `${p.profile.name}  (envelope ${p.profile.envelope}, dot interval ${p.profile.dotIntervalMs} ms)\nsha256 ${p.hash}\n`,
+    );
+    console.log(
+      ["zone", "session", "needle", "target um", "strokes/s", "strokes", "dwell ms", "dots/cm2"]
+        .map((h) => h.padEnd(11))
+        .join(""),
+    );
     for (const z of p.profile.zones) {
       for (const s of z.sessions) {
         const d = dotSettings(p.profile, z.zone, s.session);
-        console.log([z.zone, String(s.session), `${s.needle.configuration} ${s.needle.diameterMm}`, String(d.targetExtensionUm), String(d.strokeHz), String(d.strokes), d.dwellMs.toFixed(1), String(s.densityDotsPerCm2)].map((c) => c.padEnd(11)).join(""));
+        console.log(
+          [
+            z.zone,
+            String(s.session),
+            `${s.needle.configuration} ${s.needle.diameterMm}`,
+            String(d.targetExtensionUm),
+            String(d.strokeHz),
+            String(d.strokes),
+            d.dwellMs.toFixed(1),
+            String(s.densityDotsPerCm2),
+          ]
+            .map((c) => c.padEnd(11))
+            .join(""),
+        );
       }
     }
     return 0;
@@ -267,12 +364,21 @@ async function cmdPorts(args: string[]): Promise<number> {
   if (values.help) return print(HELP.ports);
   const ports = await listSerialPorts();
   if (ports.length === 0) console.log("no serial ports found");
-  for (const p of ports) console.log(`${p.path}\t${p.manufacturer ?? ""}\t${p.vendorId ?? ""}:${p.productId ?? ""}\t${p.serialNumber ?? ""}`);
+  for (const p of ports)
+    console.log(
+      `${p.path}\t${p.manufacturer ?? ""}\t${p.vendorId ?? ""}:${p.productId ?? ""}\t${p.serialNumber ?? ""}`,
+    );
   return 0;
 }
 
 async function cmdSim(args: string[]): Promise<number> {
-  const { values: v } = parse(args, { pty: { type: "boolean" }, sim: { type: "string" }, machine: { type: "string" }, fault: { type: "string", multiple: true }, seed: { type: "string" } } as const);
+  const { values: v } = parse(args, {
+    pty: { type: "boolean" },
+    sim: { type: "string" },
+    machine: { type: "string" },
+    fault: { type: "string", multiple: true },
+    seed: { type: "string" },
+  } as const);
   if (v.help) return print(HELP.sim);
   if (!v.pty) usage("smp sim needs --pty (the only way to serve a board so far)");
   const sim = simChoice(v.sim as string | undefined);
@@ -280,7 +386,12 @@ async function cmdSim(args: string[]): Promise<number> {
   const faults = ((v.fault as string[] | undefined) ?? []).map(parseFaultSpec);
   const host = faults.find(isHostFault);
   if (host) usage(`--fault ${host.kind} is a host-side fault; give it to smp run`);
-  const board = await servePtyBoard(machine.calibration, faults, intFlag("seed", v.seed as string | undefined, 1, 0, 2 ** 31), sim.firmware);
+  const board = await servePtyBoard(
+    machine.calibration,
+    faults,
+    intFlag("seed", v.seed as string | undefined, 1, 0, 2 ** 31),
+    sim.firmware,
+  );
   console.log(board.clientPath);
   await new Promise<void>((res) => {
     process.once("SIGINT", res);
@@ -291,10 +402,22 @@ async function cmdSim(args: string[]): Promise<number> {
 }
 
 /** --sim rotary|coil: the TypeScript board model with that machine; --sim firmware: the real firmware in emulation (rotary). */
-function simChoice(value: string | undefined): { name: string; machine: "rotary" | "coil"; firmware: boolean; description: string } {
+function simChoice(value: string | undefined): {
+  name: string;
+  machine: "rotary" | "coil";
+  firmware: boolean;
+  description: string;
+} {
   const name = value ?? "rotary";
-  if (name === "rotary" || name === "coil") return { name, machine: name, firmware: false, description: `simulated ${name} machine` };
-  if (name === "firmware") return { name, machine: "rotary", firmware: true, description: "board firmware on an emulated ATmega328P, simulated rotary machine" };
+  if (name === "rotary" || name === "coil")
+    return { name, machine: name, firmware: false, description: `simulated ${name} machine` };
+  if (name === "firmware")
+    return {
+      name,
+      machine: "rotary",
+      firmware: true,
+      description: "board firmware on an emulated ATmega328P, simulated rotary machine",
+    };
   return usage(`--sim = ${JSON.stringify(name)}: expected rotary, coil or firmware`);
 }
 
@@ -307,15 +430,21 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case "run": return await cmdRun(rest);
-      case "profile": return cmdProfile(rest);
-      case "ports": return await cmdPorts(rest);
-      case "sim": return await cmdSim(rest);
+      case "run":
+        return await cmdRun(rest);
+      case "profile":
+        return cmdProfile(rest);
+      case "ports":
+        return await cmdPorts(rest);
+      case "sim":
+        return await cmdSim(rest);
       case undefined:
       case "-h":
       case "--help":
-      case "help": return print(HELP.main);
-      default: return usage(`unknown command '${command}'`);
+      case "help":
+        return print(HELP.main);
+      default:
+        return usage(`unknown command '${command}'`);
     }
   } catch (e) {
     if (e instanceof SmpError) {
@@ -328,5 +457,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

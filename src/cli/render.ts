@@ -13,17 +13,28 @@ const f1 = (x: number) => x.toFixed(1);
 
 export function renderSummary(s: Summary, c: RenderContext): string {
   const lines: string[] = [];
-  lines.push("", `Session ${s.outcome}: ${c.message}`, `board: ${c.transport}; wall time ${(c.wallMs / 1000).toFixed(1)} s`, "");
+  lines.push(
+    "",
+    `Session ${s.outcome}: ${c.message}`,
+    `board: ${c.transport}; wall time ${(c.wallMs / 1000).toFixed(1)} s`,
+    "",
+  );
   lines.push("zone         dots");
   for (const [zone, n] of Object.entries(s.dotsByZone)) lines.push(`${zone.padEnd(12)} ${String(n).padStart(4)}`);
   lines.push(`${"total".padEnd(12)} ${String(s.depthErrorUm.n).padStart(4)}`, "");
   lines.push("                         mean     p99     max");
-  lines.push(`depth error (um)   ${f1(s.depthErrorUm.mean).padStart(9)} ${f1(s.depthErrorUm.p99).padStart(7)} ${f1(s.depthErrorUm.max).padStart(7)}`);
-  lines.push(`speed error (Hz)   ${f1(s.speedErrorHz.mean).padStart(9)} ${f1(s.speedErrorHz.p99).padStart(7)} ${f1(s.speedErrorHz.max).padStart(7)}`);
+  lines.push(
+    `depth error (um)   ${f1(s.depthErrorUm.mean).padStart(9)} ${f1(s.depthErrorUm.p99).padStart(7)} ${f1(s.depthErrorUm.max).padStart(7)}`,
+  );
+  lines.push(
+    `speed error (Hz)   ${f1(s.speedErrorHz.mean).padStart(9)} ${f1(s.speedErrorHz.p99).padStart(7)} ${f1(s.speedErrorHz.max).padStart(7)}`,
+  );
   if (s.depthErrorUm.n > 0) lines.push(`deepest stroke: ${s.deepestStrokeUm} um`);
   lines.push("", s.faults.length === 0 ? "faults: none" : "faults:");
   for (const f of s.faults) {
-    lines.push(`  ${f.code} (${f.source}${f.boardAlarm && f.boardAlarm !== f.code ? `, board ${f.boardAlarm}` : ""}): ${f.detail}; parked ${f.parkedAfterMs === null ? "UNCONFIRMED" : `after ${f.parkedAfterMs} ms (${f.parkedMeasuredBy} clock)`}`);
+    lines.push(
+      `  ${f.code} (${f.source}${f.boardAlarm && f.boardAlarm !== f.code ? `, board ${f.boardAlarm}` : ""}): ${f.detail}; parked ${f.parkedAfterMs === null ? "UNCONFIRMED" : `after ${f.parkedAfterMs} ms (${f.parkedMeasuredBy} clock)`}`,
+    );
   }
   lines.push("", `session record: ${c.logPath}`);
   return lines.join("\n");

@@ -6,12 +6,26 @@
 
 import { HostLink, type BoardFrame, type HostCommand, type LinkEvent } from "../protocol/hostlink.ts";
 import {
-  ALARMS, PRIORITY_BYTES, PROTOCOL_VERSION, alarmName, boardStateName, nakName, schemaHash,
-  type AlarmName, type FrameOf,
+  ALARMS,
+  PRIORITY_BYTES,
+  PROTOCOL_VERSION,
+  alarmName,
+  boardStateName,
+  nakName,
+  schemaHash,
+  type AlarmName,
+  type FrameOf,
 } from "../protocol/table.ts";
 import { ENVELOPES, envelopeFitsBoard, type HardLimits } from "../safety/limits.ts";
 import { transition, type Effect, type Input, type SupervisorState } from "../safety/fsm.ts";
-import { dotSettings, profileFitsBoard, zonesForSession, type DotSettings, type LoadedMachine, type LoadedProfile } from "../profiles/load.ts";
+import {
+  dotSettings,
+  profileFitsBoard,
+  zonesForSession,
+  type DotSettings,
+  type LoadedMachine,
+  type LoadedProfile,
+} from "../profiles/load.ts";
 import type { SessionNumber } from "../profiles/schema.ts";
 import type { DotRecord, FaultRecord, SessionSink } from "../log/records.ts";
 import type { LineTransport } from "./transport.ts";
@@ -40,8 +54,14 @@ export interface LoopTiming {
 }
 
 export const DEFAULT_TIMING: LoopTiming = {
-  periodMs: 5, latenessBudgetMs: 50, leadMs: 80, leaseMs: 250, keepEveryMs: 40, staleMs: 200,
-  handshakeTimeoutMs: 1500, parkConfirmTimeoutMs: 2000,
+  periodMs: 5,
+  latenessBudgetMs: 50,
+  leadMs: 80,
+  leaseMs: 250,
+  keepEveryMs: 40,
+  staleMs: 200,
+  handshakeTimeoutMs: 1500,
+  parkConfirmTimeoutMs: 2000,
 };
 
 const MAX_LATE_DOTS_IN_A_ROW = 3;
@@ -156,7 +176,9 @@ export class SessionController {
     this.timing = o.timing ?? DEFAULT_TIMING;
     const d = o.machine.calibration.drive;
     this.speed = new SpeedLoop({ machine: o.machine.calibration.machine, ...d });
-    this.done = new Promise((r) => { this.resolve = r; });
+    this.done = new Promise((r) => {
+      this.resolve = r;
+    });
   }
 
   /** Connect, hand-shake, unlock, arm, run every planned dot, disarm. Resolves with the outcome. */
@@ -196,7 +218,11 @@ export class SessionController {
       this.link.dropPending();
       this.link.send({ id: which, fields: {} });
     }
-    this.finish({ outcome: "stopped", exitCode: 3, message: `${which === "STOP" ? "stopped" : "e-stopped"} by the operator before the session started (in ${this.state.name})` });
+    this.finish({
+      outcome: "stopped",
+      exitCode: 3,
+      message: `${which === "STOP" ? "stopped" : "e-stopped"} by the operator before the session started (in ${this.state.name})`,
+    });
   }
 
   /** Set once the run has ended; readable synchronously (virtual-time drivers poll it). */
@@ -225,7 +251,10 @@ export class SessionController {
     this.lateness.add(latenessMs);
     this.tickCount++;
     if (latenessMs > this.timing.latenessBudgetMs && this.state.name === "running") {
-      this.input({ type: "stop", cause: "HOST_LATE" }, `loop tick ${latenessMs.toFixed(1)} ms late, budget ${this.timing.latenessBudgetMs} ms`);
+      this.input(
+        { type: "stop", cause: "HOST_LATE" },
+        `loop tick ${latenessMs.toFixed(1)} ms late, budget ${this.timing.latenessBudgetMs} ms`,
+      );
     }
     this.checkTimeouts(now);
     if (this.state.name === "running" && this.armAcked) this.planDots(now);
@@ -239,7 +268,11 @@ export class SessionController {
   private checkTimeouts(now: number): void {
     const t = this.timing;
     if (!this.info && now - this.t0Ms > t.handshakeTimeoutMs) {
-      return this.finish({ outcome: "refused", exitCode: 3, message: `no HELLO reply from ${this.o.transport.description} within ${t.handshakeTimeoutMs} ms` });
+      return this.finish({
+        outcome: "refused",
+        exitCode: 3,
+        message: `no HELLO reply from ${this.o.transport.description} within ${t.handshakeTimeoutMs} ms`,
+      });
     }
     if (!this.info && this.link.idle && now - this.lastHelloMs > HELLO_RETRY_MS) {
       // HELLO was acknowledged but its INFO was lost on the way back: ask again
@@ -248,7 +281,10 @@ export class SessionController {
     }
     const watching = this.state.name !== "fault" && this.state.name !== "hold";
     if (watching && this.info && this.lastRxMs !== undefined && now - this.lastRxMs > t.staleMs) {
-      this.input({ type: "fault", code: "TELEMETRY_STALE" }, `no valid frame from the board for ${(now - this.lastRxMs).toFixed(0)} ms, bound ${t.staleMs} ms`);
+      this.input(
+        { type: "fault", code: "TELEMETRY_STALE" },
+        `no valid frame from the board for ${(now - this.lastRxMs).toFixed(0)} ms, bound ${t.staleMs} ms`,
+      );
     }
     const pf = this.pendingFault;
     if (pf && now - pf.detectedAtMs > t.parkConfirmTimeoutMs) this.completeFault(undefined);
@@ -271,7 +307,8 @@ export class SessionController {
     if (this.nextDot < this.o.dots.length && unfinished < Math.max(1, info.queueSlots - 1) && this.link.idle) {
       const planned = this.o.dots[this.nextDot]!;
       const minLead = msToTicks(this.timing.leadMs / 3, info.clockHz);
-      if (this.nextAtTick === undefined || ((this.nextAtTick - boardNow) | 0) < minLead) this.nextAtTick = tickAdd(boardNow, lead);
+      if (this.nextAtTick === undefined || ((this.nextAtTick - boardNow) | 0) < minLead)
+        this.nextAtTick = tickAdd(boardNow, lead);
       if (((this.nextAtTick - boardNow) | 0) <= lead) {
         if (!this.sendDot(planned, this.nextAtTick, boardNow)) return;
         this.nextDot++;
@@ -301,16 +338,38 @@ export class SessionController {
     const hard = this.hard!;
     // second check of the limits at planning time: the correction may never take a dot past the board's cap
     if (commandedExtensionUm > hard.hardMaxExtensionUm - COMMAND_MARGIN_UM) {
-      this.input({ type: "fault", code: "DEPTH_DEVIATION" }, `dot ${planned.n}: commanded extension ${commandedExtensionUm} um would pass board hard maximum ${hard.hardMaxExtensionUm} um less ${COMMAND_MARGIN_UM} um margin`);
+      this.input(
+        { type: "fault", code: "DEPTH_DEVIATION" },
+        `dot ${planned.n}: commanded extension ${commandedExtensionUm} um would pass board hard maximum ${hard.hardMaxExtensionUm} um less ${COMMAND_MARGIN_UM} um margin`,
+      );
       return false;
     }
     const strokeHz = Math.round(s.strokeHz);
-    this.inFlight.set(planned.n, { planned, commandedExtensionUm, dutyPermille, atTick, extensionsUm: [], periodsUs: [], peakCurrentMa: 0 });
+    this.inFlight.set(planned.n, {
+      planned,
+      commandedExtensionUm,
+      dutyPermille,
+      atTick,
+      extensionsUm: [],
+      periodsUs: [],
+      peakCurrentMa: 0,
+    });
     this.o.onDotSent?.(planned.n, s.zone);
-    this.sendLeased({
-      id: "DOT",
-      fields: { dot: planned.n, atTick, extensionUm: commandedExtensionUm, strokeHz, dutyPermille, strokes: s.strokes, leaseTick: this.leaseTick(boardNow) },
-    }, this.o.scheduler.nowMs());
+    this.sendLeased(
+      {
+        id: "DOT",
+        fields: {
+          dot: planned.n,
+          atTick,
+          extensionUm: commandedExtensionUm,
+          strokeHz,
+          dutyPermille,
+          strokes: s.strokes,
+          leaseTick: this.leaseTick(boardNow),
+        },
+      },
+      this.o.scheduler.nowMs(),
+    );
     return true;
   }
 
@@ -325,26 +384,37 @@ export class SessionController {
 
   private onLinkEvent(e: LinkEvent, now: number): void {
     switch (e.type) {
-      case "frame": return this.onFrame(e.frame, now);
-      case "corrupt": return; // counted in link stats; a command is retransmitted, telemetry is a gap
-      case "lost": return this.onLinkLost(`${e.command.id} not acknowledged after ${e.attempts} attempts`);
-      case "acked": return this.onAcked(e.command);
-      case "naked": return this.onNaked(e.command, e.nak);
+      case "frame":
+        return this.onFrame(e.frame, now);
+      case "corrupt":
+        return; // counted in link stats; a command is retransmitted, telemetry is a gap
+      case "lost":
+        return this.onLinkLost(`${e.command.id} not acknowledged after ${e.attempts} attempts`);
+      case "acked":
+        return this.onAcked(e.command);
+      case "naked":
+        return this.onNaked(e.command, e.nak);
     }
   }
 
   private onAcked(command: HostCommand): void {
     if (command.id === "ARM") this.armAcked = true;
-    if (command.id === "DISARM" && this.state.name === "idle") this.finish({ outcome: "done", exitCode: 0, message: `session complete: ${this.dotsPlaced} dots` });
+    if (command.id === "DISARM" && this.state.name === "idle")
+      this.finish({ outcome: "done", exitCode: 0, message: `session complete: ${this.dotsPlaced} dots` });
   }
 
   private onNaked(command: HostCommand, nak: number): void {
     const why = `board refused ${command.id}: ${nakName(nak)}`;
     if (command.id === "UNLOCK") {
-      return this.finish({ outcome: "refused", exitCode: 3, message: `${why}: board alarm ${this.lastBoardAlarm ?? "?"} still has its cause (e-stop button, pedal contacts, cartridge, or an invalid board configuration)` });
+      return this.finish({
+        outcome: "refused",
+        exitCode: 3,
+        message: `${why}: board alarm ${this.lastBoardAlarm ?? "?"} still has its cause (e-stop button, pedal contacts, cartridge, or an invalid board configuration)`,
+      });
     }
     if (command.id === "STOP" || command.id === "ESTOP") return;
-    if (command.id === "DOT" && nakName(nak) === "LATE" && this.state.name === "running") return this.replanLateDot(command.fields.dot);
+    if (command.id === "DOT" && nakName(nak) === "LATE" && this.state.name === "running")
+      return this.replanLateDot(command.fields.dot);
     this.input({ type: "fault", code: "UNEXPECTED_NAK" }, why);
   }
 
@@ -359,7 +429,10 @@ export class SessionController {
     this.link.dropPending();
     this.lateDotsInARow++;
     if (this.lateDotsInARow > MAX_LATE_DOTS_IN_A_ROW) {
-      this.input({ type: "stop", cause: "HOST_LATE" }, `${this.lateDotsInARow} dots in a row reached the board after their start tick`);
+      this.input(
+        { type: "stop", cause: "HOST_LATE" },
+        `${this.lateDotsInARow} dots in a row reached the board after their start tick`,
+      );
       return;
     }
     this.nextDot = this.o.dots.indexOf(dot.planned);
@@ -369,16 +442,24 @@ export class SessionController {
   private onFrame(frame: BoardFrame, now: number): void {
     this.lastRxMs = now;
     switch (frame.id) {
-      case "INFO": return this.onInfo(frame.fields, now);
+      case "INFO":
+        return this.onInfo(frame.fields, now);
       case "BOOT":
         if (this.info && frame.fields.bootId !== this.info.bootId) {
-          this.input({ type: "fault", code: "BOARD_RESET" }, `board rebooted (boot id ${this.info.bootId} -> ${frame.fields.bootId}, cause ${frame.fields.resetCause})`);
+          this.input(
+            { type: "fault", code: "BOARD_RESET" },
+            `board rebooted (boot id ${this.info.bootId} -> ${frame.fields.bootId}, cause ${frame.fields.resetCause})`,
+          );
         }
         return;
-      case "STATUS": return this.onStatus(frame.fields, now);
-      case "STROKE": return this.onStroke(frame.fields);
-      case "DOTEND": return this.onDotEnd(frame.fields, now);
-      case "ALARM": return this.onAlarmFrame(frame.fields, now);
+      case "STATUS":
+        return this.onStatus(frame.fields, now);
+      case "STROKE":
+        return this.onStroke(frame.fields);
+      case "DOTEND":
+        return this.onDotEnd(frame.fields, now);
+      case "ALARM":
+        return this.onAlarmFrame(frame.fields, now);
     }
   }
 
@@ -389,14 +470,30 @@ export class SessionController {
     this.clock = new BoardClockEstimate(info.clockHz);
     this.clock.sample(info.tick, now);
     const problems: LimitDetail[] = [];
-    if (info.protocol !== PROTOCOL_VERSION) problems.push({ field: "board.protocol", value: info.protocol, limit: `host speaks protocol ${PROTOCOL_VERSION}` });
-    if (info.schema !== schemaHash()) problems.push({ field: "board.schema", value: info.schema, limit: `host schema is ${schemaHash()}` });
+    if (info.protocol !== PROTOCOL_VERSION)
+      problems.push({
+        field: "board.protocol",
+        value: info.protocol,
+        limit: `host speaks protocol ${PROTOCOL_VERSION}`,
+      });
+    if (info.schema !== schemaHash())
+      problems.push({ field: "board.schema", value: info.schema, limit: `host schema is ${schemaHash()}` });
     const envelope = ENVELOPES[this.o.profile.profile.envelope];
     problems.push(...envelopeFitsBoard(envelope, info), ...profileFitsBoard(this.o.profile.profile, info));
     const m = this.o.machine.calibration;
     const t = this.timing;
-    if (m.drive.maxCurrentMa > info.hardMaxCurrentMa) problems.push({ field: "machine.drive.maxCurrentMa", value: m.drive.maxCurrentMa, limit: `above board hard maximum ${info.hardMaxCurrentMa} mA` });
-    if (t.leaseMs > info.hardMaxLeaseMs) problems.push({ field: "board.hardMaxLeaseMs", value: info.hardMaxLeaseMs, limit: `below the host's lease ${t.leaseMs} ms` });
+    if (m.drive.maxCurrentMa > info.hardMaxCurrentMa)
+      problems.push({
+        field: "machine.drive.maxCurrentMa",
+        value: m.drive.maxCurrentMa,
+        limit: `above board hard maximum ${info.hardMaxCurrentMa} mA`,
+      });
+    if (t.leaseMs > info.hardMaxLeaseMs)
+      problems.push({
+        field: "board.hardMaxLeaseMs",
+        value: info.hardMaxLeaseMs,
+        limit: `below the host's lease ${t.leaseMs} ms`,
+      });
     if (info.queueSlots < 1) problems.push({ field: "board.queueSlots", value: info.queueSlots, limit: "at least 1" });
     if (info.clockHz < 1000) problems.push({ field: "board.clockHz", value: info.clockHz, limit: "at least 1000 Hz" });
     // a target must leave the command margin under the board's cap (the depth loop never commands past it)
@@ -404,32 +501,58 @@ export class SessionController {
     for (const d of this.o.dots) {
       const s = d.settings;
       if (s.targetExtensionUm > capUm && !problems.some((p) => p.field.startsWith(`${s.zone}.`))) {
-        problems.push({ field: `${s.zone}.session${s.session}.targetExtensionUm`, value: s.targetExtensionUm, limit: `above board hard maximum ${info.hardMaxExtensionUm} um less ${COMMAND_MARGIN_UM} um command margin` });
+        problems.push({
+          field: `${s.zone}.session${s.session}.targetExtensionUm`,
+          value: s.targetExtensionUm,
+          limit: `above board hard maximum ${info.hardMaxExtensionUm} um less ${COMMAND_MARGIN_UM} um command margin`,
+        });
       }
     }
     this.depth = new DepthLoop(capUm);
     this.o.sink.write({
-      type: "header", format: "smp-session/1", startedAt: this.o.startedAt,
+      type: "header",
+      format: "smp-session/1",
+      startedAt: this.o.startedAt,
       profile: { name: this.o.profile.profile.name, source: this.o.profile.source, hash: this.o.profile.hash },
       machine: { name: m.name, kind: m.machine, hash: this.o.machine.hash },
-      session: this.o.session, plannedDots: this.o.dots.length, transport: this.o.transport.description,
-      board: { firmware: info.firmware, protocol: info.protocol, schema: info.schema, bootId: info.bootId, clockHz: info.clockHz },
-      hardMaxExtensionUm: info.hardMaxExtensionUm, hardMaxStrokeHz: info.hardMaxStrokeHz, hardMaxCurrentMa: info.hardMaxCurrentMa,
-      hardMaxDwellMs: info.hardMaxDwellMs, envelope: envelope.name,
+      session: this.o.session,
+      plannedDots: this.o.dots.length,
+      transport: this.o.transport.description,
+      board: {
+        firmware: info.firmware,
+        protocol: info.protocol,
+        schema: info.schema,
+        bootId: info.bootId,
+        clockHz: info.clockHz,
+      },
+      hardMaxExtensionUm: info.hardMaxExtensionUm,
+      hardMaxStrokeHz: info.hardMaxStrokeHz,
+      hardMaxCurrentMa: info.hardMaxCurrentMa,
+      hardMaxDwellMs: info.hardMaxDwellMs,
+      envelope: envelope.name,
     });
     if (problems.length > 0) {
       const message = `refusing to arm: the board does not match:\n${problems.map((p) => `  ${formatLimit(p)}`).join("\n")}`;
       this.input({ type: "handshakeMismatch" }, message);
       const record: FaultRecord = {
-        type: "fault", tMs: round1(now), code: "HANDSHAKE_MISMATCH", codeNumber: ALARMS.HANDSHAKE_MISMATCH.code, source: "host",
-        detail: message, parkedAfterMs: 0, parkedMeasuredBy: "never-armed",
+        type: "fault",
+        tMs: round1(now),
+        code: "HANDSHAKE_MISMATCH",
+        codeNumber: ALARMS.HANDSHAKE_MISMATCH.code,
+        source: "host",
+        detail: message,
+        parkedAfterMs: 0,
+        parkedMeasuredBy: "never-armed",
       };
       this.o.sink.write(record);
       this.faults.push(record);
       const onlyLimits = problems.every((p) => !p.field.startsWith("board."));
       return this.finish({ outcome: "refused", exitCode: onlyLimits ? 2 : 3, message });
     }
-    this.observe({ type: "info", message: `board ${info.firmware}, protocol ${info.protocol}, schema ${info.schema}, hard max ${info.hardMaxExtensionUm} um / ${info.hardMaxStrokeHz} Hz` });
+    this.observe({
+      type: "info",
+      message: `board ${info.firmware}, protocol ${info.protocol}, schema ${info.schema}, hard max ${info.hardMaxExtensionUm} um / ${info.hardMaxStrokeHz} Hz`,
+    });
   }
 
   private onStatus(s: FrameOf<"STATUS">["fields"], now: number): void {
@@ -442,7 +565,11 @@ export class SessionController {
       this.input({ type: "handshakeOk", boardInAlarm: boardState === "ALARM" });
     }
     if (boardState === "ALARM" && alarm && alarm in ALARMS) {
-      this.input({ type: "boardAlarm", code: alarm as AlarmName }, `board latched ${alarm}: ${ALARMS[alarm as AlarmName].doc}`, "board");
+      this.input(
+        { type: "boardAlarm", code: alarm as AlarmName },
+        `board latched ${alarm}: ${ALARMS[alarm as AlarmName].doc}`,
+        "board",
+      );
     }
     for (const n of [...this.inFlight.keys()]) if (n <= s.lastDot) this.finishDot(n, now, undefined);
     const pf = this.pendingFault;
@@ -461,15 +588,18 @@ export class SessionController {
       const alarm = this.lastBoardAlarm ?? "POWER_UP";
       if (alarm !== "POWER_UP" && !(this.o.unlockLatched ?? false)) {
         return this.finish({
-          outcome: "refused", exitCode: 3,
+          outcome: "refused",
+          exitCode: 3,
           message: `board alarm ${alarm} is latched (${ALARMS[alarm].doc}); find its cause, then run again with --unlock to clear it deliberately`,
         });
       }
       this.unlockSent = true;
-      this.observe({ type: "info", message: `board alarm ${alarm} latched; unlocking because the operator started this run${alarm === "POWER_UP" ? "" : " with --unlock"}` });
+      this.observe({
+        type: "info",
+        message: `board alarm ${alarm} latched; unlocking because the operator started this run${alarm === "POWER_UP" ? "" : " with --unlock"}`,
+      });
       this.input({ type: "unlock" });
-    }
-    else if (name === "alarm" && boardState === "IDLE") this.input({ type: "boardIdle" });
+    } else if (name === "alarm" && boardState === "IDLE") this.input({ type: "boardIdle" });
     else if (name === "idle" && this.nextDot === 0 && this.inFlight.size === 0) {
       this.input({ type: "arm" });
       this.input({ type: "start" });
@@ -485,10 +615,27 @@ export class SessionController {
     const commanded = { extensionUm: dot.commandedExtensionUm, strokeHz: dot.planned.settings.strokeHz };
     // a puncture made while the needle retracts (past the planned count) may be shallow by design
     const retracting = s.stroke > dot.planned.settings.strokes;
-    const bad = strokeFault(s, commanded, this.hard.hardMaxExtensionUm, this.o.machine.calibration.drive.maxCurrentMa, !retracting);
-    if (bad) return this.input({ type: "fault", code: bad.code }, `dot ${s.dot} stroke ${s.stroke}: ${bad.detail}`, "host", s.dot);
+    const bad = strokeFault(
+      s,
+      commanded,
+      this.hard.hardMaxExtensionUm,
+      this.o.machine.calibration.drive.maxCurrentMa,
+      !retracting,
+    );
+    if (bad)
+      return this.input(
+        { type: "fault", code: bad.code },
+        `dot ${s.dot} stroke ${s.stroke}: ${bad.detail}`,
+        "host",
+        s.dot,
+      );
     if (this.stall.stroke(s.periodUs, dot.planned.settings.strokeHz)) {
-      this.input({ type: "fault", code: "HOST_STALL" }, `dot ${s.dot}: stroke rate below 70 % of ${dot.planned.settings.strokeHz} Hz for more than 100 ms`, "host", s.dot);
+      this.input(
+        { type: "fault", code: "HOST_STALL" },
+        `dot ${s.dot}: stroke rate below 70 % of ${dot.planned.settings.strokeHz} Hz for more than 100 ms`,
+        "host",
+        s.dot,
+      );
     }
   }
 
@@ -519,11 +666,23 @@ export class SessionController {
     }
     const seenMax = dot.extensionsUm.length ? Math.max(...dot.extensionsUm) : null;
     const record: DotRecord = {
-      type: "dot", n, zone: s.zone, session: s.session, tMs: round1(now), boardTick: end?.tick ?? this.clock!.boardTickAt(now),
-      targetExtensionUm: s.targetExtensionUm, commandedExtensionUm: dot.commandedExtensionUm,
-      maxExtensionUm: end ? end.maxExtensionUm : seenMax, meanExtensionUm: meanExtensionUm === undefined ? null : round1(meanExtensionUm),
-      telemetry: complete ? "complete" : "partial", strokeCount: end ? end.strokes : dot.extensionsUm.length, plannedStrokes: s.strokes,
-      strokeHz: round1(strokeHz), commandedStrokeHz: s.strokeHz, dutyPermille: dot.dutyPermille, peakCurrentMa: dot.peakCurrentMa,
+      type: "dot",
+      n,
+      zone: s.zone,
+      session: s.session,
+      tMs: round1(now),
+      boardTick: end?.tick ?? this.clock!.boardTickAt(now),
+      targetExtensionUm: s.targetExtensionUm,
+      commandedExtensionUm: dot.commandedExtensionUm,
+      maxExtensionUm: end ? end.maxExtensionUm : seenMax,
+      meanExtensionUm: meanExtensionUm === undefined ? null : round1(meanExtensionUm),
+      telemetry: complete ? "complete" : "partial",
+      strokeCount: end ? end.strokes : dot.extensionsUm.length,
+      plannedStrokes: s.strokes,
+      strokeHz: round1(strokeHz),
+      commandedStrokeHz: s.strokeHz,
+      dutyPermille: dot.dutyPermille,
+      peakCurrentMa: dot.peakCurrentMa,
       onTimeMs: end ? round1(end.onTimeUs / 1000) : 0,
     };
     this.o.sink.write(record);
@@ -557,7 +716,13 @@ export class SessionController {
     this.state = result.next;
     if (before.name !== result.next.name) {
       const cause = result.next.cause;
-      this.o.sink.write({ type: "state", tMs: round1(this.o.scheduler.nowMs()), from: before.name, to: result.next.name, ...(cause ? { cause } : {}) });
+      this.o.sink.write({
+        type: "state",
+        tMs: round1(this.o.scheduler.nowMs()),
+        from: before.name,
+        to: result.next.name,
+        ...(cause ? { cause } : {}),
+      });
       this.observe({ type: "state", from: before.name, to: result.next.name, ...(cause ? { cause } : {}) });
     }
     for (const effect of result.effects) this.apply(effect, detail, source, dot);
@@ -566,12 +731,14 @@ export class SessionController {
   private apply(effect: Effect, detail: string, source: "board" | "host", dot: number | undefined): void {
     const now = this.o.scheduler.nowMs();
     switch (effect) {
-      case "sendUnlock": return this.link.send({ id: "UNLOCK", fields: {} });
+      case "sendUnlock":
+        return this.link.send({ id: "UNLOCK", fields: {} });
       case "sendArm": {
         const boardNow = this.clock!.boardTickAt(now);
         return this.sendLeased({ id: "ARM", fields: { leaseTick: this.leaseTick(boardNow) } }, now);
       }
-      case "sendDisarm": return this.link.send({ id: "DISARM", fields: {} });
+      case "sendDisarm":
+        return this.link.send({ id: "DISARM", fields: {} });
       case "sendStop":
       case "sendEstop": {
         // the priority byte acts on arrival; the frame behind it is the acknowledged confirmation
@@ -596,8 +763,13 @@ export class SessionController {
     const hostMs = pf.parkedSeenAtMs !== undefined ? pf.parkedSeenAtMs - pf.detectedAtMs : undefined;
     const parkedAfterMs = boardParkedMs ?? hostMs;
     const record: FaultRecord = {
-      type: "fault", tMs: round1(pf.detectedAtMs), code: pf.code, codeNumber: ALARMS[pf.code].code, source: pf.source,
-      detail: pf.detail || ALARMS[pf.code].doc, parkedAfterMs: parkedAfterMs === undefined ? null : round1(Math.max(0, parkedAfterMs)),
+      type: "fault",
+      tMs: round1(pf.detectedAtMs),
+      code: pf.code,
+      codeNumber: ALARMS[pf.code].code,
+      source: pf.source,
+      detail: pf.detail || ALARMS[pf.code].doc,
+      parkedAfterMs: parkedAfterMs === undefined ? null : round1(Math.max(0, parkedAfterMs)),
       parkedMeasuredBy: boardParkedMs !== undefined ? "board" : hostMs !== undefined ? "host" : "unconfirmed",
       ...(this.lastBoardAlarm ? { boardAlarm: this.lastBoardAlarm } : {}),
       ...(pf.dot !== undefined ? { dot: pf.dot } : {}),
@@ -607,7 +779,8 @@ export class SessionController {
     this.observe({ type: "fault", record });
     const stopped = pf.code === "STOP";
     this.finish({
-      outcome: stopped ? "stopped" : "fault", exitCode: 3,
+      outcome: stopped ? "stopped" : "fault",
+      exitCode: 3,
       message: `${stopped ? "stopped" : "safety fault"} ${pf.code}: ${record.detail}; needle parked ${record.parkedAfterMs === null ? "UNCONFIRMED" : `after ${record.parkedAfterMs} ms`}`,
     });
   }
@@ -618,10 +791,16 @@ export class SessionController {
     this.cancelTick?.();
     const s = this.link.stats;
     this.o.sink.write({
-      type: "end", tMs: round1(this.o.scheduler.nowMs()),
-      outcome: o.outcome === "refused" ? "fault" : o.outcome, dotsPlaced: this.dotsPlaced,
+      type: "end",
+      tMs: round1(this.o.scheduler.nowMs()),
+      outcome: o.outcome === "refused" ? "fault" : o.outcome,
+      dotsPlaced: this.dotsPlaced,
       link: { ...s },
-      loop: { ticks: this.tickCount, maxLatenessMs: round1(this.lateness.max), p99LatenessMs: round1(this.lateness.quantile(0.99)) },
+      loop: {
+        ticks: this.tickCount,
+        maxLatenessMs: round1(this.lateness.max),
+        p99LatenessMs: round1(this.lateness.quantile(0.99)),
+      },
     });
     this.result = { ...o, dotsPlaced: this.dotsPlaced, faults: this.faults };
     this.resolve(this.result);

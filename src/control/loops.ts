@@ -37,7 +37,9 @@ export class DepthLoop {
 
   /** Commanded extension for the next dot in a zone. */
   commandUm(zone: string, targetUm: number): number {
-    return Math.round(this.bounded(targetUm, this.correctionUm.get(zone) ?? targetUm * LOOP_GAINS.initialDepthCorrection));
+    return Math.round(
+      this.bounded(targetUm, this.correctionUm.get(zone) ?? targetUm * LOOP_GAINS.initialDepthCorrection),
+    );
   }
 
   private bounded(targetUm: number, correctionUm: number): number {
@@ -130,24 +132,43 @@ export interface StrokeCommand {
 
 /** Host-side plausibility of one stroke against what was commanded and the machine's calibration. */
 export function strokeFault(
-  s: StrokeSample, commanded: StrokeCommand, hardMaxExtensionUm: number, maxCurrentMa: number, checkShallow = true,
+  s: StrokeSample,
+  commanded: StrokeCommand,
+  hardMaxExtensionUm: number,
+  maxCurrentMa: number,
+  checkShallow = true,
 ): { code: AlarmName; detail: string } | undefined {
   const commandedExtensionUm = commanded.extensionUm;
   if (s.extensionUm > hardMaxExtensionUm) {
-    return { code: "DEPTH_DEVIATION", detail: `measured extension ${s.extensionUm} um above board hard maximum ${hardMaxExtensionUm} um` };
+    return {
+      code: "DEPTH_DEVIATION",
+      detail: `measured extension ${s.extensionUm} um above board hard maximum ${hardMaxExtensionUm} um`,
+    };
   }
   if (s.extensionUm > commandedExtensionUm + LOOP_GAINS.depthPlausibilityUm) {
-    return { code: "DEPTH_DEVIATION", detail: `measured extension ${s.extensionUm} um exceeds commanded ${commandedExtensionUm} um by more than ${LOOP_GAINS.depthPlausibilityUm} um` };
+    return {
+      code: "DEPTH_DEVIATION",
+      detail: `measured extension ${s.extensionUm} um exceeds commanded ${commandedExtensionUm} um by more than ${LOOP_GAINS.depthPlausibilityUm} um`,
+    };
   }
   if (checkShallow && s.extensionUm < commandedExtensionUm * LOOP_GAINS.shallowPlausibilityFraction) {
-    return { code: "DEPTH_DEVIATION", detail: `measured extension ${s.extensionUm} um below ${LOOP_GAINS.shallowPlausibilityFraction * 100} % of commanded ${commandedExtensionUm} um: a sensor fault, not skin give` };
+    return {
+      code: "DEPTH_DEVIATION",
+      detail: `measured extension ${s.extensionUm} um below ${LOOP_GAINS.shallowPlausibilityFraction * 100} % of commanded ${commandedExtensionUm} um: a sensor fault, not skin give`,
+    };
   }
   const hz = s.periodUs > 0 ? 1e6 / s.periodUs : Infinity; // a zero period is no physical stroke
   if (hz > commanded.strokeHz * (1 + LOOP_GAINS.overSpeedFraction)) {
-    return { code: "HOST_OVER_SPEED", detail: `stroke rate ${hz.toFixed(1)} Hz above setpoint ${commanded.strokeHz} Hz by more than ${LOOP_GAINS.overSpeedFraction * 100} %` };
+    return {
+      code: "HOST_OVER_SPEED",
+      detail: `stroke rate ${hz.toFixed(1)} Hz above setpoint ${commanded.strokeHz} Hz by more than ${LOOP_GAINS.overSpeedFraction * 100} %`,
+    };
   }
   if (s.currentMa > maxCurrentMa) {
-    return { code: "HOST_OVER_CURRENT", detail: `stroke current ${s.currentMa} mA above machine limit ${maxCurrentMa} mA` };
+    return {
+      code: "HOST_OVER_CURRENT",
+      detail: `stroke current ${s.currentMa} mA above machine limit ${maxCurrentMa} mA`,
+    };
   }
   return undefined;
 }

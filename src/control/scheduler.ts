@@ -28,7 +28,9 @@ export class VirtualScheduler implements Scheduler {
   at(tMs: number, fn: () => void): () => void {
     const timer: Timer = { tMs: Math.max(tMs, this.t), order: this.order++, fn, cancelled: false };
     this.push(timer);
-    return () => { timer.cancelled = true; };
+    return () => {
+      timer.cancelled = true;
+    };
   }
 
   /** Run every timer due up to and including tMs, then set the clock to tMs. */
@@ -48,7 +50,10 @@ export class VirtualScheduler implements Scheduler {
   runUntilCondition(done: () => boolean, limitMs: number): boolean {
     while (!done()) {
       const top = this.heap[0];
-      if (!top || top.tMs > limitMs) { this.t = Math.max(this.t, limitMs); return done(); }
+      if (!top || top.tMs > limitMs) {
+        this.t = Math.max(this.t, limitMs);
+        return done();
+      }
       this.pop();
       if (top.cancelled) continue;
       this.t = top.tMs;

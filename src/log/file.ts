@@ -9,13 +9,18 @@ import { parseSessionLog, type ParsedLog, type SessionRecord, type SessionSink }
 export class SessionFile implements SessionSink {
   private fd: number | undefined;
 
-  constructor(readonly path: string, private readonly durable = true) {
+  constructor(
+    readonly path: string,
+    private readonly durable = true,
+  ) {
     mkdirSync(dirname(path), { recursive: true });
     try {
       this.fd = openSync(path, "ax"); // exclusive: two runs can never share a record
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      throw new SmpError("INVALID_INPUT", `session record ${path} already exists; choose another --log`, [{ field: "--log", value: path, limit: "must be a new file" }]);
+      throw new SmpError("INVALID_INPUT", `session record ${path} already exists; choose another --log`, [
+        { field: "--log", value: path, limit: "must be a new file" },
+      ]);
     }
   }
 

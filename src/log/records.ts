@@ -109,7 +109,8 @@ export function parseSessionLog(text: string): ParsedLog {
     const last = i === lines.length - 1;
     try {
       const value = JSON.parse(line) as unknown;
-      if (typeof value !== "object" || value === null || typeof (value as { type?: unknown }).type !== "string") throw new Error("not a record");
+      if (typeof value !== "object" || value === null || typeof (value as { type?: unknown }).type !== "string")
+        throw new Error("not a record");
       records.push(value as SessionRecord);
     } catch (e) {
       if (last && !endsClean) tornTail = true;
@@ -130,7 +131,12 @@ export function stats(values: readonly number[]): Stats {
   if (values.length === 0) return { n: 0, mean: 0, p99: 0, max: 0 };
   const sorted = [...values].sort((a, b) => a - b);
   const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)]!;
-  return { n: values.length, mean: values.reduce((a, b) => a + b, 0) / values.length, p99, max: sorted[sorted.length - 1]! };
+  return {
+    n: values.length,
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    p99,
+    max: sorted[sorted.length - 1]!,
+  };
 }
 
 export interface Summary {

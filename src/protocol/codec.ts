@@ -37,7 +37,8 @@ export function encodeFrame(frame: Frame): string {
   for (const f of spec.fields) {
     const v = values[f.name];
     if (f.kind === "token") {
-      if (typeof v !== "string" || !TOKEN_RE.test(v)) throw new EncodeError(`${frame.id}.${f.name} = ${String(v)} is not a token`);
+      if (typeof v !== "string" || !TOKEN_RE.test(v))
+        throw new EncodeError(`${frame.id}.${f.name} = ${String(v)} is not a token`);
     } else {
       const lo = f.kind === "u32" ? 0 : -0x80000000;
       const hi = f.kind === "u32" ? 0xffffffff : 0x7fffffff;
@@ -48,7 +49,8 @@ export function encodeFrame(frame: Frame): string {
     body += ` ${f.name}=${v}`;
   }
   const line = `${body}*${crc16(body).toString(16).toUpperCase().padStart(4, "0")}\n`;
-  if (line.length > LINK.maxFrameBytes) throw new EncodeError(`${frame.id} frame is ${line.length} bytes, limit ${LINK.maxFrameBytes}`);
+  if (line.length > LINK.maxFrameBytes)
+    throw new EncodeError(`${frame.id} frame is ${line.length} bytes, limit ${LINK.maxFrameBytes}`);
   return line;
 }
 
@@ -73,7 +75,8 @@ export function decodeFrame(line: string): DecodeResult {
     if (c < 0x20 || c > 0x7e) return { ok: false, error: { reason: "bad-char", index: i, byte: c } };
   }
   const star = text.length - 5;
-  if (star < 1 || text[star] !== "*" || !/^[0-9A-F]{4}$/.test(text.slice(star + 1))) return { ok: false, error: { reason: "no-crc" } };
+  if (star < 1 || text[star] !== "*" || !/^[0-9A-F]{4}$/.test(text.slice(star + 1)))
+    return { ok: false, error: { reason: "no-crc" } };
   const body = text.slice(0, star);
   const expected = parseInt(text.slice(star + 1), 16);
   const actual = crc16(body);
@@ -81,11 +84,15 @@ export function decodeFrame(line: string): DecodeResult {
 
   const parts = body.split(" ");
   const [seqText = "", id = "", ...rest] = parts;
-  if (!UINT_RE.test(seqText) || Number(seqText) >= SEQ_MODULO) return { ok: false, error: { reason: "bad-seq", text: seqText } };
+  if (!UINT_RE.test(seqText) || Number(seqText) >= SEQ_MODULO)
+    return { ok: false, error: { reason: "bad-seq", text: seqText } };
   const spec = messageSpec(id);
   if (!spec) return { ok: false, error: { reason: "unknown-id", id } };
   if (rest.length !== spec.fields.length) {
-    return { ok: false, error: { reason: "bad-field", id, detail: `expected ${spec.fields.length} fields, got ${rest.length}` } };
+    return {
+      ok: false,
+      error: { reason: "bad-field", id, detail: `expected ${spec.fields.length} fields, got ${rest.length}` },
+    };
   }
   const fields: Record<string, number | string> = {};
   for (let i = 0; i < spec.fields.length; i++) {
@@ -94,22 +101,29 @@ export function decodeFrame(line: string): DecodeResult {
     const eq = part.indexOf("=");
     const name = part.slice(0, eq);
     const value = part.slice(eq + 1);
-    if (eq < 0 || name !== f.name) return { ok: false, error: { reason: "bad-field", id, detail: `field ${i + 1} should be ${f.name}, got '${part}'` } };
+    if (eq < 0 || name !== f.name)
+      return {
+        ok: false,
+        error: { reason: "bad-field", id, detail: `field ${i + 1} should be ${f.name}, got '${part}'` },
+      };
     if (f.kind === "token") {
-      if (!TOKEN_RE.test(value)) return { ok: false, error: { reason: "bad-field", id, detail: `${f.name} = '${value}' is not a token` } };
+      if (!TOKEN_RE.test(value))
+        return { ok: false, error: { reason: "bad-field", id, detail: `${f.name} = '${value}' is not a token` } };
       fields[f.name] = value;
     } else {
       const re = f.kind === "u32" ? UINT_RE : INT_RE;
       const n = Number(value);
       const inRange = f.kind === "u32" ? n <= 0xffffffff : n >= -0x80000000 && n <= 0x7fffffff;
-      if (!re.test(value) || !inRange) return { ok: false, error: { reason: "bad-field", id, detail: `${f.name} = '${value}' is not a ${f.kind}` } };
+      if (!re.test(value) || !inRange)
+        return { ok: false, error: { reason: "bad-field", id, detail: `${f.name} = '${value}' is not a ${f.kind}` } };
       fields[f.name] = n;
     }
   }
   return { ok: true, frame: { id: id as MessageId, seq: Number(seqText), fields } as Frame };
 }
 
-export type AssembledItem = { kind: "line"; line: string } | { kind: "priority"; which: "STOP" | "ESTOP" } | { kind: "overflow" };
+export type AssembledItem =
+  { kind: "line"; line: string } | { kind: "priority"; which: "STOP" | "ESTOP" } | { kind: "overflow" };
 
 /**
  * Byte-level receiver: splits a byte stream into lines and pulls out priority bytes wherever they appear
@@ -121,8 +135,14 @@ export class LineAssembler {
   private overflowed = false;
 
   push(byte: number, out: AssembledItem[]): void {
-    if (byte === PRIORITY_BYTES.STOP) { out.push({ kind: "priority", which: "STOP" }); return; }
-    if (byte === PRIORITY_BYTES.ESTOP) { out.push({ kind: "priority", which: "ESTOP" }); return; }
+    if (byte === PRIORITY_BYTES.STOP) {
+      out.push({ kind: "priority", which: "STOP" });
+      return;
+    }
+    if (byte === PRIORITY_BYTES.ESTOP) {
+      out.push({ kind: "priority", which: "ESTOP" });
+      return;
+    }
     if (byte === 0x0a) {
       if (this.buf[this.buf.length - 1] === 0x0d) this.buf.pop(); // CRLF is accepted; a CR anywhere else is a bad byte
       if (!this.overflowed && this.buf.length > 0) out.push({ kind: "line", line: String.fromCharCode(...this.buf) });

@@ -53,9 +53,21 @@ export class HostLink {
   private rxExpected: number | undefined;
   private rttvarMs = 0;
 
-  constructor(private readonly timing: LinkTiming = DEFAULT_LINK_TIMING, firstSeq = 0) {
+  constructor(
+    private readonly timing: LinkTiming = DEFAULT_LINK_TIMING,
+    firstSeq = 0,
+  ) {
     this.txSeq = firstSeq % SEQ_MODULO;
-    this.stats = { txFrames: 0, retransmits: 0, rxFrames: 0, rxCorrupt: 0, rxMissing: 0, naks: 0, srttMs: undefined, rtoMs: timing.initialRtoMs };
+    this.stats = {
+      txFrames: 0,
+      retransmits: 0,
+      rxFrames: 0,
+      rxCorrupt: 0,
+      rxMissing: 0,
+      naks: 0,
+      srttMs: undefined,
+      rtoMs: timing.initialRtoMs,
+    };
   }
 
   /** Queue a command; it goes out when every earlier one has been acknowledged. */

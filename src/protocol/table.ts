@@ -29,11 +29,27 @@ const token = <N extends string>(name: N, doc: string) => ({ name, kind: "token"
 
 /** Host-to-board commands. Each is acknowledged (ACK/NAK) and retransmitted by the host on timeout. */
 export const HOST_MESSAGES = [
-  { id: "HELLO", dir: "host", fields: [], doc: "Handshake. Board replies ACK then INFO. Accepted with any sequence number; resets de-duplication." },
-  { id: "UNLOCK", dir: "host", fields: [], doc: "Clear a latched alarm (IDLE afterwards). NAK ALARM_ACTIVE while a cause persists (e-stop input, pedal contacts disagree, cartridge open) or the needle is not parked yet." },
-  { id: "ARM", dir: "host", fields: [u32("leaseTick", "board tick at which the lease expires")], doc: "IDLE -> ARMED: dots accepted, lease running." },
   {
-    id: "DOT", dir: "host",
+    id: "HELLO",
+    dir: "host",
+    fields: [],
+    doc: "Handshake. Board replies ACK then INFO. Accepted with any sequence number; resets de-duplication.",
+  },
+  {
+    id: "UNLOCK",
+    dir: "host",
+    fields: [],
+    doc: "Clear a latched alarm (IDLE afterwards). NAK ALARM_ACTIVE while a cause persists (e-stop input, pedal contacts disagree, cartridge open) or the needle is not parked yet.",
+  },
+  {
+    id: "ARM",
+    dir: "host",
+    fields: [u32("leaseTick", "board tick at which the lease expires")],
+    doc: "IDLE -> ARMED: dots accepted, lease running.",
+  },
+  {
+    id: "DOT",
+    dir: "host",
     fields: [
       u32("dot", "dot number, unique within the session"),
       u32("atTick", "board tick at which the burst may start"),
@@ -45,7 +61,12 @@ export const HOST_MESSAGES = [
     ],
     doc: "Queue one dot burst. Checked against every hard limit (the burst's on-time is strokes/strokeHz plus LINK.burstOverheadMs); a dot beyond one is refused (NAK LIMIT) and latches LIMIT_REQUEST. Dot numbers must rise.",
   },
-  { id: "KEEP", dir: "host", fields: [u32("leaseTick", "board tick at which the lease expires")], doc: "Extend the lease from the control path when no dot is due." },
+  {
+    id: "KEEP",
+    dir: "host",
+    fields: [u32("leaseTick", "board tick at which the lease expires")],
+    doc: "Extend the lease from the control path when no dot is due.",
+  },
   { id: "DISARM", dir: "host", fields: [], doc: "ARMED -> IDLE after the queue drains; drive off." },
   { id: "STOP", dir: "host", fields: [], doc: "Same as the STOP priority byte: park, drive off, latch STOP." },
   { id: "ESTOP", dir: "host", fields: [], doc: "Same as the E-STOP priority byte: park, drive off, latch ESTOP." },
@@ -53,10 +74,21 @@ export const HOST_MESSAGES = [
 
 /** Board-to-host frames. Never acknowledged; the host counts gaps in their sequence numbers. */
 export const BOARD_MESSAGES = [
-  { id: "ACK", dir: "board", fields: [u32("ackSeq", "sequence number of the command accepted")], doc: "Command accepted (or a duplicate of one already accepted)." },
-  { id: "NAK", dir: "board", fields: [u32("ackSeq", "sequence number of the command refused"), u32("nak", "NAK code")], doc: "Command refused; nothing was executed." },
   {
-    id: "INFO", dir: "board",
+    id: "ACK",
+    dir: "board",
+    fields: [u32("ackSeq", "sequence number of the command accepted")],
+    doc: "Command accepted (or a duplicate of one already accepted).",
+  },
+  {
+    id: "NAK",
+    dir: "board",
+    fields: [u32("ackSeq", "sequence number of the command refused"), u32("nak", "NAK code")],
+    doc: "Command refused; nothing was executed.",
+  },
+  {
+    id: "INFO",
+    dir: "board",
     fields: [
       u32("protocol", "protocol version"),
       token("firmware", "firmware id and build, at most 32 characters"),
@@ -73,16 +105,25 @@ export const BOARD_MESSAGES = [
     ],
     doc: "Reply to HELLO.",
   },
-  { id: "BOOT", dir: "board", fields: [u32("bootId", "new boot id"), u32("resetCause", "0 power-on, 1 watchdog, 2 external, 3 brown-out")], doc: "Sent once after power-up; the board is in ALARM POWER_UP." },
   {
-    id: "STATUS", dir: "board",
+    id: "BOOT",
+    dir: "board",
+    fields: [u32("bootId", "new boot id"), u32("resetCause", "0 power-on, 1 watchdog, 2 external, 3 brown-out")],
+    doc: "Sent once after power-up; the board is in ALARM POWER_UP.",
+  },
+  {
+    id: "STATUS",
+    dir: "board",
     fields: [
       u32("tick", "board tick when sent"),
       u32("state", "board state code"),
       u32("alarm", "latched alarm code, 0 if none"),
       u32("credit", "free dot-queue slots"),
       u32("parked", "1 when the needle is parked up and the drive is off"),
-      u32("lastDot", "last dot whose burst completed since HELLO or power-up, 0 if none (lets the host account for a lost DOTEND)"),
+      u32(
+        "lastDot",
+        "last dot whose burst completed since HELLO or power-up, 0 if none (lets the host account for a lost DOTEND)",
+      ),
       u32("rxOk", "valid frames received"),
       u32("rxBad", "frames dropped for framing or CRC errors"),
       u32("rxDup", "duplicate commands re-acknowledged"),
@@ -90,7 +131,8 @@ export const BOARD_MESSAGES = [
     doc: "Every 50 ms and on every state change.",
   },
   {
-    id: "STROKE", dir: "board",
+    id: "STROKE",
+    dir: "board",
     fields: [
       u32("dot", "dot being placed"),
       u32("stroke", "stroke index in the burst, from 1"),
@@ -101,7 +143,8 @@ export const BOARD_MESSAGES = [
     doc: "One per puncture: every bottom dead centre in a burst at which the needle is out of the grip.",
   },
   {
-    id: "DOTEND", dir: "board",
+    id: "DOTEND",
+    dir: "board",
     fields: [
       u32("dot", "dot placed"),
       u32("strokes", "punctures counted"),
@@ -112,8 +155,13 @@ export const BOARD_MESSAGES = [
     doc: "The burst completed and the needle is parked.",
   },
   {
-    id: "ALARM", dir: "board",
-    fields: [u32("alarm", "alarm code"), u32("tick", "board tick at detection"), u32("parkedUs", "detection to needle parked")],
+    id: "ALARM",
+    dir: "board",
+    fields: [
+      u32("alarm", "alarm code"),
+      u32("tick", "board tick at detection"),
+      u32("parkedUs", "detection to needle parked"),
+    ],
     doc: "An alarm latched; sent once the needle is parked.",
   },
 ] as const satisfies readonly MessageSpec[];
@@ -167,23 +215,38 @@ export const ALARMS = {
   OVER_CURRENT: { code: 7, doc: "drive current beyond the hard maximum" },
   STALL: { code: 8, doc: "no tachometer edge for longer than the stall window while driving" },
   SENSOR_STUCK: { code: 9, doc: "needle position sensor does not move while strokes are counted" },
-  SENSOR_DROPOUT: { code: 10, doc: "needle position sensor at the top rail (open wire), or reading the needle inside the grip at bottom dead centre with the actuator extended" },
+  SENSOR_DROPOUT: {
+    code: 10,
+    doc: "needle position sensor at the top rail (open wire), or reading the needle inside the grip at bottom dead centre with the actuator extended",
+  },
   PEDAL_RELEASED: { code: 11, doc: "foot pedal released while armed" },
   PEDAL_FAULT: { code: 12, doc: "pedal contacts disagree (stuck pedal or broken wire)" },
   LIMIT_REQUEST: { code: 13, doc: "a command asked for a value beyond a hard limit" },
-  LATE_START: { code: 14, doc: "a queued dot could not start within LINK.lateStartMs of its start tick (bursts overran the dot interval)" },
+  LATE_START: {
+    code: 14,
+    doc: "a queued dot could not start within LINK.lateStartMs of its start tick (bursts overran the dot interval)",
+  },
   DWELL_EXCEEDED: { code: 15, doc: "burst drive on-time reached the hard maximum before its punctures were done" },
   CARTRIDGE_MISSING: { code: 16, doc: "cartridge switch open" },
   WATCHDOG_RESET: { code: 17, doc: "firmware watchdog reset" },
   HOST_RESTART: { code: 18, doc: "HELLO while armed: the host restarted mid-session" },
-  CONFIG_INVALID: { code: 19, doc: "EEPROM configuration record missing or failing its CRC; compiled-in defaults in force; UNLOCK refused" },
-  ACTUATOR_FAULT: { code: 20, doc: "actuator position feedback does not follow its setpoint (stuck or broken feedback, jammed actuator)" },
+  CONFIG_INVALID: {
+    code: 19,
+    doc: "EEPROM configuration record missing or failing its CRC; compiled-in defaults in force; UNLOCK refused",
+  },
+  ACTUATOR_FAULT: {
+    code: 20,
+    doc: "actuator position feedback does not follow its setpoint (stuck or broken feedback, jammed actuator)",
+  },
   HOST_LATE: { code: 50, doc: "host control loop late beyond its budget" },
   LINK_LOST: { code: 51, doc: "command not acknowledged after all retries, or port closed" },
   TELEMETRY_STALE: { code: 52, doc: "no valid frame from the board within the staleness bound" },
   HOST_STALL: { code: 53, doc: "measured speed below 70 % of setpoint for longer than 100 ms" },
   HOST_OVER_CURRENT: { code: 54, doc: "measured current above the machine calibration limit" },
-  DEPTH_DEVIATION: { code: 55, doc: "measured extension deeper than commanded beyond the plausibility bound or below 40 % of commanded (a sensor fault), or a planned dot whose correction would reach the board's hard maximum" },
+  DEPTH_DEVIATION: {
+    code: 55,
+    doc: "measured extension deeper than commanded beyond the plausibility bound or below 40 % of commanded (a sensor fault), or a planned dot whose correction would reach the board's hard maximum",
+  },
   BOARD_RESET: { code: 56, doc: "board reset or rebooted during the session" },
   HANDSHAKE_MISMATCH: { code: 57, doc: "protocol version, schema hash or limits do not match" },
   UNEXPECTED_NAK: { code: 58, doc: "board refused a command the host considered valid" },

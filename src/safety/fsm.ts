@@ -28,8 +28,19 @@ export type Input =
   | { type: "acknowledge" };
 export type InputType = Input["type"];
 export const INPUT_TYPES: readonly InputType[] = [
-  "handshakeOk", "handshakeMismatch", "linkLost", "unlock", "boardIdle", "arm", "start", "stop", "estop", "fault",
-  "boardAlarm", "sessionDone", "acknowledge",
+  "handshakeOk",
+  "handshakeMismatch",
+  "linkLost",
+  "unlock",
+  "boardIdle",
+  "arm",
+  "start",
+  "stop",
+  "estop",
+  "fault",
+  "boardAlarm",
+  "sessionDone",
+  "acknowledge",
 ];
 
 export type Effect = "sendUnlock" | "sendArm" | "sendStop" | "sendEstop" | "sendDisarm" | "recordFault";
@@ -46,8 +57,10 @@ const LIVE: readonly StateName[] = ["armed", "running", "hold"];
 
 export const driveEnabled = (s: SupervisorState): boolean => s.name === "running";
 
-const to = (name: StateName, effects: Effect[] = [], cause?: AlarmName): Result =>
-  ({ next: cause ? { name, cause } : { name }, effects });
+const to = (name: StateName, effects: Effect[] = [], cause?: AlarmName): Result => ({
+  next: cause ? { name, cause } : { name },
+  effects,
+});
 
 export function transition(s: SupervisorState, input: Input): Result {
   const reject = (why: string): Result => ({ next: s, effects: [], rejected: `${input.type} in ${s.name}: ${why}` });
@@ -82,7 +95,9 @@ export function transition(s: SupervisorState, input: Input): Result {
       if (s.name === "fault" || s.name === "disconnected" || s.name === "alarm") return { next: s, effects: [] };
       if (OPERATOR_STOPS.includes(input.code)) {
         if (s.name === "hold") return { next: s, effects: [] };
-        return s.name === "running" ? to("hold", ["recordFault"], input.code) : to("fault", ["recordFault"], input.code);
+        return s.name === "running"
+          ? to("hold", ["recordFault"], input.code)
+          : to("fault", ["recordFault"], input.code);
       }
       return to("fault", ["recordFault"], input.code);
     case "sessionDone":

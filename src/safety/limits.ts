@@ -53,7 +53,14 @@ export interface HardLimits {
 }
 
 /** Check one value against a range; push a detail naming field, value and limit when outside. */
-export function checkRange(out: LimitDetail[], field: string, value: number, range: Range, what: string, unit: string): void {
+export function checkRange(
+  out: LimitDetail[],
+  field: string,
+  value: number,
+  range: Range,
+  what: string,
+  unit: string,
+): void {
   if (!Number.isFinite(value)) out.push({ field, value, limit: `${what} requires a finite number` });
   else if (value < range.min) out.push({ field, value, limit: `below ${what} minimum ${range.min} ${unit}` });
   else if (value > range.max) out.push({ field, value, limit: `above ${what} maximum ${range.max} ${unit}` });
@@ -63,7 +70,8 @@ export function checkRange(out: LimitDetail[], field: string, value: number, ran
 export function envelopeFitsBoard(env: Envelope, hard: HardLimits): LimitDetail[] {
   const out: LimitDetail[] = [];
   const check = (field: string, value: number, limit: number, unit: string) => {
-    if (value > limit) out.push({ field: `envelope.${env.name}.${field}`, value, limit: `above board hard maximum ${limit} ${unit}` });
+    if (value > limit)
+      out.push({ field: `envelope.${env.name}.${field}`, value, limit: `above board hard maximum ${limit} ${unit}` });
   };
   check("extensionUm.max", env.extensionUm.max, hard.hardMaxExtensionUm, "um");
   check("strokeHz.max", env.strokeHz.max, hard.hardMaxStrokeHz, "Hz");

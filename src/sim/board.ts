@@ -5,8 +5,20 @@
 
 import { LineAssembler, decodeFrame, encodeFrame, nextSeq } from "../protocol/codec.ts";
 import {
-  ALARMS, BOARD_DEFAULTS, BOARD_STATES, LINK, NAKS, PROTOCOL_VERSION, isHostMessageId, schemaHash,
-  type AlarmName, type BoardStateName, type Frame, type FrameOf, type HostMessageId, type NakName,
+  ALARMS,
+  BOARD_DEFAULTS,
+  BOARD_STATES,
+  LINK,
+  NAKS,
+  PROTOCOL_VERSION,
+  isHostMessageId,
+  schemaHash,
+  type AlarmName,
+  type BoardStateName,
+  type Frame,
+  type FrameOf,
+  type HostMessageId,
+  type NakName,
 } from "../protocol/table.ts";
 import { msToTicks, tickAdd, tickBefore, tickDiff } from "../units/time.ts";
 import { ADC_MAX, PARK_UM, Plant } from "./plant.ts";
@@ -261,8 +273,12 @@ export class SimBoard implements BoardModel {
     const c = this.config;
     const burstMs = dot.strokeHz > 0 ? (dot.strokes * 1000) / dot.strokeHz + LINK.burstOverheadMs : Infinity;
     const beyond =
-      dot.extensionUm > c.hardMaxExtensionUm || dot.strokeHz === 0 || dot.strokeHz > c.hardMaxStrokeHz ||
-      dot.dutyPermille > 1000 || dot.strokes === 0 || burstMs > c.hardMaxDwellMs;
+      dot.extensionUm > c.hardMaxExtensionUm ||
+      dot.strokeHz === 0 ||
+      dot.strokeHz > c.hardMaxStrokeHz ||
+      dot.dutyPermille > 1000 ||
+      dot.strokes === 0 ||
+      burstMs > c.hardMaxDwellMs;
     if (beyond) {
       this.respondNak(seq, "LIMIT");
       return this.latch("LIMIT_REQUEST");
@@ -299,7 +315,8 @@ export class SimBoard implements BoardModel {
     const count = p.sensorCount();
     const tipUm = this.countToUm(count);
     if (this.state === "ARMED" || this.state === "BURST") {
-      if (count >= ADC_MAX) this.latch("SENSOR_DROPOUT"); // open wire: the pull-up takes the input to the rail
+      if (count >= ADC_MAX)
+        this.latch("SENSOR_DROPOUT"); // open wire: the pull-up takes the input to the rail
       else if (tipUm > this.config.hardMaxExtensionUm) this.latch("OVER_EXTENSION");
     }
     if (p.driveOn && p.currentMa() > this.config.hardMaxCurrentMa) this.latch("OVER_CURRENT");
@@ -331,8 +348,15 @@ export class SimBoard implements BoardModel {
     if (b.phase === "retract" && p.actuatorFeedbackUm() <= 0) {
       p.driveOn = false;
       this.send({
-        id: "DOTEND", seq: 0,
-        fields: { dot: b.dot.dot, strokes: b.strokes, maxExtensionUm: Math.round(b.maxExtensionUm), onTimeUs: Math.round(this.tUs - b.driveOnUs), tick: this.tick },
+        id: "DOTEND",
+        seq: 0,
+        fields: {
+          dot: b.dot.dot,
+          strokes: b.strokes,
+          maxExtensionUm: Math.round(b.maxExtensionUm),
+          onTimeUs: Math.round(this.tUs - b.driveOnUs),
+          tick: this.tick,
+        },
       });
       this.completedDots.push(b.dot.dot);
       this.lastCompletedDot = b.dot.dot;
@@ -353,14 +377,24 @@ export class SimBoard implements BoardModel {
     const next = this.queue[0];
     if (!next || tickBefore(this.tick, next.atTick)) return;
     this.queue.shift();
-    if (tickDiff(this.tick, next.atTick) > msToTicks(LINK.lateStartMs, this.config.clockHz)) return this.latch("LATE_START");
+    if (tickDiff(this.tick, next.atTick) > msToTicks(LINK.lateStartMs, this.config.clockHz))
+      return this.latch("LATE_START");
     const p = this.plant;
     p.dutyPermille = next.dutyPermille;
     p.coilPulseHz = next.strokeHz;
     p.driveOn = true;
     this.burst = {
-      dot: next, phase: "spinup", driveOnUs: this.tUs, strokes: 0, maxExtensionUm: -Infinity,
-      lastEdgeUs: this.tUs, strokeMinUm: Infinity, strokeMaxUm: -Infinity, peakCurrentMa: 0, insideReads: 0, windowCut: false,
+      dot: next,
+      phase: "spinup",
+      driveOnUs: this.tUs,
+      strokes: 0,
+      maxExtensionUm: -Infinity,
+      lastEdgeUs: this.tUs,
+      strokeMinUm: Infinity,
+      strokeMaxUm: -Infinity,
+      peakCurrentMa: 0,
+      insideReads: 0,
+      windowCut: false,
     };
     this.setState("BURST");
   }
@@ -368,7 +402,8 @@ export class SimBoard implements BoardModel {
   private onTachEdge(edgeUs: number, bdcCount: number): void {
     const periodUs = edgeUs - this.lastEdgeUs;
     this.lastEdgeUs = edgeUs;
-    if (periodUs > 0 && 1e6 / periodUs > this.config.hardMaxStrokeHz && this.plant.driveOn) return this.latch("OVER_SPEED");
+    if (periodUs > 0 && 1e6 / periodUs > this.config.hardMaxStrokeHz && this.plant.driveOn)
+      return this.latch("OVER_SPEED");
     const b = this.burst;
     if (!b) return;
     const p = this.plant;
@@ -393,10 +428,17 @@ export class SimBoard implements BoardModel {
       b.strokes++;
       b.maxExtensionUm = Math.max(b.maxExtensionUm, extensionUm);
       this.send({
-        id: "STROKE", seq: 0,
+        id: "STROKE",
+        seq: 0,
         // periodUs saturates at the u32 maximum (a first stroke past the spin-up timeout, after a standstill of
         // over 71.6 min, would not fit); the firmware reports that value for any period from an edge 17.9 min old
-        fields: { dot: b.dot.dot, stroke: b.strokes, extensionUm: Math.round(extensionUm), periodUs: Math.min(Math.round(periodUs), 0xffffffff), currentMa: Math.round(b.peakCurrentMa) },
+        fields: {
+          dot: b.dot.dot,
+          stroke: b.strokes,
+          extensionUm: Math.round(extensionUm),
+          periodUs: Math.min(Math.round(periodUs), 0xffffffff),
+          currentMa: Math.round(b.peakCurrentMa),
+        },
       });
       if (b.phase === "strokes" && b.strokes >= b.dot.strokes) {
         b.phase = "retract";
@@ -451,7 +493,11 @@ export class SimBoard implements BoardModel {
     this.parking = undefined;
     const entry = this.alarmHistory[this.alarmHistory.length - 1];
     if (entry) entry.parkedUs = this.tUs - sinceUs;
-    this.send({ id: "ALARM", seq: 0, fields: { alarm: ALARMS[code].code, tick, parkedUs: Math.round(this.tUs - sinceUs) } });
+    this.send({
+      id: "ALARM",
+      seq: 0,
+      fields: { alarm: ALARMS[code].code, tick, parkedUs: Math.round(this.tUs - sinceUs) },
+    });
   }
 
   private pedalReadsPressed(): boolean {
@@ -471,9 +517,12 @@ export class SimBoard implements BoardModel {
   }
 
   private alarmCausePresent(): boolean {
-    return this.inputs.estopButton || !this.inputs.cartridgePresent || this.pedalMismatchSinceUs !== undefined ||
-      this.actuatorMismatchSinceUs !== undefined; // feedback away from the setpoint: UNLOCK waits until it follows
-
+    return (
+      this.inputs.estopButton ||
+      !this.inputs.cartridgePresent ||
+      this.pedalMismatchSinceUs !== undefined ||
+      this.actuatorMismatchSinceUs !== undefined
+    ); // feedback away from the setpoint: UNLOCK waits until it follows
   }
 
   private maybeDisarm(): void {
@@ -494,10 +543,14 @@ export class SimBoard implements BoardModel {
   private sendStatus(): void {
     this.nextStatusUs = this.tUs + LINK.statusPeriodMs * 1000;
     this.send({
-      id: "STATUS", seq: 0,
+      id: "STATUS",
+      seq: 0,
       fields: {
-        tick: this.tick, state: BOARD_STATES[this.state], alarm: this.alarm ? ALARMS[this.alarm].code : 0,
-        credit: this.config.queueSlots - this.queue.length, parked: this.feedbackParked ? 1 : 0,
+        tick: this.tick,
+        state: BOARD_STATES[this.state],
+        alarm: this.alarm ? ALARMS[this.alarm].code : 0,
+        credit: this.config.queueSlots - this.queue.length,
+        parked: this.feedbackParked ? 1 : 0,
         lastDot: this.lastCompletedDot,
         ...this.counters,
       },
@@ -507,9 +560,18 @@ export class SimBoard implements BoardModel {
   private info(): FrameOf<"INFO">["fields"] {
     const c = this.config;
     return {
-      protocol: PROTOCOL_VERSION, firmware: c.firmware, schema: schemaHash(), clockHz: c.clockHz, bootId: this.bootId,
-      tick: this.tick, hardMaxExtensionUm: c.hardMaxExtensionUm, hardMaxStrokeHz: c.hardMaxStrokeHz,
-      hardMaxCurrentMa: c.hardMaxCurrentMa, hardMaxDwellMs: c.hardMaxDwellMs, hardMaxLeaseMs: c.hardMaxLeaseMs, queueSlots: c.queueSlots,
+      protocol: PROTOCOL_VERSION,
+      firmware: c.firmware,
+      schema: schemaHash(),
+      clockHz: c.clockHz,
+      bootId: this.bootId,
+      tick: this.tick,
+      hardMaxExtensionUm: c.hardMaxExtensionUm,
+      hardMaxStrokeHz: c.hardMaxStrokeHz,
+      hardMaxCurrentMa: c.hardMaxCurrentMa,
+      hardMaxDwellMs: c.hardMaxDwellMs,
+      hardMaxLeaseMs: c.hardMaxLeaseMs,
+      queueSlots: c.queueSlots,
     };
   }
 

@@ -15,7 +15,16 @@ import type { Scheduler } from "../control/scheduler.ts";
 
 export const BYTE_FAULTS = ["flip", "drop", "dup", "delay", "disconnect", "unplug"] as const;
 export const DEVICE_FAULTS = [
-  "stall", "slow", "overcurrent", "overshoot", "sensor-stuck", "sensor-dropout", "reset", "pedal-stuck", "pedal-release", "estop-button",
+  "stall",
+  "slow",
+  "overcurrent",
+  "overshoot",
+  "sensor-stuck",
+  "sensor-dropout",
+  "reset",
+  "pedal-stuck",
+  "pedal-release",
+  "estop-button",
   "actuator-feedback-stuck",
 ] as const;
 export const HOST_FAULTS = ["estop", "stop", "hang"] as const;
@@ -37,7 +46,9 @@ const NUMERIC_KEYS = ["atDot", "afterMs", "atMs", "rate", "count", "ms", "forMs"
 export function parseFaultSpec(text: string): FaultSpec {
   const [kind = "", ...params] = text.split(",");
   const bad = (field: string, value: unknown, limit: string) =>
-    new SmpError("INVALID_INPUT", `--fault ${text}: ${field} = ${JSON.stringify(value)}: ${limit}`, [{ field: `--fault ${field}`, value, limit }]);
+    new SmpError("INVALID_INPUT", `--fault ${text}: ${field} = ${JSON.stringify(value)}: ${limit}`, [
+      { field: `--fault ${field}`, value, limit },
+    ]);
   if (!ALL_KINDS.includes(kind)) throw bad("kind", kind, `expected one of ${ALL_KINDS.join(", ")}`);
   const values: Record<string, number> = {};
   let dir: FaultSpec["dir"];
@@ -48,25 +59,37 @@ export function parseFaultSpec(text: string): FaultSpec {
       dir = value;
       continue;
     }
-    if (!(NUMERIC_KEYS as readonly string[]).includes(key)) throw bad(key, value, `unknown parameter; expected ${[...NUMERIC_KEYS, "dir"].join(", ")}`);
+    if (!(NUMERIC_KEYS as readonly string[]).includes(key))
+      throw bad(key, value, `unknown parameter; expected ${[...NUMERIC_KEYS, "dir"].join(", ")}`);
     const n = Number(value);
     if (value === "" || !Number.isFinite(n) || n < 0) throw bad(key, value, "expected a number >= 0");
     if (key === "rate" && n > 1) throw bad(key, value, "a probability must be at most 1");
     if ((key === "atDot" || key === "count") && !Number.isInteger(n)) throw bad(key, value, "expected a whole number");
     values[key] = n;
   }
-  if (values.atMs !== undefined && values.atDot !== undefined) throw bad("atMs", values.atMs, "give atDot or atMs, not both");
-  const trigger = values.atMs !== undefined ? { atMs: values.atMs } : { atDot: values.atDot ?? 3, afterMs: values.afterMs ?? 75 };
+  if (values.atMs !== undefined && values.atDot !== undefined)
+    throw bad("atMs", values.atMs, "give atDot or atMs, not both");
+  const trigger =
+    values.atMs !== undefined ? { atMs: values.atMs } : { atDot: values.atDot ?? 3, afterMs: values.afterMs ?? 75 };
   const { rate, count, ms, forMs } = values;
   return {
-    kind: kind as FaultKind, trigger,
-    ...(rate !== undefined ? { rate } : {}), ...(count !== undefined ? { count } : {}),
-    ...(ms !== undefined ? { ms } : {}), ...(forMs !== undefined ? { forMs } : {}), ...(dir ? { dir } : {}),
+    kind: kind as FaultKind,
+    trigger,
+    ...(rate !== undefined ? { rate } : {}),
+    ...(count !== undefined ? { count } : {}),
+    ...(ms !== undefined ? { ms } : {}),
+    ...(forMs !== undefined ? { forMs } : {}),
+    ...(dir ? { dir } : {}),
   };
 }
 
 /** Run fn at a trigger: atMs from now, or afterMs into the burst of dot atDot (bursts reported by `bursts`). */
-export function whenTriggered(scheduler: Scheduler, bursts: ((dot: number) => void)[], trigger: FaultSpec["trigger"], fn: () => void): void {
+export function whenTriggered(
+  scheduler: Scheduler,
+  bursts: ((dot: number) => void)[],
+  trigger: FaultSpec["trigger"],
+  fn: () => void,
+): void {
   if ("atMs" in trigger) {
     scheduler.at(scheduler.nowMs() + trigger.atMs, fn);
     return;
@@ -82,5 +105,7 @@ export function whenTriggered(scheduler: Scheduler, bursts: ((dot: number) => vo
 /** Faults acted out by the host (the operator's stop and e-stop, a frozen host process), not by the rig. */
 export const isHostFault = (f: FaultSpec): boolean => (HOST_FAULTS as readonly string[]).includes(f.kind);
 
-export const isByteFault = (k: FaultKind): k is (typeof BYTE_FAULTS)[number] => (BYTE_FAULTS as readonly string[]).includes(k);
-export const isDeviceFault = (k: FaultKind): k is (typeof DEVICE_FAULTS)[number] => (DEVICE_FAULTS as readonly string[]).includes(k);
+export const isByteFault = (k: FaultKind): k is (typeof BYTE_FAULTS)[number] =>
+  (BYTE_FAULTS as readonly string[]).includes(k);
+export const isDeviceFault = (k: FaultKind): k is (typeof DEVICE_FAULTS)[number] =>
+  (DEVICE_FAULTS as readonly string[]).includes(k);

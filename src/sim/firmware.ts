@@ -13,9 +13,27 @@
 
 import { readFileSync } from "node:fs";
 import {
-  AVRADC, AVRClock, AVREEPROM, AVRIOPort, AVRTimer, AVRUSART, AVRWatchdog, CPU, EEPROMMemoryBackend, adcConfig,
-  avrInstruction, clockConfig, eepromConfig, portBConfig, portCConfig, portDConfig, timer0Config, timer1Config,
-  timer2Config, usart0Config, watchdogConfig,
+  AVRADC,
+  AVRClock,
+  AVREEPROM,
+  AVRIOPort,
+  AVRTimer,
+  AVRUSART,
+  AVRWatchdog,
+  CPU,
+  EEPROMMemoryBackend,
+  adcConfig,
+  avrInstruction,
+  clockConfig,
+  eepromConfig,
+  portBConfig,
+  portCConfig,
+  portDConfig,
+  timer0Config,
+  timer1Config,
+  timer2Config,
+  usart0Config,
+  watchdogConfig,
 } from "avr8js";
 import { LineAssembler, decodeFrame, encodeFrame } from "../protocol/codec.ts";
 import { LINK, alarmName, boardStateName, type AlarmName, type BoardStateName, type Frame } from "../protocol/table.ts";
@@ -77,7 +95,8 @@ const TIMER_BATCH_CYCLES = 64; // 4 us
 function batchTimerCounting(cpu: CPU, timers: AVRTimer[]): void {
   const counters = new Set(timers.map((t) => (t as unknown as { count: () => void }).count));
   const add = cpu.addClockEvent.bind(cpu);
-  cpu.addClockEvent = (callback, cycles) => add(callback, counters.has(callback) ? Math.max(cycles, TIMER_BATCH_CYCLES) : cycles);
+  cpu.addClockEvent = (callback, cycles) =>
+    add(callback, counters.has(callback) ? Math.max(cycles, TIMER_BATCH_CYCLES) : cycles);
 }
 
 /** Run extra code after a peripheral's register write hook (or after a plain write when there is none). */
@@ -168,7 +187,11 @@ export class EmulatedBoard implements BoardModel {
   private runEnd = 0;
   private watchdogFired = false;
 
-  constructor(readonly plant: Plant, private readonly transmit: (bytes: Uint8Array) => void, options: EmulatedBoardOptions = {}) {
+  constructor(
+    readonly plant: Plant,
+    private readonly transmit: (bytes: Uint8Array) => void,
+    options: EmulatedBoardOptions = {},
+  ) {
     const flash = parseIntelHex(readFileSync(options.hex ?? FIRMWARE_HEX, "latin1"), 0x8000);
     this.program = new Uint16Array(flash.buffer);
     this.eepromBackend = new EEPROMMemoryBackend(EEPROM_BYTES);
@@ -278,7 +301,9 @@ export class EmulatedBoard implements BoardModel {
     const usart = new AVRUSART(cpu, usart0Config, F_CPU);
     const adc = new AVRADC(cpu, adcConfig);
     usart.onByteTransmit = (b) => this.onTx(b);
-    afterWrite(cpu, TCCR0A, (value, old) => { if ((value ^ old) & COM_A1) this.onGate((value & COM_A1) !== 0); });
+    afterWrite(cpu, TCCR0A, (value, old) => {
+      if ((value ^ old) & COM_A1) this.onGate((value & COM_A1) !== 0);
+    });
     afterWrite(cpu, TCCR0B, (value, old) => {
       const on = (value & CS_MASK) !== 0;
       if (on !== ((old & CS_MASK) !== 0)) this.onDriveTimer(on);
@@ -335,7 +360,8 @@ export class EmulatedBoard implements BoardModel {
     this.applyOutputs();
     const t0 = this.plant.tUs;
     const start = this.plantUntil;
-    for (const e of this.plant.step(STEP_US)) this.edges.push({ cycle: start + Math.round((e.tUs - t0) * CYCLES_PER_US), count: e.bdcCount });
+    for (const e of this.plant.step(STEP_US))
+      this.edges.push({ cycle: start + Math.round((e.tUs - t0) * CYCLES_PER_US), count: e.bdcCount });
     this.plantUntil = start + STEP_CYCLES;
     this.applyAnalog();
     this.applyInputs();
@@ -456,13 +482,18 @@ export class EmulatedBoard implements BoardModel {
           if (this.state === "ALARM") this.acceptedDots.length = 0; // a latch empties the queue
           break;
         case "ALARM":
-          this.alarmHistory.push({ code: alarmName(f.fields.alarm) as AlarmName, atUs: this.nowUs - f.fields.parkedUs, parkedUs: f.fields.parkedUs });
+          this.alarmHistory.push({
+            code: alarmName(f.fields.alarm) as AlarmName,
+            atUs: this.nowUs - f.fields.parkedUs,
+            parkedUs: f.fields.parkedUs,
+          });
           break;
         case "ACK": {
           const dot = this.dotBySeq.get(f.fields.ackSeq);
           this.dotBySeq.delete(f.fields.ackSeq);
           // a repeated ACK (the host retransmitted) is for a dot already queued or started
-          if (dot !== undefined && !this.acceptedDots.includes(dot) && dot !== this.lastStartedDot) this.acceptedDots.push(dot);
+          if (dot !== undefined && !this.acceptedDots.includes(dot) && dot !== this.lastStartedDot)
+            this.acceptedDots.push(dot);
           break;
         }
         case "NAK":
@@ -500,6 +531,10 @@ export function warmUpEmulator(plant: Plant): void {
   at(20, { id: "HELLO", seq: 1, fields: {} });
   at(40, { id: "UNLOCK", seq: 2, fields: {} });
   at(60, { id: "ARM", seq: 3, fields: { leaseTick: 6000 } });
-  at(80, { id: "DOT", seq: 4, fields: { dot: 1, atTick: 1000, extensionUm: 700, strokeHz: 120, dutyPermille: 700, strokes: 10, leaseTick: 6000 } });
+  at(80, {
+    id: "DOT",
+    seq: 4,
+    fields: { dot: 1, atTick: 1000, extensionUm: 700, strokeHz: 120, dutyPermille: 700, strokes: 10, leaseTick: 6000 },
+  });
   board.advanceTo(400_000);
 }

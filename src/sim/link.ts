@@ -95,7 +95,11 @@ export class SimLink {
 
   inject(fault: ByteFault): void {
     const now = this.scheduler.nowMs();
-    this.faults.push({ fault, remaining: fault.count ?? Infinity, untilMs: fault.forMs === undefined ? Infinity : now + fault.forMs });
+    this.faults.push({
+      fault,
+      remaining: fault.count ?? Infinity,
+      untilMs: fault.forMs === undefined ? Infinity : now + fault.forMs,
+    });
   }
 
   send(dir: Direction, bytes: Uint8Array): void {
@@ -107,15 +111,26 @@ export class SimLink {
       let extraMs = 0;
       for (const f of this.faults) {
         if (f.fault.dir !== "both" && f.fault.dir !== dir) continue;
-        if (f.fault.kind === "disconnect") { copies = 0; continue; }
+        if (f.fault.kind === "disconnect") {
+          copies = 0;
+          continue;
+        }
         const hit = f.fault.count !== undefined ? f.remaining > 0 : this.rng.next() < (f.fault.rate ?? 0);
         if (!hit) continue;
         f.remaining--;
         switch (f.fault.kind) {
-          case "flip": byte ^= 1 << Math.floor(this.rng.next() * 8); break;
-          case "drop": copies = 0; break;
-          case "dup": copies = 2; break;
-          case "delay": extraMs += f.fault.ms ?? 20; break;
+          case "flip":
+            byte ^= 1 << Math.floor(this.rng.next() * 8);
+            break;
+          case "drop":
+            copies = 0;
+            break;
+          case "dup":
+            copies = 2;
+            break;
+          case "delay":
+            extraMs += f.fault.ms ?? 20;
+            break;
         }
       }
       for (let i = 0; i < copies; i++) this.lanes[dir].push(byte, extraMs);

@@ -88,7 +88,14 @@ export class Plant {
   /** Coil machines follow the pulse rate the board drives. */
   coilPulseHz = 0;
   skin: SkinParams = { stiffnessRatio: 0.15, thicknessUm: 1600 };
-  readonly faults: PlantFaults = { stall: false, speedFraction: 1, overCurrentMa: 0, overshootUm: 0, sensor: "ok", actuatorFeedbackStuck: false };
+  readonly faults: PlantFaults = {
+    stall: false,
+    speedFraction: 1,
+    overCurrentMa: 0,
+    overshootUm: 0,
+    sensor: "ok",
+    actuatorFeedbackStuck: false,
+  };
   /** Physical truth for tests: the deepest the needle tip has actually gone. */
   deepestTipUm = -Infinity;
   /** Physical truth for tests: bottom dead centres at which the needle tip was out of the grip. */
@@ -137,7 +144,9 @@ export class Plant {
   /** Position ADC count (10 bit) as the board would read it now. */
   sensorCount(tipUm = this.tipUm()): number {
     if (this.faults.sensor === "dropout") return ADC_MAX;
-    const count = Math.round((tipUm + this.rng.gauss() * this.params.sensorNoiseUm) / this.params.sensorUmPerCount) + this.params.sensorZeroCount;
+    const count =
+      Math.round((tipUm + this.rng.gauss() * this.params.sensorNoiseUm) / this.params.sensorUmPerCount) +
+      this.params.sensorZeroCount;
     const clamped = Math.min(ADC_MAX, Math.max(0, count));
     if (this.faults.sensor === "stuck") return (this.frozenCount ??= clamped);
     this.frozenCount = undefined;

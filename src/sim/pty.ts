@@ -32,9 +32,13 @@ function startPtyPair(): Promise<{ relay: ChildProcess; boardPath: string; clien
     const relay = spawn("python3", [PTY_PAIR_SCRIPT], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
-    relay.on("error", (e) => reject(new SmpError("PORT", `cannot start the pseudo-terminal relay (python3 ${PTY_PAIR_SCRIPT}): ${e.message}`)));
+    relay.on("error", (e) =>
+      reject(new SmpError("PORT", `cannot start the pseudo-terminal relay (python3 ${PTY_PAIR_SCRIPT}): ${e.message}`)),
+    );
     relay.on("exit", (code) => reject(new SmpError("PORT", `pseudo-terminal relay exited (${code}): ${err.trim()}`)));
-    relay.stderr!.on("data", (c: Buffer) => { err += c.toString(); });
+    relay.stderr!.on("data", (c: Buffer) => {
+      err += c.toString();
+    });
     relay.stdout!.on("data", (c: Buffer) => {
       out += c.toString();
       const paths = out.split("\n").filter((l) => l.startsWith("/dev/"));
@@ -43,13 +47,26 @@ function startPtyPair(): Promise<{ relay: ChildProcess; boardPath: string; clien
   });
 }
 
-export async function servePtyBoard(machine: MachineCalibration, faults: readonly FaultSpec[], seed = 1, firmware = false): Promise<PtyBoard> {
+export async function servePtyBoard(
+  machine: MachineCalibration,
+  faults: readonly FaultSpec[],
+  seed = 1,
+  firmware = false,
+): Promise<PtyBoard> {
   const { relay, boardPath, clientPath } = await startPtyPair();
   const port = new SerialPort({ path: boardPath, baudRate: LINK.baud, autoOpen: false });
-  await new Promise<void>((res, rej) => port.open((e) => (e ? rej(new SmpError("PORT", `cannot open ${boardPath}: ${e.message}`)) : res())));
+  await new Promise<void>((res, rej) =>
+    port.open((e) => (e ? rej(new SmpError("PORT", `cannot open ${boardPath}: ${e.message}`)) : res())),
+  );
   if (firmware) warmUpEmulator(new Plant(plantFromMachine(machine, seed)));
   const scheduler = new RealScheduler();
-  const rig = new SimRig(scheduler, { plant: plantFromMachine(machine, seed), seed, pumpMs: 1, firmware, rawHostSink: (bytes) => port.write(Buffer.from(bytes)) });
+  const rig = new SimRig(scheduler, {
+    plant: plantFromMachine(machine, seed),
+    seed,
+    pumpMs: 1,
+    firmware,
+    rawHostSink: (bytes) => port.write(Buffer.from(bytes)),
+  });
   port.on("data", (chunk: Buffer) => rig.transport.write(chunk));
   for (const f of faults) rig.arm(f);
   return {

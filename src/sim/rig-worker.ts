@@ -19,7 +19,11 @@ export interface RigWorkerConfig {
 }
 
 type ToWorker = { type: "bytes"; data: Uint8Array } | { type: "zone"; dot: number; zone: string } | { type: "close" };
-type FromWorker = { type: "bytes"; data: Uint8Array } | { type: "burst"; dot: number } | { type: "ready" } | { type: "error"; message: string };
+type FromWorker =
+  | { type: "bytes"; data: Uint8Array }
+  | { type: "burst"; dot: number }
+  | { type: "ready" }
+  | { type: "error"; message: string };
 
 export interface WorkerRig {
   readonly transport: LineTransport;
@@ -32,7 +36,9 @@ export interface WorkerRig {
 /** Start the rig thread; resolves once the board is running. */
 export async function startWorkerRig(config: RigWorkerConfig, description: string): Promise<WorkerRig> {
   const boot = new URL("./rig-worker-boot.mjs", import.meta.url);
-  const worker = new Worker(boot, { workerData: { ...config, entry: import.meta.url } satisfies RigWorkerConfig & { entry: string } });
+  const worker = new Worker(boot, {
+    workerData: { ...config, entry: import.meta.url } satisfies RigWorkerConfig & { entry: string },
+  });
   const lineListeners: ((line: string) => void)[] = [];
   const closeListeners: ((reason: string) => void)[] = [];
   const burstListeners: ((dot: number) => void)[] = [];
@@ -45,17 +51,26 @@ export async function startWorkerRig(config: RigWorkerConfig, description: strin
       else if (m.type === "burst") for (const l of burstListeners) l(m.dot);
       else for (const item of rx.pushAll(m.data)) if (item.kind === "line") for (const l of lineListeners) l(item.line);
     });
-    worker.on("error", (e) => { reject(e); for (const l of closeListeners) l(`simulator thread failed: ${e.message}`); });
+    worker.on("error", (e) => {
+      reject(e);
+      for (const l of closeListeners) l(`simulator thread failed: ${e.message}`);
+    });
   });
-  const post = (m: ToWorker) => { if (!closed) worker.postMessage(m); };
+  const post = (m: ToWorker) => {
+    if (!closed) worker.postMessage(m);
+  };
   return {
     burstListeners,
     setZone: (dot, zone) => post({ type: "zone", dot, zone }),
     transport: {
       description,
       write: (bytes) => post({ type: "bytes", data: Uint8Array.from(bytes) }),
-      onLine: (l) => { lineListeners.push(l); },
-      onClose: (l) => { closeListeners.push(l); },
+      onLine: (l) => {
+        lineListeners.push(l);
+      },
+      onClose: (l) => {
+        closeListeners.push(l);
+      },
       close: async () => {
         post({ type: "close" });
         closed = true;
@@ -74,7 +89,10 @@ async function workerMain(): Promise<void> {
     const { warmUpEmulator } = await import("./firmware.ts");
     if (config.firmware) warmUpEmulator(new Plant(plantFromMachine(config.machine, config.seed)));
     const rig = new SimRig(new RealScheduler(), {
-      plant: plantFromMachine(config.machine, config.seed), seed: config.seed, pumpMs: 1, firmware: config.firmware,
+      plant: plantFromMachine(config.machine, config.seed),
+      seed: config.seed,
+      pumpMs: 1,
+      firmware: config.firmware,
       rawHostSink: (data) => port.postMessage({ type: "bytes", data } satisfies FromWorker),
     });
     rig.burstListeners.push((dot) => port.postMessage({ type: "burst", dot } satisfies FromWorker));

@@ -27,10 +27,17 @@ const DEFAULT_SKIN: SkinParams = { stiffnessRatio: 0.15, thicknessUm: 1600 };
 /** The simulated machine is built from the same calibration file the host loads: the rig is what it claims. */
 export function plantFromMachine(m: MachineCalibration, seed = 1): PlantParams {
   return {
-    machine: m.machine, strokeUm: m.strokeUm, freeStrokeHzAtFullDuty: m.drive.freeStrokeHzAtFullDuty,
-    loadDroopPercent: m.drive.loadDroopPercent, cartridgeGiveUm: m.cartridgeGiveUm,
-    sensorUmPerCount: m.sensor.extensionUmPerCount, sensorZeroCount: m.sensor.extensionZeroCount,
-    sensorNoiseUm: 6, actuatorRateUmPerMs: 250, motorTauMs: 18, seed,
+    machine: m.machine,
+    strokeUm: m.strokeUm,
+    freeStrokeHzAtFullDuty: m.drive.freeStrokeHzAtFullDuty,
+    loadDroopPercent: m.drive.loadDroopPercent,
+    cartridgeGiveUm: m.cartridgeGiveUm,
+    sensorUmPerCount: m.sensor.extensionUmPerCount,
+    sensorZeroCount: m.sensor.extensionZeroCount,
+    sensorNoiseUm: 6,
+    actuatorRateUmPerMs: 250,
+    motorTauMs: 18,
+    seed,
   };
 }
 
@@ -88,12 +95,21 @@ export class SimRig {
   private lastDot = -1;
   private readonly rawHostSink: ((bytes: Uint8Array) => void) | undefined;
 
-  constructor(readonly scheduler: Scheduler, options: SimRigOptions) {
+  constructor(
+    readonly scheduler: Scheduler,
+    options: SimRigOptions,
+  ) {
     this.rawHostSink = options.rawHostSink;
     const seed = options.seed ?? 1;
     this.rng = new Rng(seed * 31 + 5);
     this.plant = new Plant({ ...options.plant, seed });
-    this.link = new SimLink(scheduler, options.baud ?? LINK.baud, (b, atMs) => this.toBoard(b, atMs), (b) => this.toHost(b), seed * 17 + 3);
+    this.link = new SimLink(
+      scheduler,
+      options.baud ?? LINK.baud,
+      (b, atMs) => this.toBoard(b, atMs),
+      (b) => this.toHost(b),
+      seed * 17 + 3,
+    );
     const transmit = (bytes: Uint8Array) => this.link.send("rx", bytes);
     this.board = options.firmware
       ? new EmulatedBoard(this.plant, transmit, options.firmware === true ? {} : options.firmware)
@@ -109,10 +125,18 @@ export class SimRig {
     const rig = this;
     this.transport = {
       description: `sim:${options.plant.machine}`,
-      write: (bytes) => { if (!rig.stopped) rig.link.send("tx", bytes); },
-      onLine: (l) => { rig.lineListeners.push(l); },
-      onClose: (l) => { rig.closeListeners.push(l); },
-      close: async () => { rig.stopped = true; },
+      write: (bytes) => {
+        if (!rig.stopped) rig.link.send("tx", bytes);
+      },
+      onLine: (l) => {
+        rig.lineListeners.push(l);
+      },
+      onClose: (l) => {
+        rig.closeListeners.push(l);
+      },
+      close: async () => {
+        rig.stopped = true;
+      },
     };
   }
 
@@ -124,17 +148,41 @@ export class SimRig {
     this.catchUp();
     const f = this.plant.faults;
     switch (fault.kind) {
-      case "stall": f.stall = true; break;
-      case "slow": f.speedFraction = fault.fraction ?? SLOW_SPEED_FRACTION; break;
-      case "overcurrent": f.overCurrentMa = fault.currentMa ?? 3500; break;
-      case "overshoot": f.overshootUm = fault.overshootUm ?? OVERSHOOT_UM; break;
-      case "sensor-stuck": f.sensor = "stuck"; break;
-      case "sensor-dropout": f.sensor = "dropout"; break;
-      case "reset": this.board.reset(++this.bootCount); break;
-      case "pedal-stuck": this.board.inputs.pedalStuck = true; this.board.inputs.pedalPressed = false; break;
-      case "pedal-release": this.board.inputs.pedalPressed = false; break;
-      case "estop-button": this.board.inputs.estopButton = true; break;
-      case "actuator-feedback-stuck": f.actuatorFeedbackStuck = true; this.plant.actuatorFeedbackUm(); break; // freezes now
+      case "stall":
+        f.stall = true;
+        break;
+      case "slow":
+        f.speedFraction = fault.fraction ?? SLOW_SPEED_FRACTION;
+        break;
+      case "overcurrent":
+        f.overCurrentMa = fault.currentMa ?? 3500;
+        break;
+      case "overshoot":
+        f.overshootUm = fault.overshootUm ?? OVERSHOOT_UM;
+        break;
+      case "sensor-stuck":
+        f.sensor = "stuck";
+        break;
+      case "sensor-dropout":
+        f.sensor = "dropout";
+        break;
+      case "reset":
+        this.board.reset(++this.bootCount);
+        break;
+      case "pedal-stuck":
+        this.board.inputs.pedalStuck = true;
+        this.board.inputs.pedalPressed = false;
+        break;
+      case "pedal-release":
+        this.board.inputs.pedalPressed = false;
+        break;
+      case "estop-button":
+        this.board.inputs.estopButton = true;
+        break;
+      case "actuator-feedback-stuck":
+        f.actuatorFeedbackStuck = true;
+        this.plant.actuatorFeedbackUm();
+        break; // freezes now
     }
   }
 
@@ -148,8 +196,12 @@ export class SimRig {
       if (isByteFault(spec.kind)) {
         const forMs = spec.kind === "disconnect" ? (spec.forMs ?? 500) : spec.forMs;
         return this.injectByteFault({
-          kind: spec.kind, dir: spec.dir ?? "both", ...(spec.rate !== undefined ? { rate: spec.rate } : {}),
-          ...(spec.count !== undefined ? { count: spec.count } : {}), ...(spec.ms !== undefined ? { ms: spec.ms } : {}), ...(forMs !== undefined ? { forMs } : {}),
+          kind: spec.kind,
+          dir: spec.dir ?? "both",
+          ...(spec.rate !== undefined ? { rate: spec.rate } : {}),
+          ...(spec.count !== undefined ? { count: spec.count } : {}),
+          ...(spec.ms !== undefined ? { ms: spec.ms } : {}),
+          ...(forMs !== undefined ? { forMs } : {}),
         });
       }
       if (isDeviceFault(spec.kind)) return this.injectDeviceFault({ kind: spec.kind });
@@ -185,7 +237,8 @@ export class SimRig {
   private toHost(bytes: Uint8Array): void {
     if (this.stopped) return;
     if (this.rawHostSink) return this.rawHostSink(bytes);
-    for (const item of this.hostRx.pushAll(bytes)) if (item.kind === "line") for (const l of this.lineListeners) l(item.line);
+    for (const item of this.hostRx.pushAll(bytes))
+      if (item.kind === "line") for (const l of this.lineListeners) l(item.line);
   }
 
   /** The handpiece moves to the next dot's zone; each dot's skin varies a little around the zone's values. */
@@ -196,6 +249,9 @@ export class SimRig {
     for (const l of this.burstListeners) l(dot);
     const base = ZONE_SKIN[this.zoneOfDot.get(dot) ?? ""] ?? DEFAULT_SKIN;
     const vary = 1 + 0.1 * this.rng.gauss();
-    this.plant.skin = { stiffnessRatio: Math.max(0.02, base.stiffnessRatio * vary), thicknessUm: base.thicknessUm * (1 + 0.05 * this.rng.gauss()) };
+    this.plant.skin = {
+      stiffnessRatio: Math.max(0.02, base.stiffnessRatio * vary),
+      thicknessUm: base.thicknessUm * (1 + 0.05 * this.rng.gauss()),
+    };
   }
 }

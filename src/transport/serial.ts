@@ -11,7 +11,9 @@ import type { LineTransport } from "../control/transport.ts";
 export async function openSerialTransport(path: string, baud: number = LINK.baud): Promise<LineTransport> {
   const port = new SerialPort({ path, baudRate: baud, autoOpen: false });
   await new Promise<void>((resolve, reject) =>
-    port.open((err) => (err ? reject(new SmpError("PORT", `cannot open serial port ${path} at ${baud} baud: ${err.message}`)) : resolve())),
+    port.open((err) =>
+      err ? reject(new SmpError("PORT", `cannot open serial port ${path} at ${baud} baud: ${err.message}`)) : resolve(),
+    ),
   );
   const parser = port.pipe(new ReadlineParser({ delimiter: "\n", encoding: "latin1" }));
   const closeListeners: ((reason: string) => void)[] = [];
@@ -21,13 +23,17 @@ export async function openSerialTransport(path: string, baud: number = LINK.baud
     closed = true;
     for (const l of closeListeners) l(reason);
   };
-  port.on("close", (err: { disconnected?: boolean } | null) => closeWith(err?.disconnected ? "device disconnected" : "port closed"));
+  port.on("close", (err: { disconnected?: boolean } | null) =>
+    closeWith(err?.disconnected ? "device disconnected" : "port closed"),
+  );
   port.on("error", (err: Error) => closeWith(`port error: ${err.message}`));
   return {
     description: path,
     write: (bytes) => {
       if (closed) return;
-      port.write(Buffer.from(bytes), (err) => { if (err) closeWith(`write failed: ${err.message}`); });
+      port.write(Buffer.from(bytes), (err) => {
+        if (err) closeWith(`write failed: ${err.message}`);
+      });
     },
     onLine: (listener) => {
       parser.on("data", (raw: string) => {
@@ -35,7 +41,9 @@ export async function openSerialTransport(path: string, baud: number = LINK.baud
         if (line.length > 0) listener(line); // a bare LF (the board sends one before BOOT) is no frame
       });
     },
-    onClose: (listener) => { closeListeners.push(listener); },
+    onClose: (listener) => {
+      closeListeners.push(listener);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         closed = true;
@@ -57,10 +65,19 @@ export interface PortInfo {
 export async function listSerialPorts(): Promise<PortInfo[]> {
   try {
     const ports = await SerialPort.list();
-    return ports.map((p) => ({ path: p.path, manufacturer: p.manufacturer, serialNumber: p.serialNumber, vendorId: p.vendorId, productId: p.productId }));
+    return ports.map((p) => ({
+      path: p.path,
+      manufacturer: p.manufacturer,
+      serialNumber: p.serialNumber,
+      vendorId: p.vendorId,
+      productId: p.productId,
+    }));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const hint = err.code === "ENOENT" && String(err.message).includes("udevadm") ? " (udevadm is missing: install the udev package, or pass --port PATH directly)" : "";
+    const hint =
+      err.code === "ENOENT" && String(err.message).includes("udevadm")
+        ? " (udevadm is missing: install the udev package, or pass --port PATH directly)"
+        : "";
     throw new SmpError("PORT", `this system cannot enumerate serial ports: ${err.message}${hint}`);
   }
 }

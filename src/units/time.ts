@@ -25,7 +25,10 @@ export class BoardClockEstimate {
   private offsets: number[] = [];
   private best: number | undefined;
 
-  constructor(readonly clockHz: number, private readonly window = 32) {}
+  constructor(
+    readonly clockHz: number,
+    private readonly window = 32,
+  ) {}
 
   sample(boardTick: number, hostMs: number): void {
     // offset in ticks between the unwrapped host-derived tick count and the board's tick; kept wrap-free by
