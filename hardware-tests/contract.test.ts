@@ -18,7 +18,7 @@ import {
 } from "../src/protocol/table.ts";
 import { ENVELOPES } from "../src/safety/limits.ts";
 import { SPINUP_MAX_MS } from "../src/sim/board.ts";
-import { tickAdd, tickDiff } from "../src/units/time.ts";
+import { tickAdd, tickDiff } from "../src/time/ticks.ts";
 import {
   WireClient,
   firmwareTarget,
@@ -103,7 +103,8 @@ for (const target of TARGETS) {
       const first = await c.status();
       await hello();
       if (conn.world)
-        expect(first).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.POWER_UP.code }); // a real board may have been unlocked before
+        // a real board may have been unlocked before
+        expect(first).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.POWER_UP.code });
       else c.sendRaw(Uint8Array.of(PRIORITY_BYTES.STOP));
       await conn.waitMs(30);
       const nak = await c.command({ id: "ARM", fields: { leaseTick: tickAdd(boardTick(), ticks(300)) } });
@@ -113,7 +114,8 @@ for (const target of TARGETS) {
       expect((await c.status()).state).toBe(BOARD_STATES.IDLE);
       c.sendRaw(Uint8Array.of(PRIORITY_BYTES.STOP));
       await conn.waitMs(300);
-      expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.STOP.code }); // latched, no auto-restart
+      // latched, no auto-restart
+      expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.STOP.code });
       expect((await c.command({ id: "UNLOCK", fields: {} })).id).toBe("ACK");
       expect((await c.status()).state).toBe(BOARD_STATES.IDLE);
     });
@@ -132,7 +134,8 @@ for (const target of TARGETS) {
       expect(meanHz).toBeLessThan(120 * 1.2);
       for (const s of strokes) expect(s.extensionUm).toBeLessThanOrEqual(info.hardMaxExtensionUm);
       expect(end.maxExtensionUm).toBe(Math.max(...strokes.map((s) => s.extensionUm)));
-      expect(end.onTimeUs / 1000).toBeLessThan(info.hardMaxDwellMs + 150); // strokes phase capped; spin-up and travel on top
+      // strokes phase capped; spin-up and travel on top
+      expect(end.onTimeUs / 1000).toBeLessThan(info.hardMaxDwellMs + 150);
       if (conn.world) expect(conn.world.parked()).toBe(true);
     });
 
@@ -145,7 +148,9 @@ for (const target of TARGETS) {
       expect(alarm.alarm).toBe(ALARMS.LEASE_EXPIRED.code);
       const lateTicks = tickDiff(alarm.tick, leaseTick);
       console.log(
-        `[${target.name}] lease expiry latched ${lateTicks} ticks (${((lateTicks * 1000) / info.clockHz).toFixed(1)} ms) after leaseTick; parked ${(alarm.parkedUs / 1000).toFixed(2)} ms after detection`,
+        `[${target.name}] lease expiry latched ${lateTicks} ticks ` +
+          `(${((lateTicks * 1000) / info.clockHz).toFixed(1)} ms) after leaseTick; ` +
+          `parked ${(alarm.parkedUs / 1000).toFixed(2)} ms after detection`,
       );
       expect(lateTicks).toBeGreaterThanOrEqual(0);
       expect(lateTicks).toBeLessThanOrEqual(ticks(2)); // detected within 2 ms of expiry, board time
@@ -172,7 +177,8 @@ for (const target of TARGETS) {
       expect(alarm.alarm).toBe(ALARMS.LEASE_EXPIRED.code);
       const afterTicks = tickDiff(alarm.tick, keepTick);
       console.log(
-        `[${target.name}] lease asked for 10 s ahead expired ${((afterTicks * 1000) / info.clockHz).toFixed(1)} ms after the KEEP arrived (hardMaxLeaseMs ${info.hardMaxLeaseMs})`,
+        `[${target.name}] lease asked for 10 s ahead expired ${((afterTicks * 1000) / info.clockHz).toFixed(1)} ms ` +
+          `after the KEEP arrived (hardMaxLeaseMs ${info.hardMaxLeaseMs})`,
       );
       expect(Math.abs(afterTicks - ticks(info.hardMaxLeaseMs))).toBeLessThanOrEqual(ticks(2));
       expect(alarm.parkedUs / 1000).toBeLessThan(25);
@@ -192,7 +198,9 @@ for (const target of TARGETS) {
           .slice(from)
           .find((r) => r.frame.id === "STATUS" && r.frame.fields.state === BOARD_STATES.ALARM)!;
         console.log(
-          `[${target.name}] ${which} byte sent -> STATUS in ALARM received ${(latchedStatus.atMs - sentMs).toFixed(2)} ms later (target clock); parked ${(alarm.parkedUs / 1000).toFixed(2)} ms after the latch`,
+          `[${target.name}] ${which} byte sent -> STATUS in ALARM received ` +
+            `${(latchedStatus.atMs - sentMs).toFixed(2)} ms later (target clock); ` +
+            `parked ${(alarm.parkedUs / 1000).toFixed(2)} ms after the latch`,
         );
         expect(latchedStatus.atMs - sentMs).toBeLessThan(10); // byte on the wire + STATUS back, 250 kBd
         expect(alarm.parkedUs / 1000).toBeLessThan(25);
@@ -317,135 +325,162 @@ for (const target of TARGETS) {
       expect(c.frames("STROKE", from)).toHaveLength(0);
     });
 
-    it("keeps the e-stop button's alarm latched until the button is released, then needs an explicit unlock", async (ctx) => {
-      if (!conn.world) return ctx.skip(); // needs someone to press the button on a real board
-      await armed();
-      conn.world.setEstopButton(true);
-      await conn.waitMs(20);
-      expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.ESTOP.code });
-      expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
-        id: "NAK",
-        fields: { nak: NAKS.ALARM_ACTIVE.code },
-      });
-      conn.world.setEstopButton(false);
-      await conn.waitMs(100);
-      expect((await c.status()).state).toBe(BOARD_STATES.ALARM); // released is not unlocked
-      expect((await c.command({ id: "UNLOCK", fields: {} })).id).toBe("ACK");
-    });
+    it(
+      "keeps the e-stop button's alarm latched until the button is released, " + "then needs an explicit unlock",
+      async (ctx) => {
+        if (!conn.world) return ctx.skip(); // needs someone to press the button on a real board
+        await armed();
+        conn.world.setEstopButton(true);
+        await conn.waitMs(20);
+        expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.ESTOP.code });
+        expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
+          id: "NAK",
+          fields: { nak: NAKS.ALARM_ACTIVE.code },
+        });
+        conn.world.setEstopButton(false);
+        await conn.waitMs(100);
+        expect((await c.status()).state).toBe(BOARD_STATES.ALARM); // released is not unlocked
+        expect((await c.command({ id: "UNLOCK", fields: {} })).id).toBe("ACK");
+      },
+    );
 
-    it("latches CARTRIDGE_MISSING when the cartridge comes out mid-burst, parks, and refuses UNLOCK until it is back", async (ctx) => {
-      if (!conn.world) return ctx.skip(); // needs someone to pull the cartridge on a real board
-      await armed();
-      const from = c.received.length;
-      expect((await c.command({ id: "DOT", fields: dot(1, { strokes: 20, strokeHz: 100 }) })).id).toBe("ACK");
-      await c.next("STROKE", 300, from); // needle in the skin
-      conn.world.setCartridge(false);
-      const alarm = (await c.next("ALARM", 100, from)).fields;
-      expect(alarm.alarm).toBe(ALARMS.CARTRIDGE_MISSING.code);
-      expect(alarm.parkedUs / 1000).toBeLessThan(25);
-      expect(c.frames("DOTEND", from)).toHaveLength(0); // the burst was cut, not finished
-      expect(conn.world.parked()).toBe(true);
-      expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
-        id: "NAK",
-        fields: { nak: NAKS.ALARM_ACTIVE.code },
-      });
-      await conn.waitMs(100);
-      expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
-        id: "NAK",
-        fields: { nak: NAKS.ALARM_ACTIVE.code },
-      });
-      conn.world.setCartridge(true);
-      await conn.waitMs(20);
-      expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.CARTRIDGE_MISSING.code }); // back is not unlocked
-      expect((await c.command({ id: "UNLOCK", fields: {} })).id).toBe("ACK");
-      expect((await c.status()).state).toBe(BOARD_STATES.IDLE);
-    });
+    it(
+      "latches CARTRIDGE_MISSING when the cartridge comes out mid-burst, " +
+        "parks, and refuses UNLOCK until it is back",
+      async (ctx) => {
+        if (!conn.world) return ctx.skip(); // needs someone to pull the cartridge on a real board
+        await armed();
+        const from = c.received.length;
+        expect((await c.command({ id: "DOT", fields: dot(1, { strokes: 20, strokeHz: 100 }) })).id).toBe("ACK");
+        await c.next("STROKE", 300, from); // needle in the skin
+        conn.world.setCartridge(false);
+        const alarm = (await c.next("ALARM", 100, from)).fields;
+        expect(alarm.alarm).toBe(ALARMS.CARTRIDGE_MISSING.code);
+        expect(alarm.parkedUs / 1000).toBeLessThan(25);
+        expect(c.frames("DOTEND", from)).toHaveLength(0); // the burst was cut, not finished
+        expect(conn.world.parked()).toBe(true);
+        expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
+          id: "NAK",
+          fields: { nak: NAKS.ALARM_ACTIVE.code },
+        });
+        await conn.waitMs(100);
+        expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
+          id: "NAK",
+          fields: { nak: NAKS.ALARM_ACTIVE.code },
+        });
+        conn.world.setCartridge(true);
+        await conn.waitMs(20);
+        // back is not unlocked
+        expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.CARTRIDGE_MISSING.code });
+        expect((await c.command({ id: "UNLOCK", fields: {} })).id).toBe("ACK");
+        expect((await c.status()).state).toBe(BOARD_STATES.IDLE);
+      },
+    );
 
-    it("latches DWELL_EXCEEDED when a slow motor cannot finish a burst within hardMaxDwellMs, still puncturing (no stall)", async (ctx) => {
-      if (!conn.world) return ctx.skip(); // needs a motor slowed on purpose
-      await armed();
-      conn.world.setMotorSlow(0.4);
-      const strokeHz = 120;
-      const strokes = Math.floor(((info.hardMaxDwellMs - LINK.burstOverheadMs) * strokeHz) / 1000); // the most the cap admits
-      const from = c.received.length;
-      expect((await c.command({ id: "DOT", fields: dot(1, { strokes, strokeHz }) })).id).toBe("ACK");
-      await c.next("STROKE", 300, from); // punctures under way, slowly
-      await c.command({ id: "KEEP", fields: { leaseTick: tickAdd(boardTick(), ticks(info.hardMaxLeaseMs)) } });
-      const alarm = (await c.next("ALARM", info.hardMaxDwellMs + 200, from)).fields;
-      expect(alarm.alarm).toBe(ALARMS.DWELL_EXCEEDED.code);
-      const burstTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.BURST)!.fields.tick;
-      const onTicks = tickDiff(alarm.tick, burstTick);
-      console.log(
-        `[${target.name}] slow motor: DWELL_EXCEEDED ${((onTicks * 1000) / info.clockHz).toFixed(1)} ms after the burst started, ${c.frames("STROKE", from).length} of ${strokes} strokes done`,
-      );
-      expect(onTicks).toBeGreaterThanOrEqual(ticks(info.hardMaxDwellMs) - 1);
-      expect(onTicks).toBeLessThanOrEqual(ticks(info.hardMaxDwellMs + 2));
-      const strokesSeen = c.frames("STROKE", from).map((f) => f.fields);
-      expect(strokesSeen.length).toBeGreaterThan(3); // the needle kept puncturing: no stall
-      expect(strokesSeen.length).toBeLessThan(strokes);
-      for (const s of strokesSeen.slice(1)) expect(s.periodUs).toBeGreaterThan(1e6 / (0.85 * strokeHz)); // never up to speed
-      expect(c.frames("DOTEND", from)).toHaveLength(0);
-      expect(alarm.parkedUs / 1000).toBeLessThan(25);
-      expect(conn.world.parked()).toBe(true);
-    });
+    it(
+      "latches DWELL_EXCEEDED when a slow motor cannot finish a burst within hardMaxDwellMs, " +
+        "still puncturing (no stall)",
+      async (ctx) => {
+        if (!conn.world) return ctx.skip(); // needs a motor slowed on purpose
+        await armed();
+        conn.world.setMotorSlow(0.4);
+        const strokeHz = 120;
+        // the most the cap admits
+        const strokes = Math.floor(((info.hardMaxDwellMs - LINK.burstOverheadMs) * strokeHz) / 1000);
+        const from = c.received.length;
+        expect((await c.command({ id: "DOT", fields: dot(1, { strokes, strokeHz }) })).id).toBe("ACK");
+        await c.next("STROKE", 300, from); // punctures under way, slowly
+        await c.command({ id: "KEEP", fields: { leaseTick: tickAdd(boardTick(), ticks(info.hardMaxLeaseMs)) } });
+        const alarm = (await c.next("ALARM", info.hardMaxDwellMs + 200, from)).fields;
+        expect(alarm.alarm).toBe(ALARMS.DWELL_EXCEEDED.code);
+        const burstTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.BURST)!.fields.tick;
+        const onTicks = tickDiff(alarm.tick, burstTick);
+        console.log(
+          `[${target.name}] slow motor: DWELL_EXCEEDED ` +
+            `${((onTicks * 1000) / info.clockHz).toFixed(1)} ms after the burst started, ` +
+            `${c.frames("STROKE", from).length} of ${strokes} strokes done`,
+        );
+        expect(onTicks).toBeGreaterThanOrEqual(ticks(info.hardMaxDwellMs) - 1);
+        expect(onTicks).toBeLessThanOrEqual(ticks(info.hardMaxDwellMs + 2));
+        const strokesSeen = c.frames("STROKE", from).map((f) => f.fields);
+        expect(strokesSeen.length).toBeGreaterThan(3); // the needle kept puncturing: no stall
+        expect(strokesSeen.length).toBeLessThan(strokes);
+        // never up to speed
+        for (const s of strokesSeen.slice(1)) expect(s.periodUs).toBeGreaterThan(1e6 / (0.85 * strokeHz));
+        expect(c.frames("DOTEND", from)).toHaveLength(0);
+        expect(alarm.parkedUs / 1000).toBeLessThan(25);
+        expect(conn.world.parked()).toBe(true);
+      },
+    );
 
-    it("latches OVER_EXTENSION within one stroke when the needle is measured beyond the hard maximum, and parks", async (ctx) => {
-      if (!conn.world) return ctx.skip(); // needs a broken cartridge on purpose
-      await armed();
-      conn.world.setNeedleOvershoot(600); // the tip 600 um beyond the actuator: a 1000 um dot reaches 1600 um
-      const strokeHz = 100;
-      const from = c.received.length;
-      expect((await c.command({ id: "DOT", fields: dot(1, { extensionUm: 1000, strokes: 20, strokeHz }) })).id).toBe(
-        "ACK",
-      );
-      const alarm = (await c.next("ALARM", 300, from)).fields;
-      expect(alarm.alarm).toBe(ALARMS.OVER_EXTENSION.code);
-      const burstTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.BURST)!.fields.tick;
-      const strokesSeen = c.frames("STROKE", from).map((f) => f.fields);
-      console.log(
-        `[${target.name}] overshoot: OVER_EXTENSION ${((tickDiff(alarm.tick, burstTick) * 1000) / info.clockHz).toFixed(1)} ms after the burst started, after ${strokesSeen.length} stroke(s); parked ${(alarm.parkedUs / 1000).toFixed(2)} ms later`,
-      );
-      // the actuator goes out at the end of spin-up (at the latest SPINUP_MAX_MS in), the next stroke is too deep
-      expect(tickDiff(alarm.tick, burstTick)).toBeLessThanOrEqual(ticks(SPINUP_MAX_MS + 1000 / strokeHz + 5));
-      expect(strokesSeen.length).toBeLessThanOrEqual(1);
-      for (const s of strokesSeen) expect(s.extensionUm).toBeLessThanOrEqual(info.hardMaxExtensionUm);
-      expect(c.frames("DOTEND", from)).toHaveLength(0);
-      expect(alarm.parkedUs / 1000).toBeLessThan(25);
-      expect(conn.world.parked()).toBe(true);
-    });
+    it(
+      "latches OVER_EXTENSION within one stroke when the needle is measured beyond the hard maximum, " + "and parks",
+      async (ctx) => {
+        if (!conn.world) return ctx.skip(); // needs a broken cartridge on purpose
+        await armed();
+        conn.world.setNeedleOvershoot(600); // the tip 600 um beyond the actuator: a 1000 um dot reaches 1600 um
+        const strokeHz = 100;
+        const from = c.received.length;
+        expect((await c.command({ id: "DOT", fields: dot(1, { extensionUm: 1000, strokes: 20, strokeHz }) })).id).toBe(
+          "ACK",
+        );
+        const alarm = (await c.next("ALARM", 300, from)).fields;
+        expect(alarm.alarm).toBe(ALARMS.OVER_EXTENSION.code);
+        const burstTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.BURST)!.fields.tick;
+        const strokesSeen = c.frames("STROKE", from).map((f) => f.fields);
+        console.log(
+          `[${target.name}] overshoot: OVER_EXTENSION ` +
+            `${((tickDiff(alarm.tick, burstTick) * 1000) / info.clockHz).toFixed(1)} ms after the burst started, ` +
+            `after ${strokesSeen.length} stroke(s); parked ${(alarm.parkedUs / 1000).toFixed(2)} ms later`,
+        );
+        // the actuator goes out at the end of spin-up (at the latest SPINUP_MAX_MS in), the next stroke is too deep
+        expect(tickDiff(alarm.tick, burstTick)).toBeLessThanOrEqual(ticks(SPINUP_MAX_MS + 1000 / strokeHz + 5));
+        expect(strokesSeen.length).toBeLessThanOrEqual(1);
+        for (const s of strokesSeen) expect(s.extensionUm).toBeLessThanOrEqual(info.hardMaxExtensionUm);
+        expect(c.frames("DOTEND", from)).toHaveLength(0);
+        expect(alarm.parkedUs / 1000).toBeLessThan(25);
+        expect(conn.world.parked()).toBe(true);
+      },
+    );
 
-    it("latches ACTUATOR_FAULT when the actuator feedback freezes (stuck low) mid-burst: drive off, the needle parks by setpoint", async (ctx) => {
-      if (!conn.world) return ctx.skip(); // needs a feedback frozen on purpose
-      await armed();
-      const strokeHz = 100;
-      const from = c.received.length;
-      expect((await c.command({ id: "DOT", fields: dot(1, { extensionUm: 800, strokes: 10, strokeHz }) })).id).toBe(
-        "ACK",
-      );
-      // the burst's start (its STATUS BURST): spinning up, the actuator still parked
-      for (let i = 0; i < 100 && !c.frames("STATUS", from).some((f) => f.fields.state === BOARD_STATES.BURST); i++)
-        await conn.waitMs(1);
-      expect(c.frames("STROKE", from)).toHaveLength(0);
-      // ADC1 keeps reading "parked" whatever the actuator does: without the plausibility check the retract
-      // would "end" at once and the board would report parked with the actuator still out
-      conn.world.freezeActuatorFeedback();
-      const alarm = (await c.next("ALARM", 200, from)).fields;
-      expect(alarm.alarm).toBe(ALARMS.ACTUATOR_FAULT.code);
-      const burstTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.BURST)!.fields.tick;
-      const strokesSeen = c.frames("STROKE", from).length;
-      console.log(
-        `[${target.name}] actuator feedback stuck low: ACTUATOR_FAULT ${((tickDiff(alarm.tick, burstTick) * 1000) / info.clockHz).toFixed(1)} ms after the burst started, after ${strokesSeen} stroke(s)`,
-      );
-      // the actuator goes out at the end of spin-up (at the latest SPINUP_MAX_MS in); the mismatch latches
-      // actuatorSettleMs later, before the burst's 10 strokes are done
-      expect(tickDiff(alarm.tick, burstTick)).toBeLessThanOrEqual(
-        ticks(SPINUP_MAX_MS + BOARD_DEFAULTS.actuatorSettleMs + 2),
-      );
-      expect(strokesSeen).toBeLessThan(10);
-      expect(c.frames("DOTEND", from)).toHaveLength(0); // the burst was cut, not finished
-      expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.ACTUATOR_FAULT.code });
-      await conn.waitMs(20); // a full retract takes ~8 ms
-      expect(conn.world.parked()).toBe(true); // plant truth: drive off, actuator parked by its setpoint
-    });
+    it(
+      "latches ACTUATOR_FAULT when the actuator feedback freezes (stuck low) mid-burst: " +
+        "drive off, the needle parks by setpoint",
+      async (ctx) => {
+        if (!conn.world) return ctx.skip(); // needs a feedback frozen on purpose
+        await armed();
+        const strokeHz = 100;
+        const from = c.received.length;
+        expect((await c.command({ id: "DOT", fields: dot(1, { extensionUm: 800, strokes: 10, strokeHz }) })).id).toBe(
+          "ACK",
+        );
+        // the burst's start (its STATUS BURST): spinning up, the actuator still parked
+        for (let i = 0; i < 100 && !c.frames("STATUS", from).some((f) => f.fields.state === BOARD_STATES.BURST); i++)
+          await conn.waitMs(1);
+        expect(c.frames("STROKE", from)).toHaveLength(0);
+        // ADC1 keeps reading "parked" whatever the actuator does: without the plausibility check the retract
+        // would "end" at once and the board would report parked with the actuator still out
+        conn.world.freezeActuatorFeedback();
+        const alarm = (await c.next("ALARM", 200, from)).fields;
+        expect(alarm.alarm).toBe(ALARMS.ACTUATOR_FAULT.code);
+        const burstTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.BURST)!.fields.tick;
+        const strokesSeen = c.frames("STROKE", from).length;
+        console.log(
+          `[${target.name}] actuator feedback stuck low: ACTUATOR_FAULT ` +
+            `${((tickDiff(alarm.tick, burstTick) * 1000) / info.clockHz).toFixed(1)} ms after the burst started, ` +
+            `after ${strokesSeen} stroke(s)`,
+        );
+        // the actuator goes out at the end of spin-up (at the latest SPINUP_MAX_MS in); the mismatch latches
+        // actuatorSettleMs later, before the burst's 10 strokes are done
+        expect(tickDiff(alarm.tick, burstTick)).toBeLessThanOrEqual(
+          ticks(SPINUP_MAX_MS + BOARD_DEFAULTS.actuatorSettleMs + 2),
+        );
+        expect(strokesSeen).toBeLessThan(10);
+        expect(c.frames("DOTEND", from)).toHaveLength(0); // the burst was cut, not finished
+        expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.ACTUATOR_FAULT.code });
+        await conn.waitMs(20); // a full retract takes ~8 ms
+        expect(conn.world.parked()).toBe(true); // plant truth: drive off, actuator parked by its setpoint
+      },
+    );
   });
 }

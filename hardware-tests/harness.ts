@@ -6,12 +6,12 @@
 
 import { encodeFrame, decodeFrame, nextSeq } from "../src/protocol/codec.ts";
 import type { Frame, FrameOf, HostMessageId, MessageId } from "../src/protocol/table.ts";
-import { VirtualScheduler } from "../src/control/scheduler.ts";
+import { VirtualScheduler } from "../src/time/scheduler.ts";
 import { existsSync } from "node:fs";
 import { SimRig, plantFromMachine, type SimRigOptions } from "../src/sim/rig.ts";
 import { FIRMWARE_HEX } from "../src/sim/firmware.ts";
 import { loadMachineFile } from "../src/profiles/files.ts";
-import type { LineTransport } from "../src/control/transport.ts";
+import type { LineTransport } from "../src/ports/line-transport.ts";
 import { openSerialTransport } from "../src/transport/serial.ts";
 import { LINK } from "../src/protocol/table.ts";
 
@@ -72,7 +72,10 @@ export function connectSimRig(options: SimRigOptions): {
     transport: rig.transport,
     nowMs: () => scheduler.nowMs(),
     baud: options.baud ?? LINK.baud,
-    waitMs: async (ms) => scheduler.runUntil(scheduler.nowMs() + ms),
+    waitMs: (ms) => {
+      scheduler.runUntil(scheduler.nowMs() + ms);
+      return Promise.resolve();
+    },
     world: {
       setPedal: (pressed) => {
         rig.board.inputs.pedalPressed = pressed;
@@ -96,19 +99,19 @@ export function connectSimRig(options: SimRigOptions): {
 export const simTarget: BoardTarget = {
   name: "TypeScript simulated board",
   unavailable: undefined,
-  async connect() {
-    return connectSimRig(rotaryRig()).conn;
+  connect() {
+    return Promise.resolve(connectSimRig(rotaryRig()).conn);
   },
 };
 
-/** The board firmware (firmware-bridge/smp-board.hex + smp-board.eep) in avr8js, in the same rig: emulated board time. */
+/** The board firmware (firmware-bridge/smp-board.hex + .eep) in avr8js, in the same rig: emulated board time. */
 export const firmwareTarget: BoardTarget = {
   name: "board firmware smp-board.hex on an emulated ATmega328P",
   unavailable: existsSync(FIRMWARE_HEX)
     ? undefined
     : "firmware-bridge/smp-board.hex is missing (make -C firmware-bridge)",
-  async connect() {
-    return connectSimRig(rotaryRig({ firmware: true })).conn;
+  connect() {
+    return Promise.resolve(connectSimRig(rotaryRig({ firmware: true })).conn);
   },
 };
 
@@ -158,7 +161,7 @@ export class WireClient {
   encode(command: Command, seq?: number): { line: string; seq: number } {
     const s = seq ?? this.seq;
     if (seq === undefined) this.seq = nextSeq(this.seq);
-    return { line: encodeFrame({ ...command, seq: s } as Frame), seq: s };
+    return { line: encodeFrame({ ...command, seq: s }), seq: s };
   }
 
   sendRaw(bytes: string | Uint8Array): void {

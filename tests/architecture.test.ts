@@ -1,56 +1,102 @@
-// The dependency rule, enforced: the pure core (protocol, safety, profiles, units, errors, the record
-// types) never touches the clock, the filesystem or the port; control reaches I/O only through interfaces.
+// The layering rules are the tools' (dependency-cruiser's folder matrix in .dependency-cruiser.cjs, ESLint's
+// clock rules in eslint.config.js); this test runs them in `npm test` too and proves that they bite: a copy
+// of src/ with wrong imports planted in it must fail with the rules named, and clock reads planted in the
+// pure core must fail ESLint. Also: every source file starts with a header comment saying what it is for.
 
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { ESLint } from "eslint";
 import { describe, expect, it } from "vitest";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const CONFIG = join(ROOT, ".dependency-cruiser.cjs");
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+    e.isDirectory() ? sources(join(dir, e.name)) : /\.(ts|mjs)$/.test(e.name) ? [join(dir, e.name)] : [],
   );
 }
 
-const CLOCK = /\b(Date\.now|new Date\(|performance\.now|setTimeout|setInterval|setImmediate|process\.hrtime)\b/;
-const IO_IMPORT = /from\s+"(node:fs|fs|node:fs\/promises|node:net|node:child_process|serialport|@serialport\/[^"]+)"/;
-const EDGE_IMPORT = /from\s+"\.\.\/(sim|transport|cli|app)\//;
+/** dependency-cruiser over `src` in dir, with the repository's rules: the violated rule names. */
+function cruise(dir: string): { rules: string[] } {
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, "node_modules/dependency-cruiser/bin/dependency-cruise.mjs"), "src", "--config", CONFIG, "-T", "json"],
+    { cwd: dir, encoding: "utf8", timeout: 60_000 },
+  );
+  const summary = JSON.parse(r.stdout) as { summary: { violations: { rule: { name: string } }[] } };
+  return { rules: summary.summary.violations.map((v) => v.rule.name) };
+}
 
-/** Files allowed at the edges of otherwise pure folders, each with its reason. */
-const EDGES = new Set([
-  "src/profiles/files.ts", // reads profile files; the parsers in load.ts stay pure
-  "src/log/file.ts", // appends the session record
-  "src/control/scheduler.ts", // RealScheduler is the one wall-clock adapter
-]);
-
-describe("dependency direction", () => {
-  const core = [
-    "src/protocol",
-    "src/safety",
-    "src/profiles",
-    "src/units",
-    "src/errors",
-    "src/log",
-    "src/control",
-  ].flatMap(sources);
-
-  it("finds the source files it checks", () => {
-    expect(core.length).toBeGreaterThan(15);
+describe("dependency rules (dependency-cruiser)", () => {
+  it("hold on src/ as it is", () => {
+    const r = cruise(ROOT);
+    expect(r.rules).toEqual([]);
   });
 
-  it.each(core.filter((f) => !EDGES.has(f)))("%s has no clock, no I/O and no edge imports", (file) => {
-    const text = readFileSync(file, "utf8").replace(/\/\/.*$/gm, "");
-    expect(text).not.toMatch(CLOCK);
-    expect(text).not.toMatch(IO_IMPORT);
-    expect(text).not.toMatch(EDGE_IMPORT);
+  it("fail on a copy of src/ with wrong imports planted in it, naming each broken rule", () => {
+    const dir = mkdtempSync(join(tmpdir(), "smp-layers-"));
+    cpSync(join(ROOT, "src"), join(dir, "src"), { recursive: true });
+    cpSync(join(ROOT, "tsconfig.json"), join(dir, "tsconfig.json"));
+    symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+    const plant = (file: string, body: string) => writeFileSync(join(dir, file), `// planted\n${body}\n`);
+    plant("src/sim/planted.ts", 'export { SessionController } from "../control/controller.ts";');
+    plant(
+      "src/protocol/planted.ts",
+      'export { readFileSync } from "node:fs";\nexport { SimBoard } from "../sim/board.ts";',
+    );
+    plant("src/app/planted.ts", 'export { SimRig } from "../sim/rig.ts";');
+    plant("src/control/planted.ts", 'export { SerialPort } from "serialport";');
+    plant("src/time/planted.ts", 'export { WallClockScheduler } from "../wallclock/scheduler.ts";');
+    const r = cruise(dir);
+    expect(new Set(r.rules)).toEqual(
+      new Set([
+        "matrix-sim",
+        "pure-no-node-io",
+        "matrix-protocol",
+        "lazy-app-sim",
+        "pure-no-packages",
+        "serialport-only-at-the-port-edges",
+        "matrix-time",
+      ]),
+    );
   });
+});
 
-  it("the pure core does not import control", () => {
-    for (const f of ["src/protocol", "src/safety", "src/profiles", "src/units", "src/errors"].flatMap(sources)) {
-      expect(readFileSync(f, "utf8"), f).not.toMatch(/from\s+"\.\.\/control\//);
+describe("clock rules (ESLint)", () => {
+  const eslint = new ESLint({ cwd: ROOT });
+  const lint = async (file: string, code: string) => {
+    const [result] = await eslint.lintText(code, { filePath: join(ROOT, file) });
+    return result!.messages.map((m) => ({ line: m.line, text: `${m.ruleId}: ${m.message}` }));
+  };
+
+  it("refuse a clock read in the pure core and in control", async () => {
+    const planted = [
+      "export const a = Date.now();",
+      "export const b = new Date();",
+      "export const c = performance.now();",
+      "export const d = setTimeout(() => {}, 1);",
+      "export const e = process.hrtime();",
+    ].join("\n");
+    for (const file of ["src/protocol/codec.ts", "src/control/controller.ts", "src/time/ticks.ts"]) {
+      const messages = await lint(file, `// planted\n${planted}\n`);
+      const clockLines = messages.filter((m) => m.text.includes("through the Scheduler port")).map((m) => m.line);
+      expect(new Set(clockLines), file).toEqual(new Set([2, 3, 4, 5, 6]));
     }
   });
 
-  it("every source file starts with a header comment saying what it is for", () => {
-    for (const f of sources("src")) expect(readFileSync(f, "utf8").startsWith("//"), f).toBe(true);
+  it("allow it at the edges (the wall-clock adapter)", async () => {
+    const messages = await lint("src/wallclock/scheduler.ts", "// planted\nexport const a = performance.now();\n");
+    expect(messages).toEqual([]);
+  });
+});
+
+describe("source files", () => {
+  it("start with a header comment saying what they are for", () => {
+    const files = sources(join(ROOT, "src"));
+    expect(files.length).toBeGreaterThan(30);
+    for (const f of files) expect(readFileSync(f, "utf8").startsWith("//"), f).toBe(true);
   });
 });

@@ -58,7 +58,8 @@ function mutate(line: string): string {
   const i = Math.floor(rng.next() * body.length);
   const edits = [
     () => body.slice(0, i) + body.slice(i + 1), // drop a byte
-    () => body.slice(0, i) + pick([" ", "=", "0", "-", "9", "a", "\r", "\t", "\x7f", "*", "+"]) + body.slice(i), // insert
+    // insert
+    () => body.slice(0, i) + pick([" ", "=", "0", "-", "9", "a", "\r", "\t", "\x7f", "*", "+"]) + body.slice(i),
     () => body.slice(0, i) + pick([" ", "=", "0", "1", "-", "Z", "x", "_"]) + body.slice(i + 1), // replace
     () => body.replace(/=(\d)/, "=0$1"), // leading zero
     () => body.replace(/=(\d+)/, (_m, d: string) => `=${BigInt(d) + 4294967296n}`), // out of range

@@ -317,7 +317,8 @@ describe("decodeFrame rejections", () => {
     expect(errorOf(decodeFrame(withCrc("2 ARM leaseTick=")))).toMatchObject({ reason: "bad-field" });
     const info = (fw: string) =>
       withCrc(
-        `1 INFO protocol=1 firmware=${fw} schema=87fb8914 clockHz=10000 bootId=1 tick=1 hardMaxExtensionUm=1 hardMaxStrokeHz=1 hardMaxCurrentMa=1 hardMaxDwellMs=1 hardMaxLeaseMs=1 queueSlots=1`,
+        `1 INFO protocol=1 firmware=${fw} schema=87fb8914 clockHz=10000 bootId=1 tick=1 ` +
+          "hardMaxExtensionUm=1 hardMaxStrokeHz=1 hardMaxCurrentMa=1 hardMaxDwellMs=1 hardMaxLeaseMs=1 queueSlots=1",
       );
     expect(decodeFrame(info("fw-1.0_a")).ok).toBe(true);
     expect(errorOf(decodeFrame(info("")))).toMatchObject({ reason: "bad-field", id: "INFO" });
@@ -335,7 +336,9 @@ describe("decodeFrame rejections", () => {
 
   it("too-long line -> too-long; a line of exactly the limit (with '\\n') is accepted", () => {
     const fixed =
-      "2 INFO protocol=1 firmware= schema=0000ffff clockHz=10000 bootId=3735928559 tick=123456 hardMaxExtensionUm=1500 hardMaxStrokeHz=160 hardMaxCurrentMa=3000 hardMaxDwellMs=300 hardMaxLeaseMs=1000 queueSlots=8";
+      "2 INFO protocol=1 firmware= schema=0000ffff clockHz=10000 bootId=3735928559 tick=123456 " +
+      "hardMaxExtensionUm=1500 hardMaxStrokeHz=160 hardMaxCurrentMa=3000 " +
+      "hardMaxDwellMs=300 hardMaxLeaseMs=1000 queueSlots=8";
     const infoWithFirmware = (n: number) => withCrc(fixed.replace("firmware=", `firmware=${"f".repeat(n)}`));
     const n = LINK.maxFrameBytes - 1 - (fixed.length + 5); // fills the line to the limit
     expect(infoWithFirmware(n).length + 1).toBe(LINK.maxFrameBytes);

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { SessionController, planSession } from "../src/control/controller.ts";
-import { VirtualScheduler } from "../src/control/scheduler.ts";
+import { VirtualScheduler } from "../src/time/scheduler.ts";
 import { DepthLoop } from "../src/control/loops.ts";
 import { MemorySink } from "../src/log/records.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts";

@@ -8,14 +8,15 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { WireClient, connectSimRig, rotaryRig, type BoardConnection } from "../hardware-tests/harness.ts";
-import type { VirtualScheduler } from "../src/control/scheduler.ts";
+import type { VirtualScheduler } from "../src/time/scheduler.ts";
 import { loadMachineFile } from "../src/profiles/files.ts";
 import { crc16 } from "../src/protocol/codec.ts";
 import { ALARMS, BOARD_STATES, NAKS, PRIORITY_BYTES, type Frame, type FrameOf } from "../src/protocol/table.ts";
 import { EmulatedBoard, F_CPU, FIRMWARE_EEP, parseIntelHex, type EmulatedBoardOptions } from "../src/sim/firmware.ts";
 import { PARK_UM } from "../src/sim/plant.ts";
-import { SimRig, plantFromMachine, type DeviceFault, type SimRigOptions } from "../src/sim/rig.ts";
-import { tickAdd } from "../src/units/time.ts";
+import type { SimRig } from "../src/sim/rig.ts";
+import { plantFromMachine, type DeviceFault, type SimRigOptions } from "../src/sim/rig.ts";
+import { tickAdd } from "../src/time/ticks.ts";
 
 const coil = loadMachineFile("profiles/machines/coil-short.json");
 const US = F_CPU / 1e6; // cycles per microsecond
@@ -149,7 +150,8 @@ describe("firmware in emulation against the reference board", () => {
     s.c.sendRaw(line); // a retransmission: answered again, not executed
     ans(await s.c.awaitAnswer(seq));
     await s.run(200);
-    ans(await s.c.command({ id: "DOT", fields: s.dot(2, { atTick: tickAdd(s.boardTick(), s.ticks(100)) }) })); // DOT_ORDER
+    // DOT_ORDER
+    ans(await s.c.command({ id: "DOT", fields: s.dot(2, { atTick: tickAdd(s.boardTick(), s.ticks(100)) }) }));
     ans(await s.c.command({ id: "DOT", fields: s.dot(3, { atTick: tickAdd(s.boardTick(), -s.ticks(50)) }) })); // LATE
     ans(
       await s.c.command({
@@ -270,48 +272,55 @@ describe("firmware in emulation against the reference board", () => {
     }
   });
 
-  it("a reset mid-burst: drive off, BOOT with a new boot id and resetCause 2 (external), POWER_UP on both", async () => {
-    for (const [name, make] of both()) {
-      const b = make();
-      const s = new Session(b);
-      expect((await s.c.next("BOOT", 50)).fields, name).toEqual({ bootId: 1, resetCause: 0 });
-      await s.armed();
-      const from = s.c.received.length;
-      await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 30, strokeHz: 100 }) });
-      await s.c.next("STROKE", 300, from);
-      b.rig.injectDeviceFault({ kind: "reset" });
-      expect((await s.c.next("BOOT", 50, from)).fields, name).toEqual({ bootId: 2, resetCause: 2 });
-      await b.conn.waitMs(30);
-      expect(b.conn.world!.parked(), name).toBe(true);
-      expect(await s.c.status(), name).toMatchObject({
-        state: BOARD_STATES.ALARM,
-        alarm: ALARMS.POWER_UP.code,
-        lastDot: 0,
-        rxOk: 0,
-      });
-      expect(s.c.frames("DOTEND", from), name).toHaveLength(0);
-    }
-  });
+  it(
+    "a reset mid-burst: drive off, BOOT with a new boot id and resetCause 2 (external), " + "POWER_UP on both",
+    async () => {
+      for (const [name, make] of both()) {
+        const b = make();
+        const s = new Session(b);
+        expect((await s.c.next("BOOT", 50)).fields, name).toEqual({ bootId: 1, resetCause: 0 });
+        await s.armed();
+        const from = s.c.received.length;
+        await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 30, strokeHz: 100 }) });
+        await s.c.next("STROKE", 300, from);
+        b.rig.injectDeviceFault({ kind: "reset" });
+        expect((await s.c.next("BOOT", 50, from)).fields, name).toEqual({ bootId: 2, resetCause: 2 });
+        await b.conn.waitMs(30);
+        expect(b.conn.world!.parked(), name).toBe(true);
+        expect(await s.c.status(), name).toMatchObject({
+          state: BOARD_STATES.ALARM,
+          alarm: ALARMS.POWER_UP.code,
+          lastDot: 0,
+          rxOk: 0,
+        });
+        expect(s.c.frames("DOTEND", from), name).toHaveLength(0);
+      }
+    },
+  );
 
-  it("spin-up timeout (the motor never reaches 85 % of strokeHz): the unsynchronised extend's cut window is not judged stuck, on both", async () => {
-    // at 45 % duty the rotary machine spins up to ~81 Hz, short of 85 % of 120: the actuator extends 60 ms
-    // after drive-on whatever the phase, and the next bottom dead centre comes within ~1 ms, so its window
-    // holds little but the parked needle (the sensor's bottom rail). Both boards skip that one window.
-    for (const [name, make] of both()) {
-      const s = new Session(make());
-      await s.armed();
-      const from = s.c.received.length;
-      expect(
-        (await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 6, strokeHz: 120, dutyPermille: 450 }) })).id,
-      ).toBe("ACK");
-      await s.keep();
-      const end = (await s.c.next("DOTEND", 400, from)).fields;
-      expect(end.strokes, name).toBe(6);
-      expect(s.c.frames("ALARM", from), name).toHaveLength(0);
-      const periods = s.c.frames("STROKE", from).map((f) => f.fields.periodUs);
-      expect(Math.max(...periods), name).toBeGreaterThan(1e6 / (0.85 * 120)); // it really never came up to speed
-    }
-  });
+  it(
+    "spin-up timeout (the motor never reaches 85 % of strokeHz): " +
+      "the unsynchronised extend's cut window is not judged stuck, on both",
+    async () => {
+      // at 45 % duty the rotary machine spins up to ~81 Hz, short of 85 % of 120: the actuator extends 60 ms
+      // after drive-on whatever the phase, and the next bottom dead centre comes within ~1 ms, so its window
+      // holds little but the parked needle (the sensor's bottom rail). Both boards skip that one window.
+      for (const [name, make] of both()) {
+        const s = new Session(make());
+        await s.armed();
+        const from = s.c.received.length;
+        expect(
+          (await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 6, strokeHz: 120, dutyPermille: 450 }) })).id,
+        ).toBe("ACK");
+        await s.keep();
+        const end = (await s.c.next("DOTEND", 400, from)).fields;
+        expect(end.strokes, name).toBe(6);
+        expect(s.c.frames("ALARM", from), name).toHaveLength(0);
+        const periods = s.c.frames("STROKE", from).map((f) => f.fields.periodUs);
+        expect(Math.max(...periods), name).toBeGreaterThan(1e6 / (0.85 * 120)); // it really never came up to speed
+      }
+    },
+  );
 
   it("spin-up timeout: the firmware extends the actuator 60 ms after drive-on", async () => {
     const b = fwBench();
@@ -327,29 +336,33 @@ describe("firmware in emulation against the reference board", () => {
     expect(us / 1000).toBeLessThan(61.5);
   });
 
-  it("drives a coil machine: the PWM gated at strokeHz (smp-board-coil.eep), strokes counted at that rate, like the reference board", async () => {
-    const coilRig = { plant: plantFromMachine(coil.calibration, 3) };
-    const results: number[] = [];
-    for (const [name, make] of both(coilRig)) {
-      const b = make();
-      const s = new Session(b);
-      await s.armed();
-      const from = s.c.received.length;
-      expect(
-        (await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 10, strokeHz: 120, dutyPermille: 700 }) })).id,
-      ).toBe("ACK");
-      await s.keep();
-      const end = (await s.c.next("DOTEND", 400, from)).fields;
-      expect(end.strokes, name).toBe(10);
-      const periods = s.c.frames("STROKE", from).map((f) => f.fields.periodUs);
-      const meanHz = 1e6 / (periods.reduce((a, p) => a + p, 0) / periods.length);
-      expect(Math.abs(meanHz - 120), name).toBeLessThan(3);
-      results.push(end.maxExtensionUm);
-      // the coil follows the gate the firmware drives (measured from COM0A1), 120 Hz to the 100 us tick
-      if (name === "firmware") expect(Math.abs(b.rig.plant.coilPulseHz - 120)).toBeLessThan(2);
-    }
-    expect(Math.abs(results[0]! - results[1]!)).toBeLessThanOrEqual(40);
-  });
+  it(
+    "drives a coil machine: the PWM gated at strokeHz (smp-board-coil.eep), " +
+      "strokes counted at that rate, like the reference board",
+    async () => {
+      const coilRig = { plant: plantFromMachine(coil.calibration, 3) };
+      const results: number[] = [];
+      for (const [name, make] of both(coilRig)) {
+        const b = make();
+        const s = new Session(b);
+        await s.armed();
+        const from = s.c.received.length;
+        expect(
+          (await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 10, strokeHz: 120, dutyPermille: 700 }) })).id,
+        ).toBe("ACK");
+        await s.keep();
+        const end = (await s.c.next("DOTEND", 400, from)).fields;
+        expect(end.strokes, name).toBe(10);
+        const periods = s.c.frames("STROKE", from).map((f) => f.fields.periodUs);
+        const meanHz = 1e6 / (periods.reduce((a, p) => a + p, 0) / periods.length);
+        expect(Math.abs(meanHz - 120), name).toBeLessThan(3);
+        results.push(end.maxExtensionUm);
+        // the coil follows the gate the firmware drives (measured from COM0A1), 120 Hz to the 100 us tick
+        if (name === "firmware") expect(Math.abs(b.rig.plant.coilPulseHz - 120)).toBeLessThan(2);
+      }
+      expect(Math.abs(results[0]! - results[1]!)).toBeLessThanOrEqual(40);
+    },
+  );
 });
 
 describe("firmware-only behaviour", () => {
@@ -388,7 +401,8 @@ describe("firmware-only behaviour", () => {
     async (_name, eeprom) => {
       const b = fwBench({ eeprom });
       const s = new Session(b);
-      expect((await s.c.next("BOOT", 50)).fields).toEqual({ bootId: 1, resetCause: 0 }); // the boot counter is outside the record
+      // the boot counter is outside the record
+      expect((await s.c.next("BOOT", 50)).fields).toEqual({ bootId: 1, resetCause: 0 });
       expect(await s.c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.CONFIG_INVALID.code });
       await s.hello();
       expect(s.info).toMatchObject(defaults);
@@ -492,51 +506,55 @@ describe("firmware-only behaviour", () => {
     expect(await s.alarm(from)).toBe(ALARMS.ESTOP.code);
   });
 
-  it("a dot due while an interrupt-latched alarm waits starts no burst: a STOP byte just before the drive would go on", async () => {
-    // hal_drive_on refuses while an alarm from an interrupt waits for the main loop; the main loop must then
-    // not enter BURST (the alarm latches at its next pass). Where the byte lands relative to the main loop is a
-    // matter of microseconds, so the STOP byte is sent at a sweep of times before the moment the drive goes
-    // on without it (the emulation is deterministic: every run is the same up to the byte). Whatever the
-    // moment: STOP is latched, and BURST is reported exactly when the drive really went on.
-    async function run(stopAtUs?: number) {
-      const b = fwBench();
-      const s = new Session(b);
-      await s.armed();
-      const from = s.c.received.length;
-      expect((await s.c.command({ id: "DOT", fields: s.dot(1) })).id).toBe("ACK");
-      const board = emulated(b);
-      if (stopAtUs === undefined) {
-        runBoardUntil(board, () => board.driveOn, 100_000, 1);
-        return { onAtUs: board.nowUs };
+  it(
+    "a dot due while an interrupt-latched alarm waits starts no burst: " +
+      "a STOP byte just before the drive would go on",
+    async () => {
+      // hal_drive_on refuses while an alarm from an interrupt waits for the main loop; the main loop must then
+      // not enter BURST (the alarm latches at its next pass). Where the byte lands relative to the main loop is a
+      // matter of microseconds, so the STOP byte is sent at a sweep of times before the moment the drive goes
+      // on without it (the emulation is deterministic: every run is the same up to the byte). Whatever the
+      // moment: STOP is latched, and BURST is reported exactly when the drive really went on.
+      async function run(stopAtUs?: number) {
+        const b = fwBench();
+        const s = new Session(b);
+        await s.armed();
+        const from = s.c.received.length;
+        expect((await s.c.command({ id: "DOT", fields: s.dot(1) })).id).toBe("ACK");
+        const board = emulated(b);
+        if (stopAtUs === undefined) {
+          runBoardUntil(board, () => board.driveOn, 100_000, 1);
+          return { onAtUs: board.nowUs };
+        }
+        board.advanceTo(stopAtUs);
+        board.receiveByte(PRIORITY_BYTES.STOP);
+        let driveWentOn = false;
+        runBoardUntil(
+          board,
+          () => {
+            driveWentOn ||= board.driveOn;
+            return false;
+          },
+          300,
+        );
+        await resync(b);
+        expect(await s.alarm(from, 100)).toBe(ALARMS.STOP.code);
+        const burst = s.c.frames("STATUS", from).some((f) => f.fields.state === BOARD_STATES.BURST);
+        expect(s.c.frames("STROKE", from)).toHaveLength(0);
+        return { driveWentOn, burst };
       }
-      board.advanceTo(stopAtUs);
-      board.receiveByte(PRIORITY_BYTES.STOP);
-      let driveWentOn = false;
-      runBoardUntil(
-        board,
-        () => {
-          driveWentOn ||= board.driveOn;
-          return false;
-        },
-        300,
-      );
-      await resync(b);
-      expect(await s.alarm(from, 100)).toBe(ALARMS.STOP.code);
-      const burst = s.c.frames("STATUS", from).some((f) => f.fields.state === BOARD_STATES.BURST);
-      expect(s.c.frames("STROKE", from)).toHaveLength(0);
-      return { driveWentOn, burst };
-    }
-    const { onAtUs } = await run();
-    const seen = new Set<string>();
-    for (let dUs = -120; dUs <= 6; dUs += 6) {
-      const { driveWentOn, burst } = (await run(onAtUs! + dUs)) as { driveWentOn: boolean; burst: boolean };
-      expect(burst, `STOP byte ${dUs} us from drive-on: drive ${driveWentOn ? "went on" : "stayed off"}`).toBe(
-        driveWentOn,
-      );
-      seen.add(driveWentOn ? "on" : "off");
-    }
-    expect([...seen].sort()).toEqual(["off", "on"]); // the sweep spans the moment the drive goes on
-  });
+      const { onAtUs } = await run();
+      const seen = new Set<string>();
+      for (let dUs = -120; dUs <= 6; dUs += 6) {
+        const { driveWentOn, burst } = (await run(onAtUs! + dUs)) as { driveWentOn: boolean; burst: boolean };
+        expect(burst, `STOP byte ${dUs} us from drive-on: drive ${driveWentOn ? "went on" : "stayed off"}`).toBe(
+          driveWentOn,
+        );
+        seen.add(driveWentOn ? "on" : "off");
+      }
+      expect([...seen].sort()).toEqual(["off", "on"]); // the sweep spans the moment the drive goes on
+    },
+  );
 
   it("detects an expired lease within 2 board ticks (the guard runs every 200 us) and parks within 25 ms", async () => {
     const s = new Session(fwBench());

@@ -195,20 +195,23 @@ describe("transition table", () => {
   for (const state of STATES) {
     for (const [key, input] of Object.entries(INPUTS) as [InputKey, Input][]) {
       const expected = TABLE[state][key];
-      it(`${state} + ${key} -> ${expected === REJECT ? "rejected" : `${expected[0]} [${expected[1].join(", ")}]`}`, () => {
-        const from = FROM[state];
-        const r = transition(from, input);
-        if (expected === REJECT) {
-          expect(r.rejected).toEqual(expect.any(String));
-          expect(r.next).toEqual(from);
-          expect(r.effects).toEqual([]);
-        } else {
-          const [name, effects, cause] = expected;
-          expect(r.rejected).toBeUndefined();
-          expect(r.next).toEqual(cause === undefined ? { name } : { name, cause });
-          expect(r.effects).toEqual(effects);
-        }
-      });
+      it(
+        `${state} + ${key} -> ` + `${expected === REJECT ? "rejected" : `${expected[0]} [${expected[1].join(", ")}]`}`,
+        () => {
+          const from = FROM[state];
+          const r = transition(from, input);
+          if (expected === REJECT) {
+            expect(r.rejected).toEqual(expect.any(String));
+            expect(r.next).toEqual(from);
+            expect(r.effects).toEqual([]);
+          } else {
+            const [name, effects, cause] = expected;
+            expect(r.rejected).toBeUndefined();
+            expect(r.next).toEqual(cause === undefined ? { name } : { name, cause });
+            expect(r.effects).toEqual(effects);
+          }
+        },
+      );
     }
   }
 });
@@ -362,7 +365,8 @@ describe("invariants over random input sequences from disconnected", () => {
     checkSteps(({ from, input, next, effects }) => {
       if (next.name === "fault" && from.name !== "fault") {
         expect(next.cause).toBeDefined();
-        if (input.type !== "handshakeMismatch") expect(effects).toContain("recordFault"); // the controller records a mismatch itself
+        // the controller records a mismatch itself
+        if (input.type !== "handshakeMismatch") expect(effects).toContain("recordFault");
         if (input.type !== "handshakeMismatch" && input.type !== "boardAlarm") expect(effects).toContain("sendEstop");
       }
     });

@@ -40,10 +40,8 @@ class FakeBoard {
       const action = this.plan.shift() ?? "ack";
       if (action === "drop") continue;
       if (action.startsWith("nak:"))
-        replies.push(
-          this.out({ id: "NAK", fields: { ackSeq: r.frame.seq, nak: Number(action.slice(4)) } } as Omit<Frame, "seq">),
-        );
-      else replies.push(this.out({ id: "ACK", fields: { ackSeq: r.frame.seq } } as Omit<Frame, "seq">));
+        replies.push(this.out({ id: "NAK", fields: { ackSeq: r.frame.seq, nak: Number(action.slice(4)) } }));
+      else replies.push(this.out({ id: "ACK", fields: { ackSeq: r.frame.seq } }));
     }
     return replies;
   }
@@ -52,7 +50,7 @@ class FakeBoard {
     return this.out({
       id: "STATUS",
       fields: { tick, state: 1, alarm: 0, credit: 8, parked: 1, lastDot: 0, rxOk: 0, rxBad: 0, rxDup: 0 },
-    } as Omit<Frame, "seq">);
+    });
   }
 }
 

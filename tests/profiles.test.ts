@@ -48,6 +48,7 @@ function smpErrorOf(fn: () => unknown): SmpError {
 }
 
 const load = (name: string) => loadDepthProfileFile(join(PROFILES_DIR, name)).profile;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- profile JSON edited freely to make bad cases
 type Mutable = Record<string, any>;
 const hairlineJson = (): Mutable => JSON.parse(text(join(PROFILES_DIR, "hairline-session1.json"))) as Mutable;
 const parseObj = (obj: unknown) => parseDepthProfile(JSON.stringify(obj), "test");

@@ -17,7 +17,7 @@ async function withPtyBoard<T>(
     stdio: ["ignore", "pipe", "inherit"],
   });
   const firstLine = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: server.stdout! }).once("line", resolve);
+    createInterface({ input: server.stdout }).once("line", resolve);
     server.once("exit", (code) => reject(new Error(`smp sim exited early with ${code}`)));
   });
   try {
@@ -68,6 +68,30 @@ describe("a simulated board on a pseudo-terminal", () => {
     const { records } = parseSessionLog(readFileSync(log, "utf8"));
     expect(records[0]).toMatchObject({ type: "header", board: { firmware: expect.stringMatching(/^smp-fw-/) } });
     expect(records.filter((r): r is DotRecord => r.type === "dot")).toHaveLength(6);
+  });
+
+  it("smp run --port loads neither the simulator nor the AVR emulator (they load lazily, for --sim only)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "smp-pty-"));
+    const traced = (file: string, ...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        ["--import", "tsx/esm", "--import", "./tests/fixtures/trace-modules.mjs", "src/cli/main.ts", "run", ...args],
+        { encoding: "utf8", timeout: 60_000, env: { ...process.env, SMP_TRACE_MODULES: join(dir, file) } },
+      );
+    const loaded = (file: string) => readFileSync(join(dir, file), "utf8").split("\n");
+    const simulator = (urls: string[]) => urls.filter((u) => /\/src\/sim\/(?!faults\.ts$)|\/avr8js\//.test(u));
+    // the trace sees the simulator when a run does use it (in virtual time it runs in this process)
+    const sim = traced("sim.txt", "--virtual-time", "--sim", "firmware", "--dots", "1", "--log", join(dir, "a.jsonl"));
+    expect(sim.status).toBe(0);
+    expect(simulator(loaded("sim.txt"))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/\/avr8js\//), expect.stringMatching(/\/src\/sim\/rig\.ts$/)]),
+    );
+    const { result } = await withPtyBoard(["--sim", "firmware"], (path) =>
+      traced("port.txt", "--port", path, "--dots", "2", "--log", join(dir, "b.jsonl")),
+    );
+    expect(result.status).toBe(0);
+    expect(loaded("port.txt")).toContainEqual(expect.stringMatching(/\/src\/transport\/serial\.ts$/));
+    expect(simulator(loaded("port.txt"))).toEqual([]);
   });
 
   it("refuses host-side faults, which belong to smp run", () => {

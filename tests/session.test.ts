@@ -134,13 +134,17 @@ describe("faults end with the needle parked, the alarm latched, a fault record a
     expect(r.dots.length).toBeLessThan(12);
   });
 
-  it("an unplugged cable is a LINK_LOST fault whose parking the host cannot confirm, and the board parks by its lease", async () => {
-    const r = await run({ dots: 12, faults: ["unplug"] });
-    expect(r.result.outcome.exitCode).toBe(3);
-    expectSafe(r);
-    expect(r.faults[0]).toMatchObject({ code: "LINK_LOST", parkedAfterMs: null, parkedMeasuredBy: "unconfirmed" });
-    expect(r.result.rig!.board.alarmHistory.at(-1)!.code).toBe("LEASE_EXPIRED");
-  });
+  it(
+    "an unplugged cable is a LINK_LOST fault whose parking the host cannot confirm, " +
+      "and the board parks by its lease",
+    async () => {
+      const r = await run({ dots: 12, faults: ["unplug"] });
+      expect(r.result.outcome.exitCode).toBe(3);
+      expectSafe(r);
+      expect(r.faults[0]).toMatchObject({ code: "LINK_LOST", parkedAfterMs: null, parkedMeasuredBy: "unconfirmed" });
+      expect(r.result.rig!.board.alarmHistory.at(-1)!.code).toBe("LEASE_EXPIRED");
+    },
+  );
 
   it("e-stop mid-burst parks the needle within one stroke period plus the actuator travel", async () => {
     const r = await run({ dots: 12, faults: ["estop,atDot=3,afterMs=75"] });

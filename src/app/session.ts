@@ -1,6 +1,7 @@
 // Composition of one session run: picks the scheduler (virtual or wall clock), the board (built-in
 // simulated rig or a serial port), wires fault injection, and runs the SessionController. The CLI and the
-// integration tests both call runSession; nothing else builds these parts.
+// integration tests both call runSession; nothing else builds these parts. The simulator is imported only
+// when the session uses it: a run on a real port never loads it (nor the AVR emulator).
 
 import {
   SessionController,
@@ -9,15 +10,16 @@ import {
   type LoopTiming,
   type RunOutcome,
 } from "../control/controller.ts";
-import { RealScheduler, VirtualScheduler, type Scheduler } from "../control/scheduler.ts";
+import { VirtualScheduler, type Scheduler } from "../time/scheduler.ts";
+import { WallClockScheduler } from "../wallclock/scheduler.ts";
 import type { LoadedMachine, LoadedProfile } from "../profiles/load.ts";
 import type { SessionNumber } from "../profiles/schema.ts";
-import type { SessionSink } from "../log/records.ts";
+import type { SessionSink } from "../ports/session-sink.ts";
 import { SmpError } from "../errors/errors.ts";
-import { SimRig, plantFromMachine } from "../sim/rig.ts";
-import { startWorkerRig } from "../sim/rig-worker.ts";
-import { isHostFault, whenTriggered, type FaultSpec } from "../sim/faults.ts";
-import type { LineTransport } from "../control/transport.ts";
+import { isHostFault, type FaultSpec } from "../sim/faults.ts";
+import type { SimRig } from "../sim/rig.ts";
+import type { SimBoard } from "../sim/session-board.ts";
+import type { LineTransport } from "../ports/line-transport.ts";
 
 export type BoardTarget =
   | { readonly kind: "sim"; readonly virtualTime: boolean; readonly seed?: number; readonly firmware?: boolean }
@@ -48,73 +50,42 @@ export interface RunResult {
   readonly elapsedMs: number;
 }
 
-/**
- * A scheduler whose callbacks can be frozen: models a host process that stops running (GC pause, hung
- * event loop). Timers that fall due while frozen run when it thaws, late, as they would in a real process.
- */
-class FreezableScheduler implements Scheduler {
-  frozenUntilMs = -Infinity;
-  constructor(private readonly inner: Scheduler) {}
-  nowMs(): number {
-    return this.inner.nowMs();
-  }
-  at(tMs: number, fn: () => void): () => void {
-    let cancel = this.inner.at(tMs, () =>
-      this.runOrDefer(fn, (c) => {
-        cancel = c;
-      }),
-    );
-    return () => cancel();
-  }
-  runOrDefer(fn: () => void, setCancel: (c: () => void) => void): void {
-    if (this.inner.nowMs() < this.frozenUntilMs)
-      setCancel(this.inner.at(this.frozenUntilMs, () => this.runOrDefer(fn, setCancel)));
-    else fn();
-  }
-}
-
 export async function runSession(o: RunOptions): Promise<RunResult> {
   const virtual = o.target.kind === "sim" && o.target.virtualTime;
-  const base: Scheduler = virtual ? new VirtualScheduler() : new RealScheduler();
-  const hostScheduler = new FreezableScheduler(base);
+  const base: Scheduler = virtual ? new VirtualScheduler() : new WallClockScheduler();
   const plan = planSession(o.profile, o.session, o.dots);
   const hostFaults = (o.faults ?? []).filter(isHostFault);
   const rigFaults = (o.faults ?? []).filter((f) => !isHostFault(f));
-  let rig: SimRig | undefined;
-  let world: SimWorld | undefined;
+  // the simulator (and the hang fault's freezable scheduler) is loaded only when it is used
+  const freezable =
+    o.target.kind === "sim" || hostFaults.some((f) => f.kind === "hang")
+      ? new (await import("../sim/host-freeze.ts")).FreezableScheduler(base)
+      : undefined;
+  const hostScheduler: Scheduler = freezable ?? base;
+  let sim: SimBoard | undefined;
   let transport: LineTransport;
   if (o.target.kind === "sim") {
-    const seed = o.target.seed ?? 1;
-    const firmware = o.target.firmware ?? false;
-    if (virtual) {
-      // one scheduler for host and board: exact and repeatable
-      const r = new SimRig(base, { plant: plantFromMachine(o.machine.calibration, seed), pumpMs: 1, seed, firmware });
-      for (const f of rigFaults) r.arm(f);
-      rig = r;
-      world = { setZone: (n, zone) => r.zoneOfDot.set(n, zone), when: (t, fn) => r.when(t, fn) };
-      transport = r.transport;
-    } else {
-      // on the wall clock the board keeps its own time on its own thread, like a real device
-      const description = firmware ? "sim:firmware" : `sim:${o.machine.calibration.machine}`;
-      const w = await startWorkerRig(
-        { machine: o.machine.calibration, seed, firmware, faults: rigFaults },
-        description,
-      );
-      world = {
-        setZone: (n, zone) => w.setZone(n, zone),
-        when: (t, fn) => whenTriggered(base, w.burstListeners, t, fn),
-      };
-      transport = w.transport;
-    }
-    transport = frozenWhile(transport, hostScheduler);
+    const { openSimBoard } = await import("../sim/session-board.ts");
+    sim = await openSimBoard({
+      base,
+      virtualTime: virtual,
+      host: freezable!,
+      machine: o.machine.calibration,
+      seed: o.target.seed ?? 1,
+      firmware: o.target.firmware ?? false,
+      faults: rigFaults,
+    });
+    transport = sim.transport;
   } else {
     if (rigFaults.length > 0)
       throw new SmpError(
         "USAGE",
-        `--fault ${rigFaults[0]!.kind} needs the simulated board; on a real port only estop, stop and hang (with atMs=)`,
+        `--fault ${rigFaults[0]!.kind} needs the simulated board; ` +
+          "on a real port only estop, stop and hang (with atMs=)",
       );
     transport = o.target.transport;
   }
+  const world = sim?.world;
   try {
     const controller = new SessionController({
       scheduler: hostScheduler,
@@ -128,7 +99,7 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
       unlockLatched: o.unlockLatched ?? false,
       ...(o.timing ? { timing: o.timing } : {}),
       ...(o.observer ? { observer: o.observer } : {}),
-      ...(world ? { onDotSent: world.setZone } : {}),
+      ...(world ? { onDotSent: (n: number, zone: string) => world.setZone(n, zone) } : {}),
     });
     o.onController?.(controller);
     for (const f of hostFaults) {
@@ -137,9 +108,7 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
           ? () => controller.operatorEstop()
           : f.kind === "stop"
             ? () => controller.operatorStop()
-            : () => {
-                hostScheduler.frozenUntilMs = base.nowMs() + (f.forMs ?? 1000);
-              };
+            : () => freezable!.freezeForMs(f.forMs ?? 1000);
       if (world) world.when(f.trigger, action);
       else if ("atMs" in f.trigger) base.at(base.nowMs() + f.trigger.atMs, action);
       else
@@ -153,32 +122,8 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
         throw new SmpError("INTERNAL", `virtual-time session did not end within ${limitMs} ms of simulated time`);
     }
     const outcome = await done;
-    return { outcome, rig, controller, elapsedMs: base.nowMs() };
+    return { outcome, rig: sim?.rig, controller, elapsedMs: base.nowMs() };
   } finally {
     await transport.close();
   }
-}
-
-/** The simulated world as the host side sees it: where the operator works, and when faults trigger. */
-interface SimWorld {
-  setZone(n: number, zone: string): void;
-  when(trigger: FaultSpec["trigger"], fn: () => void): void;
-}
-
-/** While the host is frozen its received lines wait, like bytes in a kernel buffer. */
-function frozenWhile(inner: LineTransport, s: FreezableScheduler): LineTransport {
-  return {
-    ...inner,
-    write: (b) => inner.write(b),
-    onLine: (listener) =>
-      inner.onLine((line) =>
-        s.runOrDefer(
-          () => listener(line),
-          () => {},
-        ),
-      ),
-    onClose: (l) => inner.onClose(l),
-    close: () => inner.close(),
-    description: inner.description,
-  };
 }

@@ -11,14 +11,14 @@ import { loadDepthProfileFile, loadMachineFile } from "../profiles/files.ts";
 import { dotSettings, zonesForSession } from "../profiles/load.ts";
 import type { SessionNumber } from "../profiles/schema.ts";
 import { SessionFile } from "../log/file.ts";
-import { summarize, type SessionRecord, type SessionSink } from "../log/records.ts";
+import { summarize, type SessionRecord } from "../log/records.ts";
+import type { SessionSink } from "../ports/session-sink.ts";
 import { isHostFault, parseFaultSpec } from "../sim/faults.ts";
 import { runSession, type BoardTarget } from "../app/session.ts";
 import { openSerialTransport, listSerialPorts } from "../transport/serial.ts";
 import type { ControllerEvent } from "../control/controller.ts";
 import { LINK } from "../protocol/table.ts";
 import { renderSummary } from "./render.ts";
-import { servePtyBoard } from "../sim/pty.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const DEFAULT_PROFILE = join(ROOT, "profiles/demo.json");
@@ -63,12 +63,15 @@ Options:
   -h, --help         this help
 
 Ctrl-C once: STOP (needle parks, session holds). Twice: E-STOP.`,
-  profile: `smp profile validate FILE...   validate depth profiles and machine calibrations; exit 2 on the first bad file
-smp profile show FILE          print a profile's zones and sessions as a table`,
+  profile:
+    "smp profile validate FILE...   validate depth profiles and machine calibrations; exit 2 on the first bad file\n" +
+    "smp profile show FILE          print a profile's zones and sessions as a table",
   ports: `smp ports   list the serial ports this system can see (exit 1 when it cannot enumerate them)`,
-  sim: `smp sim --pty [--sim rotary|coil|firmware] [--machine FILE] [--fault SPEC]... [--seed N]
+  sim:
+    `smp sim --pty [--sim rotary|coil|firmware] [--machine FILE] [--fault SPEC]... [--seed N]
 
-Serves a simulated board on a pseudo-terminal (made by scripts/pty-pair.py, python3) and prints the path a client opens as the
+Serves a simulated board on a pseudo-terminal (made by scripts/pty-pair.py, python3) and prints the path ` +
+    `a client opens as the
 first line of stdout, then runs until SIGINT or SIGTERM. Try: smp run --port <path>.
 Faults are those of smp run except the host-side ones (estop, stop, hang).`,
 };
@@ -84,7 +87,7 @@ function parse<T extends Options>(args: string[], options: T) {
   try {
     return parseArgs({
       args,
-      options: { ...options, ...HELP_FLAG } as T & typeof HELP_FLAG,
+      options: { ...options, ...HELP_FLAG },
       allowPositionals: true,
       strict: true,
     });
@@ -123,31 +126,34 @@ async function cmdRun(args: string[]): Promise<number> {
   } as const);
   if (v.help) return print(HELP.run);
   if (v.sim !== undefined && v.port !== undefined) usage("give --sim or --port, not both");
-  const sim = simChoice(v.sim as string | undefined);
+  const sim = simChoice(v.sim);
   if (v.port !== undefined && v["virtual-time"]) usage("--virtual-time needs the simulated board, not --port");
-  const session = intFlag("session", v.session as string | undefined, 1, 1, 3) as SessionNumber;
-  const dots = intFlag("dots", v.dots as string | undefined, 40, 1, 100_000);
-  const seed = intFlag("seed", v.seed as string | undefined, 1, 0, 2 ** 31);
-  const faults = ((v.fault as string[] | undefined) ?? []).map(parseFaultSpec);
+  const session = intFlag("session", v.session, 1, 1, 3) as SessionNumber;
+  const dots = intFlag("dots", v.dots, 40, 1, 100_000);
+  const seed = intFlag("seed", v.seed, 1, 0, 2 ** 31);
+  const faults = (v.fault ?? []).map(parseFaultSpec);
   if (v.port !== undefined) {
     const simOnly = faults.find((f) => !isHostFault(f) || !("atMs" in f.trigger));
     if (simOnly)
       usage(
-        `--fault ${simOnly.kind}${isHostFault(simOnly) ? " needs atMs= on a real port" : " needs the simulated board (--sim)"}`,
+        `--fault ${simOnly.kind}` +
+          `${isHostFault(simOnly) ? " needs atMs= on a real port" : " needs the simulated board (--sim)"}`,
       );
   }
-  const profile = loadDepthProfileFile(resolve((v.profile as string | undefined) ?? DEFAULT_PROFILE));
-  const machine = loadMachineFile(resolve((v.machine as string | undefined) ?? DEFAULT_MACHINE[sim.machine]));
+  const profile = loadDepthProfileFile(resolve(v.profile ?? DEFAULT_PROFILE));
+  const machine = loadMachineFile(resolve(v.machine ?? DEFAULT_MACHINE[sim.machine]));
   if (profile.profile.envelope === "engineer" && !v.engineer) {
     throw new SmpError(
       "LIMIT",
-      `${profile.source}: envelope = "engineer": allows extension up to 1.4 mm; pass --engineer to confirm an engineer approved it`,
+      `${profile.source}: envelope = "engineer": allows extension up to 1.4 mm; ` +
+        "pass --engineer to confirm an engineer approved it",
       [{ field: "envelope", value: "engineer", limit: "needs --engineer" }],
     );
   }
   if (v.port === undefined && machine.calibration.machine !== sim.machine) {
     usage(
-      `--machine ${machine.source} is a ${machine.calibration.machine} machine but --sim ${sim.name} simulates a ${sim.machine} machine`,
+      `--machine ${machine.source} is a ${machine.calibration.machine} machine ` +
+        `but --sim ${sim.name} simulates a ${sim.machine} machine`,
     );
   }
   if (zonesForSession(profile.profile, session).length === 0) {
@@ -156,9 +162,7 @@ async function cmdRun(args: string[]): Promise<number> {
     ]);
   }
   const startedAt = new Date().toISOString();
-  const logPath = resolve(
-    (v.log as string | undefined) ?? join("sessions", `${startedAt.replace(/[:.]/g, "-")}.jsonl`),
-  );
+  const logPath = resolve(v.log ?? join("sessions", `${startedAt.replace(/[:.]/g, "-")}.jsonl`));
   const file = new SessionFile(logPath);
   let target: BoardTarget;
   try {
@@ -166,10 +170,7 @@ async function cmdRun(args: string[]): Promise<number> {
       v.port !== undefined
         ? {
             kind: "transport",
-            transport: await openSerialTransport(
-              v.port as string,
-              intFlag("baud", v.baud as string | undefined, LINK.baud, 1200, 4_000_000),
-            ),
+            transport: await openSerialTransport(v.port, intFlag("baud", v.baud, LINK.baud, 1200, 4_000_000)),
           }
         : { kind: "sim", virtualTime: Boolean(v["virtual-time"]), seed, firmware: sim.firmware };
   } catch (e) {
@@ -259,7 +260,11 @@ class Progress {
     if (this.json) return void console.log(JSON.stringify(e));
     if (e.type === "dot") {
       const r = e.record;
-      const line = `state running  zone ${r.zone.padEnd(9)}  dot ${String(r.n).padStart(String(this.total).length)}/${this.total}  depth ${r.maxExtensionUm ?? "?"} um (target ${r.targetExtensionUm})  speed ${r.strokeHz.toFixed(1)}/s (set ${r.commandedStrokeHz})  strokes ${r.strokeCount}`;
+      const line =
+        `state running  zone ${r.zone.padEnd(9)}  ` +
+        `dot ${String(r.n).padStart(String(this.total).length)}/${this.total}  ` +
+        `depth ${r.maxExtensionUm ?? "?"} um (target ${r.targetExtensionUm})  ` +
+        `speed ${r.strokeHz.toFixed(1)}/s (set ${r.commandedStrokeHz})  strokes ${r.strokeCount}`;
       if (this.tty) process.stdout.write(`\r\x1b[2K${line}`);
       else if (r.zone !== this.zone || r.n === this.total) console.log(line);
       this.zone = r.zone;
@@ -270,7 +275,8 @@ class Progress {
       this.newline();
       const r = e.record;
       console.log(
-        `FAULT ${r.code} (${r.source}): ${r.detail}; needle parked ${r.parkedAfterMs === null ? "UNCONFIRMED" : `after ${r.parkedAfterMs} ms`}`,
+        `FAULT ${r.code} (${r.source}): ${r.detail}; ` +
+          `needle parked ${r.parkedAfterMs === null ? "UNCONFIRMED" : `after ${r.parkedAfterMs} ms`}`,
       );
     } else {
       this.newline();
@@ -303,7 +309,8 @@ function cmdProfile(args: string[]): number {
   if (sub === "show") {
     const p = loadDepthProfileFile(resolve(files[0]!));
     console.log(
-      `${p.profile.name}  (envelope ${p.profile.envelope}, dot interval ${p.profile.dotIntervalMs} ms)\nsha256 ${p.hash}\n`,
+      `${p.profile.name}  (envelope ${p.profile.envelope}, dot interval ${p.profile.dotIntervalMs} ms)\n` +
+        `sha256 ${p.hash}\n`,
     );
     console.log(
       ["zone", "session", "needle", "target um", "strokes/s", "strokes", "dwell ms", "dots/cm2"]
@@ -381,17 +388,13 @@ async function cmdSim(args: string[]): Promise<number> {
   } as const);
   if (v.help) return print(HELP.sim);
   if (!v.pty) usage("smp sim needs --pty (the only way to serve a board so far)");
-  const sim = simChoice(v.sim as string | undefined);
-  const machine = loadMachineFile(resolve((v.machine as string | undefined) ?? DEFAULT_MACHINE[sim.machine]));
-  const faults = ((v.fault as string[] | undefined) ?? []).map(parseFaultSpec);
+  const sim = simChoice(v.sim);
+  const machine = loadMachineFile(resolve(v.machine ?? DEFAULT_MACHINE[sim.machine]));
+  const faults = (v.fault ?? []).map(parseFaultSpec);
   const host = faults.find(isHostFault);
   if (host) usage(`--fault ${host.kind} is a host-side fault; give it to smp run`);
-  const board = await servePtyBoard(
-    machine.calibration,
-    faults,
-    intFlag("seed", v.seed as string | undefined, 1, 0, 2 ** 31),
-    sim.firmware,
-  );
+  const { servePtyBoard } = await import("../sim/pty.ts");
+  const board = await servePtyBoard(machine.calibration, faults, intFlag("seed", v.seed, 1, 0, 2 ** 31), sim.firmware);
   console.log(board.clientPath);
   await new Promise<void>((res) => {
     process.once("SIGINT", res);
@@ -401,7 +404,7 @@ async function cmdSim(args: string[]): Promise<number> {
   return 0;
 }
 
-/** --sim rotary|coil: the TypeScript board model with that machine; --sim firmware: the real firmware in emulation (rotary). */
+/** --sim rotary|coil: the TypeScript board model with that machine; --sim firmware: the real firmware, emulated. */
 function simChoice(value: string | undefined): {
   name: string;
   machine: "rotary" | "coil";
@@ -457,7 +460,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then((code) => {
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

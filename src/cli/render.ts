@@ -24,16 +24,20 @@ export function renderSummary(s: Summary, c: RenderContext): string {
   lines.push(`${"total".padEnd(12)} ${String(s.depthErrorUm.n).padStart(4)}`, "");
   lines.push("                         mean     p99     max");
   lines.push(
-    `depth error (um)   ${f1(s.depthErrorUm.mean).padStart(9)} ${f1(s.depthErrorUm.p99).padStart(7)} ${f1(s.depthErrorUm.max).padStart(7)}`,
+    `depth error (um)   ${f1(s.depthErrorUm.mean).padStart(9)} ` +
+      `${f1(s.depthErrorUm.p99).padStart(7)} ${f1(s.depthErrorUm.max).padStart(7)}`,
   );
   lines.push(
-    `speed error (Hz)   ${f1(s.speedErrorHz.mean).padStart(9)} ${f1(s.speedErrorHz.p99).padStart(7)} ${f1(s.speedErrorHz.max).padStart(7)}`,
+    `speed error (Hz)   ${f1(s.speedErrorHz.mean).padStart(9)} ` +
+      `${f1(s.speedErrorHz.p99).padStart(7)} ${f1(s.speedErrorHz.max).padStart(7)}`,
   );
   if (s.depthErrorUm.n > 0) lines.push(`deepest stroke: ${s.deepestStrokeUm} um`);
   lines.push("", s.faults.length === 0 ? "faults: none" : "faults:");
   for (const f of s.faults) {
     lines.push(
-      `  ${f.code} (${f.source}${f.boardAlarm && f.boardAlarm !== f.code ? `, board ${f.boardAlarm}` : ""}): ${f.detail}; parked ${f.parkedAfterMs === null ? "UNCONFIRMED" : `after ${f.parkedAfterMs} ms (${f.parkedMeasuredBy} clock)`}`,
+      `  ${f.code} (${f.source}${f.boardAlarm && f.boardAlarm !== f.code ? `, board ${f.boardAlarm}` : ""}): ` +
+        `${f.detail}; parked ` +
+        `${f.parkedAfterMs === null ? "UNCONFIRMED" : `after ${f.parkedAfterMs} ms (${f.parkedMeasuredBy} clock)`}`,
     );
   }
   lines.push("", `session record: ${c.logPath}`);

@@ -27,11 +27,12 @@ import {
   type LoadedProfile,
 } from "../profiles/load.ts";
 import type { SessionNumber } from "../profiles/schema.ts";
-import type { DotRecord, FaultRecord, SessionSink } from "../log/records.ts";
-import type { LineTransport } from "./transport.ts";
-import { BoardClockEstimate, msToTicks, tickAdd } from "../units/time.ts";
+import type { DotRecord, FaultRecord } from "../log/records.ts";
+import type { SessionSink } from "../ports/session-sink.ts";
+import type { LineTransport } from "../ports/line-transport.ts";
+import { BoardClockEstimate, msToTicks, tickAdd } from "../time/ticks.ts";
 import { formatLimit, type LimitDetail } from "../errors/errors.ts";
-import type { Scheduler } from "./scheduler.ts";
+import type { Scheduler } from "../time/scheduler.ts";
 import { DepthLoop, SpeedLoop, StallDetector, strokeFault } from "./loops.ts";
 import { LatenessHistogram } from "./lateness.ts";
 
@@ -221,7 +222,9 @@ export class SessionController {
     this.finish({
       outcome: "stopped",
       exitCode: 3,
-      message: `${which === "STOP" ? "stopped" : "e-stopped"} by the operator before the session started (in ${this.state.name})`,
+      message:
+        `${which === "STOP" ? "stopped" : "e-stopped"} by the operator ` +
+        `before the session started (in ${this.state.name})`,
     });
   }
 
@@ -340,7 +343,8 @@ export class SessionController {
     if (commandedExtensionUm > hard.hardMaxExtensionUm - COMMAND_MARGIN_UM) {
       this.input(
         { type: "fault", code: "DEPTH_DEVIATION" },
-        `dot ${planned.n}: commanded extension ${commandedExtensionUm} um would pass board hard maximum ${hard.hardMaxExtensionUm} um less ${COMMAND_MARGIN_UM} um margin`,
+        `dot ${planned.n}: commanded extension ${commandedExtensionUm} um would pass ` +
+          `board hard maximum ${hard.hardMaxExtensionUm} um less ${COMMAND_MARGIN_UM} um margin`,
       );
       return false;
     }
@@ -409,7 +413,9 @@ export class SessionController {
       return this.finish({
         outcome: "refused",
         exitCode: 3,
-        message: `${why}: board alarm ${this.lastBoardAlarm ?? "?"} still has its cause (e-stop button, pedal contacts, cartridge, or an invalid board configuration)`,
+        message:
+          `${why}: board alarm ${this.lastBoardAlarm ?? "?"} still has its cause ` +
+          "(e-stop button, pedal contacts, cartridge, or an invalid board configuration)",
       });
     }
     if (command.id === "STOP" || command.id === "ESTOP") return;
@@ -532,7 +538,8 @@ export class SessionController {
       envelope: envelope.name,
     });
     if (problems.length > 0) {
-      const message = `refusing to arm: the board does not match:\n${problems.map((p) => `  ${formatLimit(p)}`).join("\n")}`;
+      const message =
+        "refusing to arm: the board does not match:\n" + `${problems.map((p) => `  ${formatLimit(p)}`).join("\n")}`;
       this.input({ type: "handshakeMismatch" }, message);
       const record: FaultRecord = {
         type: "fault",
@@ -551,7 +558,9 @@ export class SessionController {
     }
     this.observe({
       type: "info",
-      message: `board ${info.firmware}, protocol ${info.protocol}, schema ${info.schema}, hard max ${info.hardMaxExtensionUm} um / ${info.hardMaxStrokeHz} Hz`,
+      message:
+        `board ${info.firmware}, protocol ${info.protocol}, schema ${info.schema}, ` +
+        `hard max ${info.hardMaxExtensionUm} um / ${info.hardMaxStrokeHz} Hz`,
     });
   }
 
@@ -590,13 +599,17 @@ export class SessionController {
         return this.finish({
           outcome: "refused",
           exitCode: 3,
-          message: `board alarm ${alarm} is latched (${ALARMS[alarm].doc}); find its cause, then run again with --unlock to clear it deliberately`,
+          message:
+            `board alarm ${alarm} is latched (${ALARMS[alarm].doc}); ` +
+            "find its cause, then run again with --unlock to clear it deliberately",
         });
       }
       this.unlockSent = true;
       this.observe({
         type: "info",
-        message: `board alarm ${alarm} latched; unlocking because the operator started this run${alarm === "POWER_UP" ? "" : " with --unlock"}`,
+        message:
+          `board alarm ${alarm} latched; unlocking because the operator started this run` +
+          `${alarm === "POWER_UP" ? "" : " with --unlock"}`,
       });
       this.input({ type: "unlock" });
     } else if (name === "alarm" && boardState === "IDLE") this.input({ type: "boardIdle" });
@@ -781,7 +794,9 @@ export class SessionController {
     this.finish({
       outcome: stopped ? "stopped" : "fault",
       exitCode: 3,
-      message: `${stopped ? "stopped" : "safety fault"} ${pf.code}: ${record.detail}; needle parked ${record.parkedAfterMs === null ? "UNCONFIRMED" : `after ${record.parkedAfterMs} ms`}`,
+      message:
+        `${stopped ? "stopped" : "safety fault"} ${pf.code}: ${record.detail}; ` +
+        `needle parked ${record.parkedAfterMs === null ? "UNCONFIRMED" : `after ${record.parkedAfterMs} ms`}`,
     });
   }
 

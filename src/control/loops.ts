@@ -75,7 +75,10 @@ export class SpeedLoop {
 
   constructor(private readonly drive: DriveCalibration) {}
 
-  /** Rotary: feed-forward from the calibration times the zone's learned gain. Coil: the pulse rate sets the speed; duty sets the hit. */
+  /**
+   * Rotary: feed-forward from the calibration times the zone's learned gain. Coil: the pulse rate sets the
+   * speed; duty sets the hit.
+   */
   dutyFor(zone: string, strokeHz: number): number {
     const d = this.drive;
     if (d.machine === "coil") return Math.round((d.minDutyPermille + d.maxDutyPermille) / 2);
@@ -148,20 +151,26 @@ export function strokeFault(
   if (s.extensionUm > commandedExtensionUm + LOOP_GAINS.depthPlausibilityUm) {
     return {
       code: "DEPTH_DEVIATION",
-      detail: `measured extension ${s.extensionUm} um exceeds commanded ${commandedExtensionUm} um by more than ${LOOP_GAINS.depthPlausibilityUm} um`,
+      detail:
+        `measured extension ${s.extensionUm} um exceeds commanded ${commandedExtensionUm} um ` +
+        `by more than ${LOOP_GAINS.depthPlausibilityUm} um`,
     };
   }
   if (checkShallow && s.extensionUm < commandedExtensionUm * LOOP_GAINS.shallowPlausibilityFraction) {
     return {
       code: "DEPTH_DEVIATION",
-      detail: `measured extension ${s.extensionUm} um below ${LOOP_GAINS.shallowPlausibilityFraction * 100} % of commanded ${commandedExtensionUm} um: a sensor fault, not skin give`,
+      detail:
+        `measured extension ${s.extensionUm} um below ${LOOP_GAINS.shallowPlausibilityFraction * 100} % ` +
+        `of commanded ${commandedExtensionUm} um: a sensor fault, not skin give`,
     };
   }
   const hz = s.periodUs > 0 ? 1e6 / s.periodUs : Infinity; // a zero period is no physical stroke
   if (hz > commanded.strokeHz * (1 + LOOP_GAINS.overSpeedFraction)) {
     return {
       code: "HOST_OVER_SPEED",
-      detail: `stroke rate ${hz.toFixed(1)} Hz above setpoint ${commanded.strokeHz} Hz by more than ${LOOP_GAINS.overSpeedFraction * 100} %`,
+      detail:
+        `stroke rate ${hz.toFixed(1)} Hz above setpoint ${commanded.strokeHz} Hz ` +
+        `by more than ${LOOP_GAINS.overSpeedFraction * 100} %`,
     };
   }
   if (s.currentMa > maxCurrentMa) {

@@ -4,7 +4,8 @@
 import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { SmpError } from "../errors/errors.ts";
 import { dirname } from "node:path";
-import { parseSessionLog, type ParsedLog, type SessionRecord, type SessionSink } from "./records.ts";
+import { parseSessionLog, type ParsedLog, type SessionRecord } from "./records.ts";
+import type { SessionSink } from "../ports/session-sink.ts";
 
 export class SessionFile implements SessionSink {
   private fd: number | undefined;

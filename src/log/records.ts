@@ -80,12 +80,8 @@ export interface EndRecord {
 
 export type SessionRecord = HeaderRecord | StateRecord | DotRecord | FaultRecord | EndRecord;
 
-/** Anything that accepts records: the file writer, or an array in tests. */
-export interface SessionSink {
-  write(record: SessionRecord): void;
-}
-
-export class MemorySink implements SessionSink {
+/** A SessionSink that keeps the records in memory (tests, benchmarks). */
+export class MemorySink {
   readonly records: SessionRecord[] = [];
   write(record: SessionRecord): void {
     this.records.push(record);
@@ -114,7 +110,7 @@ export function parseSessionLog(text: string): ParsedLog {
       records.push(value as SessionRecord);
     } catch (e) {
       if (last && !endsClean) tornTail = true;
-      else throw new Error(`session log line ${i + 1} is not a record: ${(e as Error).message}`);
+      else throw new Error(`session log line ${i + 1} is not a record: ${(e as Error).message}`, { cause: e });
     }
   });
   return { records, tornTail };

@@ -3,7 +3,13 @@
 // the path. The text is checked to round-trip to the same bytes, so `hash` is the sha256 of the file itself.
 
 import { readFileSync } from "node:fs";
-import { inputError, parseDepthProfile, parseMachineCalibration, type LoadedMachine, type LoadedProfile } from "./load.ts";
+import {
+  inputError,
+  parseDepthProfile,
+  parseMachineCalibration,
+  type LoadedMachine,
+  type LoadedProfile,
+} from "./load.ts";
 
 export function loadDepthProfileFile(path: string): LoadedProfile {
   return parseDepthProfile(readText(path, "depth profile"), path);
@@ -19,11 +25,17 @@ function readText(path: string, what: string): string {
     bytes = readFileSync(path);
   } catch (e) {
     const reason = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
-    throw inputError([{ field: "(file)", value: path, limit: `cannot read ${what} file (${reason})` }], `${path}: cannot read ${what} file`);
+    throw inputError(
+      [{ field: "(file)", value: path, limit: `cannot read ${what} file (${reason})` }],
+      `${path}: cannot read ${what} file`,
+    );
   }
   const text = bytes.toString("utf8");
   if (!Buffer.from(text, "utf8").equals(bytes)) {
-    throw inputError([{ field: "(file)", value: path, limit: "not valid UTF-8" }], `${path}: ${what} file is not valid UTF-8`);
+    throw inputError(
+      [{ field: "(file)", value: path, limit: "not valid UTF-8" }],
+      `${path}: ${what} file is not valid UTF-8`,
+    );
   }
   return text;
 }

@@ -79,14 +79,26 @@ export function profileEnvelopeProblems(profile: DepthProfile, env: Envelope): L
     checkRange(out, `${base}.strokeHz`, s.strokeHz, env.strokeHz, what, "Hz");
     const b = burstOf(s, base);
     if (s.dwellMs !== undefined) checkRange(out, b.field, s.dwellMs, env.dwellMs, what, "ms");
-    derived(out, b, b.strokes, env.strokesPerDot, what, "strokes", s.dwellMs === undefined ? "" : `${ms(s.dwellMs)} ms at ${s.strokeHz} Hz is ${b.strokes} strokes: `);
+    derived(
+      out,
+      b,
+      b.strokes,
+      env.strokesPerDot,
+      what,
+      "strokes",
+      s.dwellMs === undefined ? "" : `${ms(s.dwellMs)} ms at ${s.strokeHz} Hz is ${b.strokes} strokes: `,
+    );
     derived(out, b, b.burstMs, env.dwellMs, what, "ms", b.says);
     const freeMs = profile.dotIntervalMs - Math.max(b.burstMs, s.dwellMs ?? 0) - LINK.burstOverheadMs;
     if (freeMs < MIN_FREE_AFTER_BURST_MS && !out.some((d) => d.field === b.field)) {
       out.push({
         field: b.field,
         value: b.value,
-        limit: `burst ${ms(profile.dotIntervalMs - freeMs)} ms (with ${LINK.burstOverheadMs} ms spin-up and actuator travel) leaves ${ms(freeMs)} ms of dotIntervalMs ${profile.dotIntervalMs} ms free; at least ${MIN_FREE_AFTER_BURST_MS} ms must stay free`,
+        limit:
+          `burst ${ms(profile.dotIntervalMs - freeMs)} ms ` +
+          `(with ${LINK.burstOverheadMs} ms spin-up and actuator travel) ` +
+          `leaves ${ms(freeMs)} ms of dotIntervalMs ${profile.dotIntervalMs} ms free; ` +
+          `at least ${MIN_FREE_AFTER_BURST_MS} ms must stay free`,
       });
     }
   });
@@ -98,12 +110,35 @@ export function profileFitsBoard(profile: DepthProfile, hard: HardLimits): Limit
   const out: LimitDetail[] = [];
   const what = "board hard";
   forEachSession(profile, (s, base) => {
-    checkRange(out, `${base}.targetExtensionUm`, s.targetExtensionUm, { min: 0, max: hard.hardMaxExtensionUm }, what, "um");
+    checkRange(
+      out,
+      `${base}.targetExtensionUm`,
+      s.targetExtensionUm,
+      { min: 0, max: hard.hardMaxExtensionUm },
+      what,
+      "um",
+    );
     checkRange(out, `${base}.strokeHz`, s.strokeHz, { min: 0, max: hard.hardMaxStrokeHz }, what, "Hz");
     const b = burstOf(s, base);
     const maxDwellMs = hard.hardMaxDwellMs - LINK.burstOverheadMs; // the board caps the burst with its overhead
-    if (s.dwellMs !== undefined) checkRange(out, b.field, s.dwellMs, { min: 0, max: maxDwellMs }, `${what} (less ${LINK.burstOverheadMs} ms burst overhead)`, "ms");
-    derived(out, b, b.burstMs, { min: 0, max: maxDwellMs }, `${what} (less ${LINK.burstOverheadMs} ms burst overhead)`, "ms", b.says);
+    if (s.dwellMs !== undefined)
+      checkRange(
+        out,
+        b.field,
+        s.dwellMs,
+        { min: 0, max: maxDwellMs },
+        `${what} (less ${LINK.burstOverheadMs} ms burst overhead)`,
+        "ms",
+      );
+    derived(
+      out,
+      b,
+      b.burstMs,
+      { min: 0, max: maxDwellMs },
+      `${what} (less ${LINK.burstOverheadMs} ms burst overhead)`,
+      "ms",
+      b.says,
+    );
   });
   return out;
 }
@@ -112,16 +147,30 @@ export function dotSettings(profile: DepthProfile, zone: string, session: Sessio
   const entry = profile.zones.find((candidate) => candidate.zone === zone);
   if (entry === undefined) {
     const have = profile.zones.map((c) => c.zone).join(", ");
-    throw inputError([{ field: "zone", value: zone, limit: `no such zone in profile "${profile.name}" (has ${have})` }], "dot settings");
+    throw inputError(
+      [{ field: "zone", value: zone, limit: `no such zone in profile "${profile.name}" (has ${have})` }],
+      "dot settings",
+    );
   }
   const s = entry.sessions.find((candidate) => candidate.session === session);
   if (s === undefined) {
     const have = entry.sessions.map((c) => c.session).join(", ");
-    throw inputError([{ field: "session", value: session, limit: `zone ${zone} has no session ${session} (has ${have})` }], "dot settings");
+    throw inputError(
+      [{ field: "session", value: session, limit: `zone ${zone} has no session ${session} (has ${have})` }],
+      "dot settings",
+    );
   }
   const strokes = strokesOf(s);
   const dwellMs = s.dwellMs ?? (strokes * 1000) / s.strokeHz;
-  return { zone, session, needle: s.needle, targetExtensionUm: s.targetExtensionUm, strokeHz: s.strokeHz, strokes, dwellMs };
+  return {
+    zone,
+    session,
+    needle: s.needle,
+    targetExtensionUm: s.targetExtensionUm,
+    strokeHz: s.strokeHz,
+    strokes,
+    dwellMs,
+  };
 }
 
 /** Zones, in file order, that have an entry for this session. */
@@ -159,7 +208,15 @@ function burstOf(s: ZoneSession, base: string): Burst {
 }
 
 /** A check on a quantity derived from the burst; skipped when its field is already reported. */
-function derived(out: LimitDetail[], b: Burst, v: number, range: Range, what: string, unit: string, prefix: string): void {
+function derived(
+  out: LimitDetail[],
+  b: Burst,
+  v: number,
+  range: Range,
+  what: string,
+  unit: string,
+  prefix: string,
+): void {
   if (out.some((d) => d.field === b.field)) return;
   const found: LimitDetail[] = [];
   checkRange(found, b.field, v, range, what, unit);
@@ -187,7 +244,11 @@ function parseJson(text: string, source: string, what: string): unknown {
     const before = body.slice(0, at).split("\n");
     const line = before.length;
     const lineText = body.split("\n")[line - 1] ?? "";
-    const detail = { field: "(json)", value: lineText.trim().slice(0, 80), limit: `not valid JSON at line ${line} column ${(before.at(-1)?.length ?? 0) + 1}: ${message}` };
+    const detail = {
+      field: "(json)",
+      value: lineText.trim().slice(0, 80),
+      limit: `not valid JSON at line ${line} column ${(before.at(-1)?.length ?? 0) + 1}: ${message}`,
+    };
     throw inputError([detail], `${source}: ${what} is not valid JSON`);
   }
 }
@@ -195,12 +256,21 @@ function parseJson(text: string, source: string, what: string): unknown {
 function issueDetails(issue: z.core.$ZodIssue, json: unknown): LimitDetail[] {
   const path = issue.path.map((p) => (typeof p === "number" ? p : String(p)));
   if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((key) => ({ field: fieldName([...path, key]), value: valueAt(json, [...path, key]), limit: "unknown key" }));
+    return issue.keys.map((key) => ({
+      field: fieldName([...path, key]),
+      value: valueAt(json, [...path, key]),
+      limit: "unknown key",
+    }));
   }
   const atPath = valueAt(json, path);
-  const value = issue.code === "custom" && issue.params !== undefined && "value" in issue.params ? issue.params["value"] : atPath;
+  const value =
+    issue.code === "custom" && issue.params !== undefined && "value" in issue.params
+      ? (issue.params["value"] as unknown)
+      : atPath;
   const limit = describe(issue, path);
-  return [{ field: fieldName(path), value, limit: atPath === undefined && path.length > 0 ? `required: ${limit}` : limit }];
+  return [
+    { field: fieldName(path), value, limit: atPath === undefined && path.length > 0 ? `required: ${limit}` : limit },
+  ];
 }
 
 function describe(issue: z.core.$ZodIssue, path: Path): string {
@@ -212,13 +282,20 @@ function describe(issue: z.core.$ZodIssue, path: Path): string {
     case "too_big":
       if (issue.origin === "string") return `longer than ${issue.maximum} characters`;
       if (issue.origin === "array") return `must have at most ${issue.maximum} entries`;
-      return issue.inclusive === false ? join("must be below", issue.maximum, unit) : join("above maximum", issue.maximum, unit);
+      return issue.inclusive === false
+        ? join("must be below", issue.maximum, unit)
+        : join("above maximum", issue.maximum, unit);
     case "too_small":
-      if (issue.origin === "string") return issue.minimum === 1 ? "must not be empty" : `shorter than ${issue.minimum} characters`;
+      if (issue.origin === "string")
+        return issue.minimum === 1 ? "must not be empty" : `shorter than ${issue.minimum} characters`;
       if (issue.origin === "array") return `must have at least ${issue.minimum} entries`;
-      return issue.inclusive === false ? join("must be above", issue.minimum, unit) : join("below minimum", issue.minimum, unit);
+      return issue.inclusive === false
+        ? join("must be above", issue.minimum, unit)
+        : join("below minimum", issue.minimum, unit);
     case "invalid_value":
-      return issue.values.length === 1 ? `expected ${String(issue.values[0])}` : `expected one of ${issue.values.map(String).join(", ")}`;
+      return issue.values.length === 1
+        ? `expected ${String(issue.values[0])}`
+        : `expected one of ${issue.values.map(String).join(", ")}`;
     case "invalid_format":
       return `must match ${issue.pattern ?? issue.format}`;
     default:
@@ -268,7 +345,12 @@ function valueAt(json: unknown, path: Path): unknown {
  * `text` is already known to be valid JSON, so a light scan of strings and brackets is enough.
  */
 function duplicateKeys(text: string, json: unknown): LimitDetail[] {
-  interface Frame { readonly path: Path; readonly keys: Set<string> | null; key: string; index: number }
+  interface Frame {
+    readonly path: Path;
+    readonly keys: Set<string> | null;
+    key: string;
+    index: number;
+  }
   const out: LimitDetail[] = [];
   const stack: Frame[] = [];
   const childPath = (f: Frame | undefined): Path => (f === undefined ? [] : [...f.path, f.keys ? f.key : f.index]);
@@ -284,13 +366,18 @@ function duplicateKeys(text: string, json: unknown): LimitDetail[] {
         const key = JSON.parse(text.slice(i, end + 1)) as string;
         if (top.keys.has(key)) {
           const path = [...top.path, key];
-          out.push({ field: fieldName(path), value: valueAt(json, path), limit: "duplicate key (JSON.parse would silently keep the last one)" });
+          out.push({
+            field: fieldName(path),
+            value: valueAt(json, path),
+            limit: "duplicate key (JSON.parse would silently keep the last one)",
+          });
         }
         top.keys.add(key);
         top.key = key;
       }
       i = end;
-    } else if (c === "{" || c === "[") stack.push({ path: childPath(top), keys: c === "{" ? new Set() : null, key: "", index: 0 });
+    } else if (c === "{" || c === "[")
+      stack.push({ path: childPath(top), keys: c === "{" ? new Set() : null, key: "", index: 0 });
     else if (c === "}" || c === "]") stack.pop();
     else if (c === "," && top !== undefined && top.keys === null) top.index++;
   }

@@ -39,7 +39,12 @@ export const ZoneSessionSchema = z
     if (strokes === dwell) {
       const why = strokes ? "both are set" : "neither is set";
       const value = strokes ? { strokesPerDot: s.strokesPerDot, dwellMs: s.dwellMs } : {};
-      ctx.addIssue({ code: "custom", message: `must set exactly one of strokesPerDot or dwellMs (${why})`, path: [], params: { value } });
+      ctx.addIssue({
+        code: "custom",
+        message: `must set exactly one of strokesPerDot or dwellMs (${why})`,
+        path: [],
+        params: { value },
+      });
     }
   }, whenObject);
 
@@ -61,7 +66,12 @@ const whenArray = { when: (p: z.core.ParsePayload) => Array.isArray(p.value) };
 export const ZoneSchema = z
   .strictObject({
     zone: z.string().regex(ZONE_NAME_PATTERN),
-    sessions: z.array(ZoneSessionSchema).min(1).max(3).readonly().superRefine(uniqueBy("session", "session number"), whenArray),
+    sessions: z
+      .array(ZoneSessionSchema)
+      .min(1)
+      .max(3)
+      .readonly()
+      .superRefine(uniqueBy("session", "session number"), whenArray),
   })
   .readonly();
 
@@ -99,8 +109,16 @@ export const MachineCalibrationSchema = z
       })
       .readonly()
       .superRefine((d, ctx) => {
-        if (typeof d.minDutyPermille === "number" && typeof d.maxDutyPermille === "number" && d.maxDutyPermille <= d.minDutyPermille) {
-          ctx.addIssue({ code: "custom", message: `must be above minDutyPermille ${d.minDutyPermille} permille`, path: ["maxDutyPermille"] });
+        if (
+          typeof d.minDutyPermille === "number" &&
+          typeof d.maxDutyPermille === "number" &&
+          d.maxDutyPermille <= d.minDutyPermille
+        ) {
+          ctx.addIssue({
+            code: "custom",
+            message: `must be above minDutyPermille ${d.minDutyPermille} permille`,
+            path: ["maxDutyPermille"],
+          });
         }
       }, whenObject),
     sensor: z
@@ -115,10 +133,20 @@ export const MachineCalibrationSchema = z
   })
   .readonly()
   .superRefine((m, ctx) => {
-    const range = MACHINE_STROKE_UM[m.machine as keyof typeof MACHINE_STROKE_UM] as { min: number; max: number } | undefined;
+    const range = MACHINE_STROKE_UM[m.machine] as { min: number; max: number } | undefined;
     if (range === undefined || !Number.isInteger(m.strokeUm)) return; // those are reported by the field schemas
-    if (m.strokeUm < range.min) ctx.addIssue({ code: "custom", message: `below ${m.machine} stroke minimum ${range.min} um`, path: ["strokeUm"] });
-    if (m.strokeUm > range.max) ctx.addIssue({ code: "custom", message: `above ${m.machine} stroke maximum ${range.max} um`, path: ["strokeUm"] });
+    if (m.strokeUm < range.min)
+      ctx.addIssue({
+        code: "custom",
+        message: `below ${m.machine} stroke minimum ${range.min} um`,
+        path: ["strokeUm"],
+      });
+    if (m.strokeUm > range.max)
+      ctx.addIssue({
+        code: "custom",
+        message: `above ${m.machine} stroke maximum ${range.max} um`,
+        path: ["strokeUm"],
+      });
   }, whenObject);
 
 export type Needle = z.infer<typeof NeedleSchema>;

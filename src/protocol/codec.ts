@@ -127,8 +127,9 @@ export type AssembledItem =
 
 /**
  * Byte-level receiver: splits a byte stream into lines and pulls out priority bytes wherever they appear
- * (even in the middle of a line, which then continues). A '\r' right before '\n' is dropped. A line longer than the frame limit
- * is discarded up to the next '\n' and reported once as overflow, so the stream always resynchronises.
+ * (even in the middle of a line, which then continues). A '\r' right before '\n' is dropped. A line longer
+ * than the frame limit is discarded up to the next '\n' and reported once as overflow, so the stream always
+ * resynchronises.
  */
 export class LineAssembler {
   private buf: number[] = [];

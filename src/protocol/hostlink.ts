@@ -109,7 +109,7 @@ export class HostLink {
     if (!command) return { lines: [], events: [] };
     const seq = this.txSeq;
     this.txSeq = nextSeq(seq);
-    const line = encodeFrame({ ...command, seq } as Frame);
+    const line = encodeFrame({ ...command, seq });
     this.outstanding = { command, seq, line, firstSentMs: nowMs, lastSentMs: nowMs, attempts: 1 };
     this.stats.txFrames++;
     return { lines: [line], events: [] };

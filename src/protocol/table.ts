@@ -39,7 +39,9 @@ export const HOST_MESSAGES = [
     id: "UNLOCK",
     dir: "host",
     fields: [],
-    doc: "Clear a latched alarm (IDLE afterwards). NAK ALARM_ACTIVE while a cause persists (e-stop input, pedal contacts disagree, cartridge open) or the needle is not parked yet.",
+    doc:
+      "Clear a latched alarm (IDLE afterwards). NAK ALARM_ACTIVE while a cause persists " +
+      "(e-stop input, pedal contacts disagree, cartridge open) or the needle is not parked yet.",
   },
   {
     id: "ARM",
@@ -59,7 +61,10 @@ export const HOST_MESSAGES = [
       u32("strokes", "punctures in the burst"),
       u32("leaseTick", "board tick at which the lease expires"),
     ],
-    doc: "Queue one dot burst. Checked against every hard limit (the burst's on-time is strokes/strokeHz plus LINK.burstOverheadMs); a dot beyond one is refused (NAK LIMIT) and latches LIMIT_REQUEST. Dot numbers must rise.",
+    doc:
+      "Queue one dot burst. Checked against every hard limit " +
+      "(the burst's on-time is strokes/strokeHz plus LINK.burstOverheadMs); " +
+      "a dot beyond one is refused (NAK LIMIT) and latches LIMIT_REQUEST. Dot numbers must rise.",
   },
   {
     id: "KEEP",
@@ -217,7 +222,9 @@ export const ALARMS = {
   SENSOR_STUCK: { code: 9, doc: "needle position sensor does not move while strokes are counted" },
   SENSOR_DROPOUT: {
     code: 10,
-    doc: "needle position sensor at the top rail (open wire), or reading the needle inside the grip at bottom dead centre with the actuator extended",
+    doc:
+      "needle position sensor at the top rail (open wire), " +
+      "or reading the needle inside the grip at bottom dead centre with the actuator extended",
   },
   PEDAL_RELEASED: { code: 11, doc: "foot pedal released while armed" },
   PEDAL_FAULT: { code: 12, doc: "pedal contacts disagree (stuck pedal or broken wire)" },
@@ -245,7 +252,9 @@ export const ALARMS = {
   HOST_OVER_CURRENT: { code: 54, doc: "measured current above the machine calibration limit" },
   DEPTH_DEVIATION: {
     code: 55,
-    doc: "measured extension deeper than commanded beyond the plausibility bound or below 40 % of commanded (a sensor fault), or a planned dot whose correction would reach the board's hard maximum",
+    doc:
+      "measured extension deeper than commanded beyond the plausibility bound or below 40 % of commanded " +
+      "(a sensor fault), or a planned dot whose correction would reach the board's hard maximum",
   },
   BOARD_RESET: { code: 56, doc: "board reset or rebooted during the session" },
   HANDSHAKE_MISMATCH: { code: 57, doc: "protocol version, schema hash or limits do not match" },

@@ -68,7 +68,8 @@ export function transition(s: SupervisorState, input: Input): Result {
   switch (input.type) {
     case "handshakeOk":
       return s.name === "disconnected" ? to(input.boardInAlarm ? "alarm" : "idle") : reject("already connected");
-    case "handshakeMismatch": // only during the handshake; the controller writes the record: the drive was never enabled
+    // only during the handshake; the controller writes the record: the drive was never enabled
+    case "handshakeMismatch":
       return s.name === "disconnected" ? to("fault", [], "HANDSHAKE_MISMATCH") : reject("only during the handshake");
     case "linkLost":
       if (s.name === "fault") return { next: s, effects: [] };

@@ -20,8 +20,9 @@ import {
   type HostMessageId,
   type NakName,
 } from "../protocol/table.ts";
-import { msToTicks, tickAdd, tickBefore, tickDiff } from "../units/time.ts";
-import { ADC_MAX, PARK_UM, Plant } from "./plant.ts";
+import { msToTicks, tickAdd, tickBefore, tickDiff } from "../time/ticks.ts";
+import type { Plant } from "./plant.ts";
+import { ADC_MAX, PARK_UM } from "./plant.ts";
 
 export interface BoardConfig {
   readonly firmware: string;
@@ -344,7 +345,8 @@ export class SimBoard implements BoardModel {
     b.strokeMaxUm = Math.max(b.strokeMaxUm, tipUm);
     if (p.driveOn && (this.tUs - b.lastEdgeUs) / 1000 > c.stallWindowMs) return this.latch("STALL");
     if ((this.tUs - b.driveOnUs) / 1000 > c.hardMaxDwellMs) return this.latch("DWELL_EXCEEDED");
-    if (b.phase === "spinup" && (this.tUs - b.driveOnUs) / 1000 >= SPINUP_MAX_MS) this.extend(b, false); // slow motor: go anyway, unsynchronised
+    // slow motor: go anyway, unsynchronised
+    if (b.phase === "spinup" && (this.tUs - b.driveOnUs) / 1000 >= SPINUP_MAX_MS) this.extend(b, false);
     if (b.phase === "retract" && p.actuatorFeedbackUm() <= 0) {
       p.driveOn = false;
       this.send({
@@ -410,7 +412,8 @@ export class SimBoard implements BoardModel {
     b.lastEdgeUs = edgeUs;
     if (b.phase === "spinup") {
       const periodInBurst = edgeUs - periodUs >= b.driveOnUs;
-      if (periodInBurst && 1e6 / periodUs > (D.spinupSpeedPercent / 100) * b.dot.strokeHz) this.extend(b, true); // just past bottom dead centre
+      // up to speed: extend just past bottom dead centre
+      if (periodInBurst && 1e6 / periodUs > (D.spinupSpeedPercent / 100) * b.dot.strokeHz) this.extend(b, true);
       b.strokeMinUm = Infinity;
       b.strokeMaxUm = -Infinity;
       return;
@@ -588,7 +591,7 @@ export class SimBoard implements BoardModel {
 
   private send(frame: Frame): void {
     if (this.halted) return;
-    const line = encodeFrame({ ...frame, seq: this.txSeq } as Frame);
+    const line = encodeFrame({ ...frame, seq: this.txSeq });
     this.txSeq = nextSeq(this.txSeq);
     this.transmit(Buffer.from(line, "latin1"));
   }

@@ -11,7 +11,7 @@
 // run starts. Without a trigger a fault fires at dot 3, 75 ms into its burst (needle in the skin).
 
 import { SmpError } from "../errors/errors.ts";
-import type { Scheduler } from "../control/scheduler.ts";
+import type { Scheduler } from "../time/scheduler.ts";
 
 export const BYTE_FAULTS = ["flip", "drop", "dup", "delay", "disconnect", "unplug"] as const;
 export const DEVICE_FAULTS = [

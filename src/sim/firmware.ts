@@ -246,7 +246,7 @@ export class EmulatedBoard implements BoardModel {
     this.powerUp(MCUSR_EXTRF);
   }
 
-  /** Stop the board dead: the CPU no longer runs, sends or receives; the plant goes on with the outputs as they were. */
+  /** Stop the board dead: the CPU no longer runs, sends or receives; the plant goes on with the outputs as set. */
   halt(): void {
     this.halted = true;
   }
@@ -390,7 +390,8 @@ export class EmulatedBoard implements BoardModel {
   private applyAnalog(): void {
     const p = this.plant;
     this.setAdc(0, p.sensorCount());
-    this.setAdc(1, Math.round(ACT_ZERO_COUNT + p.actuatorFeedbackUm() / ACT_UM_PER_COUNT)); // the feedback, which may lie
+    // the actuator feedback, which may lie
+    this.setAdc(1, Math.round(ACT_ZERO_COUNT + p.actuatorFeedbackUm() / ACT_UM_PER_COUNT));
     this.mcu.adc.channelValues[2] = Math.min(ADC_VREF, Math.max(0, p.currentMa() / CURRENT_MA_PER_VOLT));
   }
 

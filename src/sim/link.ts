@@ -2,7 +2,7 @@
 // configured baud rate, and byte-level faults (flip, drop, duplicate, delay, disconnect) can be switched
 // on per direction. Runs on the injected Scheduler, so it is exact in virtual time.
 
-import type { Scheduler } from "../control/scheduler.ts";
+import type { Scheduler } from "../time/scheduler.ts";
 import { Rng } from "./plant.ts";
 
 export type Direction = "tx" | "rx"; // tx = host to board, rx = board to host
@@ -57,7 +57,7 @@ class Lane {
     this.arm();
   }
 
-  /** Deliver every byte due by now, each with the time it arrived (late pumps on a busy wall clock keep order and timing). */
+  /** Deliver every byte due by now, each with its arrival time (late pumps on a busy wall clock keep order). */
   flush(): void {
     const now = this.scheduler.nowMs();
     const due: number[] = [];

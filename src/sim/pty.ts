@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SerialPort } from "serialport";
 import { SmpError } from "../errors/errors.ts";
-import { RealScheduler } from "../control/scheduler.ts";
+import { WallClockScheduler } from "../wallclock/scheduler.ts";
 import { SimRig, plantFromMachine } from "./rig.ts";
 import { warmUpEmulator } from "./firmware.ts";
 import { Plant } from "./plant.ts";
@@ -36,10 +36,10 @@ function startPtyPair(): Promise<{ relay: ChildProcess; boardPath: string; clien
       reject(new SmpError("PORT", `cannot start the pseudo-terminal relay (python3 ${PTY_PAIR_SCRIPT}): ${e.message}`)),
     );
     relay.on("exit", (code) => reject(new SmpError("PORT", `pseudo-terminal relay exited (${code}): ${err.trim()}`)));
-    relay.stderr!.on("data", (c: Buffer) => {
+    relay.stderr.on("data", (c: Buffer) => {
       err += c.toString();
     });
-    relay.stdout!.on("data", (c: Buffer) => {
+    relay.stdout.on("data", (c: Buffer) => {
       out += c.toString();
       const paths = out.split("\n").filter((l) => l.startsWith("/dev/"));
       if (paths.length >= 2) resolve({ relay, boardPath: paths[0]!, clientPath: paths[1]! });
@@ -59,7 +59,7 @@ export async function servePtyBoard(
     port.open((e) => (e ? rej(new SmpError("PORT", `cannot open ${boardPath}: ${e.message}`)) : res())),
   );
   if (firmware) warmUpEmulator(new Plant(plantFromMachine(machine, seed)));
-  const scheduler = new RealScheduler();
+  const scheduler = new WallClockScheduler();
   const rig = new SimRig(scheduler, {
     plant: plantFromMachine(machine, seed),
     seed,

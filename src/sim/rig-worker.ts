@@ -5,8 +5,8 @@
 
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { LineAssembler } from "../protocol/codec.ts";
-import { RealScheduler } from "../control/scheduler.ts";
-import type { LineTransport } from "../control/transport.ts";
+import { WallClockScheduler } from "../wallclock/scheduler.ts";
+import type { LineTransport } from "../ports/line-transport.ts";
 import type { MachineCalibration } from "../profiles/schema.ts";
 import type { FaultSpec } from "./faults.ts";
 
@@ -88,7 +88,7 @@ async function workerMain(): Promise<void> {
     const { Plant } = await import("./plant.ts");
     const { warmUpEmulator } = await import("./firmware.ts");
     if (config.firmware) warmUpEmulator(new Plant(plantFromMachine(config.machine, config.seed)));
-    const rig = new SimRig(new RealScheduler(), {
+    const rig = new SimRig(new WallClockScheduler(), {
       plant: plantFromMachine(config.machine, config.seed),
       seed: config.seed,
       pumpMs: 1,

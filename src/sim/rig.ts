@@ -4,8 +4,8 @@
 
 import { LineAssembler } from "../protocol/codec.ts";
 import { LINK } from "../protocol/table.ts";
-import type { Scheduler } from "../control/scheduler.ts";
-import type { LineTransport } from "../control/transport.ts";
+import type { Scheduler } from "../time/scheduler.ts";
+import type { LineTransport } from "../ports/line-transport.ts";
 import type { MachineCalibration } from "../profiles/schema.ts";
 import { DEFAULT_BOARD, SimBoard, type BoardConfig, type BoardModel } from "./board.ts";
 import { EmulatedBoard, type EmulatedBoardOptions } from "./firmware.ts";
@@ -50,7 +50,7 @@ export type DeviceFault =
   /** The motor turns at this fraction of its speed (default SLOW_SPEED_FRACTION; 1 = healthy again). */
   | { kind: "slow"; fraction?: number }
   | { kind: "overcurrent"; currentMa?: number }
-  /** The needle tip this far beyond the actuator's position, no cartridge give (default OVERSHOOT_UM; 0 = healthy again). */
+  /** The needle tip this far beyond the actuator, no cartridge give (default OVERSHOOT_UM; 0 = healthy again). */
   | { kind: "overshoot"; overshootUm?: number }
   | { kind: "sensor-stuck" }
   | { kind: "sensor-dropout" }
@@ -122,20 +122,20 @@ export class SimRig {
       this.scheduler.at(this.scheduler.nowMs() + pumpMs, pump);
     };
     this.scheduler.at(this.scheduler.nowMs(), pump);
-    const rig = this;
     this.transport = {
       description: `sim:${options.plant.machine}`,
       write: (bytes) => {
-        if (!rig.stopped) rig.link.send("tx", bytes);
+        if (!this.stopped) this.link.send("tx", bytes);
       },
       onLine: (l) => {
-        rig.lineListeners.push(l);
+        this.lineListeners.push(l);
       },
       onClose: (l) => {
-        rig.closeListeners.push(l);
+        this.closeListeners.push(l);
       },
-      close: async () => {
-        rig.stopped = true;
+      close: () => {
+        this.stopped = true;
+        return Promise.resolve();
       },
     };
   }

@@ -6,7 +6,7 @@ import { SerialPort } from "serialport";
 import { ReadlineParser } from "@serialport/parser-readline";
 import { SmpError } from "../errors/errors.ts";
 import { LINK } from "../protocol/table.ts";
-import type { LineTransport } from "../control/transport.ts";
+import type { LineTransport } from "../ports/line-transport.ts";
 
 export async function openSerialTransport(path: string, baud: number = LINK.baud): Promise<LineTransport> {
   const port = new SerialPort({ path, baudRate: baud, autoOpen: false });

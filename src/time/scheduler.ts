@@ -1,5 +1,6 @@
 // Time is injected: everything that waits does so through a Scheduler. VirtualScheduler runs a whole
-// session in simulated time (tests, --virtual-time); RealScheduler maps the same calls onto the wall clock.
+// session in simulated time (tests, --virtual-time); the wall-clock adapter (src/wallclock/) maps the same
+// calls onto the real clock. Pure: nothing here reads a clock.
 
 export interface Scheduler {
   /** Host monotonic time in milliseconds. */
@@ -94,19 +95,5 @@ export class VirtualScheduler implements Scheduler {
       [h[i], h[m]] = [h[m]!, h[i]!];
       i = m;
     }
-  }
-}
-
-/** Wall-clock scheduler on performance.now(). Timers fire on absolute times; lateness is the caller's to measure. */
-export class RealScheduler implements Scheduler {
-  private readonly origin = performance.now();
-
-  nowMs(): number {
-    return performance.now() - this.origin;
-  }
-
-  at(tMs: number, fn: () => void): () => void {
-    const handle = setTimeout(fn, Math.max(0, tMs - this.nowMs()));
-    return () => clearTimeout(handle);
   }
 }

@@ -1,5 +1,5 @@
-// The interface (owned by the control loop) between the host and whatever carries its bytes: the in-process simulated board or a real
-// serial port. The host writes bytes and receives whole lines; both implementations satisfy it, and the
+// Port (types only) between the host and whatever carries its bytes: the in-process simulated board or a
+// real serial port. The host writes bytes and receives whole lines; both implementations satisfy it, and the
 // control code depends only on this.
 
 export interface LineTransport {

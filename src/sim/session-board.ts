@@ -1,0 +1,70 @@
+// The simulated board for one `smp run` session, as the composition root sees it: the board's transport
+// (seen through the host's freezable scheduler), the simulated world the host side can reach (which zone
+// the handpiece is on, when faults trigger) and, in virtual time, the rig itself. Loaded lazily by
+// app/session.ts, so a session on a real port never loads the simulator or the AVR emulator.
+
+import type { MachineCalibration } from "../profiles/schema.ts";
+import type { LineTransport } from "../ports/line-transport.ts";
+import type { Scheduler } from "../time/scheduler.ts";
+import { whenTriggered, type FaultSpec } from "./faults.ts";
+import type { FreezableScheduler } from "./host-freeze.ts";
+import { SimRig, plantFromMachine } from "./rig.ts";
+import { startWorkerRig } from "./rig-worker.ts";
+
+/** The simulated world as the host side sees it: where the operator works, and when faults trigger. */
+export interface SimWorld {
+  setZone(n: number, zone: string): void;
+  when(trigger: FaultSpec["trigger"], fn: () => void): void;
+}
+
+export interface SimBoardOptions {
+  /** The board's clock: the shared virtual scheduler, or the wall clock. */
+  readonly base: Scheduler;
+  readonly virtualTime: boolean;
+  /** The host's scheduler (frozen by the hang fault); the host receives lines through it. */
+  readonly host: FreezableScheduler;
+  readonly machine: MachineCalibration;
+  readonly seed: number;
+  readonly firmware: boolean;
+  /** Cable and device faults (host faults are the composition root's). */
+  readonly faults: readonly FaultSpec[];
+}
+
+export interface SimBoard {
+  readonly transport: LineTransport;
+  readonly world: SimWorld;
+  /** The rig, in virtual time only (on the wall clock it runs on its own thread). */
+  readonly rig: SimRig | undefined;
+}
+
+export async function openSimBoard(o: SimBoardOptions): Promise<SimBoard> {
+  if (o.virtualTime) {
+    // one scheduler for host and board: exact and repeatable
+    const rig = new SimRig(o.base, {
+      plant: plantFromMachine(o.machine, o.seed),
+      pumpMs: 1,
+      seed: o.seed,
+      firmware: o.firmware,
+    });
+    for (const f of o.faults) rig.arm(f);
+    return {
+      transport: o.host.transport(rig.transport),
+      world: { setZone: (n, zone) => rig.zoneOfDot.set(n, zone), when: (t, fn) => rig.when(t, fn) },
+      rig,
+    };
+  }
+  // on the wall clock the board keeps its own time on its own thread, like a real device
+  const description = o.firmware ? "sim:firmware" : `sim:${o.machine.machine}`;
+  const w = await startWorkerRig(
+    { machine: o.machine, seed: o.seed, firmware: o.firmware, faults: o.faults },
+    description,
+  );
+  return {
+    transport: o.host.transport(w.transport),
+    world: {
+      setZone: (n, zone) => w.setZone(n, zone),
+      when: (t, fn) => whenTriggered(o.base, w.burstListeners, t, fn),
+    },
+    rig: undefined,
+  };
+}
