@@ -27,8 +27,9 @@ import {
   type BoardConnection,
   type BoardTarget,
 } from "./harness.ts";
+import { serialSimTarget } from "./serial-target.ts";
 
-const TARGETS: BoardTarget[] = [simTarget, firmwareTarget, realTarget];
+const TARGETS: BoardTarget[] = [simTarget, serialSimTarget, firmwareTarget, realTarget];
 
 for (const target of TARGETS) {
   const title = target.unavailable ? `${target.name} — skipped: ${target.unavailable}` : target.name;

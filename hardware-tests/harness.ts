@@ -1,6 +1,7 @@
 // Contract-suite harness: a minimal protocol v1 client that talks to a board at the wire level, and the
 // board targets it runs against (the TypeScript simulated board in virtual time; the board firmware on an
-// emulated ATmega328P in the same simulated rig, in emulated board time; a real board on HIL_PORT).
+// emulated ATmega328P in the same simulated rig, in emulated board time; a real board on HIL_PORT; and, in
+// serial-target.ts, the simulated board behind the real serial transport on a mock binding).
 // The suite is written once against BoardTarget; each target supplies its clock and, where it can, the
 // physical world (pedal, e-stop button, cartridge switch, and plant faults: a slow motor, a needle overshooting).
 
@@ -76,24 +77,29 @@ export function connectSimRig(options: SimRigOptions): {
       scheduler.runUntil(scheduler.nowMs() + ms);
       return Promise.resolve();
     },
-    world: {
-      setPedal: (pressed) => {
-        rig.board.inputs.pedalPressed = pressed;
-      },
-      setEstopButton: (pressed) => {
-        rig.board.inputs.estopButton = pressed;
-      },
-      setCartridge: (present) => {
-        rig.board.inputs.cartridgePresent = present;
-      },
-      setMotorSlow: (fraction) => rig.injectDeviceFault({ kind: "slow", fraction }),
-      setNeedleOvershoot: (um) => rig.injectDeviceFault({ kind: "overshoot", overshootUm: um }),
-      freezeActuatorFeedback: () => rig.injectDeviceFault({ kind: "actuator-feedback-stuck" }),
-      parked: () => rig.board.parked,
-    },
+    world: rigWorld(rig),
     close: () => rig.transport.close(),
   };
   return { conn, rig, scheduler };
+}
+
+/** A simulated rig's physical world: the board's input pins and the plant's faults. */
+export function rigWorld(rig: SimRig): BoardWorld {
+  return {
+    setPedal: (pressed) => {
+      rig.board.inputs.pedalPressed = pressed;
+    },
+    setEstopButton: (pressed) => {
+      rig.board.inputs.estopButton = pressed;
+    },
+    setCartridge: (present) => {
+      rig.board.inputs.cartridgePresent = present;
+    },
+    setMotorSlow: (fraction) => rig.injectDeviceFault({ kind: "slow", fraction }),
+    setNeedleOvershoot: (um) => rig.injectDeviceFault({ kind: "overshoot", overshootUm: um }),
+    freezeActuatorFeedback: () => rig.injectDeviceFault({ kind: "actuator-feedback-stuck" }),
+    parked: () => rig.board.parked,
+  };
 }
 
 export const simTarget: BoardTarget = {

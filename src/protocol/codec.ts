@@ -1,5 +1,6 @@
 // Frame codec for protocol v1: CRC-16/CCITT-FALSE, line encoding and strict decoding, and the byte-level
-// line assembler the board uses (it also pulls out the priority bytes). Pure: no clock, no I/O.
+// line assembler the board uses (it also pulls out the priority bytes), and the host's receiver built on it.
+// Pure: no clock, no I/O.
 //
 // A frame is one line:   <seq> <ID>[ <name>=<value>]...*<CRC>\n
 // seq is 0-65535, fields appear in table order, CRC is 4 uppercase hex digits over every byte before '*'.
@@ -166,6 +167,29 @@ export class LineAssembler {
     for (const b of bytes) this.push(b, out);
     return out;
   }
+}
+
+/**
+ * The host's receiver for the board's byte stream, the one framer of every host path (serial port, in-process
+ * rig, rig thread): a LineAssembler, so the frame length cap and the CR rule are the board's. Each whole line
+ * goes to onLine. An overflowed line is dropped before the decoder sees it (docs/protocol.md, known gaps).
+ * The protocol defines no priority bytes from the board: a 0x1C or 0x18 from it is removed from the line, as
+ * on the board side, and has no effect.
+ */
+export function hostLineReceiver(onLine: (line: string) => void): (bytes: Uint8Array) => void {
+  const rx = new LineAssembler();
+  return (bytes) => {
+    for (const item of rx.pushAll(bytes)) {
+      switch (item.kind) {
+        case "line":
+          onLine(item.line);
+          break;
+        case "overflow":
+        case "priority":
+          break;
+      }
+    }
+  };
 }
 
 /** Serial-number arithmetic on 16-bit sequence numbers. */

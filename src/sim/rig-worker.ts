@@ -4,7 +4,7 @@
 // cross as messages. Virtual-time sessions keep the rig in-process (one scheduler, exact).
 
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { LineAssembler } from "../protocol/codec.ts";
+import { hostLineReceiver } from "../protocol/codec.ts";
 import { WallClockScheduler } from "../wallclock/scheduler.ts";
 import type { LineTransport } from "../ports/line-transport.ts";
 import type { MachineCalibration } from "../profiles/schema.ts";
@@ -42,14 +42,16 @@ export async function startWorkerRig(config: RigWorkerConfig, description: strin
   const lineListeners: ((line: string) => void)[] = [];
   const closeListeners: ((reason: string) => void)[] = [];
   const burstListeners: ((dot: number) => void)[] = [];
-  const rx = new LineAssembler();
+  const rx = hostLineReceiver((line) => {
+    for (const l of lineListeners) l(line);
+  });
   let closed = false;
   await new Promise<void>((resolve, reject) => {
     worker.on("message", (m: FromWorker) => {
       if (m.type === "ready") resolve();
       else if (m.type === "error") reject(new Error(m.message));
       else if (m.type === "burst") for (const l of burstListeners) l(m.dot);
-      else for (const item of rx.pushAll(m.data)) if (item.kind === "line") for (const l of lineListeners) l(item.line);
+      else rx(m.data);
     });
     worker.on("error", (e) => {
       reject(e);

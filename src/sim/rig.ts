@@ -2,7 +2,7 @@
 // LineTransport. Also the world around the board (which zone the handpiece is on, the operator's pedal)
 // and the fault-injection API used by tests and `smp run --fault`.
 
-import { LineAssembler } from "../protocol/codec.ts";
+import { hostLineReceiver } from "../protocol/codec.ts";
 import { LINK } from "../protocol/table.ts";
 import type { Scheduler } from "../time/scheduler.ts";
 import type { LineTransport } from "../ports/line-transport.ts";
@@ -89,7 +89,9 @@ export class SimRig {
   private readonly rng: Rng;
   private lineListeners: ((line: string) => void)[] = [];
   private closeListeners: ((reason: string) => void)[] = [];
-  private readonly hostRx = new LineAssembler();
+  private readonly hostRx = hostLineReceiver((line) => {
+    for (const l of this.lineListeners) l(line);
+  });
   private stopped = false;
   private bootCount = 1;
   private lastDot = -1;
@@ -237,8 +239,7 @@ export class SimRig {
   private toHost(bytes: Uint8Array): void {
     if (this.stopped) return;
     if (this.rawHostSink) return this.rawHostSink(bytes);
-    for (const item of this.hostRx.pushAll(bytes))
-      if (item.kind === "line") for (const l of this.lineListeners) l(item.line);
+    this.hostRx(bytes);
   }
 
   /** The handpiece moves to the next dot's zone; each dot's skin varies a little around the zone's values. */

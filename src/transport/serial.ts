@@ -1,34 +1,56 @@
-// The real serial port edge: serialport for the device, @serialport/parser-readline for framing lines.
-// Opens at protocol v1's baud rate; a failed write or an unplug closes the transport, which the
-// controller treats as LINK_LOST.
+// The real serial port edge: a serialport stream as a LineTransport, at protocol v1's baud rate. Lines are
+// framed by the protocol's hostLineReceiver (LineAssembler: frame length cap, CR rule), as on the simulated
+// paths. A failed write, a port error or an unplug closes the transport, reported once; the controller
+// treats it as LINK_LOST.
 
 import { SerialPort } from "serialport";
-import { ReadlineParser } from "@serialport/parser-readline";
 import { SmpError } from "../errors/errors.ts";
+import { hostLineReceiver } from "../protocol/codec.ts";
 import { LINK } from "../protocol/table.ts";
 import type { LineTransport } from "../ports/line-transport.ts";
 
-export async function openSerialTransport(path: string, baud: number = LINK.baud): Promise<LineTransport> {
-  const port = new SerialPort({ path, baudRate: baud, autoOpen: false });
+/** What the transport uses of a serialport stream: a device's SerialPort, or a stream on a mock binding. */
+export interface PortStream {
+  readonly path: string;
+  readonly baudRate: number;
+  readonly isOpen: boolean;
+  open(callback: (err: Error | null) => void): void;
+  write(data: Buffer, callback: (err: Error | null | undefined) => void): boolean;
+  drain(callback: (err: Error | null) => void): void;
+  close(callback: (err: Error | null) => void): void;
+  on(event: "data", listener: (chunk: Buffer) => void): this;
+  on(event: "close", listener: (err: { disconnected?: boolean } | null) => void): this;
+  on(event: "error", listener: (err: Error) => void): this;
+}
+
+export function openSerialTransport(path: string, baud: number = LINK.baud): Promise<LineTransport> {
+  return serialTransport(new SerialPort({ path, baudRate: baud, autoOpen: false }));
+}
+
+/** Open a port stream (created with autoOpen false) and serve it as a LineTransport described by its path. */
+export async function serialTransport(port: PortStream): Promise<LineTransport> {
   await new Promise<void>((resolve, reject) =>
     port.open((err) =>
-      err ? reject(new SmpError("PORT", `cannot open serial port ${path} at ${baud} baud: ${err.message}`)) : resolve(),
+      err
+        ? reject(new SmpError("PORT", `cannot open serial port ${port.path} at ${port.baudRate} baud: ${err.message}`))
+        : resolve(),
     ),
   );
-  const parser = port.pipe(new ReadlineParser({ delimiter: "\n", encoding: "latin1" }));
+  const lineListeners: ((line: string) => void)[] = [];
   const closeListeners: ((reason: string) => void)[] = [];
+  const receive = hostLineReceiver((line) => {
+    for (const l of lineListeners) l(line);
+  });
   let closed = false;
   const closeWith = (reason: string) => {
     if (closed) return;
     closed = true;
     for (const l of closeListeners) l(reason);
   };
-  port.on("close", (err: { disconnected?: boolean } | null) =>
-    closeWith(err?.disconnected ? "device disconnected" : "port closed"),
-  );
-  port.on("error", (err: Error) => closeWith(`port error: ${err.message}`));
+  port.on("close", (err) => closeWith(err?.disconnected ? "device disconnected" : "port closed"));
+  port.on("error", (err) => closeWith(`port error: ${err.message}`));
   return {
-    description: path,
+    description: port.path,
     write: (bytes) => {
       if (closed) return;
       port.write(Buffer.from(bytes), (err) => {
@@ -36,10 +58,8 @@ export async function openSerialTransport(path: string, baud: number = LINK.baud
       });
     },
     onLine: (listener) => {
-      parser.on("data", (raw: string) => {
-        const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-        if (line.length > 0) listener(line); // a bare LF (the board sends one before BOOT) is no frame
-      });
+      // the stream holds what arrives before the first listener, and flows from then on
+      if (lineListeners.push(listener) === 1) port.on("data", receive);
     },
     onClose: (listener) => {
       closeListeners.push(listener);
