@@ -1,5 +1,5 @@
 // File formats for depth profiles and machine calibrations (zod 4). Every object is strict: an unknown key is
-// an error, never ignored. Ranges here are physical sanity only; the SMP envelope is checked in load.ts.
+// an error, never ignored. Ranges here are physical sanity only; the SMP envelope is checked in fit.ts.
 // Parsed data is frozen (.readonly()) so a validated profile cannot be changed afterwards.
 
 import { z } from "zod";
