@@ -8,7 +8,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SmpError } from "../errors/errors.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../profiles/files.ts";
-import { dotSettings, zonesForSession } from "../profiles/load.ts";
+import { dotSettings } from "../profiles/load.ts";
+import { checkRunAllowed } from "../profiles/policy.ts";
 import type { SessionNumber } from "../profiles/schema.ts";
 import { SessionFile } from "../log/file.ts";
 import { summarize, type SessionRecord } from "../log/records.ts";
@@ -142,25 +143,16 @@ async function cmdRun(args: string[]): Promise<number> {
   }
   const profile = loadDepthProfileFile(resolve(v.profile ?? DEFAULT_PROFILE));
   const machine = loadMachineFile(resolve(v.machine ?? DEFAULT_MACHINE[sim.machine]));
-  if (profile.profile.envelope === "engineer" && !v.engineer) {
-    throw new SmpError(
-      "LIMIT",
-      `${profile.source}: envelope = "engineer": allows extension up to 1.4 mm; ` +
-        "pass --engineer to confirm an engineer approved it",
-      [{ field: "envelope", value: "engineer", limit: "needs --engineer" }],
-    );
-  }
-  if (v.port === undefined && machine.calibration.machine !== sim.machine) {
-    usage(
-      `--machine ${machine.source} is a ${machine.calibration.machine} machine ` +
-        `but --sim ${sim.name} simulates a ${sim.machine} machine`,
-    );
-  }
-  if (zonesForSession(profile.profile, session).length === 0) {
-    throw new SmpError("INVALID_INPUT", `${profile.source} has no zone with session ${session}`, [
-      { field: "--session", value: session, limit: "no zone has it" },
-    ]);
-  }
+  checkRunAllowed(
+    {
+      profile,
+      machine,
+      session,
+      engineerApproved: Boolean(v.engineer),
+      ...(v.port === undefined ? { simulated: { machine: sim.machine, name: `--sim ${sim.name}` } } : {}),
+    },
+    { engineer: "pass --engineer to confirm an engineer approved it" },
+  );
   const startedAt = new Date().toISOString();
   const logPath = resolve(v.log ?? join("sessions", `${startedAt.replace(/[:.]/g, "-")}.jsonl`));
   const file = new SessionFile(logPath);
