@@ -119,7 +119,6 @@ const ALL_FAULTS = [...RIG_FAULTS, ...HOST_FAULTS] as const;
 export const COMMANDS = {
   run: {
     summary: "run one SMP session",
-    about: "Without options: the demo profile, session 1, on the built-in simulated rotary machine.",
     args: [],
     options: {
       profile: { type: "file", valueName: "FILE", default: "profiles/demo.json", help: "depth profile" },

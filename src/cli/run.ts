@@ -15,10 +15,14 @@ import { isHostFault } from "../sim/faults.ts";
 import { openSerialTransport } from "../transport/serial.ts";
 import { parseCommand, usage, type CommandValues } from "./args.ts";
 import { DEFAULT_MACHINE_FILES, SIM_BOARDS } from "./boards.ts";
+import type { COMMANDS } from "./commands.ts";
 import { printHelp } from "./help.ts";
 import { packageFile } from "./package.ts";
 import { Progress } from "./progress.ts";
 import { renderSummary } from "./render.ts";
+
+/** The option that gives the engineer's approval, named for the policy's message. */
+const ENGINEER_OPTION = "engineer" satisfies keyof (typeof COMMANDS)["run"]["options"];
 
 export async function runCommand(args: readonly string[]): Promise<number> {
   const parsed = parseCommand("run", args);
@@ -37,7 +41,7 @@ export async function runCommand(args: readonly string[]): Promise<number> {
       engineerApproved: v.engineer,
       ...(v.port === undefined ? { simulated: { machine: board.machine, name: `--sim ${v.sim}` } } : {}),
     },
-    { engineer: "pass --engineer to confirm an engineer approved it" },
+    { engineer: `pass --${ENGINEER_OPTION} to confirm an engineer approved it` },
   );
   const startedAt = new Date().toISOString();
   const logPath = v.log ?? resolve(join("sessions", `${startedAt.replace(/[:.]/g, "-")}.jsonl`));
