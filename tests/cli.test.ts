@@ -2,11 +2,12 @@
 // and the session record it leaves behind.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseSessionLog, type DotRecord, type FaultRecord, type HeaderRecord } from "../src/log/records.ts";
+import { PROTOCOL_VERSION, schemaHash } from "../src/protocol/table.ts";
 
 function smp(...args: string[]) {
   const r = spawnSync(process.execPath, ["bin/smp.js", ...args], { encoding: "utf8", timeout: 60_000 });
@@ -90,11 +91,63 @@ describe("smp", () => {
   });
 
   it("has --help everywhere", () => {
-    for (const args of [["--help"], ["run", "--help"], ["profile", "--help"], ["ports", "--help"]]) {
+    for (const args of [
+      ["--help"],
+      ["run", "--help"],
+      ["profile", "--help"],
+      ["ports", "--help"],
+      ["sim", "--help"],
+      ["profile", "show", "--help"],
+      ["help", "run"],
+    ]) {
       const r = smp(...args);
       expect(r.code, args.join(" ")).toBe(0);
       expect(r.stdout).toMatch(/smp/);
     }
+  });
+
+  it("prints the package version, the protocol version and the schema hash for --version and -V", () => {
+    const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { name: string; version: string };
+    for (const flag of ["--version", "-V"]) {
+      const r = smp(flag);
+      expect(r.code, flag).toBe(0);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe(`${pkg.name} ${pkg.version}\nprotocol ${PROTOCOL_VERSION}\nschema ${schemaHash()}\n`);
+    }
+  });
+
+  it("refuses positional arguments a command does not take with exit 2, naming the argument", () => {
+    for (const args of [
+      ["run", "extra"],
+      ["ports", "x"],
+      ["sim", "--pty", "extra"],
+      ["profile", "show", "profiles/demo.json", "surplus"],
+    ]) {
+      const r = smp(...args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`unexpected argument '${args.at(-1)}'`));
+      expect(r.stdout).toBe("");
+    }
+    const none = smp("profile", "validate");
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/smp profile validate needs a FILE/);
+    expect(smp("run", "--bogus").code).toBe(2);
+    expect(smp("--bogus").code).toBe(2);
+  });
+
+  it("runs a profile in the engineer envelope only with --engineer", () => {
+    const dir = tmp();
+    const profile = join(dir, "engineer.json");
+    const demo = JSON.parse(readFileSync("profiles/demo.json", "utf8")) as Record<string, unknown>;
+    writeFileSync(profile, JSON.stringify({ ...demo, envelope: "engineer" }));
+    const refused = smp("run", "--virtual-time", "--dots", "2", "--profile", profile, "--log", join(dir, "a.jsonl"));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/envelope = "engineer".*pass --engineer/);
+    expect(refused.stdout).toBe("");
+    const log = join(dir, "b.jsonl");
+    const ok = smp("run", "--virtual-time", "--dots", "2", "--profile", profile, "--engineer", "--log", log);
+    expect(ok.code).toBe(0);
+    expect(parseSessionLog(readFileSync(log, "utf8")).records.filter((x) => x.type === "dot")).toHaveLength(2);
   });
 
   it("lists serial ports, or says clearly that the system cannot", () => {

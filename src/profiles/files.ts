@@ -3,13 +3,8 @@
 // the path. The text is checked to round-trip to the same bytes, so `hash` is the sha256 of the file itself.
 
 import { readFileSync } from "node:fs";
-import {
-  inputError,
-  parseDepthProfile,
-  parseMachineCalibration,
-  type LoadedMachine,
-  type LoadedProfile,
-} from "./load.ts";
+import { parseDepthProfile, parseMachineCalibration, type LoadedMachine, type LoadedProfile } from "./load.ts";
+import { inputError } from "./validate.ts";
 
 export function loadDepthProfileFile(path: string): LoadedProfile {
   return parseDepthProfile(readText(path, "depth profile"), path);

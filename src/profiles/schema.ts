@@ -1,5 +1,5 @@
 // File formats for depth profiles and machine calibrations (zod 4). Every object is strict: an unknown key is
-// an error, never ignored. Ranges here are physical sanity only; the SMP envelope is checked in load.ts.
+// an error, never ignored. Ranges here are physical sanity only; the SMP envelope is checked in fit.ts.
 // Parsed data is frozen (.readonly()) so a validated profile cannot be changed afterwards.
 
 import { z } from "zod";
@@ -8,6 +8,8 @@ import type { Envelope } from "../safety/limits.ts";
 export const ZONE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 export const NEEDLE_CONFIGURATION_PATTERN = /^(1|3|5|7)(RL|RS)$/;
 export const ENVELOPE_NAMES = ["standard", "engineer"] as const satisfies readonly Envelope["name"][];
+/** The machine kinds a calibration can describe (and the simulated rig can model). */
+export const MACHINE_KINDS = ["rotary", "coil"] as const;
 
 /** Cross-field checks run even when a sibling field failed, so one pass reports every problem. A custom
  * issue may carry the offending value in params.value when it is not simply the value at its path. */
@@ -88,14 +90,17 @@ export const DepthProfileSchema = z
   .readonly();
 
 /** Stroke length each machine kind can physically have, um. */
-export const MACHINE_STROKE_UM = { rotary: { min: 1500, max: 5000 }, coil: { min: 2500, max: 3800 } } as const;
+export const MACHINE_STROKE_UM = {
+  rotary: { min: 1500, max: 5000 },
+  coil: { min: 2500, max: 3800 },
+} as const satisfies Record<(typeof MACHINE_KINDS)[number], { min: number; max: number }>;
 
 export const MachineCalibrationSchema = z
   .strictObject({
     kind: z.literal("smp-machine-calibration"),
     version: z.literal(1),
     name: z.string().min(1).max(80),
-    machine: z.enum(["rotary", "coil"]),
+    machine: z.enum(MACHINE_KINDS),
     strokeUm: z.int(),
     drive: z
       .strictObject({

@@ -1,0 +1,37 @@
+// The simulated boards `--sim` can build, one per machine kind of the profile schema plus the real firmware in
+// emulation, and the machine calibration each machine kind runs with when --machine is not given. The
+// declaration (commands.ts) takes the --sim choices and the --machine default from here.
+
+import type { MachineKind } from "../profiles/schema.ts";
+
+export interface SimBoard {
+  readonly machine: MachineKind;
+  /** The real board firmware on an emulated ATmega328P instead of the TypeScript board model. */
+  readonly firmware: boolean;
+  /** The board as the summary's "board:" line and the --sim help name it. */
+  readonly description: string;
+}
+
+/** The TypeScript board model with a simulated machine of this kind. */
+const model = (machine: MachineKind): SimBoard => ({
+  machine,
+  firmware: false,
+  description: `simulated ${machine} machine`,
+});
+
+export const SIM_BOARDS = {
+  rotary: model("rotary"),
+  coil: model("coil"),
+  firmware: {
+    machine: "rotary",
+    firmware: true,
+    description: "board firmware on an emulated ATmega328P, simulated rotary machine",
+  },
+} as const satisfies Record<MachineKind | "firmware", SimBoard>;
+export type SimBoardName = keyof typeof SIM_BOARDS;
+
+/** Calibration files shipped with the package, relative to its root, one per machine kind. */
+export const DEFAULT_MACHINE_FILES = {
+  rotary: "profiles/machines/rotary-pmu.json",
+  coil: "profiles/machines/coil-short.json",
+} as const satisfies Record<MachineKind, string>;

@@ -1,0 +1,232 @@
+// The smp command line, declared once: every command with its summary, positional arguments and options
+// (name, type, default, value name, help text, range or choices). Parsing (args.ts, node:util parseArgs,
+// strict) and every --help text (help.ts) are derived from this table; no help text repeats it by hand. Fault
+// kinds come from the fault module, --sim choices and machine files from boards.ts, the baud rate from the
+// protocol table.
+
+import { LINK } from "../protocol/table.ts";
+import { ENVELOPES } from "../safety/limits.ts";
+import { BYTE_FAULTS, DEVICE_FAULTS, HOST_FAULTS, type FaultKind } from "../sim/faults.ts";
+import { DEFAULT_MACHINE_FILES, SIM_BOARDS, type SimBoard } from "./boards.ts";
+
+interface OptionBase {
+  /** What the option does, one sentence; the default, range, choices or fault kinds are added from the spec. */
+  readonly help: string;
+  readonly short?: string;
+}
+
+/** A switch: false unless given. */
+export interface FlagOption extends OptionBase {
+  readonly type: "boolean";
+  /** The command refuses to run without it; why, for the message. */
+  readonly requiredBecause?: string;
+}
+
+/** A text value. "file": a path, resolved against the working directory (a default: against the package). */
+export interface TextOption extends OptionBase {
+  readonly type: "string" | "file";
+  readonly valueName: string;
+  readonly default?: string;
+  /** The default in words, when it is decided at run time. */
+  readonly defaultText?: string;
+}
+
+/** A whole number within min..max. */
+export interface IntOption extends OptionBase {
+  readonly type: "int";
+  readonly valueName: string;
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** One of the keys of `choices`. */
+export interface ChoiceOption extends OptionBase {
+  readonly type: "choice";
+  readonly valueName: string;
+  readonly choices: Readonly<Record<string, SimBoard>>;
+  readonly default: string;
+}
+
+/** A fault spec (KIND[,key=value]...), repeatable, parsed by the fault module; only `kinds` are accepted. */
+export interface FaultOption extends OptionBase {
+  readonly type: "fault";
+  readonly valueName: string;
+  readonly kinds: readonly FaultKind[];
+  /** Why a known kind outside `kinds` is refused, for the message. */
+  readonly refusedBecause?: string;
+}
+
+export type OptionSpec = FlagOption | TextOption | IntOption | ChoiceOption | FaultOption;
+
+export interface ArgumentSpec {
+  readonly name: string;
+  /** One or more (FILE...); otherwise exactly one. */
+  readonly repeat?: boolean;
+}
+
+export interface CommandSpec {
+  /** One line, for the command list and the first line of its help. */
+  readonly summary: string;
+  /** More words for its own --help. */
+  readonly about?: string;
+  readonly args: readonly ArgumentSpec[];
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  /** Options that cannot be given together, and the message that says so. */
+  readonly conflicts?: readonly { readonly options: readonly [string, string]; readonly message: string }[];
+  readonly notes?: string;
+}
+
+/** Every command and the top level take it; it is not repeated in the tables below. */
+export const HELP_OPTION = { type: "boolean", short: "h", help: "this help" } as const satisfies FlagOption;
+
+/** Fault kinds by where they act, as the fault module groups them. */
+export const FAULT_FAMILIES = { byte: BYTE_FAULTS, device: DEVICE_FAULTS, host: HOST_FAULTS } as const;
+
+const FAULT_EXAMPLES = ["stall", "estop,atDot=5", "flip,rate=0.001", "hang,forMs=800"] as const;
+
+/** Options `smp run` and `smp sim` share. */
+const SIM = {
+  type: "choice",
+  valueName: "KIND",
+  choices: SIM_BOARDS,
+  default: "rotary",
+  help: "built-in simulated board",
+} as const satisfies ChoiceOption;
+const MACHINE = {
+  type: "file",
+  valueName: "FILE",
+  help: "machine calibration",
+  defaultText: Object.entries(DEFAULT_MACHINE_FILES)
+    .map(([kind, file]) => `${file} for a ${kind} board`)
+    .join(", "),
+} as const satisfies TextOption;
+const SEED = {
+  type: "int",
+  valueName: "N",
+  default: 1,
+  min: 0,
+  max: 2 ** 31,
+  help: "simulator random seed",
+} as const satisfies IntOption;
+const faultHelp = (kinds: readonly FaultKind[]) =>
+  `inject a fault, e.g. ${FAULT_EXAMPLES.filter((e) => kinds.some((k) => e.split(",")[0] === k)).join(" or ")}`;
+
+/** Faults the simulated rig acts out; the host-side ones are the host's (smp run's). */
+const RIG_FAULTS = [...BYTE_FAULTS, ...DEVICE_FAULTS] as const;
+const ALL_FAULTS = [...RIG_FAULTS, ...HOST_FAULTS] as const;
+
+export const COMMANDS = {
+  run: {
+    summary: "run one SMP session",
+    args: [],
+    options: {
+      profile: { type: "file", valueName: "FILE", default: "profiles/demo.json", help: "depth profile" },
+      machine: MACHINE,
+      sim: SIM,
+      port: { type: "string", valueName: "PATH", help: "a real board on this serial port instead of the simulator" },
+      baud: { type: "int", valueName: "N", default: LINK.baud, min: 1200, max: 4_000_000, help: "serial baud rate" },
+      session: { type: "int", valueName: "N", default: 1, min: 1, max: 3, help: "session number" },
+      dots: {
+        type: "int",
+        valueName: "N",
+        default: 40,
+        min: 1,
+        max: 100_000,
+        help: "dots to place, spread over the session's zones",
+      },
+      log: {
+        type: "file",
+        valueName: "FILE",
+        defaultText: "sessions/<start time>.jsonl",
+        help: "session record, JSON Lines",
+      },
+      fault: { type: "fault", valueName: "SPEC", kinds: ALL_FAULTS, help: faultHelp(ALL_FAULTS) },
+      "virtual-time": { type: "boolean", help: "run the simulator in simulated time, as fast as the machine allows" },
+      seed: SEED,
+      engineer: {
+        type: "boolean",
+        help:
+          "confirm that an engineer approved a profile in the engineer envelope " +
+          `(deeper than ${ENVELOPES.standard.extensionUm.max / 1000} mm)`,
+      },
+      unlock: {
+        type: "boolean",
+        help: "clear a latched board alarm other than POWER_UP at the start (after finding its cause)",
+      },
+      json: { type: "boolean", help: "machine-readable output: one JSON event per line, then the summary" },
+    },
+    conflicts: [
+      { options: ["sim", "port"], message: "give --sim or --port, not both" },
+      { options: ["virtual-time", "port"], message: "--virtual-time needs the simulated board, not --port" },
+    ],
+    notes: "Ctrl-C once: STOP (needle parks, session holds). Twice: E-STOP.",
+  },
+  "profile validate": {
+    summary: "check depth profiles or machine calibrations",
+    about: `Each file is checked as what its "kind" says it is. Exit 2 on the first bad file.`,
+    args: [{ name: "FILE", repeat: true }],
+    options: {},
+  },
+  "profile show": {
+    summary: "print a profile's zones and sessions as a table",
+    args: [{ name: "FILE" }],
+    options: {},
+  },
+  ports: {
+    summary: "list the serial ports this system can see",
+    about: "Exit 1 when the system cannot enumerate them.",
+    args: [],
+    options: {},
+  },
+  sim: {
+    summary: "serve a simulated board on a pseudo-terminal",
+    about:
+      "Serves a simulated board on a pseudo-terminal (made by scripts/pty-pair.py, python3) and prints the path " +
+      "a client opens as the first line of stdout, then runs until SIGINT or SIGTERM. " +
+      `Try: smp run --port <path>. Faults are those of smp run except the host-side ones (${HOST_FAULTS.join(", ")}).`,
+    args: [],
+    options: {
+      pty: {
+        type: "boolean",
+        requiredBecause: "the only way to serve a board so far",
+        help: "serve the board on a pseudo-terminal",
+      },
+      sim: SIM,
+      machine: MACHINE,
+      fault: {
+        type: "fault",
+        valueName: "SPEC",
+        kinds: RIG_FAULTS,
+        refusedBecause: "is a host-side fault; give it to smp run",
+        help: faultHelp(RIG_FAULTS),
+      },
+      seed: SEED,
+    },
+  },
+} as const satisfies Record<string, CommandSpec>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+/** Commands named by two words group under the first one. */
+export const GROUPS = {
+  profile: { summary: "check and show depth profiles and machine calibrations" },
+} as const satisfies Record<string, { readonly summary: string }>;
+
+export const PROGRAM = {
+  name: "smp",
+  summary: "scalp micropigmentation rig controller",
+  options: {
+    version: {
+      type: "boolean",
+      short: "V",
+      help: "print the package version, the protocol version and the schema hash",
+    },
+  },
+  notes: "Exit codes: 0 done, 1 internal error, 2 invalid input or usage, 3 stopped by a safety fault or e-stop.",
+} as const satisfies {
+  readonly name: string;
+  readonly summary: string;
+  readonly options: Record<string, FlagOption>;
+  readonly notes: string;
+};
