@@ -1,5 +1,5 @@
 // The session record survives crashes: one complete line per record, a torn last line tolerated on read,
-// a corrupt line elsewhere refused. The kill test stops a real-time run with SIGKILL mid-session.
+// a corrupt line elsewhere refused. The kill test stops a long run with SIGKILL mid-session.
 
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, truncateSync, statSync } from "node:fs";
@@ -74,13 +74,19 @@ describe("session record", () => {
 
   it("a run killed with SIGKILL mid-session leaves a readable record of every dot logged", async () => {
     const path = join(dir(), "killed.jsonl");
-    const child = spawn(process.execPath, ["bin/smp.js", "run", "--dots", "40", "--log", path], { stdio: "ignore" });
+    // virtual time: no host-lateness stop can end the run early on a loaded machine, and 20,000 dots take far
+    // longer than the wait for the first few
+    const child = spawn(process.execPath, ["bin/smp.js", "run", "--virtual-time", "--dots", "20000", "--log", path], {
+      stdio: "ignore",
+    });
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
     // wait until a few dots are on disk, then kill without warning
     const deadline = Date.now() + 30_000;
     const dotsOnDisk = () => (existsSync(path) ? (readFileSync(path, "utf8").match(/"type":"dot"/g) ?? []).length : 0);
     while (Date.now() < deadline && dotsOnDisk() < 4) await new Promise((r) => setTimeout(r, 50));
+    expect(child.exitCode, "the run ended before it was killed").toBeNull();
     child.kill("SIGKILL");
-    await new Promise((r) => child.on("exit", r));
+    await exited;
     const { records } = parseSessionLog(readFileSync(path, "utf8"));
     const dots = records.filter((r): r is DotRecord => r.type === "dot");
     expect(records[0]!.type).toBe("header");
