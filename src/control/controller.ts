@@ -31,7 +31,15 @@ import type { DotRecord, FaultRecord } from "../log/records.ts";
 import type { SessionSink } from "../ports/session-sink.ts";
 import type { LineTransport } from "../ports/line-transport.ts";
 import { BoardClockEstimate, msToTicks, tickAdd } from "../time/ticks.ts";
-import { formatLimit, type LimitDetail } from "../errors/errors.ts";
+import {
+  RUN_ENDINGS,
+  formatLimit,
+  runExitCode,
+  type ExitCode,
+  type LimitDetail,
+  type RunEnding,
+  type RunOutcomeName,
+} from "../errors/errors.ts";
 import type { Scheduler } from "../time/scheduler.ts";
 import { DepthLoop, SpeedLoop, StallDetector, strokeFault } from "./loops.ts";
 import { LatenessHistogram } from "./lateness.ts";
@@ -93,8 +101,10 @@ export type ControllerEvent =
   | { type: "info"; message: string };
 
 export interface RunOutcome {
-  readonly outcome: "done" | "fault" | "stopped" | "refused";
-  readonly exitCode: 0 | 2 | 3;
+  /** How the run ended; outcome and exitCode follow from it (RUN_ENDINGS). */
+  readonly ending: RunEnding;
+  readonly outcome: RunOutcomeName;
+  readonly exitCode: ExitCode;
   readonly message: string;
   readonly dotsPlaced: number;
   readonly faults: readonly FaultRecord[];
@@ -220,8 +230,7 @@ export class SessionController {
       this.link.send({ id: which, fields: {} });
     }
     this.finish({
-      outcome: "stopped",
-      exitCode: 3,
+      ending: "stopped",
       message:
         `${which === "STOP" ? "stopped" : "e-stopped"} by the operator ` +
         `before the session started (in ${this.state.name})`,
@@ -272,8 +281,7 @@ export class SessionController {
     const t = this.timing;
     if (!this.info && now - this.t0Ms > t.handshakeTimeoutMs) {
       return this.finish({
-        outcome: "refused",
-        exitCode: 3,
+        ending: "noBoard",
         message: `no HELLO reply from ${this.o.transport.description} within ${t.handshakeTimeoutMs} ms`,
       });
     }
@@ -404,15 +412,14 @@ export class SessionController {
   private onAcked(command: HostCommand): void {
     if (command.id === "ARM") this.armAcked = true;
     if (command.id === "DISARM" && this.state.name === "idle")
-      this.finish({ outcome: "done", exitCode: 0, message: `session complete: ${this.dotsPlaced} dots` });
+      this.finish({ ending: "done", message: `session complete: ${this.dotsPlaced} dots` });
   }
 
   private onNaked(command: HostCommand, nak: number): void {
     const why = `board refused ${command.id}: ${nakName(nak)}`;
     if (command.id === "UNLOCK") {
       return this.finish({
-        outcome: "refused",
-        exitCode: 3,
+        ending: "unlockRefused",
         message:
           `${why}: board alarm ${this.lastBoardAlarm ?? "?"} still has its cause ` +
           "(e-stop button, pedal contacts, cartridge, or an invalid board configuration)",
@@ -554,7 +561,7 @@ export class SessionController {
       this.o.sink.write(record);
       this.faults.push(record);
       const onlyLimits = problems.every((p) => !p.field.startsWith("board."));
-      return this.finish({ outcome: "refused", exitCode: onlyLimits ? 2 : 3, message });
+      return this.finish({ ending: onlyLimits ? "limitsRefused" : "boardMismatch", message });
     }
     this.observe({
       type: "info",
@@ -597,8 +604,7 @@ export class SessionController {
       const alarm = this.lastBoardAlarm ?? "POWER_UP";
       if (alarm !== "POWER_UP" && !(this.o.unlockLatched ?? false)) {
         return this.finish({
-          outcome: "refused",
-          exitCode: 3,
+          ending: "alarmLatched",
           message:
             `board alarm ${alarm} is latched (${ALARMS[alarm].doc}); ` +
             "find its cause, then run again with --unlock to clear it deliberately",
@@ -714,9 +720,9 @@ export class SessionController {
   /** The link is gone. A pending fault still waits (bounded) for the board to confirm the needle parked. */
   private onLinkLost(reason: string): void {
     if (this.finished) return;
-    if (!this.info) return this.finish({ outcome: "refused", exitCode: 3, message: `no board: ${reason}` });
+    if (!this.info) return this.finish({ ending: "noBoard", message: `no board: ${reason}` });
     this.input({ type: "linkLost" }, reason);
-    if (this.state.name === "disconnected") this.finish({ outcome: "stopped", exitCode: 3, message: reason });
+    if (this.state.name === "disconnected") this.finish({ ending: "stopped", message: reason });
   }
 
   // ---- the state machine's edge ----------------------------------------------------------------------------
@@ -792,23 +798,23 @@ export class SessionController {
     this.observe({ type: "fault", record });
     const stopped = pf.code === "STOP";
     this.finish({
-      outcome: stopped ? "stopped" : "fault",
-      exitCode: 3,
+      ending: stopped ? "stopped" : "fault",
       message:
         `${stopped ? "stopped" : "safety fault"} ${pf.code}: ${record.detail}; ` +
         `needle parked ${record.parkedAfterMs === null ? "UNCONFIRMED" : `after ${record.parkedAfterMs} ms`}`,
     });
   }
 
-  private finish(o: Omit<RunOutcome, "dotsPlaced" | "faults">): void {
+  private finish(o: { ending: RunEnding; message: string }): void {
     if (this.finished) return;
     this.finished = true;
     this.cancelTick?.();
+    const { outcome } = RUN_ENDINGS[o.ending];
     const s = this.link.stats;
     this.o.sink.write({
       type: "end",
       tMs: round1(this.o.scheduler.nowMs()),
-      outcome: o.outcome === "refused" ? "fault" : o.outcome,
+      outcome: outcome === "refused" ? "fault" : outcome,
       dotsPlaced: this.dotsPlaced,
       link: { ...s },
       loop: {
@@ -817,7 +823,14 @@ export class SessionController {
         p99LatenessMs: round1(this.lateness.quantile(0.99)),
       },
     });
-    this.result = { ...o, dotsPlaced: this.dotsPlaced, faults: this.faults };
+    this.result = {
+      ending: o.ending,
+      outcome,
+      exitCode: runExitCode(o.ending),
+      message: o.message,
+      dotsPlaced: this.dotsPlaced,
+      faults: this.faults,
+    };
     this.resolve(this.result);
   }
 
