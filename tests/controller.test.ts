@@ -4,7 +4,7 @@
 // depth loop never commands past the board's cap.
 
 import { describe, expect, it } from "vitest";
-import { SessionController, planSession } from "../src/control/controller.ts";
+import { ScriptedDotSource, SessionController, planSession } from "../src/control/controller.ts";
 import { VirtualScheduler } from "../src/time/scheduler.ts";
 import { DepthLoop } from "../src/control/loops.ts";
 import { MemorySink } from "../src/log/records.ts";
@@ -32,7 +32,7 @@ function setup(board: Partial<BoardConfig> = {}, transport?: LineTransport) {
       profile,
       machine,
       session: 1,
-      dots: planSession(profile, 1, 4),
+      source: new ScriptedDotSource(planSession(profile, 1, 4)),
       startedAt: "test",
       unlockLatched,
     });
