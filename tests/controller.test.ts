@@ -1,13 +1,14 @@
 // The session controller's operator rules, driven against the simulated board in virtual time: a stop
 // before the session runs ends the run without arming, a latched alarm other than POWER_UP is cleared only
-// with an explicit --unlock, a board that does not match is refused with the exit code of its kind, and the
-// depth loop never commands past the board's cap.
+// with an explicit --unlock, a board that does not match is refused with the exit code of its kind, another
+// dot source (one that holds dots back, as a pedal will) plugs into the same loop, and the depth loop never
+// commands past the board's cap.
 
 import { describe, expect, it } from "vitest";
-import { ScriptedDotSource, SessionController, planSession } from "../src/control/controller.ts";
+import { ScriptedDotSource, SessionController, planSession, type DotSource } from "../src/control/controller.ts";
 import { VirtualScheduler } from "../src/time/scheduler.ts";
 import { DepthLoop } from "../src/control/loops.ts";
-import { MemorySink } from "../src/log/records.ts";
+import { MemorySink, type DotRecord, type HeaderRecord, type StateRecord } from "../src/log/records.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts";
 import { SimRig, plantFromMachine } from "../src/sim/rig.ts";
 import { DEFAULT_BOARD, type BoardConfig } from "../src/sim/board.ts";
@@ -16,7 +17,7 @@ import type { LineTransport } from "../src/ports/line-transport.ts";
 const profile = loadDepthProfileFile("profiles/demo.json");
 const machine = loadMachineFile("profiles/machines/rotary-pmu.json");
 
-function setup(board: Partial<BoardConfig> = {}, transport?: LineTransport) {
+function setup(board: Partial<BoardConfig> = {}, transport?: LineTransport, source?: () => DotSource) {
   const scheduler = new VirtualScheduler();
   const rig = new SimRig(scheduler, {
     plant: plantFromMachine(machine.calibration),
@@ -32,7 +33,7 @@ function setup(board: Partial<BoardConfig> = {}, transport?: LineTransport) {
       profile,
       machine,
       session: 1,
-      source: new ScriptedDotSource(planSession(profile, 1, 4)),
+      source: source?.() ?? new ScriptedDotSource(planSession(profile, 1, 4)),
       startedAt: "test",
       unlockLatched,
     });
@@ -144,6 +145,46 @@ describe("a board that does not match is refused before anything is armed", () =
     expect(outcome).toMatchObject({ outcome: "refused", exitCode: 3, dotsPlaced: 0 });
     expect(outcome.message).toMatch(/^no board: HELLO not acknowledged/);
     expect(sink.records.map((r) => r.type)).toEqual(["end"]);
+  });
+});
+
+describe("a dot source that holds dots back (as a pedal will) plugs into the same loop", () => {
+  /** The scripted plan, but a dot is ready only while the gate is open. */
+  class GatedSource implements DotSource {
+    open = false;
+    private readonly plan = new ScriptedDotSource(planSession(profile, 1, 4));
+    readonly plannedDots = this.plan.plannedDots;
+    readonly settings = this.plan.settings;
+    next = () => (this.open ? this.plan.next() : undefined);
+    taken = (n: number) => this.plan.taken(n);
+    resendFrom = (n: number) => this.plan.resendFrom(n);
+    get exhausted() {
+      return this.plan.exhausted;
+    }
+  }
+
+  it("stays armed until the first dot is ready, keeps the lease while none is, and completes", () => {
+    const gate = new GatedSource();
+    const { scheduler, rig, sinks, controller, runToEnd } = setup({}, undefined, () => gate);
+    const c = controller();
+    scheduler.at(600, () => (gate.open = true));
+    rig.when({ atDot: 2, afterMs: 100 }, () => {
+      gate.open = false; // the pedal is lifted after dot 2 started: dot 3 waits a second
+      scheduler.at(scheduler.nowMs() + 1000, () => (gate.open = true));
+    });
+    expect(runToEnd(c)).toMatchObject({ outcome: "done", exitCode: 0, dotsPlaced: 4 });
+    const records = sinks[0]!.records;
+    const states = records.filter((r): r is StateRecord => r.type === "state");
+    const armed = states.find((r) => r.to === "armed")!;
+    const running = states.find((r) => r.to === "running")!;
+    expect(armed.tMs).toBeLessThan(300);
+    expect(running.tMs).toBeGreaterThanOrEqual(600); // ARM went out only once a dot was ready
+    const dots = records.filter((r): r is DotRecord => r.type === "dot");
+    expect(dots.map((d) => d.n)).toEqual([1, 2, 3, 4]);
+    const clockHz = (records[0] as HeaderRecord).board.clockHz;
+    const gapMs = (((dots[2]!.boardTick - dots[1]!.boardTick) >>> 0) * 1000) / clockHz;
+    expect(gapMs).toBeGreaterThan(1000);
+    expect(rig.board.alarmHistory.map((a) => a.code)).not.toContain("LEASE_EXPIRED"); // kept alive meanwhile
   });
 });
 

@@ -151,10 +151,8 @@ export function transition(s: SupervisorState, input: Input): Result {
       if (s.name !== "connecting") return reject("only while connecting");
       const f: Fault = { code: "HANDSHAKE_MISMATCH", source: "host", detail: input.detail };
       const ending = input.limitsOnly ? "limitsRefused" : "boardMismatch";
-      return end(s, ending, input.detail, [{ type: "fault", neverArmed: true, ...f }], {
-        name: "fault",
-        cause: f.code,
-      });
+      const as: Shown = { name: "fault", cause: f.code }; // never armed: nothing to park, nothing to stop
+      return end(s, ending, input.detail, [{ type: "fault", neverArmed: true, ...f }], as);
     }
     case "handshakeTimeout":
       return s.name === "connecting" ? end(s, "noBoard", input.detail) : reject("only while connecting");
@@ -176,22 +174,20 @@ export function transition(s: SupervisorState, input: Input): Result {
     case "stop":
       if (live(s)) return park(true, { code: "STOP", source: "host", detail: "operator stop" }, [STOP]);
       if (parking) return stay(s);
-      return end(s, "stopped", `stopped by the operator before the session started (in ${shown(s).name})`, [STOP]);
+      return end(s, "stopped", `stopped by the operator ${BEFORE} (in ${shown(s).name})`, [STOP]);
     case "late":
       if (!live(s)) return reject("only a running session is late");
       return park(true, { code: "HOST_LATE", source: "host", detail: input.detail }, [STOP]);
     case "estop":
-      if (beforeInfo(s))
-        return end(s, "stopped", `e-stopped by the operator before the session started (in ${shown(s).name})`, [ESTOP]);
+      if (beforeInfo(s)) return end(s, "stopped", `e-stopped by the operator ${BEFORE} (in ${shown(s).name})`, [ESTOP]);
       if (parking) return parking.holding ? escalate(parking, "ESTOP", [ESTOP]) : { next: s, effects: [ESTOP] };
       return park(false, { code: "ESTOP", source: "host", detail: "operator e-stop" }, [ESTOP]);
     case "fault": {
       if (beforeInfo(s)) return reject("no session to fault yet");
       if (parking) return escalate(parking, input.code, [ESTOP]); // first cause wins
-      const { code, detail } = input;
-      return park(false, { code, source: "host", detail, ...(input.dot !== undefined ? { dot: input.dot } : {}) }, [
-        ESTOP,
-      ]);
+      const { code, detail, dot } = input;
+      const f: Fault = { code, source: "host", detail, ...(dot !== undefined ? { dot } : {}) };
+      return park(false, f, [ESTOP]);
     }
     case "sessionDone":
       return s.name === "running" ? go("disarming", [{ type: "send", command: "DISARM" }]) : reject("not running");
@@ -254,3 +250,4 @@ function onProceed(s: SupervisorState, input: Input & { type: "proceed" }): Resu
   }
 }
 const UNLOCK_HINT = "find its cause, then run again with --unlock to clear it deliberately";
+const BEFORE = "before the session started";
