@@ -1,30 +1,39 @@
 // The session controller's operator rules, driven against the simulated board in virtual time: a stop
 // before the session runs ends the run without arming, a latched alarm other than POWER_UP is cleared only
-// with an explicit --unlock, and the depth loop never commands past the board's cap.
+// with an explicit --unlock, a board that does not match is refused with the exit code of its kind, another
+// dot source (one that holds dots back, as a pedal will) plugs into the same loop, and the depth loop never
+// commands past the board's cap.
 
 import { describe, expect, it } from "vitest";
-import { SessionController, planSession } from "../src/control/controller.ts";
+import { ScriptedDotSource, SessionController, planSession, type DotSource } from "../src/control/controller.ts";
 import { VirtualScheduler } from "../src/time/scheduler.ts";
 import { DepthLoop } from "../src/control/loops.ts";
-import { MemorySink } from "../src/log/records.ts";
+import { MemorySink, type DotRecord, type HeaderRecord, type StateRecord } from "../src/log/records.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts";
 import { SimRig, plantFromMachine } from "../src/sim/rig.ts";
+import { DEFAULT_BOARD, type BoardConfig } from "../src/sim/board.ts";
+import type { LineTransport } from "../src/ports/line-transport.ts";
 
 const profile = loadDepthProfileFile("profiles/demo.json");
 const machine = loadMachineFile("profiles/machines/rotary-pmu.json");
 
-function setup() {
+function setup(board: Partial<BoardConfig> = {}, transport?: LineTransport, source?: () => DotSource) {
   const scheduler = new VirtualScheduler();
-  const rig = new SimRig(scheduler, { plant: plantFromMachine(machine.calibration) });
+  const rig = new SimRig(scheduler, {
+    plant: plantFromMachine(machine.calibration),
+    board: { ...DEFAULT_BOARD, ...board },
+  });
+  /** The sink of each controller made, in order. */
+  const sinks: MemorySink[] = [];
   const controller = (unlockLatched = false) =>
     new SessionController({
       scheduler,
-      transport: rig.transport,
-      sink: new MemorySink(),
+      transport: transport ?? rig.transport,
+      sink: sinks[sinks.push(new MemorySink()) - 1]!,
       profile,
       machine,
       session: 1,
-      dots: planSession(profile, 1, 4),
+      source: source?.() ?? new ScriptedDotSource(planSession(profile, 1, 4)),
       startedAt: "test",
       unlockLatched,
     });
@@ -33,7 +42,7 @@ function setup() {
     scheduler.runUntilCondition(() => c.outcome !== undefined, scheduler.nowMs() + 30_000);
     return c.outcome!;
   };
-  return { scheduler, rig, controller, runToEnd };
+  return { scheduler, rig, sinks, controller, runToEnd };
 }
 
 describe("operator stop before the session runs", () => {
@@ -73,6 +82,109 @@ describe("latched alarms at the start of a run", () => {
     expect(rig.board.alarm).toBe("STOP"); // still latched
 
     expect(runToEnd(controller(true))).toMatchObject({ outcome: "done", exitCode: 0, dotsPlaced: 4 });
+  });
+});
+
+describe("latched alarms whose cause is still there", () => {
+  it("an UNLOCK the board refuses ends the run (exit 3) and says why", () => {
+    const { rig, controller, runToEnd } = setup();
+    const first = controller();
+    rig.when({ atDot: 2, afterMs: 40 }, () => rig.injectDeviceFault({ kind: "estop-button" }));
+    expect(runToEnd(first)).toMatchObject({ outcome: "fault", exitCode: 3 });
+    const again = runToEnd(controller(true)); // --unlock, but the e-stop button is still pressed
+    expect(again).toMatchObject({ outcome: "refused", exitCode: 3, dotsPlaced: 0 });
+    expect(again.message).toMatch(/board refused UNLOCK: ALARM_ACTIVE: board alarm ESTOP still has its cause/);
+    expect(rig.board.alarm).toBe("ESTOP");
+  });
+});
+
+describe("a board that does not match is refused before anything is armed", () => {
+  const refusal = (sink: MemorySink) => ({
+    states: sink.records.filter((r) => r.type === "state"),
+    faults: sink.records.filter((r) => r.type === "fault"),
+    last: sink.records.at(-1),
+  });
+
+  it("profile targets beyond the board's cap: refused by the limits, exit 2, a never-armed fault record", () => {
+    const { rig, sinks, controller, runToEnd } = setup({ hardMaxExtensionUm: 1100 });
+    const outcome = runToEnd(controller());
+    const sink = sinks[0]!;
+    expect(outcome).toMatchObject({ outcome: "refused", exitCode: 2, dotsPlaced: 0 });
+    expect(outcome.message).toMatch(/refusing to arm.*\n.*above board hard maximum 1100 um/);
+    const r = refusal(sink);
+    expect(r.states).toMatchObject([{ from: "disconnected", to: "fault", cause: "HANDSHAKE_MISMATCH" }]);
+    expect(r.faults).toMatchObject([
+      { code: "HANDSHAKE_MISMATCH", source: "host", parkedAfterMs: 0, parkedMeasuredBy: "never-armed" },
+    ]);
+    expect(outcome.faults).toEqual(r.faults);
+    expect(r.last).toMatchObject({ type: "end", outcome: "fault", dotsPlaced: 0 });
+    expect(sink.records[0]).toMatchObject({ type: "header", hardMaxExtensionUm: 1100 });
+    expect(rig.board.completedDots).toHaveLength(0);
+    expect(rig.board.alarm).toBe("POWER_UP"); // never unlocked
+  });
+
+  it("a board whose own parameters do not fit the host (lease): a board mismatch, exit 3", () => {
+    const { rig, controller, runToEnd } = setup({ hardMaxLeaseMs: 100 });
+    const outcome = runToEnd(controller());
+    expect(outcome).toMatchObject({ outcome: "refused", exitCode: 3, dotsPlaced: 0 });
+    expect(outcome.message).toMatch(/board\.hardMaxLeaseMs = 100: below the host's lease 250 ms/);
+    expect(rig.board.completedDots).toHaveLength(0);
+  });
+
+  it("no board answering: refused, exit 3, no record but the end", () => {
+    const silent: LineTransport = {
+      description: "silent",
+      write: () => undefined,
+      onLine: () => undefined,
+      onClose: () => undefined,
+      close: () => Promise.resolve(),
+    };
+    const { sinks, controller, runToEnd } = setup({}, silent);
+    const outcome = runToEnd(controller());
+    const sink = sinks[0]!;
+    expect(outcome).toMatchObject({ outcome: "refused", exitCode: 3, dotsPlaced: 0 });
+    expect(outcome.message).toMatch(/^no board: HELLO not acknowledged/);
+    expect(sink.records.map((r) => r.type)).toEqual(["end"]);
+  });
+});
+
+describe("a dot source that holds dots back (as a pedal will) plugs into the same loop", () => {
+  /** The scripted plan, but a dot is ready only while the gate is open. */
+  class GatedSource implements DotSource {
+    open = false;
+    private readonly plan = new ScriptedDotSource(planSession(profile, 1, 4));
+    readonly plannedDots = this.plan.plannedDots;
+    readonly settings = this.plan.settings;
+    next = () => (this.open ? this.plan.next() : undefined);
+    taken = (n: number) => this.plan.taken(n);
+    resendFrom = (n: number) => this.plan.resendFrom(n);
+    get exhausted() {
+      return this.plan.exhausted;
+    }
+  }
+
+  it("stays armed until the first dot is ready, keeps the lease while none is, and completes", () => {
+    const gate = new GatedSource();
+    const { scheduler, rig, sinks, controller, runToEnd } = setup({}, undefined, () => gate);
+    const c = controller();
+    scheduler.at(600, () => (gate.open = true));
+    rig.when({ atDot: 2, afterMs: 100 }, () => {
+      gate.open = false; // the pedal is lifted after dot 2 started: dot 3 waits a second
+      scheduler.at(scheduler.nowMs() + 1000, () => (gate.open = true));
+    });
+    expect(runToEnd(c)).toMatchObject({ outcome: "done", exitCode: 0, dotsPlaced: 4 });
+    const records = sinks[0]!.records;
+    const states = records.filter((r): r is StateRecord => r.type === "state");
+    const armed = states.find((r) => r.to === "armed")!;
+    const running = states.find((r) => r.to === "running")!;
+    expect(armed.tMs).toBeLessThan(300);
+    expect(running.tMs).toBeGreaterThanOrEqual(600); // ARM went out only once a dot was ready
+    const dots = records.filter((r): r is DotRecord => r.type === "dot");
+    expect(dots.map((d) => d.n)).toEqual([1, 2, 3, 4]);
+    const clockHz = (records[0] as HeaderRecord).board.clockHz;
+    const gapMs = (((dots[2]!.boardTick - dots[1]!.boardTick) >>> 0) * 1000) / clockHz;
+    expect(gapMs).toBeGreaterThan(1000);
+    expect(rig.board.alarmHistory.map((a) => a.code)).not.toContain("LEASE_EXPIRED"); // kept alive meanwhile
   });
 });
 

@@ -1,281 +1,650 @@
 // Supervisor state machine (src/safety/fsm.ts): a literal table of the expected next state and effects for
-// every state x every input (with the handshakeOk, boardAlarm and stop variants expanded), written out by
-// hand from the rules in the module header, then fast-check invariants over random input sequences.
+// every state x every input (with the payload variants that lead to different outcomes), written out by hand
+// from the rules in the module header, then fast-check invariants over random input sequences.
+//
+// Every rule of the table this one replaced (7 states, 16 inputs) has its row here:
+// - handshakeOk(inAlarm | clear) -> alarm | idle: handshaking + status(ALARM ... | IDLE).
+// - handshakeMismatch -> fault(HANDSHAKE_MISMATCH), no STOP/E-STOP (never armed): connecting + mismatch -> done,
+//   shown as fault(HANDSHAKE_MISMATCH), a never-armed fault record; exit 2 (limits) or 3 (board) by the ending.
+// - linkLost: disconnected/alarm/idle -> disconnected (the run ends stopped; before INFO: no board); armed,
+//   running, hold -> fault(LINK_LOST) with E-STOP; in fault nothing. Same here (hold = parking holding).
+// - unlock in alarm -> UNLOCK; boardIdle in alarm -> idle: proceed(ALARM ...) and proceed(IDLE) in alarm,
+//   with the operator's rule (POWER_UP by itself, another alarm only with --unlock) and UNLOCK sent once.
+// - arm idle -> armed; start armed -> running with ARM: proceed in idle -> armed, start -> arming (ARM),
+//   armAcked -> running (the drive is enabled only once the board acknowledged ARM).
+// - stop in running -> hold with STOP and a fault record: arming/running + stop -> parking (holding); before
+//   running the run ends stopped (STOP byte sent) as the controller did; late (HOST_LATE) holds the same way.
+// - estop: connected -> fault with E-STOP and a record; in fault E-STOP again, first cause kept; before INFO
+//   the run ends stopped (E-STOP byte sent), as the controller did.
+// - fault: connected -> fault with E-STOP; in fault the first cause wins; in hold it escalates.
+// - boardAlarm: ignored before INFO, in alarm and in fault; STOP/PEDAL_RELEASED hold a running session and
+//   are ignored in hold; anything else (and STOP in idle/armed) is a fault, no E-STOP (the board latched).
+// - sessionDone running -> idle with DISARM: running -> disarming (DISARM), disarmAcked -> done.
+// - acknowledge fault|hold -> alarm: a run does not continue after a fault. It ends (done, terminal) once the
+//   needle is parked; clearing the latched board is the operator's deliberate act in a new run: alarm +
+//   proceed(ALARM STOP --unlock) below.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ALARMS, type AlarmName } from "../src/protocol/table.ts";
+import type { RunEnding } from "../src/errors/errors.ts";
 import {
-  INPUT_TYPES,
+  SHOWN_NAMES,
   STATES,
   driveEnabled,
+  initialState,
+  shown,
   transition,
   type Effect,
+  type Fault,
   type Input,
+  type InputType,
+  type Shown,
   type StateName,
   type SupervisorState,
 } from "../src/safety/fsm.ts";
 
 // ---------------------------------------------------------------------------------------------------------
-// The table
+// Inputs, states and effects of the table
 
-/** Representative inputs: every input type, with the payload variants that lead to different outcomes. */
 const INPUTS = {
-  "handshakeOk(inAlarm)": { type: "handshakeOk", boardInAlarm: true },
-  "handshakeOk(clear)": { type: "handshakeOk", boardInAlarm: false },
-  handshakeMismatch: { type: "handshakeMismatch" },
-  linkLost: { type: "linkLost" },
-  unlock: { type: "unlock" },
-  boardIdle: { type: "boardIdle" },
-  arm: { type: "arm" },
+  info: { type: "info" },
+  "mismatch(limits)": { type: "mismatch", limitsOnly: true, detail: "limits" },
+  "mismatch(board)": { type: "mismatch", limitsOnly: false, detail: "board" },
+  handshakeTimeout: { type: "handshakeTimeout", detail: "timeout" },
+  linkLost: { type: "linkLost", detail: "gone" },
+  "status(IDLE)": { type: "status", board: "IDLE", alarm: undefined },
+  "status(ALARM POWER_UP)": { type: "status", board: "ALARM", alarm: "POWER_UP" },
+  "status(ALARM STALL)": { type: "status", board: "ALARM", alarm: "STALL" },
+  "status(ALARM STOP)": { type: "status", board: "ALARM", alarm: "STOP" },
+  "proceed(ALARM POWER_UP)": {
+    type: "proceed",
+    board: "ALARM",
+    latched: "POWER_UP",
+    linkIdle: true,
+    unlockLatched: false,
+  },
+  "proceed(ALARM STOP)": { type: "proceed", board: "ALARM", latched: "STOP", linkIdle: true, unlockLatched: false },
+  "proceed(ALARM STOP --unlock)": {
+    type: "proceed",
+    board: "ALARM",
+    latched: "STOP",
+    linkIdle: true,
+    unlockLatched: true,
+  },
+  "proceed(ALARM link busy)": {
+    type: "proceed",
+    board: "ALARM",
+    latched: "POWER_UP",
+    linkIdle: false,
+    unlockLatched: false,
+  },
+  "proceed(IDLE)": { type: "proceed", board: "IDLE", latched: "POWER_UP", linkIdle: true, unlockLatched: false },
   start: { type: "start" },
+  armAcked: { type: "armAcked" },
   stop: { type: "stop" },
-  "stop(HOST_LATE)": { type: "stop", cause: "HOST_LATE" },
+  late: { type: "late", detail: "late" },
   estop: { type: "estop" },
-  "fault(HOST_STALL)": { type: "fault", code: "HOST_STALL" },
-  "boardAlarm(STALL)": { type: "boardAlarm", code: "STALL" },
-  "boardAlarm(STOP)": { type: "boardAlarm", code: "STOP" },
+  "fault(HOST_STALL)": { type: "fault", code: "HOST_STALL", detail: "stall", dot: 3 },
   sessionDone: { type: "sessionDone" },
-  acknowledge: { type: "acknowledge" },
+  disarmAcked: { type: "disarmAcked" },
+  unlockRefused: { type: "unlockRefused", detail: "refused" },
+  "parked(status)": { type: "parked", via: "status" },
+  "parked(alarm)": { type: "parked", via: "alarm" },
+  parkTimeout: { type: "parkTimeout" },
 } as const satisfies Record<string, Input>;
 type InputKey = keyof typeof INPUTS;
 
-/** The state each row starts from; hold and fault carry a cause so that keeping or replacing it shows. */
-const FROM: Record<StateName, SupervisorState> = {
-  disconnected: { name: "disconnected" },
+const parking = (holding: boolean, cause: AlarmName, first: AlarmName, source: "board" | "host"): SupervisorState => ({
+  name: "parking",
+  holding,
+  cause,
+  first: { code: first, source },
+});
+const done = (ending: RunEnding, detail: string, as: Shown): SupervisorState => ({
+  name: "done",
+  outcome: { ending, detail },
+  shown: as,
+});
+
+/** The states each row starts from: every state, parking in three flavours. */
+const FROM = {
+  connecting: { name: "connecting" },
+  handshaking: { name: "handshaking" },
   alarm: { name: "alarm" },
+  unlocking: { name: "unlocking" },
   idle: { name: "idle" },
   armed: { name: "armed" },
+  arming: { name: "arming" },
   running: { name: "running" },
-  hold: { name: "hold", cause: "STOP" },
-  fault: { name: "fault", cause: "LINK_LOST" },
-};
+  disarming: { name: "disarming" },
+  "parking(hold STOP, host)": parking(true, "STOP", "STOP", "host"),
+  "parking(fault STALL, board)": parking(false, "STALL", "STALL", "board"),
+  "parking(fault ESTOP, first STOP host)": parking(false, "ESTOP", "STOP", "host"),
+  done: done("fault", "", { name: "fault", cause: "STALL" }),
+} as const satisfies Record<string, SupervisorState>;
+type FromKey = keyof typeof FROM;
 
-/** [next state, effects, cause] for an accepted input; REJECT for a refused one (state unchanged, no effects). */
-type Expected = readonly [StateName, readonly Effect[], AlarmName?] | "REJECT";
+const send = (command: "UNLOCK" | "ARM" | "DISARM"): Effect => ({ type: "send", command });
+const P_STOP: Effect = { type: "priority", which: "STOP" };
+const P_ESTOP: Effect = { type: "priority", which: "ESTOP" };
+const fault = (code: AlarmName, source: "board" | "host", detail: string, dot?: number): Effect => ({
+  type: "fault",
+  code,
+  source,
+  detail,
+  ...(dot !== undefined ? { dot } : {}),
+});
+const boardFault = (code: AlarmName) => fault(code, "board", `board latched ${code}: ${ALARMS[code].doc}`);
+const finish = (ending: RunEnding, detail: string): Effect => ({ type: "finish", outcome: { ending, detail } });
+const mismatch = (ending: RunEnding, detail: string): Expected => [
+  done(ending, detail, { name: "fault", cause: "HANDSHAKE_MISMATCH" }),
+  [{ type: "fault", neverArmed: true, code: "HANDSHAKE_MISMATCH", source: "host", detail }, finish(ending, detail)],
+];
+const ended = (ending: RunEnding, detail: string, as: Shown, before: Effect[] = []): Expected => [
+  done(ending, detail, as),
+  [...before, finish(ending, detail)],
+];
+const stoppedBefore = (inState: Shown["name"], e = false): Expected =>
+  ended(
+    "stopped",
+    `${e ? "e-stopped" : "stopped"} by the operator before the session started (in ${inState})`,
+    { name: inState },
+    [e ? P_ESTOP : P_STOP],
+  );
+const LINK_F = fault("LINK_LOST", "host", "gone");
+const ESTOP_F = fault("ESTOP", "host", "operator e-stop");
+const STOP_F = fault("STOP", "host", "operator stop");
+const LATE_F = fault("HOST_LATE", "host", "late");
+const STALL_F = fault("HOST_STALL", "host", "stall", 3);
+const unlockNote = (alarm: AlarmName, flag: string) =>
+  `board alarm ${alarm} latched; unlocking because the operator started this run${flag}`;
+const UNLOCKING = (alarm: AlarmName, flag = ""): Expected => [
+  { name: "unlocking" },
+  [{ type: "info", message: unlockNote(alarm, flag) }, send("UNLOCK")],
+];
+
+/** [next state, effects] for an accepted input; SAME: accepted, nothing changes; REJECT: refused (no change). */
+type Expected = readonly [SupervisorState, readonly Effect[]] | "SAME" | "REJECT";
+const SAME = "SAME";
 const REJECT = "REJECT";
-const ESTOP_FX: readonly Effect[] = ["sendEstop", "recordFault"];
+const GONE = ended("stopped", "gone", { name: "disconnected" }); // the link went before the session ran
 
-const TABLE: Record<StateName, Record<InputKey, Expected>> = {
-  disconnected: {
-    "handshakeOk(inAlarm)": ["alarm", []],
-    "handshakeOk(clear)": ["idle", []],
-    handshakeMismatch: ["fault", [], "HANDSHAKE_MISMATCH"],
-    linkLost: ["disconnected", []],
-    unlock: REJECT,
-    boardIdle: ["disconnected", []],
-    arm: REJECT,
+const TABLE: Record<FromKey, Record<InputKey, Expected>> = {
+  connecting: {
+    info: [{ name: "handshaking" }, []],
+    "mismatch(limits)": mismatch("limitsRefused", "limits"),
+    "mismatch(board)": mismatch("boardMismatch", "board"),
+    handshakeTimeout: ended("noBoard", "timeout", { name: "disconnected" }),
+    linkLost: ended("noBoard", "no board: gone", { name: "disconnected" }),
+    "status(IDLE)": SAME, // no INFO yet: a STATUS means nothing
+    "status(ALARM POWER_UP)": SAME,
+    "status(ALARM STALL)": SAME,
+    "status(ALARM STOP)": SAME,
+    "proceed(ALARM POWER_UP)": SAME,
+    "proceed(ALARM STOP)": SAME,
+    "proceed(ALARM STOP --unlock)": SAME,
+    "proceed(ALARM link busy)": SAME,
+    "proceed(IDLE)": SAME,
     start: REJECT,
-    stop: REJECT,
-    "stop(HOST_LATE)": REJECT,
-    estop: REJECT,
+    armAcked: SAME,
+    stop: stoppedBefore("disconnected"),
+    late: REJECT,
+    estop: stoppedBefore("disconnected", true),
     "fault(HOST_STALL)": REJECT,
-    "boardAlarm(STALL)": ["disconnected", []],
-    "boardAlarm(STOP)": ["disconnected", []],
     sessionDone: REJECT,
-    acknowledge: REJECT,
+    disarmAcked: SAME,
+    unlockRefused: SAME,
+    "parked(status)": SAME,
+    "parked(alarm)": SAME,
+    parkTimeout: REJECT,
+  },
+  handshaking: {
+    info: REJECT,
+    "mismatch(limits)": REJECT,
+    "mismatch(board)": REJECT,
+    handshakeTimeout: REJECT,
+    linkLost: GONE,
+    "status(IDLE)": [{ name: "idle" }, []],
+    "status(ALARM POWER_UP)": [{ name: "alarm" }, []],
+    "status(ALARM STALL)": [{ name: "alarm" }, []],
+    "status(ALARM STOP)": [{ name: "alarm" }, []],
+    "proceed(ALARM POWER_UP)": SAME,
+    "proceed(ALARM STOP)": SAME,
+    "proceed(ALARM STOP --unlock)": SAME,
+    "proceed(ALARM link busy)": SAME,
+    "proceed(IDLE)": SAME,
+    start: REJECT,
+    armAcked: SAME,
+    stop: stoppedBefore("disconnected"),
+    late: REJECT,
+    estop: stoppedBefore("disconnected", true),
+    "fault(HOST_STALL)": REJECT,
+    sessionDone: REJECT,
+    disarmAcked: SAME,
+    unlockRefused: SAME,
+    "parked(status)": SAME,
+    "parked(alarm)": SAME,
+    parkTimeout: REJECT,
   },
   alarm: {
-    "handshakeOk(inAlarm)": REJECT,
-    "handshakeOk(clear)": REJECT,
-    handshakeMismatch: REJECT, // only during the handshake
-    linkLost: ["disconnected", []],
-    unlock: ["alarm", ["sendUnlock"]],
-    boardIdle: ["idle", []],
-    arm: REJECT,
+    info: REJECT,
+    "mismatch(limits)": REJECT,
+    "mismatch(board)": REJECT,
+    handshakeTimeout: REJECT,
+    linkLost: GONE,
+    "status(IDLE)": SAME,
+    "status(ALARM POWER_UP)": SAME, // latched already
+    "status(ALARM STALL)": SAME,
+    "status(ALARM STOP)": SAME,
+    "proceed(ALARM POWER_UP)": UNLOCKING("POWER_UP"), // smp run clears a power-up by itself
+    "proceed(ALARM STOP)": ended(
+      "alarmLatched",
+      `board alarm STOP is latched (${ALARMS.STOP.doc}); ` +
+        "find its cause, then run again with --unlock to clear it deliberately",
+      { name: "alarm" },
+    ),
+    "proceed(ALARM STOP --unlock)": UNLOCKING("STOP", " with --unlock"),
+    "proceed(ALARM link busy)": SAME,
+    "proceed(IDLE)": [{ name: "idle" }, []],
     start: REJECT,
-    stop: REJECT,
-    "stop(HOST_LATE)": REJECT,
-    estop: ["fault", ESTOP_FX, "ESTOP"],
-    "fault(HOST_STALL)": ["fault", ESTOP_FX, "HOST_STALL"],
-    "boardAlarm(STALL)": ["alarm", []],
-    "boardAlarm(STOP)": ["alarm", []],
+    armAcked: SAME,
+    stop: stoppedBefore("alarm"),
+    late: REJECT,
+    estop: [parking(false, "ESTOP", "ESTOP", "host"), [P_ESTOP, ESTOP_F]],
+    "fault(HOST_STALL)": [parking(false, "HOST_STALL", "HOST_STALL", "host"), [P_ESTOP, STALL_F]],
     sessionDone: REJECT,
-    acknowledge: REJECT,
+    disarmAcked: SAME,
+    unlockRefused: SAME,
+    "parked(status)": SAME,
+    "parked(alarm)": SAME,
+    parkTimeout: REJECT,
+  },
+  unlocking: {
+    info: REJECT,
+    "mismatch(limits)": REJECT,
+    "mismatch(board)": REJECT,
+    handshakeTimeout: REJECT,
+    linkLost: GONE,
+    "status(IDLE)": SAME,
+    "status(ALARM POWER_UP)": SAME,
+    "status(ALARM STALL)": SAME,
+    "status(ALARM STOP)": SAME,
+    "proceed(ALARM POWER_UP)": SAME, // UNLOCK goes out once
+    "proceed(ALARM STOP)": SAME,
+    "proceed(ALARM STOP --unlock)": SAME,
+    "proceed(ALARM link busy)": SAME,
+    "proceed(IDLE)": [{ name: "idle" }, []],
+    start: REJECT,
+    armAcked: SAME,
+    stop: stoppedBefore("alarm"),
+    late: REJECT,
+    estop: [parking(false, "ESTOP", "ESTOP", "host"), [P_ESTOP, ESTOP_F]],
+    "fault(HOST_STALL)": [parking(false, "HOST_STALL", "HOST_STALL", "host"), [P_ESTOP, STALL_F]],
+    sessionDone: REJECT,
+    disarmAcked: SAME,
+    unlockRefused: ended("unlockRefused", "refused", { name: "alarm" }),
+    "parked(status)": SAME,
+    "parked(alarm)": SAME,
+    parkTimeout: REJECT,
   },
   idle: {
-    "handshakeOk(inAlarm)": REJECT,
-    "handshakeOk(clear)": REJECT,
-    handshakeMismatch: REJECT, // only during the handshake
-    linkLost: ["disconnected", []],
-    unlock: REJECT,
-    boardIdle: ["idle", []],
-    arm: ["armed", []],
+    info: REJECT,
+    "mismatch(limits)": REJECT,
+    "mismatch(board)": REJECT,
+    handshakeTimeout: REJECT,
+    linkLost: GONE,
+    "status(IDLE)": SAME,
+    "status(ALARM POWER_UP)": [parking(false, "POWER_UP", "POWER_UP", "board"), [boardFault("POWER_UP")]],
+    "status(ALARM STALL)": [parking(false, "STALL", "STALL", "board"), [boardFault("STALL")]],
+    "status(ALARM STOP)": [parking(false, "STOP", "STOP", "board"), [boardFault("STOP")]], // not running: a fault
+    "proceed(ALARM POWER_UP)": [{ name: "armed" }, []],
+    "proceed(ALARM STOP)": [{ name: "armed" }, []],
+    "proceed(ALARM STOP --unlock)": [{ name: "armed" }, []],
+    "proceed(ALARM link busy)": [{ name: "armed" }, []],
+    "proceed(IDLE)": [{ name: "armed" }, []],
     start: REJECT,
-    stop: REJECT,
-    "stop(HOST_LATE)": REJECT,
-    estop: ["fault", ESTOP_FX, "ESTOP"],
-    "fault(HOST_STALL)": ["fault", ESTOP_FX, "HOST_STALL"],
-    "boardAlarm(STALL)": ["fault", ["recordFault"], "STALL"],
-    "boardAlarm(STOP)": ["fault", ["recordFault"], "STOP"],
+    armAcked: SAME,
+    stop: stoppedBefore("idle"),
+    late: REJECT,
+    estop: [parking(false, "ESTOP", "ESTOP", "host"), [P_ESTOP, ESTOP_F]],
+    "fault(HOST_STALL)": [parking(false, "HOST_STALL", "HOST_STALL", "host"), [P_ESTOP, STALL_F]],
     sessionDone: REJECT,
-    acknowledge: REJECT,
+    disarmAcked: SAME,
+    unlockRefused: SAME,
+    "parked(status)": SAME,
+    "parked(alarm)": SAME,
+    parkTimeout: REJECT,
   },
   armed: {
-    "handshakeOk(inAlarm)": REJECT,
-    "handshakeOk(clear)": REJECT,
-    handshakeMismatch: REJECT, // only during the handshake
-    linkLost: ["fault", ESTOP_FX, "LINK_LOST"],
-    unlock: REJECT,
-    boardIdle: ["armed", []],
-    arm: REJECT,
-    start: ["running", ["sendArm"]],
-    stop: ["idle", []],
-    "stop(HOST_LATE)": ["idle", []],
-    estop: ["fault", ESTOP_FX, "ESTOP"],
-    "fault(HOST_STALL)": ["fault", ESTOP_FX, "HOST_STALL"],
-    "boardAlarm(STALL)": ["fault", ["recordFault"], "STALL"],
-    "boardAlarm(STOP)": ["fault", ["recordFault"], "STOP"],
+    info: REJECT,
+    "mismatch(limits)": REJECT,
+    "mismatch(board)": REJECT,
+    handshakeTimeout: REJECT,
+    linkLost: [parking(false, "LINK_LOST", "LINK_LOST", "host"), [P_ESTOP, LINK_F]],
+    "status(IDLE)": SAME,
+    "status(ALARM POWER_UP)": [parking(false, "POWER_UP", "POWER_UP", "board"), [boardFault("POWER_UP")]],
+    "status(ALARM STALL)": [parking(false, "STALL", "STALL", "board"), [boardFault("STALL")]],
+    "status(ALARM STOP)": [parking(false, "STOP", "STOP", "board"), [boardFault("STOP")]],
+    "proceed(ALARM POWER_UP)": SAME,
+    "proceed(ALARM STOP)": SAME,
+    "proceed(ALARM STOP --unlock)": SAME,
+    "proceed(ALARM link busy)": SAME,
+    "proceed(IDLE)": SAME,
+    start: [{ name: "arming" }, [send("ARM")]],
+    armAcked: SAME,
+    stop: stoppedBefore("armed"),
+    late: REJECT,
+    estop: [parking(false, "ESTOP", "ESTOP", "host"), [P_ESTOP, ESTOP_F]],
+    "fault(HOST_STALL)": [parking(false, "HOST_STALL", "HOST_STALL", "host"), [P_ESTOP, STALL_F]],
     sessionDone: REJECT,
-    acknowledge: REJECT,
+    disarmAcked: SAME,
+    unlockRefused: SAME,
+    "parked(status)": SAME,
+    "parked(alarm)": SAME,
+    parkTimeout: REJECT,
+  },
+  arming: {
+    info: REJECT,
+    "mismatch(limits)": REJECT,
+    "mismatch(board)": REJECT,
+    handshakeTimeout: REJECT,
+    linkLost: [parking(false, "LINK_LOST", "LINK_LOST", "host"), [P_ESTOP, LINK_F]],
+    "status(IDLE)": SAME,
+    "status(ALARM POWER_UP)": [parking(false, "POWER_UP", "POWER_UP", "board"), [boardFault("POWER_UP")]],
+    "status(ALARM STALL)": [parking(false, "STALL", "STALL", "board"), [boardFault("STALL")]],
+    "status(ALARM STOP)": [parking(true, "STOP", "STOP", "board"), [boardFault("STOP")]], // a hold
+    "proceed(ALARM POWER_UP)": SAME,
+    "proceed(ALARM STOP)": SAME,
+    "proceed(ALARM STOP --unlock)": SAME,
+    "proceed(ALARM link busy)": SAME,
+    "proceed(IDLE)": SAME,
+    start: REJECT,
+    armAcked: [{ name: "running" }, []],
+    stop: [parking(true, "STOP", "STOP", "host"), [P_STOP, STOP_F]],
+    late: [parking(true, "HOST_LATE", "HOST_LATE", "host"), [P_STOP, LATE_F]],
+    estop: [parking(false, "ESTOP", "ESTOP", "host"), [P_ESTOP, ESTOP_F]],
+    "fault(HOST_STALL)": [parking(false, "HOST_STALL", "HOST_STALL", "host"), [P_ESTOP, STALL_F]],
+    sessionDone: REJECT,
+    disarmAcked: SAME,
+    unlockRefused: SAME,
+    "parked(status)": SAME,
+    "parked(alarm)": SAME,
+    parkTimeout: REJECT,
   },
   running: {
-    "handshakeOk(inAlarm)": REJECT,
-    "handshakeOk(clear)": REJECT,
-    handshakeMismatch: REJECT, // only during the handshake
-    linkLost: ["fault", ESTOP_FX, "LINK_LOST"],
-    unlock: REJECT,
-    boardIdle: ["running", []],
-    arm: REJECT,
+    info: REJECT,
+    "mismatch(limits)": REJECT,
+    "mismatch(board)": REJECT,
+    handshakeTimeout: REJECT,
+    linkLost: [parking(false, "LINK_LOST", "LINK_LOST", "host"), [P_ESTOP, LINK_F]],
+    "status(IDLE)": SAME,
+    "status(ALARM POWER_UP)": [parking(false, "POWER_UP", "POWER_UP", "board"), [boardFault("POWER_UP")]],
+    "status(ALARM STALL)": [parking(false, "STALL", "STALL", "board"), [boardFault("STALL")]],
+    "status(ALARM STOP)": [parking(true, "STOP", "STOP", "board"), [boardFault("STOP")]],
+    "proceed(ALARM POWER_UP)": SAME,
+    "proceed(ALARM STOP)": SAME,
+    "proceed(ALARM STOP --unlock)": SAME,
+    "proceed(ALARM link busy)": SAME,
+    "proceed(IDLE)": SAME,
     start: REJECT,
-    stop: ["hold", ["sendStop", "recordFault"], "STOP"],
-    "stop(HOST_LATE)": ["hold", ["sendStop", "recordFault"], "HOST_LATE"],
-    estop: ["fault", ESTOP_FX, "ESTOP"],
-    "fault(HOST_STALL)": ["fault", ESTOP_FX, "HOST_STALL"],
-    "boardAlarm(STALL)": ["fault", ["recordFault"], "STALL"],
-    "boardAlarm(STOP)": ["hold", ["recordFault"], "STOP"],
-    sessionDone: ["idle", ["sendDisarm"]],
-    acknowledge: REJECT,
+    armAcked: SAME,
+    stop: [parking(true, "STOP", "STOP", "host"), [P_STOP, STOP_F]],
+    late: [parking(true, "HOST_LATE", "HOST_LATE", "host"), [P_STOP, LATE_F]],
+    estop: [parking(false, "ESTOP", "ESTOP", "host"), [P_ESTOP, ESTOP_F]],
+    "fault(HOST_STALL)": [parking(false, "HOST_STALL", "HOST_STALL", "host"), [P_ESTOP, STALL_F]],
+    sessionDone: [{ name: "disarming" }, [send("DISARM")]],
+    disarmAcked: SAME,
+    unlockRefused: SAME,
+    "parked(status)": SAME,
+    "parked(alarm)": SAME,
+    parkTimeout: REJECT,
   },
-  hold: {
-    "handshakeOk(inAlarm)": REJECT,
-    "handshakeOk(clear)": REJECT,
-    handshakeMismatch: REJECT, // only during the handshake
-    linkLost: ["fault", ESTOP_FX, "LINK_LOST"],
-    unlock: REJECT,
-    boardIdle: ["hold", [], "STOP"],
-    arm: REJECT,
+  disarming: {
+    info: REJECT,
+    "mismatch(limits)": REJECT,
+    "mismatch(board)": REJECT,
+    handshakeTimeout: REJECT,
+    linkLost: GONE,
+    "status(IDLE)": SAME,
+    "status(ALARM POWER_UP)": [parking(false, "POWER_UP", "POWER_UP", "board"), [boardFault("POWER_UP")]],
+    "status(ALARM STALL)": [parking(false, "STALL", "STALL", "board"), [boardFault("STALL")]],
+    "status(ALARM STOP)": [parking(false, "STOP", "STOP", "board"), [boardFault("STOP")]],
+    "proceed(ALARM POWER_UP)": SAME,
+    "proceed(ALARM STOP)": SAME,
+    "proceed(ALARM STOP --unlock)": SAME,
+    "proceed(ALARM link busy)": SAME,
+    "proceed(IDLE)": SAME,
     start: REJECT,
-    stop: REJECT,
-    "stop(HOST_LATE)": REJECT,
-    estop: ["fault", ESTOP_FX, "ESTOP"],
-    "fault(HOST_STALL)": ["fault", ESTOP_FX, "HOST_STALL"],
-    "boardAlarm(STALL)": ["fault", ["recordFault"], "STALL"], // a real alarm while holding is a fault
-    "boardAlarm(STOP)": ["hold", [], "STOP"],
+    armAcked: SAME,
+    stop: stoppedBefore("idle"),
+    late: REJECT,
+    estop: [parking(false, "ESTOP", "ESTOP", "host"), [P_ESTOP, ESTOP_F]],
+    "fault(HOST_STALL)": [parking(false, "HOST_STALL", "HOST_STALL", "host"), [P_ESTOP, STALL_F]],
     sessionDone: REJECT,
-    acknowledge: ["alarm", []],
+    disarmAcked: ended("done", "", { name: "idle" }),
+    unlockRefused: SAME,
+    "parked(status)": SAME,
+    "parked(alarm)": SAME,
+    parkTimeout: REJECT,
   },
-  fault: {
-    "handshakeOk(inAlarm)": REJECT,
-    "handshakeOk(clear)": REJECT,
-    handshakeMismatch: REJECT, // only during the handshake
-    linkLost: ["fault", [], "LINK_LOST"],
-    unlock: REJECT,
-    boardIdle: ["fault", [], "LINK_LOST"],
-    arm: REJECT,
+  "parking(hold STOP, host)": {
+    info: REJECT,
+    "mismatch(limits)": REJECT,
+    "mismatch(board)": REJECT,
+    handshakeTimeout: REJECT,
+    linkLost: [parking(false, "LINK_LOST", "STOP", "host"), [P_ESTOP]], // escalates; the first cause stays
+    "status(IDLE)": SAME,
+    "status(ALARM POWER_UP)": [parking(false, "POWER_UP", "STOP", "host"), []],
+    "status(ALARM STALL)": [parking(false, "STALL", "STOP", "host"), []], // a real alarm while holding
+    "status(ALARM STOP)": SAME,
+    "proceed(ALARM POWER_UP)": SAME,
+    "proceed(ALARM STOP)": SAME,
+    "proceed(ALARM STOP --unlock)": SAME,
+    "proceed(ALARM link busy)": SAME,
+    "proceed(IDLE)": SAME,
     start: REJECT,
-    stop: REJECT,
-    "stop(HOST_LATE)": REJECT,
-    estop: ["fault", ["sendEstop"], "LINK_LOST"], // e-stop is sent again; the first cause stays
-    "fault(HOST_STALL)": ["fault", [], "LINK_LOST"], // first cause wins
-    "boardAlarm(STALL)": ["fault", [], "LINK_LOST"],
-    "boardAlarm(STOP)": ["fault", [], "LINK_LOST"],
+    armAcked: SAME,
+    stop: SAME,
+    late: REJECT,
+    estop: [parking(false, "ESTOP", "STOP", "host"), [P_ESTOP]],
+    "fault(HOST_STALL)": [parking(false, "HOST_STALL", "STOP", "host"), [P_ESTOP]],
     sessionDone: REJECT,
-    acknowledge: ["alarm", []],
+    disarmAcked: SAME,
+    unlockRefused: SAME,
+    "parked(status)": ended("stopped", "", { name: "hold", cause: "STOP" }), // a host stop: STATUS confirms
+    "parked(alarm)": ended("stopped", "", { name: "hold", cause: "STOP" }),
+    parkTimeout: ended("stopped", "", { name: "hold", cause: "STOP" }),
+  },
+  "parking(fault STALL, board)": {
+    info: REJECT,
+    "mismatch(limits)": REJECT,
+    "mismatch(board)": REJECT,
+    handshakeTimeout: REJECT,
+    linkLost: SAME,
+    "status(IDLE)": SAME,
+    "status(ALARM POWER_UP)": SAME,
+    "status(ALARM STALL)": SAME,
+    "status(ALARM STOP)": SAME,
+    "proceed(ALARM POWER_UP)": SAME, // no automatic restart
+    "proceed(ALARM STOP)": SAME,
+    "proceed(ALARM STOP --unlock)": SAME,
+    "proceed(ALARM link busy)": SAME,
+    "proceed(IDLE)": SAME,
+    start: REJECT,
+    armAcked: SAME,
+    stop: SAME,
+    late: REJECT,
+    estop: [parking(false, "STALL", "STALL", "board"), [P_ESTOP]], // sent again, harmlessly; the cause stays
+    "fault(HOST_STALL)": SAME, // first cause wins
+    sessionDone: REJECT,
+    disarmAcked: SAME,
+    unlockRefused: SAME,
+    "parked(status)": SAME, // a board fault waits for the board's own ALARM frame (or the timeout)
+    "parked(alarm)": ended("fault", "", { name: "fault", cause: "STALL" }),
+    parkTimeout: ended("fault", "", { name: "fault", cause: "STALL" }),
+  },
+  "parking(fault ESTOP, first STOP host)": {
+    info: REJECT,
+    "mismatch(limits)": REJECT,
+    "mismatch(board)": REJECT,
+    handshakeTimeout: REJECT,
+    linkLost: SAME,
+    "status(IDLE)": SAME,
+    "status(ALARM POWER_UP)": SAME,
+    "status(ALARM STALL)": SAME,
+    "status(ALARM STOP)": SAME,
+    "proceed(ALARM POWER_UP)": SAME,
+    "proceed(ALARM STOP)": SAME,
+    "proceed(ALARM STOP --unlock)": SAME,
+    "proceed(ALARM link busy)": SAME,
+    "proceed(IDLE)": SAME,
+    start: REJECT,
+    armAcked: SAME,
+    stop: SAME,
+    late: REJECT,
+    estop: [parking(false, "ESTOP", "STOP", "host"), [P_ESTOP]],
+    "fault(HOST_STALL)": SAME,
+    sessionDone: REJECT,
+    disarmAcked: SAME,
+    unlockRefused: SAME,
+    "parked(status)": ended("stopped", "", { name: "fault", cause: "ESTOP" }), // the recorded cause: STOP
+    "parked(alarm)": ended("stopped", "", { name: "fault", cause: "ESTOP" }),
+    parkTimeout: ended("stopped", "", { name: "fault", cause: "ESTOP" }),
+  },
+  done: {
+    info: SAME,
+    "mismatch(limits)": SAME,
+    "mismatch(board)": SAME,
+    handshakeTimeout: SAME,
+    linkLost: SAME,
+    "status(IDLE)": SAME,
+    "status(ALARM POWER_UP)": SAME,
+    "status(ALARM STALL)": SAME,
+    "status(ALARM STOP)": SAME,
+    "proceed(ALARM POWER_UP)": SAME,
+    "proceed(ALARM STOP)": SAME,
+    "proceed(ALARM STOP --unlock)": SAME,
+    "proceed(ALARM link busy)": SAME,
+    "proceed(IDLE)": SAME,
+    start: SAME,
+    armAcked: SAME,
+    stop: SAME,
+    late: SAME,
+    estop: SAME,
+    "fault(HOST_STALL)": SAME,
+    sessionDone: SAME,
+    disarmAcked: SAME,
+    unlockRefused: SAME,
+    "parked(status)": SAME,
+    "parked(alarm)": SAME,
+    parkTimeout: SAME,
   },
 };
 
+const ALL_INPUT_TYPES: readonly InputType[] = [
+  ...["info", "mismatch", "handshakeTimeout", "linkLost", "status", "proceed", "start", "armAcked", "stop"],
+  ...["late", "estop", "fault", "sessionDone", "disarmAcked", "unlockRefused", "parked", "parkTimeout"],
+] as InputType[];
+
 describe("transition table", () => {
-  it("lists every state and every input type", () => {
-    expect(Object.keys(TABLE).sort()).toEqual([...STATES].sort());
-    expect(new Set(Object.values(INPUTS).map((i) => i.type))).toEqual(new Set(INPUT_TYPES));
-    for (const s of STATES) expect(Object.keys(TABLE[s]).sort()).toEqual(Object.keys(INPUTS).sort());
+  it("has a row for every state and a column for every input type", () => {
+    expect(new Set(Object.values(FROM).map((s) => s.name))).toEqual(new Set(STATES));
+    expect(new Set(Object.values(INPUTS).map((i) => i.type))).toEqual(new Set(ALL_INPUT_TYPES));
+    for (const row of Object.values(TABLE)) expect(Object.keys(row).sort()).toEqual(Object.keys(INPUTS).sort());
+    expect(Object.keys(TABLE).sort()).toEqual(Object.keys(FROM).sort());
   });
 
-  for (const state of STATES) {
+  for (const [fromKey, from] of Object.entries(FROM) as [FromKey, SupervisorState][]) {
     for (const [key, input] of Object.entries(INPUTS) as [InputKey, Input][]) {
-      const expected = TABLE[state][key];
-      it(
-        `${state} + ${key} -> ` + `${expected === REJECT ? "rejected" : `${expected[0]} [${expected[1].join(", ")}]`}`,
-        () => {
-          const from = FROM[state];
-          const r = transition(from, input);
-          if (expected === REJECT) {
-            expect(r.rejected).toEqual(expect.any(String));
-            expect(r.next).toEqual(from);
-            expect(r.effects).toEqual([]);
-          } else {
-            const [name, effects, cause] = expected;
-            expect(r.rejected).toBeUndefined();
-            expect(r.next).toEqual(cause === undefined ? { name } : { name, cause });
-            expect(r.effects).toEqual(effects);
-          }
-        },
-      );
+      const expected = TABLE[fromKey][key];
+      const label = typeof expected === "string" ? expected : `${expected[0].name} [${expected[1].length} effects]`;
+      it(`${fromKey} + ${key} -> ${label}`, () => {
+        const r = transition(from, input);
+        if (expected === REJECT) expect(r.rejected).toEqual(expect.any(String));
+        else expect(r.rejected).toBeUndefined();
+        if (typeof expected === "string") {
+          expect(r.next).toEqual(from);
+          expect(r.effects).toEqual([]);
+        } else {
+          expect(r.next).toEqual(expected[0]);
+          expect(r.effects).toEqual(expected[1]);
+        }
+      });
     }
   }
+});
+
+describe("what the record shows", () => {
+  it("keeps the smp-session/1 state names: the ARM wait is running, the DISARM wait idle", () => {
+    const as = (s: SupervisorState) => shown(s);
+    expect(as({ name: "connecting" })).toEqual({ name: "disconnected" });
+    expect(as({ name: "handshaking" })).toEqual({ name: "disconnected" });
+    expect(as({ name: "alarm" })).toEqual({ name: "alarm" });
+    expect(as({ name: "unlocking" })).toEqual({ name: "alarm" });
+    expect(as({ name: "idle" })).toEqual({ name: "idle" });
+    expect(as({ name: "armed" })).toEqual({ name: "armed" });
+    expect(as({ name: "arming" })).toEqual({ name: "running" });
+    expect(as({ name: "running" })).toEqual({ name: "running" });
+    expect(as({ name: "disarming" })).toEqual({ name: "idle" });
+    expect(as(FROM["parking(hold STOP, host)"])).toEqual({ name: "hold", cause: "STOP" });
+    expect(as(FROM["parking(fault ESTOP, first STOP host)"])).toEqual({ name: "fault", cause: "ESTOP" });
+    expect(as(FROM.done)).toEqual({ name: "fault", cause: "STALL" });
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------
 // Invariants over random input sequences
 
-const alarmNameArb = fc
+const alarmArb = fc
   .integer({ min: 0, max: Object.keys(ALARMS).length - 1 })
   .map((i) => (Object.keys(ALARMS) as AlarmName[])[i]!);
-/** Uniform choice (fc.constantFrom favours its first values, which would starve estop, linkLost...). */
+const boardArb = fc.constantFrom("ALARM", "IDLE", "ARMED", "BURST", undefined);
+/** Uniform choice (fc.constantFrom favours its first values, which would starve the later ones). */
 const uniform = <T>(...values: T[]): fc.Arbitrary<T> =>
   fc.integer({ min: 0, max: values.length - 1 }).map((i) => values[i]!);
 const inputArb: fc.Arbitrary<Input> = fc.oneof(
-  fc.boolean().map((boardInAlarm): Input => ({ type: "handshakeOk", boardInAlarm })),
   uniform<Input>(
-    { type: "handshakeMismatch" },
-    { type: "linkLost" },
-    { type: "unlock" },
-    { type: "boardIdle" },
-    { type: "arm" },
+    { type: "info" },
+    { type: "handshakeTimeout", detail: "t" },
+    { type: "linkLost", detail: "l" },
     { type: "start" },
+    { type: "armAcked" },
     { type: "stop" },
-    { type: "stop", cause: "STOP" },
-    { type: "stop", cause: "HOST_LATE" },
+    { type: "late", detail: "late" },
     { type: "estop" },
     { type: "sessionDone" },
-    { type: "acknowledge" },
+    { type: "disarmAcked" },
+    { type: "unlockRefused", detail: "u" },
+    { type: "parked", via: "status" },
+    { type: "parked", via: "alarm" },
+    { type: "parkTimeout" },
   ),
-  alarmNameArb.map((code): Input => ({ type: "fault", code })),
-  alarmNameArb.map((code): Input => ({ type: "boardAlarm", code })),
+  fc.boolean().map((limitsOnly): Input => ({ type: "mismatch", limitsOnly, detail: "m" })),
+  fc
+    .record({ board: boardArb, alarm: fc.option(alarmArb, { nil: undefined }) })
+    .map((r): Input => ({ type: "status", ...r })),
+  fc
+    .record({ board: boardArb, latched: alarmArb, linkIdle: fc.boolean(), unlockLatched: fc.boolean() })
+    .map((r): Input => ({ type: "proceed", ...r })),
+  alarmArb.map((code): Input => ({ type: "fault", code, detail: "f" })),
 );
-/** Sequences that reach the interesting states often: single inputs interleaved with runs of the happy path. */
-const happyArb = uniform<Input>(
-  { type: "handshakeOk", boardInAlarm: false },
-  { type: "arm" },
+/** The happy path from HELLO to running, through an alarm that smp run clears by itself. */
+const HAPPY: Input[] = [
+  { type: "info" },
+  { type: "status", board: "ALARM", alarm: "POWER_UP" },
+  { type: "proceed", board: "ALARM", latched: "POWER_UP", linkIdle: true, unlockLatched: false },
+  { type: "proceed", board: "IDLE", latched: "POWER_UP", linkIdle: true, unlockLatched: false },
+  { type: "proceed", board: "IDLE", latched: "POWER_UP", linkIdle: true, unlockLatched: false },
   { type: "start" },
-  { type: "boardIdle" },
-  { type: "acknowledge" },
-  { type: "unlock" },
-  { type: "stop" },
-  { type: "boardAlarm", code: "PEDAL_RELEASED" },
+  { type: "armAcked" },
   { type: "sessionDone" },
-  { type: "linkLost" },
-  { type: "estop" },
-);
-const toRunning: Input[] = [{ type: "handshakeOk", boardInAlarm: false }, { type: "arm" }, { type: "start" }];
-const recoverToRunning: Input[] = [
-  { type: "acknowledge" },
-  { type: "unlock" },
-  { type: "boardIdle" },
-  { type: "arm" },
-  { type: "start" },
+  { type: "disarmAcked" },
 ];
+/** A prefix of the happy path (so every state is reached often), then random inputs. */
 const sequenceArb = fc
-  .array(
-    fc.oneof(
-      { arbitrary: inputArb.map((i) => [i]), weight: 3 },
-      { arbitrary: happyArb.map((i) => [i]), weight: 3 },
-      { arbitrary: uniform(toRunning, recoverToRunning), weight: 1 },
-    ),
-    { minLength: 5, maxLength: 40 },
-  )
-  .map((chunks) => chunks.flat());
+  .tuple(fc.integer({ min: 0, max: HAPPY.length }), fc.array(inputArb, { minLength: 1, maxLength: 30 }))
+  .map(([k, rest]) => [...HAPPY.slice(0, k), ...rest]);
 
 interface Step {
   readonly from: SupervisorState;
@@ -285,8 +654,8 @@ interface Step {
   readonly rejected: string | undefined;
 }
 
-function run(inputs: readonly Input[]): Step[] {
-  let s: SupervisorState = { name: "disconnected" };
+function walk(inputs: readonly Input[]): Step[] {
+  let s = initialState;
   const steps: Step[] = [];
   for (const input of inputs) {
     const r = transition(s, input);
@@ -296,83 +665,112 @@ function run(inputs: readonly Input[]): Step[] {
   return steps;
 }
 
-const checkSteps = (check: (step: Step) => void) =>
+const checkWalks = (check: (steps: Step[]) => void, numRuns = 1000) =>
   fc.assert(
-    fc.property(sequenceArb, (inputs) => {
-      for (const step of run(inputs)) check(step);
-    }),
-    { numRuns: 1000 },
+    fc.property(sequenceArb, (inputs) => check(walk(inputs))),
+    { numRuns },
   );
+const checkSteps = (check: (step: Step) => void) => checkWalks((steps) => steps.forEach(check));
+const effectsOf = (steps: Step[], type: Effect["type"]) =>
+  steps.flatMap((s) => s.effects.filter((e) => e.type === type));
 
-describe("invariants over random input sequences from disconnected", () => {
+describe("invariants over random input sequences from connecting", () => {
   it("the random walks reach every state (so the invariants below are exercised)", () => {
     const entered = new Map<StateName, number>(STATES.map((s) => [s, 0]));
-    fc.assert(
-      fc.property(sequenceArb, (inputs) => {
-        for (const s of run(inputs))
-          if (s.next.name !== s.from.name) entered.set(s.next.name, entered.get(s.next.name)! + 1);
-      }),
-      { numRuns: 300 },
-    );
-    for (const [state, n] of entered) expect(n, `${state} entered ${n} times`).toBeGreaterThanOrEqual(5);
+    checkSteps((s) => {
+      if (s.next.name !== s.from.name) entered.set(s.next.name, entered.get(s.next.name)! + 1);
+    });
+    for (const [state, n] of entered)
+      if (state !== "connecting") expect(n, `${state} entered ${n} times`).toBeGreaterThanOrEqual(20);
   });
 
-  it("the drive is enabled only in running", () => {
-    checkSteps(({ next }) => {
+  it("the drive is enabled only in running, and running is entered only from arming when ARM is acknowledged", () => {
+    checkSteps(({ from, input, next }) => {
       expect(driveEnabled(next)).toBe(next.name === "running");
-    });
-    for (const name of STATES) expect(driveEnabled({ name })).toBe(name === "running");
-  });
-
-  it("running is entered only from armed via start, with sendArm", () => {
-    checkSteps(({ from, input, next, effects }) => {
       if (next.name === "running" && from.name !== "running") {
-        expect(from.name).toBe("armed");
-        expect(input.type).toBe("start");
-        expect(effects).toContain("sendArm");
+        expect(from.name).toBe("arming");
+        expect(input.type).toBe("armAcked");
+      }
+    });
+    for (const name of STATES)
+      if (name !== "parking" && name !== "done") expect(driveEnabled({ name })).toBe(name === "running");
+  });
+
+  it("ARM goes out only on armed -> arming, on start; UNLOCK at most once, only alarm -> unlocking", () => {
+    checkWalks((steps) => {
+      for (const { from, input, next, effects } of steps) {
+        if (effects.some((e) => e.type === "send" && e.command === "ARM")) {
+          expect([from.name, input.type, next.name]).toEqual(["armed", "start", "arming"]);
+        }
+        if (effects.some((e) => e.type === "send" && e.command === "UNLOCK")) {
+          expect([from.name, next.name]).toEqual(["alarm", "unlocking"]);
+          if (input.type !== "proceed") throw new Error("UNLOCK without the operator's turn");
+          if (input.latched !== "POWER_UP") expect(input.unlockLatched).toBe(true);
+        }
+      }
+      expect(
+        effectsOf(steps, "send").filter((e) => e.type === "send" && e.command === "UNLOCK").length,
+      ).toBeLessThanOrEqual(1);
+    });
+  });
+
+  it("nothing leaves parking but the end of the run, with the first cause's ending (STOP: stopped, else fault)", () => {
+    checkSteps(({ from, next }) => {
+      if (from.name === "parking" && next.name !== "parking") {
+        expect(next.name).toBe("done");
+        if (next.name === "done") expect(next.outcome.ending).toBe(from.first.code === "STOP" ? "stopped" : "fault");
       }
     });
   });
 
-  it("sendArm appears only on armed -> running", () => {
+  it("done is terminal: nothing changes and nothing is done after it", () => {
     checkSteps(({ from, next, effects }) => {
-      if (effects.includes("sendArm")) {
-        expect(from.name).toBe("armed");
-        expect(next.name).toBe("running");
+      if (from.name === "done") {
+        expect(next).toBe(from);
+        expect(effects).toEqual([]);
       }
     });
   });
 
-  it("the only way out of fault is acknowledge, to alarm", () => {
-    checkSteps(({ from, input, next }) => {
-      if (from.name === "fault" && next.name !== "fault") {
-        expect(input.type).toBe("acknowledge");
-        expect(next.name).toBe("alarm");
+  it("a run finishes exactly once, as the last effect of the step into done", () => {
+    checkWalks((steps) => {
+      for (const { from, next, effects } of steps) {
+        const finishes = effects.filter((e) => e.type === "finish");
+        const entersDone = next.name === "done" && from.name !== "done";
+        expect(finishes.length).toBe(entersDone ? 1 : 0);
+        if (entersDone && next.name === "done")
+          expect(effects.at(-1)).toEqual({ type: "finish", outcome: next.outcome });
       }
     });
   });
 
-  it("hold is left only by acknowledge (to alarm) or by escalation to fault", () => {
-    checkSteps(({ from, input, next }) => {
-      if (from.name === "hold" && next.name !== "hold") {
-        if (input.type === "acknowledge") expect(next.name).toBe("alarm");
-        else expect(next.name).toBe("fault");
+  it("first cause wins: at most one fault effect per run, and it is the cause parking records", () => {
+    checkWalks((steps) => {
+      const faults = effectsOf(steps, "fault") as (Fault & { type: "fault" })[];
+      expect(faults.length).toBeLessThanOrEqual(1);
+      const into = steps.find((s) => s.next.name === "parking" && s.from.name !== "parking");
+      if (into && into.next.name === "parking") {
+        expect(faults[0]).toMatchObject({ code: into.next.first.code, source: into.next.first.source });
       }
     });
   });
 
-  it("every transition into fault carries sendEstop, except handshakeMismatch and boardAlarm", () => {
+  it("every way into parking stops the needle: E-STOP for host faults, STOP for holds, the board's own latch", () => {
     checkSteps(({ from, input, next, effects }) => {
-      if (next.name === "fault" && from.name !== "fault") {
-        expect(next.cause).toBeDefined();
-        // the controller records a mismatch itself
-        if (input.type !== "handshakeMismatch") expect(effects).toContain("recordFault");
-        if (input.type !== "handshakeMismatch" && input.type !== "boardAlarm") expect(effects).toContain("sendEstop");
-      }
+      if (next.name !== "parking" || from.name === "parking") return;
+      const priority = effects.filter((e) => e.type === "priority");
+      if (input.type === "status")
+        expect(priority).toEqual([]); // the board latched it and parks by itself
+      else if (input.type === "stop" || input.type === "late") expect(priority).toEqual([P_STOP]);
+      else expect(priority).toEqual([P_ESTOP]);
+      // a hold: the operator's stop, the host's lateness, or an operator's alarm while the session runs
+      const operatorAlarm = input.type === "status" && (input.alarm === "STOP" || input.alarm === "PEDAL_RELEASED");
+      const wasLive = from.name === "arming" || from.name === "running";
+      expect(next.holding).toBe(input.type === "stop" || input.type === "late" || (operatorAlarm && wasLive));
     });
   });
 
-  it("a rejected input changes nothing and has no effects; an accepted one is never marked rejected", () => {
+  it("a rejected input changes nothing and has no effects", () => {
     checkSteps(({ from, next, effects, rejected }) => {
       if (rejected !== undefined) {
         expect(next).toBe(from);
@@ -381,10 +779,21 @@ describe("invariants over random input sequences from disconnected", () => {
     });
   });
 
-  it("fault and hold always carry a cause; other states never do", () => {
+  it("the record's state names stay the smp-session/1 vocabulary; hold and fault always carry a cause", () => {
     checkSteps(({ next }) => {
-      if (next.name === "fault" || next.name === "hold") expect(next.cause).toBeDefined();
-      else expect(next.cause).toBeUndefined();
+      const s = shown(next);
+      expect(SHOWN_NAMES).toContain(s.name);
+      if (s.name === "hold" || s.name === "fault") expect(s.cause).toBeDefined();
+      else expect(s.cause).toBeUndefined();
+    });
+  });
+
+  it("a run is refused by the limits or the board only at the handshake, before anything could be armed", () => {
+    checkSteps(({ from, next }) => {
+      if (next.name === "done" && from.name !== "done") {
+        const refusedAtHandshake = ["limitsRefused", "boardMismatch"].includes(next.outcome.ending);
+        expect(refusedAtHandshake).toBe(from.name === "connecting" && shown(next).cause === "HANDSHAKE_MISMATCH");
+      }
     });
   });
 });

@@ -4,6 +4,7 @@
 // when the session uses it: a run on a real port never loads it (nor the AVR emulator).
 
 import {
+  ScriptedDotSource,
   SessionController,
   planSession,
   type ControllerEvent,
@@ -94,7 +95,7 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
       profile: o.profile,
       machine: o.machine,
       session: o.session,
-      dots: plan,
+      source: new ScriptedDotSource(plan),
       startedAt: o.startedAt,
       unlockLatched: o.unlockLatched ?? false,
       ...(o.timing ? { timing: o.timing } : {}),

@@ -1,109 +1,253 @@
-// The host supervisor's state machine, pure: transition(state, input) -> { next, effects }. The drive may
-// be enabled only in "running". Every fault lands in "fault"; nothing leaves "fault" or "hold" except the
-// operator's deliberate acknowledge, which leads to "alarm" and then needs an explicit unlock and re-arm.
+// The host supervisor's state machine, pure: transition(state, input) -> { next, effects }. It owns every
+// phase of a session run, from HELLO to the outcome. The rules: the drive is enabled only in "running";
+// every fault ends in "parking" and every parking ends the run (no automatic restart: the board stays
+// latched, and clearing it is the operator's deliberate act, a new run with --unlock); the first cause is the
+// one recorded; `smp run` unlocks POWER_UP by itself, any other latched alarm only with --unlock, and once.
 
-import type { AlarmName } from "../protocol/table.ts";
+import { ALARMS, type AlarmName, type BoardStateName } from "../protocol/table.ts";
+import type { RunEnding } from "../errors/errors.ts";
 
-export const STATES = ["disconnected", "alarm", "idle", "armed", "running", "hold", "fault"] as const;
+export const STATES = [
+  "connecting", // HELLO sent, no INFO yet
+  "handshaking", // INFO fits the host; waiting for the first STATUS
+  "alarm", // the board is latched; waiting for the operator's decision (smp run: POWER_UP, or --unlock)
+  "unlocking", // UNLOCK sent (once); waiting for the board to go IDLE
+  "idle", // unlocked, drive off
+  "armed", // the host will arm; waiting for the first dot (scripted: at once; a pedal: when pressed)
+  "arming", // ARM sent, not yet acknowledged
+  "running", // the drive is enabled: dots go out
+  "disarming", // every dot placed; DISARM sent, not yet acknowledged
+  "parking", // a fault or stop was detected; waiting (bounded) for the board to confirm the needle parked
+  "done", // terminal: carries the outcome
+] as const;
 export type StateName = (typeof STATES)[number];
-export interface SupervisorState {
-  readonly name: StateName;
-  /** Why we are in fault or hold. */
+
+/** The supervisor state as the session record and the operator see it (smp-session/1, docs/protocol.md). */
+export const SHOWN_NAMES = ["disconnected", "alarm", "idle", "armed", "running", "hold", "fault"] as const;
+export interface Shown {
+  readonly name: (typeof SHOWN_NAMES)[number];
   readonly cause?: AlarmName;
 }
 
-export type Input =
-  | { type: "handshakeOk"; boardInAlarm: boolean }
-  | { type: "handshakeMismatch" }
-  | { type: "linkLost" }
-  | { type: "unlock" }
-  | { type: "boardIdle" }
-  | { type: "arm" }
-  | { type: "start" }
-  | { type: "stop"; cause?: "STOP" | "HOST_LATE" }
-  | { type: "estop" }
-  | { type: "fault"; code: AlarmName }
-  | { type: "boardAlarm"; code: AlarmName }
-  | { type: "sessionDone" }
-  | { type: "acknowledge" };
-export type InputType = Input["type"];
-export const INPUT_TYPES: readonly InputType[] = [
-  "handshakeOk",
-  "handshakeMismatch",
-  "linkLost",
-  "unlock",
-  "boardIdle",
-  "arm",
-  "start",
-  "stop",
-  "estop",
-  "fault",
-  "boardAlarm",
-  "sessionDone",
-  "acknowledge",
-];
+/** A detected fault. Only a run's first is recorded. */
+export interface Fault {
+  readonly code: AlarmName;
+  readonly source: "board" | "host";
+  readonly detail: string;
+  readonly dot?: number;
+}
 
-export type Effect = "sendUnlock" | "sendArm" | "sendStop" | "sendEstop" | "sendDisarm" | "recordFault";
+export interface Outcome {
+  readonly ending: RunEnding;
+  /** The message for endings the state machine decides alone; "" when the record tells it (done, parked). */
+  readonly detail: string;
+}
+
+type Plain = Exclude<StateName, "parking" | "done">;
+export type SupervisorState =
+  | { readonly name: Plain }
+  /** holding: a STOP-like hold (STOP, PEDAL_RELEASED, HOST_LATE) rather than a fault; first: the recorded cause. */
+  | { readonly name: "parking"; readonly holding: boolean; readonly cause: AlarmName; readonly first: FirstCause }
+  /** shown: what the record shows at the end (the state before, or what the last step made it). */
+  | { readonly name: "done"; readonly outcome: Outcome; readonly shown: Shown };
+type FirstCause = Pick<Fault, "code" | "source">;
+type Parking = Extract<SupervisorState, { name: "parking" }>;
+
+export type Input =
+  | { readonly type: "info" } // INFO fits the host
+  | { readonly type: "mismatch"; readonly limitsOnly: boolean; readonly detail: string } // INFO does not
+  | { readonly type: "handshakeTimeout"; readonly detail: string }
+  | { readonly type: "linkLost"; readonly detail: string }
+  /** A STATUS frame: the handshake's end, or a board alarm (alarm: a known code). */
+  | { readonly type: "status"; readonly board: BoardStateName | undefined; readonly alarm: AlarmName | undefined }
+  /** After each STATUS, smp run goes on for the operator: latched = the board's last alarm. */
+  | {
+      readonly type: "proceed";
+      readonly board: BoardStateName | undefined;
+      readonly latched: AlarmName;
+      readonly linkIdle: boolean;
+      readonly unlockLatched: boolean;
+    }
+  | { readonly type: "start" } // the dot source has a dot: arm the board
+  | { readonly type: "armAcked" }
+  | { readonly type: "stop" } // the operator's STOP
+  | { readonly type: "late"; readonly detail: string } // the host itself is late: HOST_LATE hold
+  | { readonly type: "estop" } // the operator's E-STOP
+  | { readonly type: "fault"; readonly code: AlarmName; readonly detail: string; readonly dot?: number } // host
+  | { readonly type: "sessionDone" }
+  | { readonly type: "disarmAcked" }
+  | { readonly type: "unlockRefused"; readonly detail: string }
+  | { readonly type: "parked"; readonly via: "status" | "alarm" } // STATUS parked in ALARM, or an ALARM frame
+  | { readonly type: "parkTimeout" };
+export type InputType = Input["type"];
+
+export type Effect =
+  | { readonly type: "send"; readonly command: "UNLOCK" | "ARM" | "DISARM" }
+  /** The priority byte, and behind it the acknowledged frame (once the board has answered HELLO). */
+  | { readonly type: "priority"; readonly which: "STOP" | "ESTOP" }
+  /** Record this fault once the needle is parked; neverArmed: at once (the drive was never enabled). */
+  | ({ readonly type: "fault"; readonly neverArmed?: true } & Fault)
+  | { readonly type: "info"; readonly message: string }
+  | { readonly type: "finish"; readonly outcome: Outcome };
+
 export interface Result {
   readonly next: SupervisorState;
   readonly effects: readonly Effect[];
-  /** Set when the input is not allowed in this state; the state is unchanged. */
+  /** Set when the input makes no sense in this state; the state is unchanged. */
   readonly rejected?: string;
 }
 
-/** Board alarms that an operator causes on purpose end in hold; every other alarm is a fault. */
+/** Board alarms that an operator causes on purpose hold a running session; every other alarm is a fault. */
 const OPERATOR_STOPS: readonly AlarmName[] = ["STOP", "PEDAL_RELEASED"];
-const LIVE: readonly StateName[] = ["armed", "running", "hold"];
+const STOP: Effect = { type: "priority", which: "STOP" };
+const ESTOP: Effect = { type: "priority", which: "ESTOP" };
 
+export const initialState: SupervisorState = { name: "connecting" };
 export const driveEnabled = (s: SupervisorState): boolean => s.name === "running";
 
-const to = (name: StateName, effects: Effect[] = [], cause?: AlarmName): Result => ({
-  next: cause ? { name, cause } : { name },
-  effects,
+/** The record's vocabulary predates the phases: the ARM wait was part of "running", the DISARM wait "idle". */
+const SHOWN_AS = {
+  connecting: "disconnected",
+  handshaking: "disconnected",
+  alarm: "alarm",
+  unlocking: "alarm",
+  idle: "idle",
+  armed: "armed",
+  arming: "running",
+  running: "running",
+  disarming: "idle",
+} as const satisfies Record<Plain, Shown["name"]>;
+
+export function shown(s: SupervisorState): Shown {
+  if (s.name === "parking") return { name: s.holding ? "hold" : "fault", cause: s.cause };
+  return s.name === "done" ? s.shown : { name: SHOWN_AS[s.name] };
+}
+
+const go = (name: Plain, effects: Effect[] = []): Result => ({ next: { name }, effects });
+const stay = (s: SupervisorState): Result => ({ next: s, effects: [] });
+const park = (holding: boolean, f: Fault, effects: Effect[] = []): Result => ({
+  next: { name: "parking", holding, cause: f.code, first: { code: f.code, source: f.source } },
+  effects: [...effects, { type: "fault", ...f }],
 });
+/** A hold turns into a fault (the first cause stays the recorded one). */
+const escalate = (s: Parking, code: AlarmName, effects: Effect[]): Result =>
+  s.holding ? { next: { ...s, holding: false, cause: code }, effects } : stay(s);
+function end(s: SupervisorState, ending: RunEnding, detail: string, effects: Effect[] = [], as = shown(s)): Result {
+  const outcome = { ending, detail };
+  return { next: { name: "done", outcome, shown: as }, effects: [...effects, { type: "finish", outcome }] };
+}
+const parkedEnding = (s: { first: FirstCause }): RunEnding => (s.first.code === "STOP" ? "stopped" : "fault");
+const live = (s: SupervisorState) => s.name === "arming" || s.name === "running";
+const beforeInfo = (s: SupervisorState) => s.name === "connecting" || s.name === "handshaking";
 
 export function transition(s: SupervisorState, input: Input): Result {
   const reject = (why: string): Result => ({ next: s, effects: [], rejected: `${input.type} in ${s.name}: ${why}` });
-  const connected = s.name !== "disconnected";
+  if (s.name === "done") return stay(s); // terminal
+  const parking = s.name === "parking" ? s : undefined;
   switch (input.type) {
-    case "handshakeOk":
-      return s.name === "disconnected" ? to(input.boardInAlarm ? "alarm" : "idle") : reject("already connected");
-    // only during the handshake; the controller writes the record: the drive was never enabled
-    case "handshakeMismatch":
-      return s.name === "disconnected" ? to("fault", [], "HANDSHAKE_MISMATCH") : reject("only during the handshake");
-    case "linkLost":
-      if (s.name === "fault") return { next: s, effects: [] };
-      return LIVE.includes(s.name) ? to("fault", ["sendEstop", "recordFault"], "LINK_LOST") : to("disconnected");
-    case "unlock":
-      return s.name === "alarm" ? to("alarm", ["sendUnlock"]) : reject("only a latched alarm can be unlocked");
-    case "boardIdle":
-      return s.name === "alarm" ? to("idle") : { next: s, effects: [] };
-    case "arm":
-      return s.name === "idle" ? to("armed") : reject("arm needs idle");
+    case "info":
+      return s.name === "connecting" ? go("handshaking") : reject("only while connecting");
+    case "mismatch": {
+      if (s.name !== "connecting") return reject("only while connecting");
+      const f: Fault = { code: "HANDSHAKE_MISMATCH", source: "host", detail: input.detail };
+      const ending = input.limitsOnly ? "limitsRefused" : "boardMismatch";
+      const as: Shown = { name: "fault", cause: f.code }; // never armed: nothing to park, nothing to stop
+      return end(s, ending, input.detail, [{ type: "fault", neverArmed: true, ...f }], as);
+    }
+    case "handshakeTimeout":
+      return s.name === "connecting" ? end(s, "noBoard", input.detail) : reject("only while connecting");
+    case "linkLost": {
+      if (s.name === "connecting") return end(s, "noBoard", `no board: ${input.detail}`);
+      if (parking) return escalate(parking, "LINK_LOST", [ESTOP]);
+      const f: Fault = { code: "LINK_LOST", source: "host", detail: input.detail };
+      if (live(s) || s.name === "armed") return park(false, f, [ESTOP]);
+      return end(s, "stopped", input.detail, [], { name: "disconnected" });
+    }
+    case "status":
+      return onStatus(s, input);
+    case "proceed":
+      return onProceed(s, input);
     case "start":
-      return s.name === "armed" ? to("running", ["sendArm"]) : reject("start needs armed");
+      return s.name === "armed" ? go("arming", [{ type: "send", command: "ARM" }]) : reject("start needs armed");
+    case "armAcked":
+      return s.name === "arming" ? go("running") : stay(s);
     case "stop":
-      if (s.name === "running") return to("hold", ["sendStop", "recordFault"], input.cause ?? "STOP");
-      return s.name === "armed" ? to("idle") : reject("nothing to stop");
+      if (live(s)) return park(true, { code: "STOP", source: "host", detail: "operator stop" }, [STOP]);
+      if (parking) return stay(s);
+      return end(s, "stopped", `stopped by the operator ${BEFORE} (in ${shown(s).name})`, [STOP]);
+    case "late":
+      if (!live(s)) return reject("only a running session is late");
+      return park(true, { code: "HOST_LATE", source: "host", detail: input.detail }, [STOP]);
     case "estop":
-      if (s.name === "fault") return { next: s, effects: ["sendEstop"] }; // again, harmlessly; the first cause stays
-      return connected ? to("fault", ["sendEstop", "recordFault"], "ESTOP") : reject("no board to stop");
-    case "fault":
-      if (s.name === "fault") return { next: s, effects: [] }; // first cause wins
-      return connected ? to("fault", ["sendEstop", "recordFault"], input.code) : reject("no board");
-    case "boardAlarm":
-      // in alarm the board is latched already; once unlocked, any new board alarm ends the session
-      if (s.name === "fault" || s.name === "disconnected" || s.name === "alarm") return { next: s, effects: [] };
-      if (OPERATOR_STOPS.includes(input.code)) {
-        if (s.name === "hold") return { next: s, effects: [] };
-        return s.name === "running"
-          ? to("hold", ["recordFault"], input.code)
-          : to("fault", ["recordFault"], input.code);
-      }
-      return to("fault", ["recordFault"], input.code);
+      if (beforeInfo(s)) return end(s, "stopped", `e-stopped by the operator ${BEFORE} (in ${shown(s).name})`, [ESTOP]);
+      if (parking) return parking.holding ? escalate(parking, "ESTOP", [ESTOP]) : { next: s, effects: [ESTOP] };
+      return park(false, { code: "ESTOP", source: "host", detail: "operator e-stop" }, [ESTOP]);
+    case "fault": {
+      if (beforeInfo(s)) return reject("no session to fault yet");
+      if (parking) return escalate(parking, input.code, [ESTOP]); // first cause wins
+      const { code, detail, dot } = input;
+      const f: Fault = { code, source: "host", detail, ...(dot !== undefined ? { dot } : {}) };
+      return park(false, f, [ESTOP]);
+    }
     case "sessionDone":
-      return s.name === "running" ? to("idle", ["sendDisarm"]) : reject("no session running");
-    case "acknowledge":
-      return s.name === "fault" || s.name === "hold" ? to("alarm") : reject("nothing to acknowledge");
+      return s.name === "running" ? go("disarming", [{ type: "send", command: "DISARM" }]) : reject("not running");
+    case "disarmAcked":
+      return s.name === "disarming" ? end(s, "done", "") : stay(s);
+    case "unlockRefused":
+      return s.name === "unlocking" ? end(s, "unlockRefused", input.detail) : stay(s);
+    case "parked":
+      // the board sends ALARM once parked; a STATUS showing parked confirms a host fault only
+      if (!parking || (input.via === "status" && parking.first.source === "board")) return stay(s);
+      return end(s, parkedEnding(parking), "");
+    case "parkTimeout":
+      return parking ? end(s, parkedEnding(parking), "") : reject("nothing is parking");
   }
 }
+
+function onStatus(s: SupervisorState, input: Input & { type: "status" }): Result {
+  if (s.name === "handshaking") return go(input.board === "ALARM" ? "alarm" : "idle");
+  const code = input.alarm;
+  if (input.board !== "ALARM" || code === undefined) return stay(s);
+  const f: Fault = { code, source: "board", detail: `board latched ${code}: ${ALARMS[code].doc}` };
+  const operatorStop = OPERATOR_STOPS.includes(code);
+  switch (s.name) {
+    case "idle":
+    case "armed":
+    case "disarming":
+      return park(false, f);
+    case "arming":
+    case "running":
+      return park(operatorStop, f);
+    case "parking":
+      return operatorStop ? stay(s) : escalate(s, code, []);
+    default:
+      return stay(s); // not connected yet, or latched already (alarm, unlocking)
+  }
+}
+
+function onProceed(s: SupervisorState, input: Input & { type: "proceed" }): Result {
+  const { board, latched } = input;
+  switch (s.name) {
+    case "alarm": {
+      if (board === "IDLE") return go("idle");
+      if (board !== "ALARM" || !input.linkIdle) return stay(s);
+      const why = ALARMS[latched].doc;
+      if (latched !== "POWER_UP" && !input.unlockLatched)
+        return end(s, "alarmLatched", `board alarm ${latched} is latched (${why}); ` + UNLOCK_HINT);
+      const note = `board alarm ${latched} latched; unlocking because the operator started this run`;
+      const message = `${note}${latched === "POWER_UP" ? "" : " with --unlock"}`;
+      return go("unlocking", [
+        { type: "info", message },
+        { type: "send", command: "UNLOCK" },
+      ]);
+    }
+    case "unlocking":
+      return board === "IDLE" ? go("idle") : stay(s);
+    case "idle":
+      return go("armed");
+    default:
+      return stay(s);
+  }
+}
+const UNLOCK_HINT = "find its cause, then run again with --unlock to clear it deliberately";
+const BEFORE = "before the session started";

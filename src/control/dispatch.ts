@@ -1,0 +1,92 @@
+// What a running session sends next, pure: the next dot of the source when it is due (with the loops'
+// command, checked once more against the board's cap, and a fresh lease), else a keep-alive; and what a
+// dot refused LATE by the board means (send it and those after it again, or hold: the host is too late).
+
+import type { HostCommand } from "../protocol/hostlink.ts";
+import type { DotAccounting } from "./accounting.ts";
+import type { DotSource, PlannedDot } from "./dot-source.ts";
+import { COMMAND_MARGIN_UM, commandCapUm, type BoardInfo } from "./handshake.ts";
+import type { DotPacer } from "./pacing.ts";
+import { MAX_LATE_DOTS_IN_A_ROW } from "./timing.ts";
+
+export type Dispatch =
+  | { readonly kind: "dot"; readonly planned: PlannedDot; readonly command: HostCommand }
+  | { readonly kind: "keep"; readonly command: HostCommand }
+  /** The depth loop's command would pass the cap: a DEPTH_DEVIATION fault, nothing sent. */
+  | { readonly kind: "tooDeep"; readonly detail: string };
+
+export type LateDot =
+  | { readonly kind: "unknown" } // not in flight: nothing to do
+  | { readonly kind: "again" } // it and the dots after it go out again, with fresh start ticks
+  | { readonly kind: "tooLate"; readonly detail: string }; // too many in a row: HOST_LATE
+
+export class DotDispatcher {
+  constructor(
+    private readonly source: DotSource,
+    private readonly books: DotAccounting,
+    private readonly pacer: DotPacer,
+    private readonly info: BoardInfo,
+  ) {}
+
+  /** ARM, with a lease from boardNow. */
+  arm(nowMs: number, boardNow: number): HostCommand {
+    this.pacer.leased(nowMs);
+    return { id: "ARM", fields: { leaseTick: this.pacer.leaseTick(boardNow) } };
+  }
+
+  /**
+   * What to send on this tick of a running session. A dot goes out only on an idle link (one queued behind a
+   * retransmission would carry a stale start tick) and while the board's queue has room.
+   */
+  next(nowMs: number, boardNow: number, linkIdle: boolean): Dispatch | undefined {
+    const planned = this.source.next();
+    if (planned && this.books.inFlightCount < Math.max(1, this.info.queueSlots - 1) && linkIdle) {
+      const atTick = this.pacer.due(boardNow);
+      if (atTick !== undefined) return this.dot(planned, atTick, nowMs, boardNow);
+    }
+    if (!this.pacer.keepDue(nowMs) || !linkIdle) return undefined;
+    this.pacer.leased(nowMs);
+    return { kind: "keep", command: { id: "KEEP", fields: { leaseTick: this.pacer.leaseTick(boardNow) } } };
+  }
+
+  private dot(planned: PlannedDot, atTick: number, nowMs: number, boardNow: number): Dispatch {
+    const s = planned.settings;
+    const command = this.books.command(s);
+    const extensionUm = command.commandedExtensionUm;
+    // second check of the limits at planning time: the correction may never take a dot past the board's cap
+    if (extensionUm > commandCapUm(this.info)) {
+      const detail =
+        `dot ${planned.n}: commanded extension ${extensionUm} um would pass ` +
+        `board hard maximum ${this.info.hardMaxExtensionUm} um less ${COMMAND_MARGIN_UM} um margin`;
+      return { kind: "tooDeep", detail };
+    }
+    this.books.sent(planned, command);
+    this.source.taken(planned.n);
+    this.pacer.sent();
+    this.pacer.leased(nowMs);
+    const { strokes } = s;
+    const leaseTick = this.pacer.leaseTick(boardNow);
+    const fields = { dot: planned.n, atTick, extensionUm, strokeHz: Math.round(s.strokeHz) };
+    return {
+      kind: "dot",
+      planned,
+      command: { id: "DOT", fields: { ...fields, dutyPermille: command.dutyPermille, strokes, leaseTick } },
+    };
+  }
+
+  /** The board refused dot n as LATE: nothing of it fired. */
+  late(n: number): LateDot {
+    if (!this.books.late(n)) return { kind: "unknown" };
+    const inARow = this.books.lateDotsInARow;
+    if (inARow > MAX_LATE_DOTS_IN_A_ROW)
+      return { kind: "tooLate", detail: `${inARow} dots in a row reached the board after their start tick` };
+    this.source.resendFrom(n);
+    this.pacer.reset();
+    return { kind: "again" };
+  }
+
+  /** The source has run out and no dot is in flight: the session is complete. */
+  get complete(): boolean {
+    return this.source.exhausted && this.books.inFlightCount === 0;
+  }
+}

@@ -1,0 +1,59 @@
+// What the board's STATUS, BOOT and NAK frames mean to the supervisor, pure: the board state and a known
+// alarm code of a STATUS, a reboot during the session, and the input a refused command becomes (or a dot to
+// send again).
+
+import type { HostCommand } from "../protocol/hostlink.ts";
+import { ALARMS, BOARD_STATES, alarmName, boardStateName, nakName } from "../protocol/table.ts";
+import type { AlarmName, BoardStateName, FrameOf } from "../protocol/table.ts";
+import type { Input } from "../safety/fsm.ts";
+
+const isAlarm = (name: string): name is AlarmName => name in ALARMS;
+const isBoardState = (name: string): name is BoardStateName => name in BOARD_STATES;
+
+export interface BoardStatus {
+  /** Undefined for a state this host does not know. */
+  readonly board: BoardStateName | undefined;
+  /** The alarm code, when set and known. */
+  readonly alarm: AlarmName | undefined;
+  /** The board shows its alarm latched with the needle parked. */
+  readonly parkedInAlarm: boolean;
+}
+
+export function readStatus(s: FrameOf<"STATUS">["fields"]): BoardStatus {
+  const board = boardStateName(s.state);
+  const alarm = alarmName(s.alarm);
+  return {
+    board: isBoardState(board) ? board : undefined,
+    alarm: s.alarm !== 0 && isAlarm(alarm) ? alarm : undefined,
+    parkedInAlarm: board === "ALARM" && s.parked === 1,
+  };
+}
+
+/**
+ * A command the board refused. UNLOCK: the alarm's cause is still there. STOP and E-STOP: the board is
+ * stopped already. A DOT refused LATE while running: send it again (lateDot). Anything else is a fault.
+ */
+export function nakInput(
+  command: HostCommand,
+  nak: number,
+  running: boolean,
+  lastBoardAlarm: AlarmName | undefined,
+): Input | { readonly type: "lateDot"; readonly dot: number } | undefined {
+  const why = `board refused ${command.id}: ${nakName(nak)}`;
+  if (command.id === "UNLOCK") {
+    const detail =
+      `${why}: board alarm ${lastBoardAlarm ?? "?"} still has its cause ` +
+      "(e-stop button, pedal contacts, cartridge, or an invalid board configuration)";
+    return { type: "unlockRefused", detail };
+  }
+  if (command.id === "STOP" || command.id === "ESTOP") return undefined;
+  if (command.id === "DOT" && nakName(nak) === "LATE" && running) return { type: "lateDot", dot: command.fields.dot };
+  return { type: "fault", code: "UNEXPECTED_NAK", detail: why };
+}
+
+/** A BOOT frame: a fault when the board has rebooted since it answered HELLO (boot id wasBootId). */
+export function bootInput(wasBootId: number | undefined, f: FrameOf<"BOOT">["fields"]): Input | undefined {
+  if (wasBootId === undefined || f.bootId === wasBootId) return undefined;
+  const detail = `board rebooted (boot id ${wasBootId} -> ${f.bootId}, cause ${f.resetCause})`;
+  return { type: "fault", code: "BOARD_RESET", detail };
+}

@@ -1,0 +1,121 @@
+// The handshake, pure: the board's INFO checked against what the host speaks and needs (protocol, schema,
+// envelope and profile against the hard limits, machine current, lease, queue slots, clock rate, and the
+// command margin under the cap for every dot setting), what the supervisor makes of it (fits, or refuse to
+// arm), and the session record's header built from it.
+
+import { PROTOCOL_VERSION, schemaHash, type FrameOf } from "../protocol/table.ts";
+import { ENVELOPES, envelopeFitsBoard } from "../safety/limits.ts";
+import { profileFitsBoard, type DotSettings, type LoadedMachine, type LoadedProfile } from "../profiles/load.ts";
+import type { SessionNumber } from "../profiles/schema.ts";
+import type { HeaderRecord } from "../log/records.ts";
+import { formatLimit, type LimitDetail } from "../errors/errors.ts";
+import type { Input } from "../safety/fsm.ts";
+
+export type BoardInfo = FrameOf<"INFO">["fields"];
+
+/** A commanded extension (target plus depth correction) stays this far below the board's hard maximum. */
+export const COMMAND_MARGIN_UM = 100;
+
+export interface HandshakeNeeds {
+  readonly profile: LoadedProfile;
+  readonly machine: LoadedMachine;
+  /** The lease the host grants with every dot and keep-alive. */
+  readonly leaseMs: number;
+  /** Every dot setting the session can send. */
+  readonly settings: readonly DotSettings[];
+}
+
+/** The deepest extension the host may command on this board. */
+export const commandCapUm = (info: BoardInfo): number => info.hardMaxExtensionUm - COMMAND_MARGIN_UM;
+
+/** Every way the board does not fit the session; empty when it does. */
+export function checkBoard(info: BoardInfo, needs: HandshakeNeeds): LimitDetail[] {
+  const problems: LimitDetail[] = [];
+  if (info.protocol !== PROTOCOL_VERSION)
+    problems.push({ field: "board.protocol", value: info.protocol, limit: `host speaks protocol ${PROTOCOL_VERSION}` });
+  if (info.schema !== schemaHash())
+    problems.push({ field: "board.schema", value: info.schema, limit: `host schema is ${schemaHash()}` });
+  const profile = needs.profile.profile;
+  problems.push(...envelopeFitsBoard(ENVELOPES[profile.envelope], info), ...profileFitsBoard(profile, info));
+  const maxCurrentMa = needs.machine.calibration.drive.maxCurrentMa;
+  if (maxCurrentMa > info.hardMaxCurrentMa)
+    problems.push({
+      field: "machine.drive.maxCurrentMa",
+      value: maxCurrentMa,
+      limit: `above board hard maximum ${info.hardMaxCurrentMa} mA`,
+    });
+  if (needs.leaseMs > info.hardMaxLeaseMs)
+    problems.push({
+      field: "board.hardMaxLeaseMs",
+      value: info.hardMaxLeaseMs,
+      limit: `below the host's lease ${needs.leaseMs} ms`,
+    });
+  if (info.queueSlots < 1) problems.push({ field: "board.queueSlots", value: info.queueSlots, limit: "at least 1" });
+  if (info.clockHz < 1000) problems.push({ field: "board.clockHz", value: info.clockHz, limit: "at least 1000 Hz" });
+  // a target must leave the command margin under the board's cap (the depth loop never commands past it)
+  const capUm = commandCapUm(info);
+  for (const s of needs.settings) {
+    if (s.targetExtensionUm > capUm && !problems.some((p) => p.field.startsWith(`${s.zone}.`))) {
+      problems.push({
+        field: `${s.zone}.session${s.session}.targetExtensionUm`,
+        value: s.targetExtensionUm,
+        limit: `above board hard maximum ${info.hardMaxExtensionUm} um less ${COMMAND_MARGIN_UM} um command margin`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** Problems only with the profile or machine against the limits (exit 2), none with the board itself (exit 3). */
+export const limitsOnly = (problems: readonly LimitDetail[]): boolean =>
+  problems.every((p) => !p.field.startsWith("board."));
+
+export const mismatchMessage = (problems: readonly LimitDetail[]): string =>
+  "refusing to arm: the board does not match:\n" + problems.map((p) => `  ${formatLimit(p)}`).join("\n");
+
+export const boardSummary = (info: BoardInfo): string =>
+  `board ${info.firmware}, protocol ${info.protocol}, schema ${info.schema}, ` +
+  `hard max ${info.hardMaxExtensionUm} um / ${info.hardMaxStrokeHz} Hz`;
+
+export interface HeaderContext {
+  readonly startedAt: string;
+  readonly profile: LoadedProfile;
+  readonly machine: LoadedMachine;
+  readonly session: SessionNumber;
+  readonly plannedDots: number;
+  readonly transport: string;
+}
+
+export function headerRecord(info: BoardInfo, c: HeaderContext): HeaderRecord {
+  const m = c.machine.calibration;
+  return {
+    type: "header",
+    format: "smp-session/1",
+    startedAt: c.startedAt,
+    profile: { name: c.profile.profile.name, source: c.profile.source, hash: c.profile.hash },
+    machine: { name: m.name, kind: m.machine, hash: c.machine.hash },
+    session: c.session,
+    plannedDots: c.plannedDots,
+    transport: c.transport,
+    board: {
+      firmware: info.firmware,
+      protocol: info.protocol,
+      schema: info.schema,
+      bootId: info.bootId,
+      clockHz: info.clockHz,
+    },
+    hardMaxExtensionUm: info.hardMaxExtensionUm,
+    hardMaxStrokeHz: info.hardMaxStrokeHz,
+    hardMaxCurrentMa: info.hardMaxCurrentMa,
+    hardMaxDwellMs: info.hardMaxDwellMs,
+    envelope: ENVELOPES[c.profile.profile.envelope].name,
+  };
+}
+
+/** Meet the board: the header for the record, and the input for the supervisor (INFO fits, or refuse). */
+export function meet(info: BoardInfo, c: HandshakeNeeds & HeaderContext): { header: HeaderRecord; input: Input } {
+  const header = headerRecord(info, c);
+  const problems = checkBoard(info, c);
+  if (problems.length === 0) return { header, input: { type: "info" } };
+  return { header, input: { type: "mismatch", limitsOnly: limitsOnly(problems), detail: mismatchMessage(problems) } };
+}

@@ -1,0 +1,66 @@
+// The control loop's timing: period, lateness budget, how far ahead dots go out, leases, keep-alives and
+// the bounds on silence, the handshake and the wait for the needle to park (and which of them has run out).
+// All host milliseconds.
+
+import type { Input } from "../safety/fsm.ts";
+
+export interface LoopTiming {
+  /** Control loop period (200 Hz). */
+  readonly periodMs: number;
+  /** A tick later than this holds the session (STOP, HOST_LATE). */
+  readonly latenessBudgetMs: number;
+  /** How far ahead of its start a dot is sent to the board. */
+  readonly leadMs: number;
+  /** Lease granted with every dot and keep-alive; the board parks when it runs out. */
+  readonly leaseMs: number;
+  /** A keep-alive goes out when no lease-renewing command was sent for this long. */
+  readonly keepEveryMs: number;
+  /** No STATUS for this long is a fault. */
+  readonly staleMs: number;
+  readonly handshakeTimeoutMs: number;
+  /** How long to wait for the board to confirm the needle is parked after a fault. */
+  readonly parkConfirmTimeoutMs: number;
+}
+
+export const DEFAULT_TIMING: LoopTiming = {
+  periodMs: 5,
+  latenessBudgetMs: 50,
+  leadMs: 80,
+  leaseMs: 250,
+  keepEveryMs: 40,
+  staleMs: 200,
+  handshakeTimeoutMs: 1500,
+  parkConfirmTimeoutMs: 2000,
+};
+
+/** HELLO goes out again after this long when it was acknowledged but its INFO never arrived. */
+export const HELLO_RETRY_MS = 100;
+/** More dots than this in a row refused LATE by the board hold the session (HOST_LATE). */
+export const MAX_LATE_DOTS_IN_A_ROW = 3;
+
+export interface Watch {
+  readonly t0Ms: number;
+  /** The board has answered HELLO. */
+  readonly connected: boolean;
+  /** Host time of the last valid frame from the board. */
+  readonly lastRxMs: number | undefined;
+  /** A fault is parking (silence no longer matters): since when. */
+  readonly parkingSinceMs: number | undefined;
+  readonly parking: boolean;
+  readonly transport: string;
+}
+
+/** The bound that has run out at nowMs, as an input to the supervisor: the handshake, silence, parking. */
+export function overdue(nowMs: number, w: Watch, t: LoopTiming): Input | undefined {
+  if (!w.connected && nowMs - w.t0Ms > t.handshakeTimeoutMs) {
+    const detail = `no HELLO reply from ${w.transport} within ${t.handshakeTimeoutMs} ms`;
+    return { type: "handshakeTimeout", detail };
+  }
+  const silentMs = w.lastRxMs === undefined ? 0 : nowMs - w.lastRxMs;
+  if (!w.parking && w.connected && silentMs > t.staleMs) {
+    const detail = `no valid frame from the board for ${silentMs.toFixed(0)} ms, bound ${t.staleMs} ms`;
+    return { type: "fault", code: "TELEMETRY_STALE", detail };
+  }
+  const since = w.parkingSinceMs;
+  return since !== undefined && nowMs - since > t.parkConfirmTimeoutMs ? { type: "parkTimeout" } : undefined;
+}
