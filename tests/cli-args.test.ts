@@ -3,6 +3,7 @@
 // and parsing follows it (defaults, ranges, choices, conflicts, required options, positional arguments).
 // In process; tests/cli.test.ts runs the bin entry.
 
+import { EXIT_CODES } from "../src/errors/errors.ts";
 import { describe, expect, it } from "vitest";
 import { SmpError } from "../src/errors/errors.ts";
 import { MACHINE_KINDS } from "../src/profiles/schema.ts";
@@ -10,7 +11,7 @@ import { LINK } from "../src/protocol/table.ts";
 import { BYTE_FAULTS, DEVICE_FAULTS, HOST_FAULTS } from "../src/sim/faults.ts";
 import { parseCommand, route, type Route } from "../src/cli/args.ts";
 import { SIM_BOARDS } from "../src/cli/boards.ts";
-import { COMMANDS, GROUPS, PROGRAM, type CommandName, type CommandSpec, type OptionSpec } from "../src/cli/commands.ts";
+import { COMMANDS, GROUPS, type CommandName, type CommandSpec, type OptionSpec } from "../src/cli/commands.ts";
 import { helpText, usageLine } from "../src/cli/help.ts";
 import { packageFile } from "../src/cli/package.ts";
 
@@ -104,7 +105,9 @@ describe("--help, derived from the declaration", () => {
     for (const name of NAMES)
       expect(main).toMatch(new RegExp(`^  ${usageLine(name).replace(/[.[\]]/g, "\\$&")} `, "m"));
     expect(main).toContain("-V, --version");
-    expect(main).toContain(PROGRAM.notes);
+    // every exit code of the one table, with the start of its meaning
+    for (const [code, doc] of Object.entries(EXIT_CODES))
+      expect(main).toContain(`\n  ${code}  ${doc.split(" ").slice(0, 3).join(" ")}`);
     for (const group of Object.keys(GROUPS) as (keyof typeof GROUPS)[]) {
       const help = helpText(group);
       expect(help).toContain(GROUPS[group].summary);

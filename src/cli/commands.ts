@@ -223,10 +223,8 @@ export const PROGRAM = {
       help: "print the package version, the protocol version and the schema hash",
     },
   },
-  notes: "Exit codes: 0 done, 1 internal error, 2 invalid input or usage, 3 stopped by a safety fault or e-stop.",
 } as const satisfies {
   readonly name: string;
   readonly summary: string;
   readonly options: Record<string, FlagOption>;
-  readonly notes: string;
 };

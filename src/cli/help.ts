@@ -2,6 +2,7 @@
 // command's usage line, options (with default, range, choices and fault kinds) and notes. Nothing here names
 // a command or an option itself.
 
+import { EXIT_CODES } from "../errors/errors.ts";
 import type { HelpTopic } from "./args.ts";
 import {
   COMMANDS,
@@ -54,7 +55,9 @@ function mainHelp(): string {
     "Options:",
     ...optionRows({ ...PROGRAM.options, help: HELP_OPTION }),
     "",
-    ...wrap(PROGRAM.notes, ""),
+    "Exit codes:",
+    ...Object.entries(EXIT_CODES).flatMap(([code, doc]) => wrap(doc, "     ", `  ${code}  `)),
+    "",
     `Run '${PROGRAM.name} COMMAND --help' for the options of a command.`,
   ].join("\n");
 }
