@@ -3,9 +3,9 @@
 // and parsing follows it (defaults, ranges, choices, conflicts, required options, positional arguments).
 // In process; tests/cli.test.ts runs the bin entry.
 
-import { EXIT_CODES } from "../src/errors/errors.ts";
 import { describe, expect, it } from "vitest";
-import { SmpError } from "../src/errors/errors.ts";
+import { readFileSync } from "node:fs";
+import { EXIT_CODES, SmpError } from "../src/errors/errors.ts";
 import { MACHINE_KINDS } from "../src/profiles/schema.ts";
 import { LINK } from "../src/protocol/table.ts";
 import { BYTE_FAULTS, DEVICE_FAULTS, HOST_FAULTS } from "../src/sim/faults.ts";
@@ -98,6 +98,11 @@ describe("--help, derived from the declaration", () => {
     expect(Object.keys(SIM_BOARDS)).toEqual([...MACHINE_KINDS, "firmware"]);
     for (const kind of MACHINE_KINDS) expect(SIM_BOARDS[kind].machine).toBe(kind);
     expect(helpText("run")).toContain(`default ${LINK.baud}`);
+  });
+
+  it("the README names every fault kind the fault module knows", () => {
+    const readme = readFileSync(packageFile("README.md"), "utf8");
+    for (const kind of [...BYTE_FAULTS, ...DEVICE_FAULTS, ...HOST_FAULTS]) expect(readme).toContain(`\`${kind}\``);
   });
 
   it("the command list shows every command and group, and the program options", () => {
