@@ -36,6 +36,7 @@ import {
   watchdogConfig,
 } from "avr8js";
 import { LineAssembler, decodeFrame, encodeFrame } from "../protocol/codec.ts";
+import { ADC_COUNTS, BOARD_WIRING } from "../protocol/board-wiring.ts";
 import { LINK, alarmName, boardStateName, type AlarmName, type BoardStateName, type Frame } from "../protocol/table.ts";
 import { ADC_MAX, PARK_UM, type Plant } from "./plant.ts";
 import type { BoardInputs, BoardModel } from "./board.ts";
@@ -57,12 +58,14 @@ const TACH_PULSE_CYCLES = 50 * CYCLES_PER_US;
 const CHAR_CYCLES = Math.round((F_CPU * 10) / LINK.baud);
 export const EEPROM_BYTES = 1024;
 
-/** Board wiring (firmware-bridge/README.md): actuator feedback on ADC1, drive current on ADC2, actuator setpoint. */
-const ACT_UM_PER_COUNT = 2.5;
-const ACT_ZERO_COUNT = 250;
-const CURRENT_MA_PER_VOLT = 1000;
-const ACT_UM_PER_STEP = 8;
-const ADC_VREF = 5;
+/** Board wiring (BOARD_WIRING, firmware-bridge/README.md): actuator feedback on ADC1, drive current on ADC2,
+ * actuator setpoint steps. */
+const W = BOARD_WIRING;
+const ACT_UM_PER_COUNT = W.actuatorFeedbackNmPerCount / 1000;
+const ACT_ZERO_COUNT = W.actuatorFeedbackZeroCount;
+const CURRENT_MA_PER_VOLT = 1e6 / W.currentSenseMvPerA;
+const ACT_UM_PER_STEP = W.actuatorUmPerStep;
+const ADC_VREF = W.adcRefMv / 1000;
 
 // data-space addresses and bits (ATmega328P)
 const PORTD = portDConfig.PORT;
@@ -397,7 +400,7 @@ export class EmulatedBoard implements BoardModel {
 
   private setAdc(channel: number, count: number): void {
     const c = Math.max(0, Math.min(ADC_MAX, count));
-    this.mcu.adc.channelValues[channel] = ((c + 0.5) / 1024) * ADC_VREF;
+    this.mcu.adc.channelValues[channel] = ((c + 0.5) / ADC_COUNTS) * ADC_VREF;
   }
 
   /** Timer0 started or stopped: the drive switching on or off (hal_drive_on / drive_off_locked). */
