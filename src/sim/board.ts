@@ -3,6 +3,7 @@
 // the Plant. It is written like firmware: a fixed-step main loop plus a byte receive handler; time comes in
 // as arguments. The real firmware (firmware-bridge/) must behave the same; the contract suite checks both.
 
+import { acceptance } from "../protocol/acceptance.ts";
 import { LineAssembler, decodeFrame, encodeFrame, nextSeq } from "../protocol/codec.ts";
 import {
   ALARMS,
@@ -229,25 +230,28 @@ export class SimBoard implements BoardModel {
     this.execute(frame);
   }
 
+  /** Execute a new command: the acceptance table (COMMAND_ACCEPTANCE) decides by state, then its own checks. */
   private execute(frame: HostFrame): void {
     const ack = () => this.respond({ id: "ACK", seq: 0, fields: { ackSeq: frame.seq } });
+    const verdict = acceptance(frame.id, this.state);
+    if (verdict.verdict === "nak") return this.respondNak(frame.seq, verdict.nak);
+    if (verdict.verdict === "ack") return ack();
+    if (verdict.latchFirst) this.latch(verdict.latchFirst); // HELLO while armed: HOST_RESTART
     switch (frame.id) {
       case "HELLO":
-        if (this.state === "ARMED" || this.state === "BURST") this.latch("HOST_RESTART");
         this.lastDotAccepted = undefined;
         this.lastCompletedDot = 0;
         ack();
         this.send({ id: "INFO", seq: 0, fields: this.info() });
         return;
       case "UNLOCK":
-        if (this.state !== "ALARM") return ack();
         if (this.alarmCausePresent()) return this.respondNak(frame.seq, "ALARM_ACTIVE");
         if (!this.feedbackParked) return this.respondNak(frame.seq, "ALARM_ACTIVE");
         this.alarm = undefined;
         this.setState("IDLE");
         return ack();
       case "ARM":
-        if (this.state !== "IDLE" || !this.pedalReadsPressed()) return this.respondNak(frame.seq, "BAD_STATE");
+        if (!this.pedalReadsPressed()) return this.respondNak(frame.seq, "BAD_STATE");
         this.extendLease(frame.fields.leaseTick);
         this.disarmPending = false;
         this.setState("ARMED");
@@ -255,11 +259,10 @@ export class SimBoard implements BoardModel {
       case "DOT":
         return this.acceptDot(frame.seq, frame.fields);
       case "KEEP":
-        if (this.state !== "ARMED" && this.state !== "BURST") return this.respondNak(frame.seq, "BAD_STATE");
         this.extendLease(frame.fields.leaseTick);
         return ack();
       case "DISARM":
-        if (this.state === "ARMED" || this.state === "BURST") this.disarmPending = true;
+        this.disarmPending = true;
         this.maybeDisarm();
         return ack();
       case "STOP":
@@ -269,8 +272,8 @@ export class SimBoard implements BoardModel {
     }
   }
 
+  /** DOT in ARMED or BURST (the acceptance table refuses it elsewhere): the checks of docs/protocol.md §7.4. */
   private acceptDot(seq: number, dot: DotCommand): void {
-    if (this.state !== "ARMED" && this.state !== "BURST") return this.respondNak(seq, "BAD_STATE");
     const c = this.config;
     const burstMs = dot.strokeHz > 0 ? (dot.strokes * 1000) / dot.strokeHz + LINK.burstOverheadMs : Infinity;
     const beyond =
