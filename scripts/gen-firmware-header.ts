@@ -1,12 +1,14 @@
-// Generates every file that mirrors the TypeScript tables, so nothing on the C side is kept by hand: the
-// firmware's protocol_v1.h (ids, fields, codes, the codec's message table) and board_tables.h (board constants,
-// wiring, EEPROM calibrations from profiles/machines/). `npm run gen:header` writes them; `--check` exits 1 if
-// any committed file differs from a fresh generation (tests/firmware-header.test.ts checks the same).
+// Generates every file that mirrors the TypeScript tables, so nothing on the C side or in the protocol document
+// is kept by hand: the firmware's protocol_v1.h (ids, fields, codes, the codec's message table) and
+// board_tables.h (board constants, wiring, EEPROM calibrations from profiles/machines/, the acceptance matrix),
+// and the table sections of docs/protocol.md. `npm run gen:header` writes them; `--check` exits 1 if any
+// committed file differs from a fresh generation (tests/firmware-header.test.ts checks the same).
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { BOARD_HEADER, generateBoardHeader } from "./gen/c-board.ts";
 import { PROTOCOL_HEADER, generateProtocolHeader } from "./gen/c-protocol.ts";
+import { PROTOCOL_DOC, generateProtocolDoc } from "./gen/doc-protocol.ts";
 
 export interface GeneratedFile {
   /** Path from the repository root. */
@@ -18,6 +20,7 @@ export interface GeneratedFile {
 export const GENERATED_FILES: readonly GeneratedFile[] = [
   { path: PROTOCOL_HEADER, generate: generateProtocolHeader },
   { path: BOARD_HEADER, generate: generateBoardHeader },
+  { path: PROTOCOL_DOC, generate: generateProtocolDoc },
 ];
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

@@ -29,7 +29,7 @@ const RESTART = { verdict: "run", latchFirst: "HOST_RESTART" } as const;
 
 export const COMMAND_ACCEPTANCE = {
   HELLO: {
-    run: "forget the last accepted dot, lastDot 0, ACK, INFO",
+    run: "forget the last accepted dot number, lastDot := 0, ACK, INFO (§5.1)",
     in: { ALARM: RUN, IDLE: RUN, ARMED: RESTART, BURST: RESTART },
   },
   UNLOCK: {
