@@ -114,6 +114,25 @@ describe("docs/protocol.md agrees with the protocol table", () => {
     }
   });
 
+  it.each(HOST_MESSAGES.map((m) => [m.id] as const))("§5 %s: says in which states it is executed", (id) => {
+    const line = section(`#### ${id}`).find((l) => l.startsWith("By state (§6.2): "));
+    expect(line, `§5 ${id} has a "By state" line`).toBeDefined();
+    const said = new Map<string, string>();
+    for (const part of line!.replace("By state (§6.2): ", "").replace(/\.$/, "").split("; ")) {
+      const [states, text] = part.split(": ");
+      const list = states === "every state" ? Object.keys(BOARD_STATES) : states!.split(", ");
+      for (const s of list) said.set(s, text!);
+    }
+    for (const s of Object.keys(BOARD_STATES) as BoardStateName[]) {
+      const cell: Acceptance = COMMAND_ACCEPTANCE[id].in[s];
+      const executed =
+        cell.verdict === "run" && (cell.latchFirst ? `latch ${cell.latchFirst}, then executed` : "executed");
+      const expected =
+        cell.verdict === "ack" ? "ACK, nothing else" : cell.verdict === "nak" ? `NAK ${cell.nak}` : executed;
+      expect(said.get(s), `${id} in ${s}`).toBe(expected);
+    }
+  });
+
   it("§10: every board default and LINK setting it lists has the table's value, and none is missing", () => {
     const rows = firstTable(section("## 10. Numbers"));
     const value = (cell: string) => Number(cell.replace(/[\s ]/g, "").replace("−", "-"));

@@ -1,7 +1,8 @@
 // Generates the table-derived sections of docs/protocol.md between their markers, from the protocol table and
-// the acceptance matrix: each message's description and field table (§5), the board states (§6.1), the command
-// x state matrix (§6.2), the alarm codes (§6.3) and the NAK codes (§6.4). Columns the tables do not hold (the
-// prose on who raises an alarm, a state's drive) are written by hand and kept, row by row, across regenerations.
+// the acceptance matrix: each message's description, field table and (for a command) the states that take it
+// (§5), the board states (§6.1), the command x state matrix (§6.2), the alarm codes (§6.3) and the NAK codes
+// (§6.4). Columns the tables do not hold (the prose on who raises an alarm, a state's drive) are written by
+// hand and kept, row by row, across regenerations.
 //
 // A block is  <!-- generated: NAME -->  ...  <!-- end generated: NAME -->  with NAME one of BLOCK_NAMES.
 
@@ -12,7 +13,9 @@ import {
   HOST_MESSAGES,
   MESSAGES,
   NAKS,
+  isHostMessageId,
   type BoardStateName,
+  type HostMessageId,
   type MessageSpec,
 } from "../../src/protocol/table.ts";
 
@@ -51,8 +54,31 @@ export function fieldUnit(name: string): string {
   return "—";
 }
 
+/** A host command's line "By state (§6.2): ..." : its states grouped by what the matrix says. */
+function byState(id: HostMessageId): string {
+  const states = Object.keys(BOARD_STATES) as BoardStateName[];
+  const verdict = (a: Acceptance) =>
+    a.verdict === "ack"
+      ? "ACK, nothing else"
+      : a.verdict === "nak"
+        ? `NAK ${a.nak}`
+        : a.latchFirst
+          ? `latch ${a.latchFirst}, then executed`
+          : "executed";
+  const groups = new Map<string, BoardStateName[]>();
+  for (const s of states) {
+    const text = verdict(COMMAND_ACCEPTANCE[id].in[s]);
+    groups.set(text, [...(groups.get(text) ?? []), s]);
+  }
+  const parts = [...groups].map(
+    ([text, in_]) => `${in_.length === states.length ? "every state" : in_.join(", ")}: ${text}`,
+  );
+  return `By state (§6.2): ${parts.join("; ")}.`;
+}
+
 function messageBlock(m: MessageSpec): string[] {
   const out = [`#### ${m.id}`, "", m.doc, ""];
+  if (isHostMessageId(m.id)) out.push(byState(m.id), "");
   if (m.fields.length === 0) return [...out, "No fields."];
   out.push("| # | field | type | unit | meaning |", "|---|---|---|---|---|");
   m.fields.forEach((f, i) =>
