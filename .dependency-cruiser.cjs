@@ -119,9 +119,9 @@ module.exports = {
     },
     {
       name: "avr8js-only-in-the-emulator",
-      comment: "the AVR emulator is loaded by src/sim/firmware.ts alone",
+      comment: "the AVR emulator is loaded by src/sim/firmware-mcu.ts alone (the emulated MCU of src/sim/firmware.ts)",
       severity: "error",
-      from: { pathNot: "^src/sim/firmware\\.ts$" },
+      from: { pathNot: "^src/sim/firmware-mcu\\.ts$" },
       to: { path: "node_modules/avr8js/" },
     },
     {

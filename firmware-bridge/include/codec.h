@@ -11,39 +11,8 @@
 #include <stdint.h>
 #include "protocol_v1.h"
 
-/* Message indices, in the order of src/protocol/table.ts (host commands first). */
-enum {
-  SMP_M_HELLO, SMP_M_UNLOCK, SMP_M_ARM, SMP_M_DOT, SMP_M_KEEP, SMP_M_DISARM, SMP_M_STOP, SMP_M_ESTOP,
-  SMP_M_ACK, SMP_M_NAK, SMP_M_INFO, SMP_M_BOOT, SMP_M_STATUS, SMP_M_STROKE, SMP_M_DOTEND, SMP_M_ALARM,
-  SMP_M_COUNT
-};
-#define SMP_M_HOST_COUNT 8u /* indices below this are host -> board commands */
-#define SMP_MAX_FIELDS 12u  /* INFO has the most fields */
-
-/* Field indices (wire order) of the messages the firmware reads or writes. */
-enum { SMP_F_ARM_LEASE_TICK };
-enum { SMP_F_DOT_DOT, SMP_F_DOT_AT_TICK, SMP_F_DOT_EXTENSION_UM, SMP_F_DOT_STROKE_HZ, SMP_F_DOT_DUTY_PERMILLE,
-       SMP_F_DOT_STROKES, SMP_F_DOT_LEASE_TICK };
-enum { SMP_F_KEEP_LEASE_TICK };
-enum { SMP_F_ACK_ACK_SEQ };
-enum { SMP_F_NAK_ACK_SEQ, SMP_F_NAK_NAK };
-enum { SMP_F_INFO_PROTOCOL, SMP_F_INFO_FIRMWARE, SMP_F_INFO_SCHEMA, SMP_F_INFO_CLOCK_HZ, SMP_F_INFO_BOOT_ID,
-       SMP_F_INFO_TICK, SMP_F_INFO_HARD_MAX_EXTENSION_UM, SMP_F_INFO_HARD_MAX_STROKE_HZ,
-       SMP_F_INFO_HARD_MAX_CURRENT_MA, SMP_F_INFO_HARD_MAX_DWELL_MS, SMP_F_INFO_HARD_MAX_LEASE_MS,
-       SMP_F_INFO_QUEUE_SLOTS };
-enum { SMP_F_BOOT_BOOT_ID, SMP_F_BOOT_RESET_CAUSE };
-enum { SMP_F_STATUS_TICK, SMP_F_STATUS_STATE, SMP_F_STATUS_ALARM, SMP_F_STATUS_CREDIT, SMP_F_STATUS_PARKED,
-       SMP_F_STATUS_LAST_DOT, SMP_F_STATUS_RX_OK, SMP_F_STATUS_RX_BAD, SMP_F_STATUS_RX_DUP };
-enum { SMP_F_STROKE_DOT, SMP_F_STROKE_STROKE, SMP_F_STROKE_EXTENSION_UM, SMP_F_STROKE_PERIOD_US,
-       SMP_F_STROKE_CURRENT_MA };
-enum { SMP_F_DOTEND_DOT, SMP_F_DOTEND_STROKES, SMP_F_DOTEND_MAX_EXTENSION_UM, SMP_F_DOTEND_ON_TIME_US,
-       SMP_F_DOTEND_TICK };
-enum { SMP_F_ALARM_ALARM, SMP_F_ALARM_TICK, SMP_F_ALARM_PARKED_US };
-
-/* Field kinds, as in the table. */
-#define SMP_KIND_U32 'u'
-#define SMP_KIND_I32 'i'
-#define SMP_KIND_TOKEN 't'
+/* The message and field indices (SMP_M_*, SMP_F_*), SMP_M_HOST_COUNT, SMP_MAX_FIELDS, the wire type letters
+ * (SMP_KIND_*) and the message table (SMP_MESSAGE_TABLE) come from the generated protocol_v1.h. */
 
 /* One field value. Tokens are (pointer, length) and are not NUL-terminated; a decoded token points into
  * the decoded line, which must outlive the frame. */

@@ -48,10 +48,11 @@ typedef enum {
   SMP_CFG_OUT_OF_RANGE /* CRC fine but a value beyond the compiled-in absolute caps */
 } smp_cfg_result;
 
-/* Compiled-in safe defaults: the limits of DEFAULT_BOARD in src/sim/board.ts and the calibration of
- * profiles/machines/rotary-pmu.json. Used whenever the EEPROM record is not valid. */
+/* Compiled-in safe defaults, all from the generated board_tables.h: the limits of BOARD_DEFAULTS, the wiring of
+ * BOARD_WIRING and the rotary image's calibration (scripts/gen/c-board.ts names its machine file, today
+ * profiles/machines/rotary-pmu.json). Used whenever the EEPROM record is not valid. */
 void smp_config_defaults(smp_config *c);
-/* The calibration of profiles/machines/coil-short.json (for the coil EEPROM image). */
+/* The same with the coil image's calibration and machine kind (the coil EEPROM image). */
 void smp_config_defaults_coil(smp_config *c);
 
 /* Serialise into SMP_EE_CONFIG_BYTES bytes, CRC included. */

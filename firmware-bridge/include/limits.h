@@ -1,16 +1,17 @@
 /* limits.h - every limit check and unit conversion of the board, in one place. Portable C99 (no AVR
  * dependency): the firmware calls these, the host tests call the same code.
  *
- * The board's behaviour constants come from BOARD_DEFAULTS in src/protocol/board-defaults.ts, as the
- * SMP_DEFAULT_* macros of the generated protocol_v1.h (plain integers; here they get their C types and
- * units); LINK in src/protocol/table.ts arrives the same way. Times are microseconds (u32, wrapping) or
+ * The board's behaviour constants come from BOARD_DEFAULTS in src/protocol/board-defaults.ts and its wiring
+ * from BOARD_WIRING in src/protocol/board-wiring.ts, as the SMP_DEFAULT_* and SMP_WIRING_* macros of the
+ * generated board_tables.h (plain integers; here they get their C types and units); LINK in
+ * src/protocol/table.ts arrives the same way, through protocol_v1.h. Times are microseconds (u32, wrapping) or
  * board ticks (u32, wrapping). */
 #ifndef SMP_LIMITS_H
 #define SMP_LIMITS_H
 
 #include <stdint.h>
 
-#include "protocol_v1.h"
+#include "board_tables.h"
 
 /* A generated plain integer with a C suffix: SMP_U(SMP_DEFAULT_QUEUE_SLOTS) is 4u. */
 #define SMP_SUFFIX_(x, s) x##s
@@ -62,7 +63,7 @@
 #endif
 
 /* ---- actuator setpoint: Timer2 phase-correct PWM on OC2A, 8 um per OCR2A step ---- */
-#define SMP_ACT_UM_PER_STEP 8
+#define SMP_ACT_UM_PER_STEP SMP_WIRING_ACTUATOR_UM_PER_STEP
 #define SMP_ACT_MIN_UM SMP_PARK_UM    /* OCR2A = 0 (pin solid low) is the park position */
 
 typedef struct {

@@ -11,27 +11,6 @@
 #define SMP_BURST_OVERHEAD_MS 80UL
 #define SMP_LATE_START_MS 10UL
 
-/* board behaviour constants (BOARD_DEFAULTS): plain decimal integers, limits.h gives them their C types */
-#define SMP_DEFAULT_CLOCK_HZ 10000
-#define SMP_DEFAULT_HARD_MAX_EXTENSION_UM 1500
-#define SMP_DEFAULT_HARD_MAX_STROKE_HZ 160
-#define SMP_DEFAULT_HARD_MAX_CURRENT_MA 3000
-#define SMP_DEFAULT_HARD_MAX_DWELL_MS 400
-#define SMP_DEFAULT_HARD_MAX_LEASE_MS 500
-#define SMP_DEFAULT_QUEUE_SLOTS 4
-#define SMP_DEFAULT_STALL_WINDOW_MS 100
-#define SMP_DEFAULT_LATE_TOLERANCE_MS 2
-#define SMP_DEFAULT_PEDAL_DEBOUNCE_MS 20
-#define SMP_DEFAULT_SPINUP_MAX_MS 60
-#define SMP_DEFAULT_SPINUP_SPEED_PERCENT 85
-#define SMP_DEFAULT_STUCK_SWING_UM 200
-#define SMP_DEFAULT_ACTUATOR_OUT_MARGIN_UM 20
-#define SMP_DEFAULT_ACTUATOR_TRACKING_UM 150
-#define SMP_DEFAULT_ACTUATOR_SETTLE_MS 20
-#define SMP_DEFAULT_DROPOUT_INSIDE_READS 2
-#define SMP_DEFAULT_PARK_UM (-400)
-#define SMP_DEFAULT_ADC_MAX_COUNT 1023
-
 /* priority bytes: acted on in the receive interrupt, never queued */
 #define SMP_PRIO_STOP 0x1Cu
 #define SMP_PRIO_ESTOP 0x18u
@@ -41,6 +20,7 @@
 #define SMP_STATE_IDLE 1u
 #define SMP_STATE_ARMED 2u
 #define SMP_STATE_BURST 3u
+#define SMP_STATE_COUNT 4u
 
 /* alarm codes (1-49 board, 50-99 host) */
 #define SMP_ALARM_POWER_UP 1u /* board powered up or reset; unlock to continue */
@@ -164,5 +144,62 @@
 #define SMP_FIELD_ALARM_ALARM "alarm" /* #0 u32: alarm code */
 #define SMP_FIELD_ALARM_TICK "tick" /* #1 u32: board tick at detection */
 #define SMP_FIELD_ALARM_PARKED_US "parkedUs" /* #2 u32: detection to needle parked */
+
+/* ---- the codec's message table (src/codec.c) ---- */
+
+/* wire types, as spec strings spell them */
+#define SMP_KIND_U32 'u'
+#define SMP_KIND_I32 'i'
+#define SMP_KIND_TOKEN 't'
+
+/* message indices, in table order */
+enum {
+  SMP_M_HELLO, SMP_M_UNLOCK, SMP_M_ARM, SMP_M_DOT, SMP_M_KEEP, SMP_M_DISARM, SMP_M_STOP, SMP_M_ESTOP,
+  SMP_M_ACK, SMP_M_NAK, SMP_M_INFO, SMP_M_BOOT, SMP_M_STATUS, SMP_M_STROKE, SMP_M_DOTEND, SMP_M_ALARM,
+  SMP_M_COUNT
+};
+#define SMP_M_HOST_COUNT 8u /* indices below this are host -> board commands */
+#define SMP_MAX_FIELDS 12u /* INFO has the most fields */
+
+/* field indices, in wire order */
+enum { SMP_F_ARM_LEASE_TICK };
+enum { SMP_F_DOT_DOT, SMP_F_DOT_AT_TICK, SMP_F_DOT_EXTENSION_UM, SMP_F_DOT_STROKE_HZ, SMP_F_DOT_DUTY_PERMILLE,
+       SMP_F_DOT_STROKES, SMP_F_DOT_LEASE_TICK };
+enum { SMP_F_KEEP_LEASE_TICK };
+enum { SMP_F_ACK_ACK_SEQ };
+enum { SMP_F_NAK_ACK_SEQ, SMP_F_NAK_NAK };
+enum { SMP_F_INFO_PROTOCOL, SMP_F_INFO_FIRMWARE, SMP_F_INFO_SCHEMA, SMP_F_INFO_CLOCK_HZ, SMP_F_INFO_BOOT_ID,
+       SMP_F_INFO_TICK, SMP_F_INFO_HARD_MAX_EXTENSION_UM, SMP_F_INFO_HARD_MAX_STROKE_HZ,
+       SMP_F_INFO_HARD_MAX_CURRENT_MA, SMP_F_INFO_HARD_MAX_DWELL_MS, SMP_F_INFO_HARD_MAX_LEASE_MS,
+       SMP_F_INFO_QUEUE_SLOTS };
+enum { SMP_F_BOOT_BOOT_ID, SMP_F_BOOT_RESET_CAUSE };
+enum { SMP_F_STATUS_TICK, SMP_F_STATUS_STATE, SMP_F_STATUS_ALARM, SMP_F_STATUS_CREDIT, SMP_F_STATUS_PARKED,
+       SMP_F_STATUS_LAST_DOT, SMP_F_STATUS_RX_OK, SMP_F_STATUS_RX_BAD, SMP_F_STATUS_RX_DUP };
+enum { SMP_F_STROKE_DOT, SMP_F_STROKE_STROKE, SMP_F_STROKE_EXTENSION_UM, SMP_F_STROKE_PERIOD_US,
+       SMP_F_STROKE_CURRENT_MA };
+enum { SMP_F_DOTEND_DOT, SMP_F_DOTEND_STROKES, SMP_F_DOTEND_MAX_EXTENSION_UM, SMP_F_DOTEND_ON_TIME_US,
+       SMP_F_DOTEND_TICK };
+enum { SMP_F_ALARM_ALARM, SMP_F_ALARM_TICK, SMP_F_ALARM_PARKED_US };
+
+/* X(name, spec, field count) for every message, in index order. spec: the id, then for each field a space,
+ * its wire type letter and its name, in wire order. */
+#define SMP_MESSAGE_TABLE(X) \
+  X(HELLO, "HELLO", 0u) \
+  X(UNLOCK, "UNLOCK", 0u) \
+  X(ARM, "ARM uleaseTick", 1u) \
+  X(DOT, "DOT udot uatTick uextensionUm ustrokeHz udutyPermille ustrokes uleaseTick", 7u) \
+  X(KEEP, "KEEP uleaseTick", 1u) \
+  X(DISARM, "DISARM", 0u) \
+  X(STOP, "STOP", 0u) \
+  X(ESTOP, "ESTOP", 0u) \
+  X(ACK, "ACK uackSeq", 1u) \
+  X(NAK, "NAK uackSeq unak", 2u) \
+  X(INFO, "INFO uprotocol tfirmware tschema uclockHz ubootId utick uhardMaxExtensionUm uhardMaxStrokeHz uhardMaxCurrentMa uhardMaxDwellMs uhardMaxLeaseMs uqueueSlots", 12u) \
+  X(BOOT, "BOOT ubootId uresetCause", 2u) \
+  X(STATUS, "STATUS utick ustate ualarm ucredit uparked ulastDot urxOk urxBad urxDup", 9u) \
+  X(STROKE, "STROKE udot ustroke iextensionUm uperiodUs ucurrentMa", 5u) \
+  X(DOTEND, "DOTEND udot ustrokes imaxExtensionUm uonTimeUs utick", 5u) \
+  X(ALARM, "ALARM ualarm utick uparkedUs", 3u) \
+  /* end of SMP_MESSAGE_TABLE */
 
 #endif /* SMP_PROTOCOL_V1_H */

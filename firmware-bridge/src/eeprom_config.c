@@ -4,29 +4,30 @@
 
 #include "codec.h" /* smp_crc16 */
 
-static void defaults_common(smp_config *c) {
-  c->machine = SMP_MACHINE_ROTARY;
-  c->limits.extension_um = SMP_DEFAULT_HARD_MAX_EXTENSION_UM; /* BOARD_DEFAULTS, via protocol_v1.h */
+/* Every value comes from the generated board_tables.h: the limits of BOARD_DEFAULTS, the actuator feedback and
+ * current sense of BOARD_WIRING, and the sensor calibration of the image's machine file (profiles/machines/). */
+static void defaults_common(smp_config *c, uint8_t machine) {
+  c->machine = machine;
+  c->limits.extension_um = SMP_DEFAULT_HARD_MAX_EXTENSION_UM;
   c->limits.stroke_hz = SMP_DEFAULT_HARD_MAX_STROKE_HZ;
   c->limits.current_ma = SMP_DEFAULT_HARD_MAX_CURRENT_MA;
   c->limits.dwell_ms = SMP_DEFAULT_HARD_MAX_DWELL_MS;
   c->limits.lease_ms = SMP_DEFAULT_HARD_MAX_LEASE_MS;
-  c->cal.act_nm_per_count = 2500; /* actuator feedback: 2.5 um per count, 0 um at count 250 */
-  c->cal.act_zero_count = 250;
-  c->cal.current_ua_per_count = 4883; /* 1 V/A sense chain, 5 V reference: 5000 mA / 1024 counts */
+  c->cal.act_nm_per_count = SMP_WIRING_ACTUATOR_FEEDBACK_NM_PER_COUNT;
+  c->cal.act_zero_count = SMP_WIRING_ACTUATOR_FEEDBACK_ZERO_COUNT;
+  c->cal.current_ua_per_count = SMP_WIRING_CURRENT_SENSE_UA_PER_COUNT;
 }
 
 void smp_config_defaults(smp_config *c) {
-  defaults_common(c);
-  c->cal.sensor_nm_per_count = 4000; /* profiles/machines/rotary-pmu.json: 4 um/count, zero 112 */
-  c->cal.sensor_zero_count = 112;
+  defaults_common(c, SMP_IMAGE_ROTARY_MACHINE);
+  c->cal.sensor_nm_per_count = SMP_IMAGE_ROTARY_SENSOR_NM_PER_COUNT;
+  c->cal.sensor_zero_count = SMP_IMAGE_ROTARY_SENSOR_ZERO_COUNT;
 }
 
 void smp_config_defaults_coil(smp_config *c) {
-  defaults_common(c);
-  c->machine = SMP_MACHINE_COIL;
-  c->cal.sensor_nm_per_count = 4000; /* profiles/machines/coil-short.json: 4 um/count, zero 98 */
-  c->cal.sensor_zero_count = 98;
+  defaults_common(c, SMP_IMAGE_COIL_MACHINE);
+  c->cal.sensor_nm_per_count = SMP_IMAGE_COIL_SENSOR_NM_PER_COUNT;
+  c->cal.sensor_zero_count = SMP_IMAGE_COIL_SENSOR_ZERO_COUNT;
 }
 
 static void put16(uint8_t *b, uint16_t v) {
@@ -81,8 +82,8 @@ smp_cfg_result smp_config_unpack(const uint8_t *b, smp_config *c) {
       !in_range(r.limits.stroke_hz, 1, SMP_ABS_MAX_STROKE_HZ) ||
       !in_range(r.limits.current_ma, 1, SMP_ABS_MAX_CURRENT_MA) ||
       !in_range(r.limits.dwell_ms, 1, SMP_ABS_MAX_DWELL_MS) || !in_range(r.limits.lease_ms, 1, SMP_ABS_MAX_LEASE_MS) ||
-      !in_range(r.cal.sensor_nm_per_count, 1, 1000000UL) || r.cal.sensor_zero_count > 1022u ||
-      !in_range(r.cal.act_nm_per_count, 1, 1000000UL) || r.cal.act_zero_count > 1022u ||
+      !in_range(r.cal.sensor_nm_per_count, 1, 1000000UL) || r.cal.sensor_zero_count >= SMP_ADC_RAIL ||
+      !in_range(r.cal.act_nm_per_count, 1, 1000000UL) || r.cal.act_zero_count >= SMP_ADC_RAIL ||
       r.cal.current_ua_per_count == 0) {
     smp_config_defaults(c);
     return SMP_CFG_OUT_OF_RANGE;

@@ -34,8 +34,11 @@
 #error "timing constants assume a 16 MHz clock"
 #endif
 
-#define TICK_TOP 199u /* 2 MHz / 200 = 10 kHz */
-#define US_PER_TICK 100u
+#define TICK_TOP 199u /* 2 MHz / 200 = 10 kHz, the board tick */
+#define US_PER_TICK SMP_US_PER_TICK
+#if F_CPU / 8 / (TICK_TOP + 1) != SMP_DEFAULT_CLOCK_HZ || 1000000 / SMP_DEFAULT_CLOCK_HZ != US_PER_TICK
+#error "Timer1 (prescaler 8, TICK_TOP) must tick at BOARD_DEFAULTS.clockHz"
+#endif
 #define RX_SIZE 256u  /* uint8_t indices wrap by themselves */
 #define TX_SIZE 512u  /* power of two; a frame (<= 256 bytes) is reserved whole */
 #define TX_MASK (TX_SIZE - 1u)
@@ -146,7 +149,7 @@ uint8_t hal_drive_on(uint8_t pwm_ocr, uint16_t stroke_hz, uint8_t coil, uint32_t
   /* The coil gate's phase increment, divided out before interrupts go off: left to itself, avr-gcc moves the
    * 32-bit division (~37 us) into the interrupt-free section below, for rotary machines too, and a priority
    * byte or the e-stop edge would wait that long. The empty asm makes the value an input before cli. */
-  uint16_t coil_inc = coil ? (uint16_t)(((uint32_t)stroke_hz << 16) / 10000u) : 0u;
+  uint16_t coil_inc = coil ? (uint16_t)(((uint32_t)stroke_hz << 16) / SMP_U(SMP_DEFAULT_CLOCK_HZ)) : 0u;
   __asm__ __volatile__("" : "+r"(coil_inc));
   ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
     if (!inhibited_locked()) {

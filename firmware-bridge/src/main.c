@@ -8,6 +8,7 @@
 #include "eeprom_config.h"
 #include "hal.h"
 #include "limits.h"
+#include "pgm.h"
 #include "protocol_v1.h"
 
 #define FIRMWARE_ID "smp-fw-1.0.0"
@@ -132,8 +133,6 @@ static uint8_t parked(void) { return !hal_drive_is_on() && actuator_nm() <= 0; }
 
 static uint8_t pedal_reads_pressed(void) { return hal_pedal_no_closed(); }
 
-static uint8_t armed_state(void) { return state == SMP_STATE_ARMED || state == SMP_STATE_BURST; }
-
 /* ---- STATUS and state changes ---- */
 
 static void send_status(void) {
@@ -234,13 +233,10 @@ static void send_info(void) {
   send(SMP_M_INFO, v);
 }
 
+/* DOT in ARMED or BURST (the acceptance table refuses it elsewhere): the checks of docs/protocol.md §7.4. */
 static void accept_dot(uint16_t seq, const smp_value *f) {
   uint32_t tick;
   dot_cmd *d;
-  if (!armed_state()) {
-    respond_nak(seq, SMP_NAK_BAD_STATE, 1);
-    return;
-  }
   if (smp_lim_dot_beyond(&cfg.limits, f[SMP_F_DOT_EXTENSION_UM].u, f[SMP_F_DOT_STROKE_HZ].u,
                          f[SMP_F_DOT_DUTY_PERMILLE].u, f[SMP_F_DOT_STROKES].u)) {
     respond_nak(seq, SMP_NAK_LIMIT, 1);
@@ -274,21 +270,30 @@ static void accept_dot(uint16_t seq, const smp_value *f) {
   respond_ack(seq);
 }
 
+/* Which commands each state accepts: COMMAND_ACCEPTANCE in src/protocol/acceptance.ts, generated into
+ * board_tables.h; the reference board looks up the same table. */
+static const uint8_t ACCEPTANCE[SMP_M_HOST_COUNT][SMP_STATE_COUNT] SMP_PROGMEM = SMP_ACCEPTANCE_INIT;
+
 static void execute(const smp_frame *fr) {
   uint16_t seq = fr->seq;
+  uint8_t cell = smp_pgm_byte(&ACCEPTANCE[fr->msg][state]);
+  if (SMP_ACC_VERDICT(cell) == SMP_ACC_NAK) {
+    respond_nak(seq, SMP_ACC_CODE(cell), 1);
+    return;
+  }
+  if (SMP_ACC_VERDICT(cell) == SMP_ACC_ACK) {
+    respond_ack(seq);
+    return;
+  }
+  if (SMP_ACC_CODE(cell)) latch(SMP_ACC_CODE(cell)); /* e.g. HELLO while armed: HOST_RESTART */
   switch (fr->msg) {
     case SMP_M_HELLO:
-      if (armed_state()) latch(SMP_ALARM_HOST_RESTART);
       have_last_dot = 0;
       last_completed_dot = 0;
       respond_ack(seq);
       send_info();
       return;
     case SMP_M_UNLOCK:
-      if (state != SMP_STATE_ALARM) {
-        respond_ack(seq);
-        return;
-      }
       if (alarm_cause_present() || !parked()) {
         respond_nak(seq, SMP_NAK_ALARM_ACTIVE, 1);
         return;
@@ -298,7 +303,7 @@ static void execute(const smp_frame *fr) {
       respond_ack(seq);
       return;
     case SMP_M_ARM:
-      if (state != SMP_STATE_IDLE || !pedal_reads_pressed()) {
+      if (!pedal_reads_pressed()) {
         respond_nak(seq, SMP_NAK_BAD_STATE, 1);
         return;
       }
@@ -311,15 +316,11 @@ static void execute(const smp_frame *fr) {
       accept_dot(seq, fr->v);
       return;
     case SMP_M_KEEP:
-      if (!armed_state()) {
-        respond_nak(seq, SMP_NAK_BAD_STATE, 1);
-        return;
-      }
       extend_lease(fr->v[SMP_F_KEEP_LEASE_TICK].u);
       respond_ack(seq);
       return;
     case SMP_M_DISARM:
-      if (armed_state()) disarm_pending = 1;
+      disarm_pending = 1;
       maybe_disarm();
       respond_ack(seq);
       return;

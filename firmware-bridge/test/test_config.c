@@ -26,7 +26,14 @@ int main(void) {
   unsigned i, bit;
   smp_config_defaults(&def);
   smp_config_defaults_coil(&coil);
-  CHECK(coil.machine == SMP_MACHINE_COIL && coil.cal.sensor_zero_count == 98 && def.cal.sensor_zero_count == 112);
+  /* each image's calibration (generated from its machine file), the wiring of both, the limits of both */
+  CHECK(def.machine == SMP_MACHINE_ROTARY && coil.machine == SMP_MACHINE_COIL);
+  CHECK(def.cal.sensor_nm_per_count == SMP_IMAGE_ROTARY_SENSOR_NM_PER_COUNT &&
+        def.cal.sensor_zero_count == SMP_IMAGE_ROTARY_SENSOR_ZERO_COUNT);
+  CHECK(coil.cal.sensor_nm_per_count == SMP_IMAGE_COIL_SENSOR_NM_PER_COUNT &&
+        coil.cal.sensor_zero_count == SMP_IMAGE_COIL_SENSOR_ZERO_COUNT);
+  CHECK(def.cal.act_zero_count == SMP_WIRING_ACTUATOR_FEEDBACK_ZERO_COUNT && coil.cal.act_zero_count == def.cal.act_zero_count);
+  CHECK(memcmp(&def.limits, &coil.limits, sizeof def.limits) == 0 && def.limits.lease_ms == SMP_DEFAULT_HARD_MAX_LEASE_MS);
 
   smp_config_pack(&def, b);
   CHECK(smp_config_unpack(b, &got) == SMP_CFG_OK && same(&got, &def));

@@ -1,8 +1,9 @@
 /* mkeep.c - writes the EEPROM image (Intel HEX) with the default configuration record and a zero boot
  * counter to stdout. Built and run by the Makefile with the host compiler:
- *   mkeep rotary > smp-board.eep     (limits of DEFAULT_BOARD, calibration of rotary-pmu.json)
- *   mkeep coil   > smp-board-coil.eep (same limits, calibration of coil-short.json, coil drive)
- *   mkeep corrupt > bad.eep           (the same record with a flipped CRC byte, for tests) */
+ *   mkeep rotary > smp-board.eep     (limits of BOARD_DEFAULTS, calibration of the rotary image's machine file)
+ *   mkeep coil   > smp-board-coil.eep (same limits, calibration of the coil image's machine file, coil drive)
+ *   mkeep corrupt > bad.eep           (the same record with a flipped CRC byte, for tests)
+ * The values come from the generated board_tables.h (EEPROM_IMAGES in scripts/gen/c-board.ts names the files). */
 #include <stdio.h>
 #include <string.h>
 

@@ -114,7 +114,9 @@ export const BOARD_MESSAGES = [
     id: "BOOT",
     dir: "board",
     fields: [u32("bootId", "new boot id"), u32("resetCause", "0 power-on, 1 watchdog, 2 external, 3 brown-out")],
-    doc: "Sent once after power-up; the board is in ALARM POWER_UP.",
+    doc:
+      "Sent once after power-up; the board is in ALARM POWER_UP " +
+      "(CONFIG_INVALID if its configuration record is invalid, §7.1).",
   },
   {
     id: "STATUS",

@@ -12,7 +12,7 @@ import { EmulatedBoard, type EmulatedBoardOptions } from "./firmware.ts";
 import { SimLink, type ByteFault } from "./link.ts";
 import { isByteFault, isDeviceFault, whenTriggered, type FaultSpec } from "./faults.ts";
 import { SmpError } from "../errors/errors.ts";
-import { Plant, Rng, type PlantParams, type SkinParams } from "./plant.ts";
+import { ACTUATOR_RATE_UM_PER_MS, Plant, Rng, type PlantParams, type SkinParams } from "./plant.ts";
 
 /** Skin per scalp zone: stiffness relative to the cartridge spring, and thickness (domain brief: 1.2-2 mm). */
 export const ZONE_SKIN: Readonly<Record<string, SkinParams>> = {
@@ -35,7 +35,7 @@ export function plantFromMachine(m: MachineCalibration, seed = 1): PlantParams {
     sensorUmPerCount: m.sensor.extensionUmPerCount,
     sensorZeroCount: m.sensor.extensionZeroCount,
     sensorNoiseUm: 6,
-    actuatorRateUmPerMs: 250,
+    actuatorRateUmPerMs: ACTUATOR_RATE_UM_PER_MS,
     motorTauMs: 18,
     seed,
   };

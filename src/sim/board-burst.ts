@@ -1,0 +1,198 @@
+// The reference board's dot queue and burst execution (docs/protocol.md §7.5): the queue of accepted dots, the
+// start of the queue head when it is due, the three burst phases (spin-up, strokes, retract) timed from the
+// tachometer edges and the main loop, the per-stroke checks and the STROKE and DOTEND frames. Part of SimBoard
+// (src/sim/board.ts), which owns the state and the latching; time comes in through BoardCore.
+
+import { BOARD_DEFAULTS, LINK, type FrameOf } from "../protocol/table.ts";
+import { msToTicks, tickBefore, tickDiff } from "../time/ticks.ts";
+import { SPINUP_MAX_MS, sensorUm, type BoardCore } from "./board-model.ts";
+import { ADC_MAX, PARK_UM } from "./plant.ts";
+
+export type DotCommand = FrameOf<"DOT">["fields"];
+type BurstPhase = "spinup" | "strokes" | "retract";
+
+interface Burst {
+  dot: DotCommand;
+  phase: BurstPhase;
+  driveOnUs: number;
+  strokes: number;
+  maxExtensionUm: number;
+  lastEdgeUs: number;
+  strokeMinUm: number;
+  strokeMaxUm: number;
+  peakCurrentMa: number;
+  /** Consecutive bottom dead centres read inside the grip with the actuator out. */
+  insideReads: number;
+  /** The current stroke window began before an unsynchronised extend. */
+  windowCut: boolean;
+}
+
+const D = BOARD_DEFAULTS;
+
+export class BurstRunner {
+  private queue: DotCommand[] = [];
+  private burst: Burst | undefined;
+  /** The latest tachometer edge, burst or not (kept across resets, like the plant's cam). */
+  private lastEdgeUs = 0;
+  /** The last dot whose burst completed since HELLO or power-up (STATUS lastDot), 0 if none. */
+  lastCompletedDot = 0;
+
+  constructor(
+    private readonly core: BoardCore,
+    /** Board-side truth for tests: every dot whose burst completed, in order. */
+    private readonly completedDots: number[],
+  ) {}
+
+  /** The dot whose burst is running, if any. */
+  get current(): DotCommand | undefined {
+    return this.burst?.dot;
+  }
+
+  /** Dots accepted and not started yet. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  enqueue(dot: DotCommand): void {
+    this.queue.push(dot);
+  }
+
+  /** A latch or a reset: the queue is dropped and a running burst abandoned (no DOTEND). */
+  clear(): void {
+    this.queue = [];
+    this.burst = undefined;
+  }
+
+  /** Start the queue head if it is due (in ARMED with no burst running), or latch LATE_START if it is late. */
+  startNext(): void {
+    const core = this.core;
+    const next = this.queue[0];
+    if (!next || tickBefore(core.tick(), next.atTick)) return;
+    this.queue.shift();
+    if (tickDiff(core.tick(), next.atTick) > msToTicks(LINK.lateStartMs, core.config.clockHz))
+      return core.latch("LATE_START");
+    const p = core.plant;
+    p.dutyPermille = next.dutyPermille;
+    p.coilPulseHz = next.strokeHz;
+    p.driveOn = true;
+    this.burst = {
+      dot: next,
+      phase: "spinup",
+      driveOnUs: core.nowUs(),
+      strokes: 0,
+      maxExtensionUm: -Infinity,
+      lastEdgeUs: core.nowUs(),
+      strokeMinUm: Infinity,
+      strokeMaxUm: -Infinity,
+      peakCurrentMa: 0,
+      insideReads: 0,
+      windowCut: false,
+    };
+    core.setState("BURST");
+  }
+
+  /**
+   * One main-loop step of the running burst. Phases: spinup: drive on, needle parked, until the tachometer
+   * shows 85 % of the stroke rate (or 60 ms). strokes: the actuator extends right after a bottom dead centre,
+   * so it arrives before the next one; every bottom dead centre with the needle out of the grip is a puncture.
+   * retract: starts right after the last puncture; punctures still made while retracting are counted too. The
+   * whole burst's drive on-time is capped at hardMaxDwellMs.
+   */
+  step(tipUm: number): void {
+    const b = this.burst!;
+    const core = this.core;
+    const p = core.plant;
+    const c = core.config;
+    const tUs = core.nowUs();
+    b.peakCurrentMa = Math.max(b.peakCurrentMa, p.currentMa());
+    b.strokeMinUm = Math.min(b.strokeMinUm, tipUm);
+    b.strokeMaxUm = Math.max(b.strokeMaxUm, tipUm);
+    if (p.driveOn && (tUs - b.lastEdgeUs) / 1000 > c.stallWindowMs) return core.latch("STALL");
+    if ((tUs - b.driveOnUs) / 1000 > c.hardMaxDwellMs) return core.latch("DWELL_EXCEEDED");
+    // slow motor: go anyway, unsynchronised
+    if (b.phase === "spinup" && (tUs - b.driveOnUs) / 1000 >= SPINUP_MAX_MS) this.extend(b, false);
+    if (b.phase === "retract" && p.actuatorFeedbackUm() <= 0) {
+      p.driveOn = false;
+      core.send({
+        id: "DOTEND",
+        seq: 0,
+        fields: {
+          dot: b.dot.dot,
+          strokes: b.strokes,
+          maxExtensionUm: Math.round(b.maxExtensionUm),
+          onTimeUs: Math.round(tUs - b.driveOnUs),
+          tick: core.tick(),
+        },
+      });
+      this.completedDots.push(b.dot.dot);
+      this.lastCompletedDot = b.dot.dot;
+      this.burst = undefined;
+      if (core.state() === "BURST") core.setState("ARMED");
+    }
+  }
+
+  /** Command the actuator out: the needle is on its way up, so it arrives before the next bottom dead centre. */
+  private extend(b: Burst, atEdge: boolean): void {
+    b.windowCut = !atEdge; // mid-window: the stroke being measured started parked
+    b.phase = "strokes";
+    this.core.plant.actuatorSetUm = b.dot.extensionUm;
+    b.peakCurrentMa = 0; // motor inrush during spin-up is not a puncture's current
+  }
+
+  /** A tachometer edge (bottom dead centre) with the position ADC sampled on it. */
+  onTachEdge(edgeUs: number, bdcCount: number): void {
+    const core = this.core;
+    const periodUs = edgeUs - this.lastEdgeUs;
+    this.lastEdgeUs = edgeUs;
+    if (periodUs > 0 && 1e6 / periodUs > core.config.hardMaxStrokeHz && core.plant.driveOn)
+      return core.latch("OVER_SPEED");
+    const b = this.burst;
+    if (!b) return;
+    const p = core.plant;
+    b.lastEdgeUs = edgeUs;
+    if (b.phase === "spinup") {
+      const periodInBurst = edgeUs - periodUs >= b.driveOnUs;
+      // up to speed: extend just past bottom dead centre
+      if (periodInBurst && 1e6 / periodUs > (D.spinupSpeedPercent / 100) * b.dot.strokeHz) this.extend(b, true);
+      b.strokeMinUm = Infinity;
+      b.strokeMaxUm = -Infinity;
+      return;
+    }
+    const extensionUm = sensorUm(p, bdcCount);
+    if (bdcCount >= ADC_MAX) return core.latch("SENSOR_DROPOUT");
+    if (extensionUm > core.config.hardMaxExtensionUm) return core.latch("OVER_EXTENSION");
+    // a turning cam moves the needle by its whole stroke between two edges; a frozen reading is a stuck sensor.
+    // Not judged on a window cut short by an unsynchronised extend (spin-up timeout): it may hold only the
+    // parked needle, which the sensor reads at its bottom rail.
+    if (!b.windowCut && b.strokeMaxUm - b.strokeMinUm < D.stuckSwingUm) return core.latch("SENSOR_STUCK");
+    b.windowCut = false;
+    const actuatorOut = b.phase === "strokes" && p.actuatorFeedbackUm() >= b.dot.extensionUm - D.actuatorOutMarginUm;
+    if (extensionUm > 0) {
+      b.strokes++;
+      b.maxExtensionUm = Math.max(b.maxExtensionUm, extensionUm);
+      core.send({
+        id: "STROKE",
+        seq: 0,
+        // periodUs saturates at the u32 maximum (a first stroke past the spin-up timeout, after a standstill of
+        // over 71.6 min, would not fit); the firmware reports that value for any period from an edge 17.9 min old
+        fields: {
+          dot: b.dot.dot,
+          stroke: b.strokes,
+          extensionUm: Math.round(extensionUm),
+          periodUs: Math.min(Math.round(periodUs), 0xffffffff),
+          currentMa: Math.round(b.peakCurrentMa),
+        },
+      });
+      if (b.phase === "strokes" && b.strokes >= b.dot.strokes) {
+        b.phase = "retract";
+        p.actuatorSetUm = PARK_UM; // just past bottom dead centre: parked before the next one
+      }
+      b.insideReads = 0;
+    } else if (actuatorOut && ++b.insideReads >= D.dropoutInsideReads) {
+      return core.latch("SENSOR_DROPOUT"); // twice: extended actuator, yet the sensor sees the needle inside the grip
+    }
+    b.peakCurrentMa = 0;
+    b.strokeMinUm = Infinity;
+    b.strokeMaxUm = -Infinity;
+  }
+}

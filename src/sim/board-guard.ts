@@ -1,0 +1,125 @@
+// The reference board's continuous safety checks (docs/protocol.md §7.9, §7.10): once per main-loop step the
+// pedal contacts, the lease, the e-stop input, the cartridge switch, the pedal, the position sensor's rail and
+// the hard extension, the drive current and the actuator feedback, in that order, each latching its alarm;
+// what still blocks UNLOCK; and the ALARM frame once the needle is parked after a latch. Part of SimBoard
+// (src/sim/board.ts), which does the latching itself.
+
+import { ALARMS, BOARD_DEFAULTS, type AlarmName } from "../protocol/table.ts";
+import { tickBefore } from "../time/ticks.ts";
+import { feedbackParked, sensorUm, type AlarmRecord, type BoardCore } from "./board-model.ts";
+import { ADC_MAX } from "./plant.ts";
+
+const D = BOARD_DEFAULTS;
+
+export class BoardGuard {
+  private pedalMismatchSinceUs: number | undefined;
+  /** Since when the actuator feedback has been further than actuatorTrackingUm from the setpoint. */
+  private actuatorMismatchSinceUs: number | undefined;
+  /** The latch whose ALARM frame waits for the needle to park. */
+  private parking: { sinceUs: number; tick: number; code: AlarmName } | undefined;
+
+  constructor(
+    private readonly core: BoardCore,
+    /** Every alarm latched since power-on, with when it latched and how long the needle took to park. */
+    private readonly alarmHistory: AlarmRecord[],
+  ) {}
+
+  /** Power-up: debounces restart, and an ALARM frame still waiting for the park is forgotten. */
+  reset(): void {
+    this.pedalMismatchSinceUs = undefined;
+    this.actuatorMismatchSinceUs = undefined;
+    this.parking = undefined;
+  }
+
+  /** The pedal reads pressed while its normally-open contact is closed. */
+  pedalReadsPressed(): boolean {
+    return this.core.inputs.pedalPressed || this.core.inputs.pedalStuck;
+  }
+
+  /** A cause that blocks UNLOCK (ALARM_ACTIVE) is present right now. */
+  causePresent(): boolean {
+    const i = this.core.inputs;
+    return (
+      i.estopButton ||
+      !i.cartridgePresent ||
+      this.pedalMismatchSinceUs !== undefined ||
+      this.actuatorMismatchSinceUs !== undefined
+    ); // feedback away from the setpoint: UNLOCK waits until it follows
+  }
+
+  /** The continuous checks of one main-loop step, in the reference order; returns the needle tip as sensed. */
+  step(leaseTick: number): number {
+    const core = this.core;
+    const p = core.plant;
+    const i = core.inputs;
+    this.checkPedal();
+    const state = core.state();
+    if (state === "ARMED" || state === "BURST") {
+      if (tickBefore(leaseTick, core.tick())) core.latch("LEASE_EXPIRED");
+      else if (i.estopButton) core.latch("ESTOP");
+      else if (!i.cartridgePresent) core.latch("CARTRIDGE_MISSING");
+      else if (!this.pedalReadsPressed()) core.latch("PEDAL_RELEASED");
+    } else if (i.estopButton && state !== "ALARM") {
+      core.latch("ESTOP");
+    }
+    const count = p.sensorCount();
+    const tipUm = sensorUm(p, count);
+    if (core.state() === "ARMED" || core.state() === "BURST") {
+      if (count >= ADC_MAX)
+        core.latch("SENSOR_DROPOUT"); // open wire: the pull-up takes the input to the rail
+      else if (tipUm > core.config.hardMaxExtensionUm) core.latch("OVER_EXTENSION");
+    }
+    if (p.driveOn && p.currentMa() > core.config.hardMaxCurrentMa) core.latch("OVER_CURRENT");
+    this.checkActuator();
+    return tipUm;
+  }
+
+  /** A new latch (not one in ALARM already): its ALARM frame goes out once the needle is parked. */
+  latched(code: AlarmName): void {
+    const tUs = this.core.nowUs();
+    this.parking = { sinceUs: tUs, tick: this.core.tick(), code };
+    this.alarmHistory.push({ code, atUs: tUs, parkedUs: undefined });
+  }
+
+  /** One ALARM frame per latch, once the needle is parked (end of every main-loop step). */
+  checkParked(): void {
+    if (!this.parking || !feedbackParked(this.core.plant)) return;
+    const tUs = this.core.nowUs();
+    const { sinceUs, tick, code } = this.parking;
+    this.parking = undefined;
+    const entry = this.alarmHistory[this.alarmHistory.length - 1];
+    if (entry) entry.parkedUs = tUs - sinceUs;
+    this.core.send({
+      id: "ALARM",
+      seq: 0,
+      fields: { alarm: ALARMS[code].code, tick, parkedUs: Math.round(tUs - sinceUs) },
+    });
+  }
+
+  /** The pedal has a normally-open and a normally-closed contact; they must always disagree. */
+  private checkPedal(): void {
+    const i = this.core.inputs;
+    const no = i.pedalPressed || i.pedalStuck;
+    const nc = !i.pedalPressed;
+    if (no !== nc) {
+      this.pedalMismatchSinceUs = undefined;
+      return;
+    }
+    const tUs = this.core.nowUs();
+    this.pedalMismatchSinceUs ??= tUs;
+    if ((tUs - this.pedalMismatchSinceUs) / 1000 >= this.core.config.pedalDebounceMs) this.core.latch("PEDAL_FAULT");
+  }
+
+  /** Actuator plausibility, in every state: the position feedback must follow the setpoint within
+   * actuatorTrackingUm, allowing actuatorSettleMs for travel (a full move takes ~8 ms). */
+  private checkActuator(): void {
+    const p = this.core.plant;
+    if (Math.abs(p.actuatorFeedbackUm() - p.actuatorSetUm) <= D.actuatorTrackingUm) {
+      this.actuatorMismatchSinceUs = undefined;
+      return;
+    }
+    const tUs = this.core.nowUs();
+    this.actuatorMismatchSinceUs ??= tUs;
+    if ((tUs - this.actuatorMismatchSinceUs) / 1000 > D.actuatorSettleMs) this.core.latch("ACTUATOR_FAULT");
+  }
+}
