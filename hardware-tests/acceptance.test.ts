@@ -17,17 +17,9 @@ import {
   type HostMessageId,
 } from "../src/protocol/table.ts";
 import { tickAdd } from "../src/time/ticks.ts";
-import {
-  WireClient,
-  firmwareTarget,
-  realTarget,
-  simTarget,
-  type BoardConnection,
-  type BoardTarget,
-  type Command,
-} from "./harness.ts";
+import { WireClient, type BoardConnection, type Command } from "./harness.ts";
+import { TARGETS } from "./targets.ts";
 
-const TARGETS: BoardTarget[] = [simTarget, firmwareTarget, realTarget];
 const STATES = Object.keys(BOARD_STATES) as BoardStateName[];
 
 /** Where a command that runs (and passes its own checks, as every command here does) leaves the board. */

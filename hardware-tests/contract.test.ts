@@ -19,17 +19,8 @@ import {
 import { ENVELOPES } from "../src/safety/limits.ts";
 import { SPINUP_MAX_MS } from "../src/sim/board.ts";
 import { tickAdd, tickDiff } from "../src/time/ticks.ts";
-import {
-  WireClient,
-  firmwareTarget,
-  realTarget,
-  simTarget,
-  type BoardConnection,
-  type BoardTarget,
-} from "./harness.ts";
-import { serialSimTarget } from "./serial-target.ts";
-
-const TARGETS: BoardTarget[] = [simTarget, serialSimTarget, firmwareTarget, realTarget];
+import { WireClient, type BoardConnection } from "./harness.ts";
+import { TARGETS } from "./targets.ts";
 
 for (const target of TARGETS) {
   const title = target.unavailable ? `${target.name} — skipped: ${target.unavailable}` : target.name;
