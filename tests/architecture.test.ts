@@ -4,7 +4,7 @@
 // pure core must fail ESLint. Also: every source file starts with a header comment saying what it is for.
 
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ESLint } from "eslint";
@@ -50,6 +50,14 @@ describe("dependency rules (dependency-cruiser)", () => {
     plant("src/app/planted.ts", 'export { SimRig } from "../sim/rig.ts";');
     plant("src/control/planted.ts", 'export { SerialPort } from "serialport";');
     plant("src/time/planted.ts", 'export { WallClockScheduler } from "../wallclock/scheduler.ts";');
+    plant("src/log/planted.ts", 'export { SimBoard } from "../sim/board.ts";');
+    mkdirSync(join(dir, "src/newfolder"));
+    plant("src/newfolder/planted.ts", 'export { SimBoard } from "../sim/board.ts";');
+    // the one module of sim that app and cli load statically must not pull the simulator in behind it
+    writeFileSync(
+      join(dir, "src/sim/faults.ts"),
+      readFileSync(join(dir, "src/sim/faults.ts"), "utf8") + '\nexport { Plant } from "./plant.ts";\n',
+    );
     const r = cruise(dir);
     expect(new Set(r.rules)).toEqual(
       new Set([
@@ -60,6 +68,9 @@ describe("dependency rules (dependency-cruiser)", () => {
         "pure-no-packages",
         "serialport-only-at-the-port-edges",
         "matrix-time",
+        "matrix-log",
+        "every-file-in-a-unit",
+        "matrix-simFaults",
       ]),
     );
   });
@@ -79,12 +90,22 @@ describe("clock rules (ESLint)", () => {
       "export const c = performance.now();",
       "export const d = setTimeout(() => {}, 1);",
       "export const e = process.hrtime();",
+      "export const f = globalThis.performance.now();",
+      "export const g = new globalThis.Date();",
+      "const D = Date;",
+      "export const h = D.now();",
     ].join("\n");
     for (const file of ["src/protocol/codec.ts", "src/control/controller.ts", "src/time/ticks.ts"]) {
       const messages = await lint(file, `// planted\n${planted}\n`);
       const clockLines = messages.filter((m) => m.text.includes("through the Scheduler port")).map((m) => m.line);
-      expect(new Set(clockLines), file).toEqual(new Set([2, 3, 4, 5, 6]));
+      expect(new Set(clockLines), file).toEqual(new Set([2, 3, 4, 5, 6, 7, 8, 9]));
     }
+  });
+
+  it("keep src/ports to types", async () => {
+    const code = "// planted\nexport interface A {\n  x: number;\n}\nexport type B = A;\nexport const c = 1;\n";
+    const messages = await lint("src/ports/line-transport.ts", code);
+    expect(messages.map((m) => m.line)).toEqual([6]);
   });
 
   it("allow it at the edges (the wall-clock adapter)", async () => {
