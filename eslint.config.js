@@ -62,7 +62,8 @@ export default tseslint.config(
         {
           selector:
             "Program > :not(:matches(ImportDeclaration, TSInterfaceDeclaration, TSTypeAliasDeclaration, " +
-            "ExportNamedDeclaration[exportKind='type'], ExportNamedDeclaration[declaration.type=/^TS(Interface|TypeAlias)Declaration$/]))",
+            "ExportNamedDeclaration[exportKind='type'], " +
+            "ExportNamedDeclaration[declaration.type=/^TS(Interface|TypeAlias)Declaration$/]))",
           message: "src/ports holds types only",
         },
       ],
