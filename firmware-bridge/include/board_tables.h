@@ -61,17 +61,59 @@
 #define SMP_ACC_NAK 0x80u /* refuse; nothing is executed */
 #define SMP_ACC_VERDICT(cell) ((uint8_t)((cell) & 0xC0u))
 #define SMP_ACC_CODE(cell) ((uint8_t)((cell) & 0x3Fu))
-/* initialiser of uint8_t [SMP_M_HOST_COUNT][SMP_STATE_COUNT]; columns: ALARM, IDLE, ARMED, BURST */
+/* initialiser of uint8_t [SMP_M_HOST_COUNT][SMP_STATE_COUNT], designated: every cell is named by its command
+ * and its state, so no reordering of either can move a verdict to another cell (every cell is written: one
+ * left out would read 0, SMP_ACC_RUN) */
 #define SMP_ACCEPTANCE_INIT \
   { \
-    /* HELLO  */ {SMP_ACC_RUN, SMP_ACC_RUN, SMP_ACC_RUN | SMP_ALARM_HOST_RESTART, SMP_ACC_RUN | SMP_ALARM_HOST_RESTART}, \
-    /* UNLOCK */ {SMP_ACC_RUN, SMP_ACC_ACK, SMP_ACC_ACK, SMP_ACC_ACK}, \
-    /* ARM    */ {SMP_ACC_NAK | SMP_NAK_BAD_STATE, SMP_ACC_RUN, SMP_ACC_NAK | SMP_NAK_BAD_STATE, SMP_ACC_NAK | SMP_NAK_BAD_STATE}, \
-    /* DOT    */ {SMP_ACC_NAK | SMP_NAK_BAD_STATE, SMP_ACC_NAK | SMP_NAK_BAD_STATE, SMP_ACC_RUN, SMP_ACC_RUN}, \
-    /* KEEP   */ {SMP_ACC_NAK | SMP_NAK_BAD_STATE, SMP_ACC_NAK | SMP_NAK_BAD_STATE, SMP_ACC_RUN, SMP_ACC_RUN}, \
-    /* DISARM */ {SMP_ACC_ACK, SMP_ACC_ACK, SMP_ACC_RUN, SMP_ACC_RUN}, \
-    /* STOP   */ {SMP_ACC_RUN, SMP_ACC_RUN, SMP_ACC_RUN, SMP_ACC_RUN}, \
-    /* ESTOP  */ {SMP_ACC_RUN, SMP_ACC_RUN, SMP_ACC_RUN, SMP_ACC_RUN}, \
+    [SMP_M_HELLO] = { \
+      [SMP_STATE_ALARM] = SMP_ACC_RUN, \
+      [SMP_STATE_IDLE] = SMP_ACC_RUN, \
+      [SMP_STATE_ARMED] = SMP_ACC_RUN | SMP_ALARM_HOST_RESTART, \
+      [SMP_STATE_BURST] = SMP_ACC_RUN | SMP_ALARM_HOST_RESTART, \
+    }, \
+    [SMP_M_UNLOCK] = { \
+      [SMP_STATE_ALARM] = SMP_ACC_RUN, \
+      [SMP_STATE_IDLE] = SMP_ACC_ACK, \
+      [SMP_STATE_ARMED] = SMP_ACC_ACK, \
+      [SMP_STATE_BURST] = SMP_ACC_ACK, \
+    }, \
+    [SMP_M_ARM] = { \
+      [SMP_STATE_ALARM] = SMP_ACC_NAK | SMP_NAK_BAD_STATE, \
+      [SMP_STATE_IDLE] = SMP_ACC_RUN, \
+      [SMP_STATE_ARMED] = SMP_ACC_NAK | SMP_NAK_BAD_STATE, \
+      [SMP_STATE_BURST] = SMP_ACC_NAK | SMP_NAK_BAD_STATE, \
+    }, \
+    [SMP_M_DOT] = { \
+      [SMP_STATE_ALARM] = SMP_ACC_NAK | SMP_NAK_BAD_STATE, \
+      [SMP_STATE_IDLE] = SMP_ACC_NAK | SMP_NAK_BAD_STATE, \
+      [SMP_STATE_ARMED] = SMP_ACC_RUN, \
+      [SMP_STATE_BURST] = SMP_ACC_RUN, \
+    }, \
+    [SMP_M_KEEP] = { \
+      [SMP_STATE_ALARM] = SMP_ACC_NAK | SMP_NAK_BAD_STATE, \
+      [SMP_STATE_IDLE] = SMP_ACC_NAK | SMP_NAK_BAD_STATE, \
+      [SMP_STATE_ARMED] = SMP_ACC_RUN, \
+      [SMP_STATE_BURST] = SMP_ACC_RUN, \
+    }, \
+    [SMP_M_DISARM] = { \
+      [SMP_STATE_ALARM] = SMP_ACC_ACK, \
+      [SMP_STATE_IDLE] = SMP_ACC_ACK, \
+      [SMP_STATE_ARMED] = SMP_ACC_RUN, \
+      [SMP_STATE_BURST] = SMP_ACC_RUN, \
+    }, \
+    [SMP_M_STOP] = { \
+      [SMP_STATE_ALARM] = SMP_ACC_RUN, \
+      [SMP_STATE_IDLE] = SMP_ACC_RUN, \
+      [SMP_STATE_ARMED] = SMP_ACC_RUN, \
+      [SMP_STATE_BURST] = SMP_ACC_RUN, \
+    }, \
+    [SMP_M_ESTOP] = { \
+      [SMP_STATE_ALARM] = SMP_ACC_RUN, \
+      [SMP_STATE_IDLE] = SMP_ACC_RUN, \
+      [SMP_STATE_ARMED] = SMP_ACC_RUN, \
+      [SMP_STATE_BURST] = SMP_ACC_RUN, \
+    }, \
   }
 
 #endif /* SMP_BOARD_TABLES_H */

@@ -100,13 +100,16 @@ function acceptanceMatrix(): string[] {
     "#define SMP_ACC_NAK 0x80u /* refuse; nothing is executed */",
     "#define SMP_ACC_VERDICT(cell) ((uint8_t)((cell) & 0xC0u))",
     "#define SMP_ACC_CODE(cell) ((uint8_t)((cell) & 0x3Fu))",
-    `/* initialiser of uint8_t [SMP_M_HOST_COUNT][SMP_STATE_COUNT]; columns: ${states.join(", ")} */`,
+    "/* initialiser of uint8_t [SMP_M_HOST_COUNT][SMP_STATE_COUNT], designated: every cell is named by its command",
+    " * and its state, so no reordering of either can move a verdict to another cell (every cell is written: one",
+    " * left out would read 0, SMP_ACC_RUN) */",
     "#define SMP_ACCEPTANCE_INIT \\",
     "  { \\",
   ];
   for (const m of HOST_MESSAGES) {
-    const row = states.map((s) => cell(COMMAND_ACCEPTANCE[m.id].in[s]));
-    out.push(`    /* ${m.id.padEnd(6)} */ {${row.join(", ")}}, \\`);
+    out.push(`    [SMP_M_${m.id}] = { \\`);
+    for (const s of states) out.push(`      [SMP_STATE_${s}] = ${cell(COMMAND_ACCEPTANCE[m.id].in[s])}, \\`);
+    out.push("    }, \\");
   }
   out.push("  }");
   return out;
