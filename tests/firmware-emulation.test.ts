@@ -17,6 +17,7 @@ import { PARK_UM } from "../src/sim/plant.ts";
 import type { SimRig } from "../src/sim/rig.ts";
 import { plantFromMachine, type DeviceFault, type SimRigOptions } from "../src/sim/rig.ts";
 import { tickAdd } from "../src/time/ticks.ts";
+import { eepromLayout, eepromRead, eepromWrite } from "./c-header.ts";
 
 const coil = loadMachineFile("profiles/machines/coil-short.json");
 const US = F_CPU / 1e6; // cycles per microsecond
@@ -115,16 +116,14 @@ class Session {
   }
 }
 
-/** EEPROM images for the tests, from the committed smp-board.eep. */
+/** EEPROM images for the tests, from the committed smp-board.eep, edited through eeprom_config.h's layout. */
 const EEP = parseIntelHex(readFileSync(FIRMWARE_EEP, "latin1"), 1024);
+const LAYOUT = eepromLayout();
+const setField = (e: Uint8Array, name: string, v: number) => eepromWrite(e, LAYOUT, name, v);
 function eepWith(edit: (e: Uint8Array) => void, reseal: boolean): Uint8Array {
   const e = EEP.slice();
   edit(e);
-  if (reseal) {
-    const crc = crc16(e.subarray(0, 0x1c));
-    e[0x1c] = crc & 0xff;
-    e[0x1d] = crc >> 8;
-  }
+  if (reseal) setField(e, "CRC", crc16(e.subarray(0, LAYOUT.get("CRC")!.at)));
   return e;
 }
 
@@ -377,24 +376,14 @@ describe("firmware-only behaviour", () => {
   const invalid: [string, Uint8Array][] = [
     [
       "a corrupted record (CRC byte flipped)",
-      eepWith((e) => {
-        e[0x1d]! ^= 0x5a;
-      }, false),
+      eepWith((e) => setField(e, "CRC", eepromRead(e, LAYOUT, "CRC") ^ 0x5a00), false),
     ],
     ["a blank EEPROM (never programmed)", new Uint8Array(1024).fill(0xff)],
     [
       "a record with a valid CRC but hardMaxExtensionUm 1600 (above the 1500 cap)",
-      eepWith((e) => {
-        e[0x04] = 1600 & 0xff;
-        e[0x05] = 1600 >> 8;
-      }, true),
+      eepWith((e) => setField(e, "EXTENSION_UM", 1600), true),
     ],
-    [
-      "a record of another layout version",
-      eepWith((e) => {
-        e[0x02] = 2;
-      }, true),
-    ],
+    ["a record of another layout version", eepWith((e) => setField(e, "LAYOUT", 2), true)],
   ];
   it.each(invalid)(
     "%s: CONFIG_INVALID at boot, compiled-in defaults in INFO, UNLOCK refused",

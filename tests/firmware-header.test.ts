@@ -1,16 +1,42 @@
 // One source of truth: every file generated from the TypeScript tables (the firmware's protocol_v1.h and
 // board_tables.h, the table sections of docs/protocol.md) must be exactly what the generator makes from the
-// tables today, so a table change that is not regenerated and committed fails here (and in CI). The committed
-// EEPROM images must carry the calibration of the machine files they are generated from.
+// tables today, so a table change that is not regenerated and committed fails here (and in CI). The generated
+// acceptance matrix, read back from the C and evaluated with the headers' own names, must give each cell the
+// byte COMMAND_ACCEPTANCE means. The committed EEPROM images must carry the calibration of the machine files
+// they are generated from, read through the record layout of eeprom_config.h (the firmware's own, read by
+// tests/c-header.ts).
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { EEPROM_IMAGES } from "../scripts/gen/c-board.ts";
+import { upper } from "../scripts/gen/c-protocol.ts";
 import { GENERATED_FILES, committed, staleFiles } from "../scripts/gen-firmware-header.ts";
 import { BOARD_WIRING, currentSenseUaPerCount } from "../src/protocol/board-wiring.ts";
 import { loadMachineFile } from "../src/profiles/files.ts";
-import { ALARMS, BOARD_DEFAULTS, NAKS, schemaHash } from "../src/protocol/table.ts";
+import { MACHINE_KINDS } from "../src/profiles/schema.ts";
+import { crc16 } from "../src/protocol/codec.ts";
+import { COMMAND_ACCEPTANCE, type Acceptance } from "../src/protocol/acceptance.ts";
+import {
+  ALARMS,
+  BOARD_DEFAULTS,
+  BOARD_STATES,
+  HOST_MESSAGES,
+  NAKS,
+  schemaHash,
+  type BoardStateName,
+} from "../src/protocol/table.ts";
 import { FIRMWARE_EEP, FIRMWARE_EEP_COIL, parseIntelHex } from "../src/sim/firmware.ts";
+import {
+  BOARD_TABLES_H,
+  EEPROM_CONFIG_H,
+  PROTOCOL_H,
+  cDefine,
+  cDefines,
+  eepromLayout,
+  eepromRead,
+} from "./c-header.ts";
+
+const STATE_NAMES = Object.keys(BOARD_STATES) as BoardStateName[];
 
 describe("generated firmware headers and protocol document", () => {
   it.each(GENERATED_FILES.map((f) => [f.path, f] as const))(
@@ -41,22 +67,73 @@ describe("generated firmware headers and protocol document", () => {
   });
 });
 
+describe("the generated acceptance matrix", () => {
+  const header = committed(BOARD_TABLES_H);
+  const init = header.slice(header.indexOf("#define SMP_ACCEPTANCE_INIT"), header.indexOf("#endif"));
+  const names = new Map([...cDefines(PROTOCOL_H), ...cDefines(BOARD_TABLES_H)]);
+  /** A cell's C expression (`SMP_ACC_NAK | SMP_NAK_BAD_STATE`) as the byte the compiler makes of it. */
+  const value = (expr: string) =>
+    expr.split("|").reduce((v, term) => {
+      const n = names.get(term.trim());
+      if (n === undefined) throw new Error(`unknown name in an acceptance cell: ${term}`);
+      return v | n;
+    }, 0);
+  /** Every designated cell: [SMP_M_X] = { [SMP_STATE_Y] = expr, ... } */
+  const cells = new Map<string, number>();
+  for (const row of init.matchAll(/\[SMP_M_(\w+)\] = \{([^}]*)\}/g))
+    for (const c of row[2]!.matchAll(/\[SMP_STATE_(\w+)\] = ([^,\\]+),/g)) cells.set(`${row[1]} ${c[1]}`, value(c[2]!));
+
+  it.each(HOST_MESSAGES.flatMap((m) => STATE_NAMES.map((st) => [m.id, st] as const)))(
+    "names the %s cell in %s by command and state, with the byte COMMAND_ACCEPTANCE gives",
+    (id, st) => {
+      const a: Acceptance = COMMAND_ACCEPTANCE[id].in[st];
+      const expected =
+        a.verdict === "ack"
+          ? 0x40
+          : a.verdict === "nak"
+            ? 0x80 | NAKS[a.nak].code
+            : a.latchFirst === undefined
+              ? 0
+              : ALARMS[a.latchFirst].code;
+      expect(cells.get(`${id} ${st}`)).toBe(expected);
+    },
+  );
+
+  it("holds no cell beyond the host commands and the board states", () => {
+    expect(cells.size).toBe(HOST_MESSAGES.length * STATE_NAMES.length);
+  });
+});
+
 describe("committed EEPROM images", () => {
-  const u16 = (b: Uint8Array, at: number) => b[at]! | (b[at + 1]! << 8);
-  const u32 = (b: Uint8Array, at: number) => (u16(b, at) | (u16(b, at + 2) << 16)) >>> 0;
   const images = { rotary: FIRMWARE_EEP, coil: FIRMWARE_EEP_COIL } as const;
+  const layout = eepromLayout();
+
+  it("reads the record layout of eeprom_config.h: fields without gaps, the CRC last, the boot counter after", () => {
+    expect([...layout.keys()].slice(0, 3)).toEqual(["MAGIC", "LAYOUT", "MACHINE"]);
+    expect(layout.get("CRC")).toEqual({ at: cDefine(EEPROM_CONFIG_H, "SMP_EE_CONFIG_BYTES") - 2, bytes: 2 });
+    expect(layout.get("SENSOR_NM_PER_COUNT")?.bytes).toBe(4);
+    expect(cDefine(EEPROM_CONFIG_H, "SMP_EE_BOOT_COUNT_ADDR")).toBeGreaterThanOrEqual(layout.get("CRC")!.at + 2);
+  });
 
   it.each(Object.entries(EEPROM_IMAGES))("the %s image holds the calibration of %s", (image, file) => {
     const m = loadMachineFile(file).calibration;
     const b = parseIntelHex(readFileSync(images[image as keyof typeof images], "latin1"), 64);
-    expect(b[0x03]).toBe(m.machine === "coil" ? 1 : 0); // eeprom_config.h: 0 rotary, 1 coil
-    expect(u16(b, 0x04)).toBe(BOARD_DEFAULTS.hardMaxExtensionUm);
-    expect(u16(b, 0x0c)).toBe(BOARD_DEFAULTS.hardMaxLeaseMs);
-    expect(u32(b, 0x0e)).toBe(m.sensor.extensionUmPerCount * 1000);
-    expect(u16(b, 0x12)).toBe(m.sensor.extensionZeroCount);
-    expect(u32(b, 0x14)).toBe(BOARD_WIRING.actuatorFeedbackNmPerCount);
-    expect(u16(b, 0x18)).toBe(BOARD_WIRING.actuatorFeedbackZeroCount);
-    expect(u16(b, 0x1a)).toBe(currentSenseUaPerCount());
+    const field = (name: string) => eepromRead(b, layout, name);
+    expect(field("MAGIC")).toBe(cDefine(EEPROM_CONFIG_H, "SMP_EE_MAGIC"));
+    expect(field("MACHINE")).toBe(cDefine(BOARD_TABLES_H, `SMP_MACHINE_${upper(m.machine)}`));
+    expect(field("EXTENSION_UM")).toBe(BOARD_DEFAULTS.hardMaxExtensionUm);
+    expect(field("LEASE_MS")).toBe(BOARD_DEFAULTS.hardMaxLeaseMs);
+    expect(field("SENSOR_NM_PER_COUNT")).toBe(m.sensor.extensionUmPerCount * 1000);
+    expect(field("SENSOR_ZERO_COUNT")).toBe(m.sensor.extensionZeroCount);
+    expect(field("ACT_NM_PER_COUNT")).toBe(BOARD_WIRING.actuatorFeedbackNmPerCount);
+    expect(field("ACT_ZERO_COUNT")).toBe(BOARD_WIRING.actuatorFeedbackZeroCount);
+    expect(field("CURRENT_UA_PER_COUNT")).toBe(currentSenseUaPerCount());
+    expect(field("CRC")).toBe(crc16(b.subarray(0, layout.get("CRC")!.at)));
+  });
+
+  it("numbers the machine kinds as MACHINE_KINDS orders them", () => {
+    MACHINE_KINDS.forEach((kind, i) => expect(cDefine(BOARD_TABLES_H, `SMP_MACHINE_${upper(kind)}`)).toBe(i));
+    expect(cDefine(BOARD_TABLES_H, "SMP_MACHINE_COUNT")).toBe(MACHINE_KINDS.length);
   });
 
   it("derives the current-sense default from the wiring: 5 V full scale at 1 V/A over 1024 counts", () => {

@@ -102,11 +102,11 @@ describe("docs/protocol.md agrees with the protocol table", () => {
         const text = row[s] === "same" ? left : row[s]!;
         const expected =
           cell.verdict === "ack"
-            ? "ACK"
+            ? "ACK, nothing else"
             : cell.verdict === "nak"
               ? `NAK ${cell.nak}`
               : cell.latchFirst
-                ? `latch ${cell.latchFirst}, then: ${run}`
+                ? `latch ${cell.latchFirst}, then ${run}`
                 : run;
         expect(text, `${m.id} in ${s}`).toBe(expected);
         left = text;

@@ -2,22 +2,10 @@
  * protected by a CRC-16/CCITT-FALSE. Portable: packing, unpacking and validation only; the EEPROM
  * itself is read by hal.c (and written by tools/mkeep.c into smp-board.eep).
  *
- * Layout v1 (little-endian, EEPROM address 0):
- *   0x00 u16 magic 0x4D53 ("SM")
- *   0x02 u8  layout version (1)
- *   0x03 u8  machine kind: 0 rotary (drive PWM continuous), 1 coil (drive PWM gated at strokeHz)
- *   0x04 u16 hardMaxExtensionUm   1..SMP_ABS_MAX_EXTENSION_UM
- *   0x06 u16 hardMaxStrokeHz      1..SMP_ABS_MAX_STROKE_HZ
- *   0x08 u16 hardMaxCurrentMa     1..SMP_ABS_MAX_CURRENT_MA
- *   0x0A u16 hardMaxDwellMs       1..SMP_ABS_MAX_DWELL_MS
- *   0x0C u16 hardMaxLeaseMs       1..SMP_ABS_MAX_LEASE_MS
- *   0x0E u32 needle sensor nm per ADC count (ADC0)        1..1000000
- *   0x12 u16 needle sensor zero count (ADC0 at extension 0) 0..1022
- *   0x14 u32 actuator feedback nm per ADC count (ADC1)    1..1000000
- *   0x18 u16 actuator feedback zero count (ADC1 at 0 um)  0..1022
- *   0x1A u16 current sense uA per ADC count (ADC2)        1..65535
- *   0x1C u16 CRC-16/CCITT-FALSE over bytes 0x00..0x1B
- *   0x20 u32 boot counter (not under the CRC; the BOOT/INFO bootId; 0xFFFFFFFF = erased = 0)
+ * The record's layout is the firmware's own, kept here by hand and nowhere else: the SMP_EE_AT_* offsets below
+ * are its one definition (eeprom_config.c packs and checks with them, and the TypeScript tests read them out of
+ * this file). Little-endian, EEPROM address 0, fields packed without gaps, so each field's width is the distance
+ * to the next offset. The ranges are the ones smp_config_unpack checks.
  */
 #ifndef SMP_EEPROM_CONFIG_H
 #define SMP_EEPROM_CONFIG_H
@@ -26,14 +14,31 @@
 
 #include "limits.h"
 
-#define SMP_EE_MAGIC 0x4D53u
+#define SMP_EE_MAGIC 0x4D53u /* "SM" */
 #define SMP_EE_LAYOUT 1u
 #define SMP_EE_CONFIG_ADDR 0x00u
-#define SMP_EE_CONFIG_BYTES 0x1Eu /* record including its CRC */
-#define SMP_EE_BOOT_COUNT_ADDR 0x20u
 
-#define SMP_MACHINE_ROTARY 0u
-#define SMP_MACHINE_COIL 1u
+/* Layout v1: the byte offset of each field in the record */
+#define SMP_EE_AT_MAGIC 0x00u                 /* u16 SMP_EE_MAGIC */
+#define SMP_EE_AT_LAYOUT 0x02u                /* u8  SMP_EE_LAYOUT */
+#define SMP_EE_AT_MACHINE 0x03u               /* u8  SMP_MACHINE_* (board_tables.h, from MACHINE_KINDS) */
+#define SMP_EE_AT_EXTENSION_UM 0x04u          /* u16 hardMaxExtensionUm 1..SMP_ABS_MAX_EXTENSION_UM */
+#define SMP_EE_AT_STROKE_HZ 0x06u             /* u16 hardMaxStrokeHz    1..SMP_ABS_MAX_STROKE_HZ */
+#define SMP_EE_AT_CURRENT_MA 0x08u            /* u16 hardMaxCurrentMa   1..SMP_ABS_MAX_CURRENT_MA */
+#define SMP_EE_AT_DWELL_MS 0x0Au              /* u16 hardMaxDwellMs     1..SMP_ABS_MAX_DWELL_MS */
+#define SMP_EE_AT_LEASE_MS 0x0Cu              /* u16 hardMaxLeaseMs     1..SMP_ABS_MAX_LEASE_MS */
+#define SMP_EE_AT_SENSOR_NM_PER_COUNT 0x0Eu   /* u32 needle sensor nm per ADC count (ADC0) 1..1000000 */
+#define SMP_EE_AT_SENSOR_ZERO_COUNT 0x12u     /* u16 needle sensor zero count (ADC0 at extension 0) 0..1022 */
+#define SMP_EE_AT_ACT_NM_PER_COUNT 0x14u      /* u32 actuator feedback nm per ADC count (ADC1) 1..1000000 */
+#define SMP_EE_AT_ACT_ZERO_COUNT 0x18u        /* u16 actuator feedback zero count (ADC1 at 0 um) 0..1022 */
+#define SMP_EE_AT_CURRENT_UA_PER_COUNT 0x1Au  /* u16 current sense uA per ADC count (ADC2) 1..65535 */
+#define SMP_EE_AT_CRC 0x1Cu                   /* u16 CRC-16/CCITT-FALSE over the bytes before it */
+#define SMP_EE_CONFIG_BYTES 0x1Eu             /* the record, CRC included */
+/* After the record, not under the CRC: the BOOT/INFO bootId (0xFFFFFFFF = erased = 0) */
+#define SMP_EE_BOOT_COUNT_ADDR 0x20u          /* u32 */
+#if SMP_EE_AT_CRC + 2u != SMP_EE_CONFIG_BYTES || SMP_EE_CONFIG_BYTES > SMP_EE_BOOT_COUNT_ADDR
+#error "EEPROM layout: the CRC ends the record, and the boot counter follows it"
+#endif
 
 typedef struct {
   uint8_t machine;

@@ -38,7 +38,7 @@
 
 /* LINK.burstOverheadMs (SMP_BURST_OVERHEAD_MS) and LINK.lateStartMs (SMP_LATE_START_MS) come from the
  * generated protocol_v1.h. */
-#define SMP_SPINUP_MAX_MS SMP_U(SMP_DEFAULT_SPINUP_MAX_MS) /* SPINUP_MAX_MS in board.ts: spin-up ends at the speed below or then */
+#define SMP_SPINUP_MAX_MS SMP_U(SMP_DEFAULT_SPINUP_MAX_MS) /* SPINUP_MAX_MS in board-model.ts: spin-up ends at the speed below or then */
 /* Spin-up speed threshold SMP_DEFAULT_SPINUP_SPEED_PERCENT as the reduced fraction NUM/DEN of the stroke rate
  * (85 % = 17/20), for exact integer comparison in smp_lim_up_to_speed. */
 #if SMP_DEFAULT_SPINUP_SPEED_PERCENT < 1 || SMP_DEFAULT_SPINUP_SPEED_PERCENT > 100
@@ -136,7 +136,8 @@ void smp_edge_age(smp_edge_ref *r, uint32_t now_us);
  * t_us becomes the reference. */
 uint32_t smp_edge_period(smp_edge_ref *r, uint32_t t_us);
 
-/* ---- the guard: the continuous checks of SimBoard.mainLoop, run from the 10 kHz tick interrupt ----
+/* ---- the guard: the continuous checks of BoardGuard.step and BurstRunner.step's stall and on-time checks,
+ * run from the 10 kHz tick interrupt ----
  * Every second tick (200 us, the reference board steps every 250 us), in the reference board's order:
  * pedal contacts; in ARMED/BURST lease, e-stop, cartridge, pedal released (in IDLE e-stop); in ARMED/BURST
  * position sensor at the rail or beyond the hard extension; drive on and current beyond the hard maximum;
@@ -180,7 +181,7 @@ typedef struct {
 /* Returns the alarm code to latch, or 0. Always tracks the pedal contacts (also in ALARM). */
 uint8_t smp_guard_step(const smp_guard_cfg *c, smp_pedal *pedal, const smp_guard_in *in);
 
-/* Actuator plausibility (SimBoard.checkActuator), run by the guard right after smp_guard_step, in every state:
+/* Actuator plausibility (BoardGuard.checkActuator), run by the guard right after smp_guard_step, in every state:
  * "parked" and the end of a retract rest on the actuator's position feedback (ADC1) alone, so the feedback
  * must follow the setpoint. mismatch: |feedback - setpoint| > SMP_ACT_TRACKING_NM right now (blocks UNLOCK);
  * returns 1 (ACTUATOR_FAULT) once the mismatch has lasted longer than SMP_ACT_SETTLE_US (a full move takes

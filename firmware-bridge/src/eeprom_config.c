@@ -45,40 +45,40 @@ static uint16_t get16(const uint8_t *b) { return (uint16_t)(b[0] | (uint16_t)b[1
 static uint32_t get32(const uint8_t *b) { return get16(b) | (uint32_t)get16(b + 2) << 16; }
 
 void smp_config_pack(const smp_config *c, uint8_t *b) {
-  put16(b + 0x00, SMP_EE_MAGIC);
-  b[0x02] = SMP_EE_LAYOUT;
-  b[0x03] = c->machine;
-  put16(b + 0x04, c->limits.extension_um);
-  put16(b + 0x06, c->limits.stroke_hz);
-  put16(b + 0x08, c->limits.current_ma);
-  put16(b + 0x0A, c->limits.dwell_ms);
-  put16(b + 0x0C, c->limits.lease_ms);
-  put32(b + 0x0E, c->cal.sensor_nm_per_count);
-  put16(b + 0x12, c->cal.sensor_zero_count);
-  put32(b + 0x14, c->cal.act_nm_per_count);
-  put16(b + 0x18, c->cal.act_zero_count);
-  put16(b + 0x1A, c->cal.current_ua_per_count);
-  put16(b + 0x1C, smp_crc16(b, 0x1C));
+  put16(b + SMP_EE_AT_MAGIC, SMP_EE_MAGIC);
+  b[SMP_EE_AT_LAYOUT] = SMP_EE_LAYOUT;
+  b[SMP_EE_AT_MACHINE] = c->machine;
+  put16(b + SMP_EE_AT_EXTENSION_UM, c->limits.extension_um);
+  put16(b + SMP_EE_AT_STROKE_HZ, c->limits.stroke_hz);
+  put16(b + SMP_EE_AT_CURRENT_MA, c->limits.current_ma);
+  put16(b + SMP_EE_AT_DWELL_MS, c->limits.dwell_ms);
+  put16(b + SMP_EE_AT_LEASE_MS, c->limits.lease_ms);
+  put32(b + SMP_EE_AT_SENSOR_NM_PER_COUNT, c->cal.sensor_nm_per_count);
+  put16(b + SMP_EE_AT_SENSOR_ZERO_COUNT, c->cal.sensor_zero_count);
+  put32(b + SMP_EE_AT_ACT_NM_PER_COUNT, c->cal.act_nm_per_count);
+  put16(b + SMP_EE_AT_ACT_ZERO_COUNT, c->cal.act_zero_count);
+  put16(b + SMP_EE_AT_CURRENT_UA_PER_COUNT, c->cal.current_ua_per_count);
+  put16(b + SMP_EE_AT_CRC, smp_crc16(b, SMP_EE_AT_CRC));
 }
 
 static uint8_t in_range(uint32_t v, uint32_t lo, uint32_t hi) { return v >= lo && v <= hi; }
 
 smp_cfg_result smp_config_unpack(const uint8_t *b, smp_config *c) {
   smp_config r;
-  if (smp_crc16(b, 0x1C) != get16(b + 0x1C)) goto bad_crc;
-  if (get16(b) != SMP_EE_MAGIC || b[0x02] != SMP_EE_LAYOUT) goto bad_magic;
-  r.machine = b[0x03];
-  r.limits.extension_um = get16(b + 0x04);
-  r.limits.stroke_hz = get16(b + 0x06);
-  r.limits.current_ma = get16(b + 0x08);
-  r.limits.dwell_ms = get16(b + 0x0A);
-  r.limits.lease_ms = get16(b + 0x0C);
-  r.cal.sensor_nm_per_count = get32(b + 0x0E);
-  r.cal.sensor_zero_count = get16(b + 0x12);
-  r.cal.act_nm_per_count = get32(b + 0x14);
-  r.cal.act_zero_count = get16(b + 0x18);
-  r.cal.current_ua_per_count = get16(b + 0x1A);
-  if (r.machine > SMP_MACHINE_COIL || !in_range(r.limits.extension_um, 1, SMP_ABS_MAX_EXTENSION_UM) ||
+  if (smp_crc16(b, SMP_EE_AT_CRC) != get16(b + SMP_EE_AT_CRC)) goto bad_crc;
+  if (get16(b + SMP_EE_AT_MAGIC) != SMP_EE_MAGIC || b[SMP_EE_AT_LAYOUT] != SMP_EE_LAYOUT) goto bad_magic;
+  r.machine = b[SMP_EE_AT_MACHINE];
+  r.limits.extension_um = get16(b + SMP_EE_AT_EXTENSION_UM);
+  r.limits.stroke_hz = get16(b + SMP_EE_AT_STROKE_HZ);
+  r.limits.current_ma = get16(b + SMP_EE_AT_CURRENT_MA);
+  r.limits.dwell_ms = get16(b + SMP_EE_AT_DWELL_MS);
+  r.limits.lease_ms = get16(b + SMP_EE_AT_LEASE_MS);
+  r.cal.sensor_nm_per_count = get32(b + SMP_EE_AT_SENSOR_NM_PER_COUNT);
+  r.cal.sensor_zero_count = get16(b + SMP_EE_AT_SENSOR_ZERO_COUNT);
+  r.cal.act_nm_per_count = get32(b + SMP_EE_AT_ACT_NM_PER_COUNT);
+  r.cal.act_zero_count = get16(b + SMP_EE_AT_ACT_ZERO_COUNT);
+  r.cal.current_ua_per_count = get16(b + SMP_EE_AT_CURRENT_UA_PER_COUNT);
+  if (r.machine >= SMP_MACHINE_COUNT || !in_range(r.limits.extension_um, 1, SMP_ABS_MAX_EXTENSION_UM) ||
       !in_range(r.limits.stroke_hz, 1, SMP_ABS_MAX_STROKE_HZ) ||
       !in_range(r.limits.current_ma, 1, SMP_ABS_MAX_CURRENT_MA) ||
       !in_range(r.limits.dwell_ms, 1, SMP_ABS_MAX_DWELL_MS) || !in_range(r.limits.lease_ms, 1, SMP_ABS_MAX_LEASE_MS) ||

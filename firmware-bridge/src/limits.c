@@ -1,5 +1,5 @@
 /* limits.c - every limit check and unit conversion of the board (see limits.h). Portable C99.
- * All comparisons are exact integer forms of the floating-point expressions in src/sim/board.ts. */
+ * All comparisons are exact integer forms of the floating-point expressions of the reference board, src/sim/board*.ts. */
 #include "limits.h"
 
 uint32_t smp_ms_to_ticks(uint32_t ms) {
@@ -145,7 +145,7 @@ uint16_t smp_current_over_count(const smp_limits *l, const smp_calibration *c) {
 uint8_t smp_guard_step(const smp_guard_cfg *c, smp_pedal *pedal, const smp_guard_in *in) {
   uint8_t armed = c->state == SMP_STATE_ARMED || c->state == SMP_STATE_BURST;
   uint8_t code = 0;
-  /* SimBoard.checkPedal: NO and NC must disagree; agreeing for 20 ms is a pedal fault */
+  /* BoardGuard.checkPedal: NO and NC must disagree; agreeing for 20 ms is a pedal fault */
   if (in->pedal_no != in->pedal_nc) {
     pedal->mismatch = 0;
   } else {

@@ -1,7 +1,8 @@
 /* main.c - SMP driver board firmware, protocol v1: init, main loop, command handling and the burst state
- * machine. Behaviour mirrors the reference board, src/sim/board.ts (SimBoard); the comments name the
- * SimBoard method each part corresponds to. Hardware goes through hal.h, limit checks through limits.h,
- * frames through codec.h. */
+ * machine. Behaviour mirrors the reference board, SimBoard in src/sim/board.ts and its parts (BoardLink in
+ * board-link.ts, BurstRunner in board-burst.ts, BoardGuard in board-guard.ts, feedbackParked in
+ * board-model.ts); the comments name the method each part corresponds to. Hardware goes through hal.h, limit
+ * checks through limits.h, frames through codec.h. */
 #include <stdint.h>
 
 #include "codec.h"
@@ -32,7 +33,7 @@ typedef struct {
   int32_t max_extension_nm;
 } burst_t;
 
-/* ---- board state (SimBoard fields) ---- */
+/* ---- board state (the fields of SimBoard and its parts) ---- */
 static smp_config cfg;
 static uint8_t cfg_ok;
 static uint8_t state = SMP_STATE_ALARM;
@@ -128,7 +129,7 @@ static void respond_nak(uint16_t seq, uint8_t nak, uint8_t remember) {
 
 static int32_t actuator_nm(void) { return smp_actuator_nm(&cfg.cal, hal_adc_last(HAL_ADC_ACTUATOR)); }
 
-/* SimBoard.parked: drive off and the actuator at or behind 0 um (its own feedback, ADC1). */
+/* feedbackParked: drive off and the actuator at or behind 0 um (its own feedback, ADC1). */
 static uint8_t parked(void) { return !hal_drive_is_on() && actuator_nm() <= 0; }
 
 static uint8_t pedal_reads_pressed(void) { return hal_pedal_no_closed(); }
@@ -180,7 +181,7 @@ static void latch_at(uint8_t code, uint32_t tick, uint32_t us) {
 
 static void latch(uint8_t code) { latch_at(code, hal_tick(), now_us); }
 
-/* SimBoard.checkParked: one ALARM frame per latch, once the needle is parked. */
+/* BoardGuard.checkParked: one ALARM frame per latch, once the needle is parked. */
 static void check_parked(void) {
   smp_value v[SMP_MSG_ALARM_NFIELDS];
   if (!parking.active || !parked()) return;
@@ -337,7 +338,7 @@ static void execute(const smp_frame *fr) {
   }
 }
 
-/* SimBoard.onLine: decoding, counters, de-duplication. */
+/* BoardLink.onLine: decoding, counters, de-duplication. */
 static void on_line(const char *line, uint16_t len) {
   smp_frame fr;
   if (smp_decode(line, len, &fr) != SMP_DEC_OK || fr.msg >= SMP_M_HOST_COUNT) {
@@ -390,7 +391,7 @@ static void drain_rx(void) {
   }
 }
 
-/* ---- bursts (SimBoard.startNextBurst, onTachEdge, runBurst) ---- */
+/* ---- bursts (BurstRunner.startNext, onTachEdge, step) ---- */
 
 static void start_next_burst(void) {
   const dot_cmd *d;
@@ -422,7 +423,7 @@ static void start_next_burst(void) {
   set_state(SMP_STATE_BURST);
 }
 
-/* SimBoard.extend: command the actuator out; the needle is on its way up, so it arrives before the next
+/* BurstRunner.extend: command the actuator out; the needle is on its way up, so it arrives before the next
  * bottom dead centre. The setpoint is rounded to the actuator's 8 um steps. at_edge = 0: unsynchronised
  * (spin-up timeout), mid-window, so the stroke window being measured started with the needle parked. */
 static void extend(uint8_t at_edge) {
@@ -459,9 +460,9 @@ static void on_edge(const hal_edge *e) {
     return;
   }
   /* a turning cam moves the needle by its whole stroke between two edges; a frozen reading is stuck (an
-   * empty window counts as stuck too, as -Infinity < 200 does in board.ts). Not judged on a window cut
+   * empty window counts as stuck too, as -Infinity < 200 does in board-burst.ts). Not judged on a window cut
    * short by an unsynchronised extend (spin-up timeout): it may hold only the parked needle, which the
-   * sensor reads at its bottom rail (SimBoard windowCut). */
+   * sensor reads at its bottom rail (BurstRunner's windowCut). */
   if (!burst.window_cut &&
       (e->win_min > e->win_max ||
        smp_lim_sensor_stuck(smp_sensor_nm(&cfg.cal, e->win_max) - smp_sensor_nm(&cfg.cal, e->win_min)))) {
@@ -491,7 +492,7 @@ static void on_edge(const hal_edge *e) {
   }
 }
 
-/* The stall and on-time checks of SimBoard.runBurst are in the guard (limits.c, tick interrupt). */
+/* The stall and on-time checks of BurstRunner.step are in the guard (limits.c, tick interrupt). */
 static void run_burst(void) {
   if (burst.phase == PHASE_SPINUP && smp_lim_spinup_timeout(now_us - burst.drive_on_us)) {
     extend(0); /* slow motor: go anyway, unsynchronised */
@@ -514,9 +515,10 @@ static void run_burst(void) {
 
 /* ---- the main-loop step (SimBoard.mainLoop) ---- */
 
-/* One step of SimBoard.mainLoop. Its continuous checks (pedal contacts, lease, e-stop, cartridge, pedal
- * released, sensor rail and hard extension, current, actuator feedback vs setpoint, stall, on-time) run in the guard every 200 us from
- * the tick interrupt, which switches everything off at once and queues the alarm for latch_at(). */
+/* One step of SimBoard.mainLoop. The continuous checks of BoardGuard.step (pedal contacts, lease, e-stop,
+ * cartridge, pedal released, sensor rail and hard extension, current, actuator feedback vs setpoint) and the
+ * stall and on-time checks of BurstRunner.step run in the guard every 200 us from the tick interrupt, which
+ * switches everything off at once and queues the alarm for latch_at(). */
 static void step(void) {
   hal_edge e;
   now_us = hal_now_us();

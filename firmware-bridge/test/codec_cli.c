@@ -1,5 +1,5 @@
 /* codec_cli.c - the C codec as a filter, for the cross-check against src/protocol/codec.ts
- * (test/emu/codec-cross.test.ts). Each input line is hex-encoded bytes.
+ * (tests/codec-cross.test.ts). Each input line is hex-encoded bytes.
  *   codec_cli decode : per line, "OK <the frame re-encoded, hex>" or "ERR <smp_dec_result>"
  *   codec_cli asm    : per line (a byte stream), the assembler's items: L<hex line> O (overflow) S E (priority)
  */

@@ -1,5 +1,5 @@
 /* test_limits.c - host tests of src/limits.c: every check against the floating-point expression of
- * src/sim/board.ts it replaces (over grids of values, boundaries included), tick wrap-around, rounding. */
+ * src/sim/board*.ts it replaces (over grids of values, boundaries included), tick wrap-around, rounding. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -54,20 +54,27 @@ export function fieldUnit(name: string): string {
   return "—";
 }
 
+/**
+ * docs/protocol.md's one rendering of a matrix cell, in §6.2's matrix and in §5's "By state" lines. run: what
+ * executing the command does (the matrix spells it out, §5 says "executed").
+ */
+function acceptanceText(a: Acceptance, run: string): string {
+  switch (a.verdict) {
+    case "ack":
+      return "ACK, nothing else";
+    case "nak":
+      return `NAK ${a.nak}`;
+    case "run":
+      return a.latchFirst === undefined ? run : `latch ${a.latchFirst}, then ${run}`;
+  }
+}
+
 /** A host command's line "By state (§6.2): ..." : its states grouped by what the matrix says. */
 function byState(id: HostMessageId): string {
   const states = Object.keys(BOARD_STATES) as BoardStateName[];
-  const verdict = (a: Acceptance) =>
-    a.verdict === "ack"
-      ? "ACK, nothing else"
-      : a.verdict === "nak"
-        ? `NAK ${a.nak}`
-        : a.latchFirst
-          ? `latch ${a.latchFirst}, then executed`
-          : "executed";
   const groups = new Map<string, BoardStateName[]>();
   for (const s of states) {
-    const text = verdict(COMMAND_ACCEPTANCE[id].in[s]);
+    const text = acceptanceText(COMMAND_ACCEPTANCE[id].in[s], "executed");
     groups.set(text, [...(groups.get(text) ?? []), s]);
   }
   const parts = [...groups].map(
@@ -85,18 +92,6 @@ function messageBlock(m: MessageSpec): string[] {
     out.push(`| ${i + 1} | ${code(f.name)} | ${f.kind} | ${fieldUnit(f.name)} | ${escapeCell(f.doc)} |`),
   );
   return out;
-}
-
-/** docs/protocol.md's rendering of one matrix cell. */
-export function acceptanceText(a: Acceptance, run: string): string {
-  switch (a.verdict) {
-    case "ack":
-      return "ACK";
-    case "nak":
-      return `NAK ${a.nak}`;
-    case "run":
-      return a.latchFirst === undefined ? run : `latch ${a.latchFirst}, then: ${run}`;
-  }
 }
 
 function acceptanceBlock(): string[] {

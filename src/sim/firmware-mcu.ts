@@ -175,8 +175,10 @@ export function runCycles(cpu: CPU, limit: RunLimit): void {
   }
 }
 
-/** One character on the wire, 8N1 at LINK.baud: received bytes reach the USART at most this often. */
-const CHAR_CYCLES = Math.round((F_CPU * 10) / LINK.baud);
+/** One character on the wire, 8N1 (10 bits) at LINK.baud, in microseconds. */
+export const CHAR_US = (10 * 1e6) / LINK.baud;
+/** The same in CPU cycles: received bytes reach the USART at most this often. */
+const CHAR_CYCLES = Math.round((CHAR_US * F_CPU) / 1e6);
 
 /**
  * Host bytes into the USART, each complete when it arrives (its stop bit is in), at most one per character

@@ -45,7 +45,8 @@ export class PlantWiring {
     return (d[PORTD]! & PD7) !== 0 && (d[TCCR0B]! & CS_MASK) !== 0;
   }
 
-  /** Actuator setpoint the firmware commands: -400 um + 8 um x OCR2A while OC2A is connected, else park. */
+  /** Actuator setpoint the firmware commands: PARK_UM plus BOARD_WIRING.actuatorUmPerStep per OCR2A step while
+   * OC2A is connected, else PARK_UM. */
   actuatorSetpointUm(): number {
     const d = this.mcu().cpu.data;
     return d[TCCR2A]! & COM_A1 ? PARK_UM + ACT_UM_PER_STEP * d[OCR2A]! : PARK_UM;
@@ -70,7 +71,8 @@ export class PlantWiring {
     p.actuatorSetUm = this.actuatorSetpointUm();
   }
 
-  /** Plant to the ADC: needle tip (ADC0), actuator feedback (ADC1), drive current at 1 V/A (ADC2). */
+  /** Plant to the ADC: needle tip (ADC0), actuator feedback (ADC1), drive current (ADC2, at
+   * BOARD_WIRING.currentSenseMvPerA). */
   applyAnalog(): void {
     const p = this.plant;
     this.setAdc(0, p.sensorCount());

@@ -17,6 +17,7 @@ import { encodeFrame } from "../protocol/codec.ts";
 import type { AlarmName, BoardStateName, Frame } from "../protocol/table.ts";
 import { DEFAULT_BOARD, type AlarmRecord, type BoardInputs, type BoardModel } from "./board-model.ts";
 import {
+  CHAR_US,
   F_CPU,
   EEPROM_BYTES,
   MCUSR_EXTRF,
@@ -44,7 +45,7 @@ export const FIRMWARE_EEP = new URL("../../firmware-bridge/smp-board.eep", impor
 export const FIRMWARE_EEP_COIL = new URL("../../firmware-bridge/smp-board-coil.eep", import.meta.url);
 
 const CYCLES_PER_US = F_CPU / 1e6;
-/** Plant step: the reference board's main-loop step (250 us). */
+/** Plant step: the reference board's main-loop step (DEFAULT_BOARD.stepUs). */
 const STEP_US = DEFAULT_BOARD.stepUs;
 const STEP_CYCLES = STEP_US * CYCLES_PER_US;
 /** Tachometer pulse width (README: at least 20 us). */
@@ -146,7 +147,7 @@ export class EmulatedBoard implements BoardModel {
     return this.wiring.driveOn();
   }
 
-  /** Actuator setpoint the firmware commands: -400 um + 8 um x OCR2A while OC2A is connected, else park. */
+  /** Actuator setpoint the firmware commands (PlantWiring.actuatorSetpointUm: OCR2A steps above PARK_UM). */
   get actuatorSetpointUm(): number {
     return this.wiring.actuatorSetpointUm();
   }
@@ -285,7 +286,7 @@ export function warmUpEmulator(plant: Plant): void {
     board.advanceTo(ms * 1000);
     for (const byte of Buffer.from(encodeFrame(frame), "latin1")) {
       board.receiveByte(byte);
-      board.advanceTo(board.nowUs + 40); // one byte time at 250 kBd
+      board.advanceTo(board.nowUs + CHAR_US); // one character time at LINK.baud
     }
   };
   // one whole dot: the burst paths must be compiled too, not only the idle loop (board tick = 100 us)
