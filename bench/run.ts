@@ -5,7 +5,7 @@
 import { runSession } from "../src/app/session.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts";
 import { MemorySink } from "../src/log/records.ts";
-import { DEFAULT_TIMING } from "../src/control/controller.ts";
+import { DEFAULT_TIMING } from "../src/control/timing.ts";
 import { decodeFrame, encodeFrame } from "../src/protocol/codec.ts";
 
 const profile = loadDepthProfileFile("profiles/demo.json");

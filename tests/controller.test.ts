@@ -5,7 +5,8 @@
 // commands past the board's cap.
 
 import { describe, expect, it } from "vitest";
-import { ScriptedDotSource, SessionController, planSession, type DotSource } from "../src/control/controller.ts";
+import { SessionController } from "../src/control/controller.ts";
+import { ScriptedDotSource, planSession, type DotSource } from "../src/control/dot-source.ts";
 import { VirtualScheduler } from "../src/time/scheduler.ts";
 import { DepthLoop } from "../src/control/loops.ts";
 import { MemorySink, type DotRecord, type HeaderRecord, type StateRecord } from "../src/log/records.ts";

@@ -1,7 +1,7 @@
 // Live progress of `smp run` on stdout: one rewritten line on a terminal, a line per zone change otherwise,
 // the state changes, faults and info messages as they come; one JSON event per line with --json.
 
-import type { ControllerEvent } from "../control/controller.ts";
+import type { ControllerEvent } from "../control/session-types.ts";
 import { parkedText } from "../log/records.ts";
 
 export class Progress {

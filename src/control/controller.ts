@@ -20,10 +20,6 @@ import { DEFAULT_TIMING, HELLO_RETRY_MS, overdue, type LoopTiming } from "./timi
 import { DotDispatcher } from "./dispatch.ts";
 import type { ControllerEvent, ControllerOptions, RunOutcome } from "./session-types.ts";
 
-export { DEFAULT_TIMING, type LoopTiming } from "./timing.ts";
-export { planSession, ScriptedDotSource, type DotSource, type PlannedDot } from "./dot-source.ts";
-export type { ControllerEvent, ControllerOptions, RunOutcome } from "./session-types.ts";
-
 export class SessionController {
   private state: SupervisorState = initialState;
   private readonly link = new HostLink();
