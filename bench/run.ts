@@ -28,7 +28,7 @@ async function realTimeLoop(): Promise<void> {
   rows.push(["real-time demo, 40 dots", `${((performance.now() - t0) / 1000).toFixed(2)} s wall`, r.outcome.outcome]);
   rows.push([
     "loop lateness p50 / p99 / max",
-    `${h.quantile(0.5).toFixed(2)} / ${h.quantile(0.99).toFixed(2)} / ${h.max.toFixed(2)} ms`,
+    `${h.quantile(0.5).toFixed(2)} / ${h.quantile(0.99).toFixed(2)} / ${h.maxMs.toFixed(2)} ms`,
     `budget ${DEFAULT_TIMING.latenessBudgetMs} ms, ${h.count} ticks`,
   ]);
 }

@@ -93,48 +93,51 @@ export class SessionController {
 
   private tick(deadlineMs: number): void {
     if (this.over) return;
-    const now = this.o.scheduler.nowMs();
-    const latenessMs = now - deadlineMs;
+    const nowMs = this.o.scheduler.nowMs();
+    const latenessMs = nowMs - deadlineMs;
     this.lateness.add(latenessMs);
     this.tickCount++;
     const budgetMs = this.timing.latenessBudgetMs;
     // late only matters to a running session (the state machine refuses it otherwise)
     if (latenessMs > budgetMs)
       this.input({ type: "late", detail: `loop tick ${latenessMs.toFixed(1)} ms late, budget ${budgetMs} ms` });
-    this.checkTimeouts(now);
-    if (this.state.name === "running") this.planDots(now);
-    this.pump(now);
+    this.checkTimeouts(nowMs);
+    if (this.state.name === "running") this.planDots(nowMs);
+    this.pump(nowMs);
     // next deadline on the absolute grid, skipping any we already missed (no catch-up burst)
-    const period = this.timing.periodMs;
-    const k = Math.max(Math.floor((now - this.t0Ms) / period) + 1, Math.round((deadlineMs - this.t0Ms) / period) + 1);
-    if (!this.over) this.scheduleTick(this.t0Ms + k * period);
+    const periodMs = this.timing.periodMs;
+    const k = Math.max(
+      Math.floor((nowMs - this.t0Ms) / periodMs) + 1,
+      Math.round((deadlineMs - this.t0Ms) / periodMs) + 1,
+    );
+    if (!this.over) this.scheduleTick(this.t0Ms + k * periodMs);
   }
 
-  private checkTimeouts(now: number): void {
+  private checkTimeouts(nowMs: number): void {
     const { t0Ms, lastRxMs } = this;
     const watch = { t0Ms, lastRxMs, connected: this.board !== undefined, parking: this.state.name === "parking" };
     const parkingSinceMs = this.faults.pendingSinceMs;
-    const bound = overdue(now, { ...watch, parkingSinceMs, transport: this.o.transport.description }, this.timing);
+    const bound = overdue(nowMs, { ...watch, parkingSinceMs, transport: this.o.transport.description }, this.timing);
     if (bound?.type === "handshakeTimeout") return this.input(bound);
-    if (!this.board && this.link.idle && now - this.lastHelloMs > HELLO_RETRY_MS) {
+    if (!this.board && this.link.idle && nowMs - this.lastHelloMs > HELLO_RETRY_MS) {
       // HELLO was acknowledged but its INFO was lost on the way back: ask again
-      this.lastHelloMs = now;
+      this.lastHelloMs = nowMs;
       this.link.send({ id: "HELLO", fields: {} });
     }
     if (bound) this.input(bound);
   }
 
   /** Send what the link has for us now. */
-  private pump(now: number): void {
-    const { lines, events } = this.link.poll(now);
+  private pump(nowMs: number): void {
+    const { lines, events } = this.link.poll(nowMs);
     for (const line of lines) this.o.transport.write(Buffer.from(line, "latin1"));
-    for (const e of events) this.onLinkEvent(e, now);
+    for (const e of events) this.onLinkEvent(e, nowMs);
   }
 
   /** Running: the next dot when it is due, else a keep-alive. */
-  private planDots(now: number): void {
+  private planDots(nowMs: number): void {
     const { clock, dispatch } = this.board!;
-    const d = dispatch.next(now, clock.boardTickAt(now), this.link.idle);
+    const d = dispatch.next(nowMs, clock.boardTickAt(nowMs), this.link.idle);
     if (d?.kind === "tooDeep") return this.input({ type: "fault", code: "DEPTH_DEVIATION", detail: d.detail });
     if (d?.kind === "dot") this.o.onDotSent?.(d.planned.n, d.planned.settings.zone);
     if (d) this.link.send(d.command);
@@ -144,15 +147,15 @@ export class SessionController {
 
   private onLine(line: string): void {
     if (this.over) return;
-    const now = this.o.scheduler.nowMs();
-    for (const e of this.link.receive(line, now)) this.onLinkEvent(e, now);
-    this.pump(now);
+    const nowMs = this.o.scheduler.nowMs();
+    for (const e of this.link.receive(line, nowMs)) this.onLinkEvent(e, nowMs);
+    this.pump(nowMs);
   }
 
-  private onLinkEvent(e: LinkEvent, now: number): void {
+  private onLinkEvent(e: LinkEvent, nowMs: number): void {
     switch (e.type) {
       case "frame":
-        return this.onFrame(e.frame, now);
+        return this.onFrame(e.frame, nowMs);
       case "corrupt":
         return; // counted in link stats; a command is retransmitted, telemetry is a gap
       case "lost": {
@@ -179,35 +182,35 @@ export class SessionController {
     if (late.kind === "tooLate") this.input({ type: "late", detail: late.detail });
   }
 
-  private onFrame(frame: BoardFrame, now: number): void {
-    this.lastRxMs = now;
+  private onFrame(frame: BoardFrame, nowMs: number): void {
+    this.lastRxMs = nowMs;
     switch (frame.id) {
       case "INFO":
-        return this.onInfo(frame.fields, now);
+        return this.onInfo(frame.fields, nowMs);
       case "BOOT": {
         const input = bootInput(this.board?.info.bootId, frame.fields);
         return input && this.input(input);
       }
       case "STATUS":
-        return this.onStatus(frame.fields, now);
+        return this.onStatus(frame.fields, nowMs);
       case "STROKE": {
         const bad = this.board && this.books.stroke(frame.fields, this.board.info.hardMaxExtensionUm);
         if (bad) this.input({ type: "fault", ...bad });
         return;
       }
       case "DOTEND":
-        return this.endDot(frame.fields.dot, now, frame.fields);
+        return this.endDot(frame.fields.dot, nowMs, frame.fields);
       case "ALARM":
         if (this.faults.pendingSinceMs === undefined) return;
-        this.faults.alarmFrame(frame.fields.parkedUs / 1000, now); // sent only once the needle is parked
+        this.faults.alarmFrame(frame.fields.parkedUs / 1000, nowMs); // sent only once the needle is parked
         return this.input({ type: "parked", via: "alarm" });
     }
   }
 
-  private onInfo(info: handshake.BoardInfo, now: number): void {
+  private onInfo(info: handshake.BoardInfo, nowMs: number): void {
     if (this.board) return; // a repeated reply to a retransmitted HELLO
     const clock = new BoardClockEstimate(info.clockHz);
-    clock.sample(info.tick, now);
+    clock.sample(info.tick, nowMs);
     const pacer = new DotPacer(this.timing, info.clockHz, this.o.profile.profile.dotIntervalMs);
     this.board = { info, clock, dispatch: new DotDispatcher(this.o.source, this.books, pacer, info) };
     this.books.capAt(handshake.commandCapUm(info));
@@ -220,15 +223,15 @@ export class SessionController {
     if (input.type === "info") this.observe({ type: "info", message: handshake.boardSummary(info) });
   }
 
-  private onStatus(s: FrameOf<"STATUS">["fields"], now: number): void {
+  private onStatus(s: FrameOf<"STATUS">["fields"], nowMs: number): void {
     if (!this.board) return;
-    this.board.clock.sample(s.tick, now);
+    this.board.clock.sample(s.tick, nowMs);
     const { board, alarm, parkedInAlarm } = readStatus(s);
     if (alarm) this.lastBoardAlarm = alarm;
     this.input({ type: "status", board, alarm });
-    for (const n of this.books.through(s.lastDot)) this.endDot(n, now, undefined);
+    for (const n of this.books.through(s.lastDot)) this.endDot(n, nowMs, undefined);
     if (this.faults.pendingSinceMs !== undefined && parkedInAlarm) {
-      this.faults.parkedSeen(now);
+      this.faults.parkedSeen(nowMs);
       this.input({ type: "parked", via: "status" });
     }
     // what `smp run` does on the operator's behalf: the command itself is the deliberate unlock, arm and start
@@ -239,8 +242,8 @@ export class SessionController {
   }
 
   /** A dot ended: its record, then the session's end once the source has run out and nothing is in flight. */
-  private endDot(n: number, now: number, end: DotEndFrame | undefined): void {
-    const record = this.books.end(n, now, () => this.board!.clock.boardTickAt(now), end);
+  private endDot(n: number, nowMs: number, end: DotEndFrame | undefined): void {
+    const record = this.books.end(n, nowMs, () => this.board!.clock.boardTickAt(nowMs), end);
     if (!record) return;
     this.o.sink.write(record);
     this.observe({ type: "dot", record, total: this.o.source.plannedDots });
@@ -263,11 +266,11 @@ export class SessionController {
   }
 
   private apply(effect: Effect): void {
-    const now = this.o.scheduler.nowMs();
+    const nowMs = this.o.scheduler.nowMs();
     switch (effect.type) {
       case "send":
         if (effect.command === "ARM")
-          return this.link.send(this.board!.dispatch.arm(now, this.board!.clock.boardTickAt(now)));
+          return this.link.send(this.board!.dispatch.arm(nowMs, this.board!.clock.boardTickAt(nowMs)));
         return this.link.send({ id: effect.command, fields: {} });
       case "priority":
         // the priority byte acts on arrival; the frame behind it is the acknowledged confirmation
@@ -278,8 +281,8 @@ export class SessionController {
         }
         return;
       case "fault":
-        if (effect.neverArmed) return this.o.sink.write(this.faults.neverArmed(effect, now));
-        return this.faults.detected(effect, now);
+        if (effect.neverArmed) return this.o.sink.write(this.faults.neverArmed(effect, nowMs));
+        return this.faults.detected(effect, nowMs);
       case "info":
         return this.observe({ type: "info", message: effect.message });
       case "finish":

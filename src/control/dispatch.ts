@@ -28,28 +28,28 @@ export class DotDispatcher {
     private readonly info: BoardInfo,
   ) {}
 
-  /** ARM, with a lease from boardNow. */
-  arm(nowMs: number, boardNow: number): HostCommand {
+  /** ARM, with a lease from boardNowTick. */
+  arm(nowMs: number, boardNowTick: number): HostCommand {
     this.pacer.leased(nowMs);
-    return { id: "ARM", fields: { leaseTick: this.pacer.leaseTick(boardNow) } };
+    return { id: "ARM", fields: { leaseTick: this.pacer.leaseTick(boardNowTick) } };
   }
 
   /**
    * What to send on this tick of a running session. A dot goes out only on an idle link (one queued behind a
    * retransmission would carry a stale start tick) and while the board's queue has room.
    */
-  next(nowMs: number, boardNow: number, linkIdle: boolean): Dispatch | undefined {
+  next(nowMs: number, boardNowTick: number, linkIdle: boolean): Dispatch | undefined {
     const planned = this.source.next();
     if (planned && this.books.inFlightCount < Math.max(1, this.info.queueSlots - 1) && linkIdle) {
-      const atTick = this.pacer.due(boardNow);
-      if (atTick !== undefined) return this.dot(planned, atTick, nowMs, boardNow);
+      const atTick = this.pacer.due(boardNowTick);
+      if (atTick !== undefined) return this.dot(planned, atTick, nowMs, boardNowTick);
     }
     if (!this.pacer.keepDue(nowMs) || !linkIdle) return undefined;
     this.pacer.leased(nowMs);
-    return { kind: "keep", command: { id: "KEEP", fields: { leaseTick: this.pacer.leaseTick(boardNow) } } };
+    return { kind: "keep", command: { id: "KEEP", fields: { leaseTick: this.pacer.leaseTick(boardNowTick) } } };
   }
 
-  private dot(planned: PlannedDot, atTick: number, nowMs: number, boardNow: number): Dispatch {
+  private dot(planned: PlannedDot, atTick: number, nowMs: number, boardNowTick: number): Dispatch {
     const s = planned.settings;
     const command = this.books.command(s);
     const extensionUm = command.commandedExtensionUm;
@@ -65,7 +65,7 @@ export class DotDispatcher {
     this.pacer.sent();
     this.pacer.leased(nowMs);
     const { strokes } = s;
-    const leaseTick = this.pacer.leaseTick(boardNow);
+    const leaseTick = this.pacer.leaseTick(boardNowTick);
     const fields = { dot: planned.n, atTick, extensionUm, strokeHz: Math.round(s.strokeHz) };
     return {
       kind: "dot",

@@ -54,7 +54,7 @@ export function closeRun(c: Closing): { end: EndRecord; outcome: RunOutcome } {
     link: { ...c.link },
     loop: {
       ticks: c.ticks,
-      maxLatenessMs: round1(c.lateness.max),
+      maxLatenessMs: round1(c.lateness.maxMs),
       p99LatenessMs: round1(c.lateness.quantile(0.99)),
     },
   };

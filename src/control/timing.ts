@@ -61,6 +61,6 @@ export function overdue(nowMs: number, w: Watch, t: LoopTiming): Input | undefin
     const detail = `no valid frame from the board for ${silentMs.toFixed(0)} ms, bound ${t.staleMs} ms`;
     return { type: "fault", code: "TELEMETRY_STALE", detail };
   }
-  const since = w.parkingSinceMs;
-  return since !== undefined && nowMs - since > t.parkConfirmTimeoutMs ? { type: "parkTimeout" } : undefined;
+  const sinceMs = w.parkingSinceMs;
+  return sinceMs !== undefined && nowMs - sinceMs > t.parkConfirmTimeoutMs ? { type: "parkTimeout" } : undefined;
 }
