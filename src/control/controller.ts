@@ -16,7 +16,8 @@ import { closeRun, stateChange } from "./outcome.ts";
 import * as handshake from "./handshake.ts";
 import { LatenessHistogram } from "./lateness.ts";
 import { DotPacer } from "./pacing.ts";
-import { DEFAULT_TIMING, HELLO_RETRY_MS, overdue, type LoopTiming } from "./timing.ts";
+import { OPERATOR_TURN } from "./operator.ts";
+import { DEFAULT_TIMING, lateTick, nextDeadlineMs, timeouts, type LoopTiming } from "./timing.ts";
 import { DotDispatcher } from "./dispatch.ts";
 import type { ControllerEvent, ControllerOptions, RunOutcome } from "./session-types.ts";
 
@@ -56,8 +57,7 @@ export class SessionController {
     transport.onLine((line) => this.onLine(line));
     transport.onClose((reason) => this.input({ type: "linkLost", detail: `transport closed: ${reason}` }));
     this.t0Ms = scheduler.nowMs();
-    this.link.send({ id: "HELLO", fields: {} });
-    this.lastHelloMs = this.t0Ms;
+    this.hello(this.t0Ms);
     this.scheduleTick(this.t0Ms);
     return this.done;
   }
@@ -94,37 +94,27 @@ export class SessionController {
   private tick(deadlineMs: number): void {
     if (this.over) return;
     const nowMs = this.o.scheduler.nowMs();
-    const latenessMs = nowMs - deadlineMs;
-    this.lateness.add(latenessMs);
+    this.lateness.add(nowMs - deadlineMs);
     this.tickCount++;
-    const budgetMs = this.timing.latenessBudgetMs;
-    // late only matters to a running session (the state machine refuses it otherwise)
-    if (latenessMs > budgetMs)
-      this.input({ type: "late", detail: `loop tick ${latenessMs.toFixed(1)} ms late, budget ${budgetMs} ms` });
+    this.input(lateTick(nowMs - deadlineMs, this.timing)); // the state machine refuses it unless running
     this.checkTimeouts(nowMs);
     if (this.state.name === "running") this.planDots(nowMs);
     this.pump(nowMs);
-    // next deadline on the absolute grid, skipping any we already missed (no catch-up burst)
-    const periodMs = this.timing.periodMs;
-    const k = Math.max(
-      Math.floor((nowMs - this.t0Ms) / periodMs) + 1,
-      Math.round((deadlineMs - this.t0Ms) / periodMs) + 1,
-    );
-    if (!this.over) this.scheduleTick(this.t0Ms + k * periodMs);
+    if (!this.over) this.scheduleTick(nextDeadlineMs(this.t0Ms, deadlineMs, nowMs, this.timing.periodMs));
   }
 
   private checkTimeouts(nowMs: number): void {
-    const { t0Ms, lastRxMs } = this;
-    const watch = { t0Ms, lastRxMs, connected: this.board !== undefined, parking: this.state.name === "parking" };
-    const parkingSinceMs = this.faults.pendingSinceMs;
-    const bound = overdue(nowMs, { ...watch, parkingSinceMs, transport: this.o.transport.description }, this.timing);
-    if (bound?.type === "handshakeTimeout") return this.input(bound);
-    if (!this.board && this.link.idle && nowMs - this.lastHelloMs > HELLO_RETRY_MS) {
-      // HELLO was acknowledged but its INFO was lost on the way back: ask again
-      this.lastHelloMs = nowMs;
-      this.link.send({ id: "HELLO", fields: {} });
-    }
-    if (bound) this.input(bound);
+    const { t0Ms, lastRxMs, lastHelloMs } = this;
+    const watch = { t0Ms, lastRxMs, lastHelloMs, connected: this.board !== undefined, linkIdle: this.link.idle };
+    const parking = { parking: this.state.name === "parking", parkingSinceMs: this.faults.pendingSinceMs };
+    const due = timeouts(nowMs, { ...watch, ...parking, transport: this.o.transport.description }, this.timing);
+    if (due.helloAgain) this.hello(nowMs);
+    this.input(due.input);
+  }
+
+  private hello(nowMs: number): void {
+    this.lastHelloMs = nowMs;
+    this.link.send({ id: "HELLO", fields: {} });
   }
 
   /** Send what the link has for us now. */
@@ -173,7 +163,7 @@ export class SessionController {
 
   private onNaked(command: HostCommand, nak: number): void {
     const input = nakInput(command, nak, this.state.name === "running", this.lastBoardAlarm);
-    if (input?.type !== "lateDot") return input && this.input(input);
+    if (input?.type !== "lateDot") return this.input(input);
     // a dot reached the board after its start tick (a retransmission took too long) and nothing fired: it
     // goes out again with a fresh start tick, a bounded number of times in a row
     const late = this.board!.dispatch.late(input.dot);
@@ -187,10 +177,8 @@ export class SessionController {
     switch (frame.id) {
       case "INFO":
         return this.onInfo(frame.fields, nowMs);
-      case "BOOT": {
-        const input = bootInput(this.board?.info.bootId, frame.fields);
-        return input && this.input(input);
-      }
+      case "BOOT":
+        return this.input(bootInput(this.board?.info.bootId, frame.fields));
       case "STATUS":
         return this.onStatus(frame.fields, nowMs);
       case "STROKE": {
@@ -234,11 +222,9 @@ export class SessionController {
       this.faults.parkedSeen(nowMs);
       this.input({ type: "parked", via: "status" });
     }
-    // what `smp run` does on the operator's behalf: the command itself is the deliberate unlock, arm and start
-    const latched = this.lastBoardAlarm ?? "POWER_UP";
-    const unlockLatched = this.o.unlockLatched ?? false;
-    this.input({ type: "proceed", board, latched, linkIdle: this.link.idle, unlockLatched });
-    if (this.state.name === "armed" && this.o.source.next()) this.input({ type: "start" });
+    // what `smp run` does on the operator's behalf (control/operator.ts)
+    const view = { ...this.o, board, lastBoardAlarm: this.lastBoardAlarm, linkIdle: this.link.idle };
+    for (const step of OPERATOR_TURN) this.input(step(this.state, view));
   }
 
   /** A dot ended: its record, then the session's end once the source has run out and nothing is in flight. */
@@ -252,7 +238,8 @@ export class SessionController {
 
   // ---- the state machine's edge ----------------------------------------------------------------------------
 
-  private input(input: Input): void {
+  private input(input: Input | undefined): void {
+    if (!input) return;
     const before = this.state;
     const result = transition(before, input);
     if (result.rejected) return;
