@@ -1,10 +1,13 @@
 // The rules the controller's edge asks of pure modules, one by one: which loop bound has run out and when
-// HELLO goes out again, the loop's lateness and its next deadline (control/timing.ts), and the operator
-// script of `smp run` (control/operator.ts), also walked through the supervisor state machine.
+// HELLO goes out again, the loop's lateness and its next deadline (control/timing.ts), the operator script
+// of `smp run` (control/operator.ts, also walked through the supervisor state machine), and the check where
+// commands are sent that DOT and KEEP go out only while the drive is enabled (control/dispatch.ts).
 
 import { describe, expect, it } from "vitest";
 import { loadDepthProfileFile } from "../src/profiles/files.ts";
-import { STATES, transition, type SupervisorState } from "../src/safety/fsm.ts";
+import type { HostCommand } from "../src/protocol/hostlink.ts";
+import { STATES, driveEnabled, transition, type SupervisorState } from "../src/safety/fsm.ts";
+import { driveGuard } from "../src/control/dispatch.ts";
 import { ScriptedDotSource, planSession } from "../src/control/dot-source.ts";
 import { OPERATOR_TURN, type OperatorView } from "../src/control/operator.ts";
 import {
@@ -17,6 +20,9 @@ import {
 } from "../src/control/timing.ts";
 
 const T = DEFAULT_TIMING;
+/** Every state that carries nothing but its name. */
+const plain = STATES.filter((n) => n !== "parking" && n !== "done");
+const plainStates: SupervisorState[] = plain.map((name) => ({ name }));
 
 describe("loop bounds (timeouts)", () => {
   const connecting: Watch = {
@@ -95,9 +101,6 @@ describe("the operator script of smp run", () => {
     ...more,
   });
   const [goOn, start] = OPERATOR_TURN;
-  const plainStates: SupervisorState[] = STATES.filter((n) => n !== "parking" && n !== "done").map((name) => ({
-    name,
-  }));
 
   it("goes on after every STATUS: a board that reported no alarm is in POWER_UP; --unlock is off by default", () => {
     for (const s of plainStates) {
@@ -149,5 +152,61 @@ describe("the operator script of smp run", () => {
     expect(turn({ name: "alarm" }, stop)).toEqual({ state: "done", sent: [] });
     expect(turn({ name: "alarm" }, { ...stop, unlockLatched: true })).toEqual({ state: "unlocking", sent: ["UNLOCK"] });
     expect(turn({ name: "unlocking" }, view())).toEqual({ state: "idle", sent: [] }); // the board went IDLE
+  });
+});
+
+describe("DOT and KEEP go out only while the drive is enabled (driveGuard)", () => {
+  const states: SupervisorState[] = [
+    ...plainStates,
+    { name: "parking", holding: true, cause: "STOP", first: { code: "STOP", source: "host" } },
+    { name: "parking", holding: false, cause: "STALL", first: { code: "STALL", source: "board" } },
+    { name: "done", outcome: { ending: "done", detail: "" }, shown: { name: "idle" } },
+  ];
+  const dot: HostCommand = {
+    id: "DOT",
+    fields: { dot: 7, atTick: 100, extensionUm: 800, strokeHz: 120, dutyPermille: 600, strokes: 8, leaseTick: 200 },
+  };
+  const keep: HostCommand = { id: "KEEP", fields: { leaseTick: 200 } };
+  const others: HostCommand[] = [
+    { id: "HELLO", fields: {} },
+    { id: "UNLOCK", fields: {} },
+    { id: "ARM", fields: { leaseTick: 200 } },
+    { id: "DISARM", fields: {} },
+    { id: "STOP", fields: {} },
+    { id: "ESTOP", fields: {} },
+  ];
+
+  it("lets DOT and KEEP through in running only, the FSM's own predicate", () => {
+    for (const s of states) {
+      expect(driveGuard(s, dot) === undefined, `DOT in ${s.name}`).toBe(s.name === "running");
+      expect(driveGuard(s, keep) === undefined, `KEEP in ${s.name}`).toBe(s.name === "running");
+      expect(driveGuard(s, dot) === undefined).toBe(driveEnabled(s));
+    }
+  });
+
+  it("never holds back the other commands (ARM goes out on entering arming, before the drive is enabled)", () => {
+    for (const s of states) for (const c of others) expect(driveGuard(s, c), `${c.id} in ${s.name}`).toBeUndefined();
+  });
+
+  it("a violation is a host fault that e-stops: from idle the supervisor parks with E-STOP, the dot recorded", () => {
+    const broken = driveGuard({ name: "idle" }, dot)!;
+    expect(broken).toEqual({
+      type: "fault",
+      code: "ESTOP",
+      dot: 7,
+      detail: "host invariant broken: DOT about to go out in idle, with the drive not enabled; not sent, e-stopped",
+    });
+    const r = transition({ name: "idle" }, broken);
+    expect(r.next).toMatchObject({ name: "parking", holding: false, cause: "ESTOP" });
+    expect(r.effects).toContainEqual({ type: "priority", which: "ESTOP" });
+    expect(driveGuard({ name: "armed" }, keep)).toMatchObject({ type: "fault", code: "ESTOP" });
+    expect(driveGuard({ name: "armed" }, keep)).not.toHaveProperty("dot");
+  });
+
+  it("in a hold, a violation escalates it to a fault with E-STOP", () => {
+    const hold = states.find((s) => s.name === "parking" && s.holding)!;
+    const r = transition(hold, driveGuard(hold, dot)!);
+    expect(r.next).toMatchObject({ name: "parking", holding: false, cause: "ESTOP" });
+    expect(r.effects).toEqual([{ type: "priority", which: "ESTOP" }]);
   });
 });

@@ -1,12 +1,14 @@
 // The session controller, the thin edge around the pure parts: it owns the fixed-rate loop on absolute
 // deadlines (the Scheduler), the HostLink, the transport and the sink. It turns what arrives (frames, link
 // events, loop ticks, the operator) into inputs of the supervisor state machine (src/safety/fsm.ts), which
-// owns every phase of the run, and carries out the effects it returns. The handshake check, the dot source
-// and pacing, dot accounting and fault recording are the pure modules beside it.
+// owns every phase of the run, and carries out the effects it returns (DOT and KEEP only while the drive is
+// enabled). The pure modules beside it: the handshake check, the dot source and pacing, dot accounting, fault
+// recording, the loop's bounds and the operator script.
 
 import { HostLink, type BoardFrame, type HostCommand, type LinkEvent } from "../protocol/hostlink.ts";
 import { PRIORITY_BYTES, type AlarmName, type FrameOf } from "../protocol/table.ts";
-import { initialState, transition, type Effect, type Input, type SupervisorState } from "../safety/fsm.ts";
+import { driveEnabled, initialState, transition } from "../safety/fsm.ts";
+import type { Effect, Input, SupervisorState } from "../safety/fsm.ts";
 import type { RunEnding } from "../errors/errors.ts";
 import { BoardClockEstimate } from "../time/ticks.ts";
 import { DotAccounting, type DotEndFrame } from "./accounting.ts";
@@ -18,7 +20,7 @@ import { LatenessHistogram } from "./lateness.ts";
 import { DotPacer } from "./pacing.ts";
 import { OPERATOR_TURN } from "./operator.ts";
 import { DEFAULT_TIMING, lateTick, nextDeadlineMs, timeouts, type LoopTiming } from "./timing.ts";
-import { DotDispatcher } from "./dispatch.ts";
+import { DotDispatcher, driveGuard } from "./dispatch.ts";
 import type { ControllerEvent, ControllerOptions, RunOutcome } from "./session-types.ts";
 
 export class SessionController {
@@ -98,7 +100,7 @@ export class SessionController {
     this.tickCount++;
     this.input(lateTick(nowMs - deadlineMs, this.timing)); // the state machine refuses it unless running
     this.checkTimeouts(nowMs);
-    if (this.state.name === "running") this.planDots(nowMs);
+    if (driveEnabled(this.state)) this.planDots(nowMs);
     this.pump(nowMs);
     if (!this.over) this.scheduleTick(nextDeadlineMs(this.t0Ms, deadlineMs, nowMs, this.timing.periodMs));
   }
@@ -114,7 +116,7 @@ export class SessionController {
 
   private hello(nowMs: number): void {
     this.lastHelloMs = nowMs;
-    this.link.send({ id: "HELLO", fields: {} });
+    this.send({ id: "HELLO", fields: {} });
   }
 
   /** Send what the link has for us now. */
@@ -130,7 +132,15 @@ export class SessionController {
     const d = dispatch.next(nowMs, clock.boardTickAt(nowMs), this.link.idle);
     if (d?.kind === "tooDeep") return this.input({ type: "fault", code: "DEPTH_DEVIATION", detail: d.detail });
     if (d?.kind === "dot") this.o.onDotSent?.(d.planned.n, d.planned.settings.zone);
-    if (d) this.link.send(d.command);
+    if (d) this.send(d.command);
+  }
+
+  /** Every command goes out here; DOT and KEEP only while the drive is enabled (driveGuard: else an E-STOP). */
+  private send(command: HostCommand): void {
+    const broken = driveGuard(this.state, command);
+    if (!broken) return this.link.send(command);
+    this.observe({ type: "info", message: broken.detail });
+    this.input(broken);
   }
 
   // ---- receive --------------------------------------------------------------------------------------------
@@ -183,8 +193,7 @@ export class SessionController {
         return this.onStatus(frame.fields, nowMs);
       case "STROKE": {
         const bad = this.board && this.books.stroke(frame.fields, this.board.info.hardMaxExtensionUm);
-        if (bad) this.input({ type: "fault", ...bad });
-        return;
+        return this.input(bad && { type: "fault", ...bad });
       }
       case "DOTEND":
         return this.endDot(frame.fields.dot, nowMs, frame.fields);
@@ -257,16 +266,14 @@ export class SessionController {
     switch (effect.type) {
       case "send":
         if (effect.command === "ARM")
-          return this.link.send(this.board!.dispatch.arm(nowMs, this.board!.clock.boardTickAt(nowMs)));
-        return this.link.send({ id: effect.command, fields: {} });
+          return this.send(this.board!.dispatch.arm(nowMs, this.board!.clock.boardTickAt(nowMs)));
+        return this.send({ id: effect.command, fields: {} });
       case "priority":
         // the priority byte acts on arrival; the frame behind it is the acknowledged confirmation
         this.o.transport.write(Uint8Array.of(PRIORITY_BYTES[effect.which]));
-        if (this.board) {
-          this.link.dropPending();
-          this.link.send({ id: effect.which, fields: {} });
-        }
-        return;
+        if (!this.board) return;
+        this.link.dropPending();
+        return this.send({ id: effect.which, fields: {} });
       case "fault":
         if (effect.neverArmed) return this.o.sink.write(this.faults.neverArmed(effect, nowMs));
         return this.faults.detected(effect, nowMs);

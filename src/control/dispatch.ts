@@ -1,8 +1,10 @@
 // What a running session sends next, pure: the next dot of the source when it is due (with the loops'
-// command, checked once more against the board's cap, and a fresh lease), else a keep-alive; and what a
-// dot refused LATE by the board means (send it and those after it again, or hold: the host is too late).
+// command, checked once more against the board's cap, and a fresh lease), else a keep-alive; what a dot
+// refused LATE by the board means (send it and those after it again, or hold: the host is too late); and the
+// last check before any command goes out, that DOT and KEEP go out only while the drive is enabled.
 
 import type { HostCommand } from "../protocol/hostlink.ts";
+import { driveEnabled, type Input, type SupervisorState } from "../safety/fsm.ts";
 import type { DotAccounting } from "./accounting.ts";
 import type { DotSource, PlannedDot } from "./dot-source.ts";
 import { COMMAND_MARGIN_UM, commandCapUm, type BoardInfo } from "./handshake.ts";
@@ -19,6 +21,22 @@ export type LateDot =
   | { readonly kind: "unknown" } // not in flight: nothing to do
   | { readonly kind: "again" } // it and the dots after it go out again, with fresh start ticks
   | { readonly kind: "tooLate"; readonly detail: string }; // too many in a row: HOST_LATE
+
+type HostFault = Extract<Input, { type: "fault" }>;
+
+/**
+ * The check where commands are sent: DOT and KEEP (a dot fires, a lease keeps the board armed) only in a
+ * state where the supervisor has the drive enabled (driveEnabled). The loop plans dots only then, so a
+ * violation is a bug in the host: the command is not sent, and the returned input e-stops the run like a host
+ * fault. ARM is the request to enable the drive: the state machine sends it on entering arming, and the drive
+ * is enabled once the board acknowledges it.
+ */
+export function driveGuard(state: SupervisorState, command: HostCommand): HostFault | undefined {
+  if ((command.id !== "DOT" && command.id !== "KEEP") || driveEnabled(state)) return undefined;
+  const detail = `host invariant broken: ${command.id} about to go out in ${state.name}, with the drive not enabled`;
+  const dot = command.id === "DOT" ? { dot: command.fields.dot } : {};
+  return { type: "fault", code: "ESTOP", detail: `${detail}; not sent, e-stopped`, ...dot };
+}
 
 export class DotDispatcher {
   constructor(
