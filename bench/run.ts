@@ -5,7 +5,7 @@
 import { runSession } from "../src/app/session.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts";
 import { MemorySink } from "../src/log/records.ts";
-import { DEFAULT_TIMING } from "../src/control/controller.ts";
+import { DEFAULT_TIMING } from "../src/control/timing.ts";
 import { decodeFrame, encodeFrame } from "../src/protocol/codec.ts";
 
 const profile = loadDepthProfileFile("profiles/demo.json");
@@ -28,7 +28,7 @@ async function realTimeLoop(): Promise<void> {
   rows.push(["real-time demo, 40 dots", `${((performance.now() - t0) / 1000).toFixed(2)} s wall`, r.outcome.outcome]);
   rows.push([
     "loop lateness p50 / p99 / max",
-    `${h.quantile(0.5).toFixed(2)} / ${h.quantile(0.99).toFixed(2)} / ${h.max.toFixed(2)} ms`,
+    `${h.quantile(0.5).toFixed(2)} / ${h.quantile(0.99).toFixed(2)} / ${h.maxMs.toFixed(2)} ms`,
     `budget ${DEFAULT_TIMING.latenessBudgetMs} ms, ${h.count} ticks`,
   ]);
 }

@@ -17,7 +17,6 @@ import {
   type FrameOf,
 } from "../src/protocol/table.ts";
 import { ENVELOPES } from "../src/safety/limits.ts";
-import { SPINUP_MAX_MS } from "../src/sim/board.ts";
 import { tickAdd, tickDiff } from "../src/time/ticks.ts";
 import { WireClient, type BoardConnection } from "./harness.ts";
 import { TARGETS } from "./targets.ts";
@@ -425,8 +424,10 @@ for (const target of TARGETS) {
             `${((tickDiff(alarm.tick, burstTick) * 1000) / info.clockHz).toFixed(1)} ms after the burst started, ` +
             `after ${strokesSeen.length} stroke(s); parked ${(alarm.parkedUs / 1000).toFixed(2)} ms later`,
         );
-        // the actuator goes out at the end of spin-up (at the latest SPINUP_MAX_MS in), the next stroke is too deep
-        expect(tickDiff(alarm.tick, burstTick)).toBeLessThanOrEqual(ticks(SPINUP_MAX_MS + 1000 / strokeHz + 5));
+        // the actuator goes out at the end of spin-up (at the latest spinupMaxMs in), the next stroke is too deep
+        expect(tickDiff(alarm.tick, burstTick)).toBeLessThanOrEqual(
+          ticks(BOARD_DEFAULTS.spinupMaxMs + 1000 / strokeHz + 5),
+        );
         expect(strokesSeen.length).toBeLessThanOrEqual(1);
         for (const s of strokesSeen) expect(s.extensionUm).toBeLessThanOrEqual(info.hardMaxExtensionUm);
         expect(c.frames("DOTEND", from)).toHaveLength(0);
@@ -462,10 +463,10 @@ for (const target of TARGETS) {
             `${((tickDiff(alarm.tick, burstTick) * 1000) / info.clockHz).toFixed(1)} ms after the burst started, ` +
             `after ${strokesSeen} stroke(s)`,
         );
-        // the actuator goes out at the end of spin-up (at the latest SPINUP_MAX_MS in); the mismatch latches
+        // the actuator goes out at the end of spin-up (at the latest spinupMaxMs in); the mismatch latches
         // actuatorSettleMs later, before the burst's 10 strokes are done
         expect(tickDiff(alarm.tick, burstTick)).toBeLessThanOrEqual(
-          ticks(SPINUP_MAX_MS + BOARD_DEFAULTS.actuatorSettleMs + 2),
+          ticks(BOARD_DEFAULTS.spinupMaxMs + BOARD_DEFAULTS.actuatorSettleMs + 2),
         );
         expect(strokesSeen).toBeLessThan(10);
         expect(c.frames("DOTEND", from)).toHaveLength(0); // the burst was cut, not finished

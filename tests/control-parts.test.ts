@@ -132,6 +132,39 @@ describe("scripted dot source", () => {
     expect(source.next()).toBeUndefined();
     expect(taken).toEqual([1, 2, 2, 3]);
   });
+
+  it("finds a dot by its number, not its place: numbers that are not 1..N, unknown numbers ignored", () => {
+    // numbers unlike their places (and out of order), so that an index of n - 1 or n would go wrong
+    const numbered = [30, 10, 40, 20].map((n, i) => ({ n, settings: plan[i]!.settings }));
+    const source = new ScriptedDotSource(numbered);
+    expect(source.next()?.n).toBe(30);
+    source.taken(10);
+    expect(source.next()?.n).toBe(40);
+    source.taken(99); // not in the plan: nothing moves
+    expect(source.next()?.n).toBe(40);
+    source.resendFrom(30);
+    expect(source.next()?.n).toBe(30);
+    source.resendFrom(7);
+    expect(source.next()?.n).toBe(30);
+    source.taken(40);
+    expect(source.next()?.n).toBe(20);
+    expect(source.exhausted).toBe(false);
+    source.taken(20);
+    expect(source.exhausted).toBe(true);
+    source.resendFrom(10);
+    expect(source.next()?.n).toBe(10);
+    expect(source.exhausted).toBe(false);
+  });
+
+  it("keeps the first place of a repeated number, as a search from the start would", () => {
+    const repeated = [1, 2, 1, 3].map((n, i) => ({ n, settings: plan[i]!.settings }));
+    const source = new ScriptedDotSource(repeated);
+    source.taken(1);
+    expect(source.next()).toBe(repeated[1]);
+    source.taken(3);
+    source.resendFrom(1);
+    expect(source.next()).toBe(repeated[0]);
+  });
 });
 
 describe("dot pacer", () => {

@@ -5,7 +5,10 @@
 // commands past the board's cap.
 
 import { describe, expect, it } from "vitest";
-import { ScriptedDotSource, SessionController, planSession, type DotSource } from "../src/control/controller.ts";
+import { SessionController } from "../src/control/controller.ts";
+import type { ControllerEvent } from "../src/control/session-types.ts";
+import { PRIORITY_BYTES } from "../src/protocol/table.ts";
+import { ScriptedDotSource, planSession, type DotSource } from "../src/control/dot-source.ts";
 import { VirtualScheduler } from "../src/time/scheduler.ts";
 import { DepthLoop } from "../src/control/loops.ts";
 import { MemorySink, type DotRecord, type HeaderRecord, type StateRecord } from "../src/log/records.ts";
@@ -185,6 +188,53 @@ describe("a dot source that holds dots back (as a pedal will) plugs into the sam
     const gapMs = (((dots[2]!.boardTick - dots[1]!.boardTick) >>> 0) * 1000) / clockHz;
     expect(gapMs).toBeGreaterThan(1000);
     expect(rig.board.alarmHistory.map((a) => a.code)).not.toContain("LEASE_EXPIRED"); // kept alive meanwhile
+  });
+});
+
+describe("DOT and KEEP go out only while the drive is enabled, checked where they are sent", () => {
+  // The loop plans dots only while running, so the check cannot fail from outside but through a hook that
+  // changes the state between planning a dot and sending it (a misuse: a bug in the host). Fail safe: the
+  // dot is not sent, and the run e-stops.
+  it("a dot whose onDotSent hook stops the session is not sent, and the hold turns into an E-STOP", () => {
+    const { scheduler, rig } = setup();
+    const wire: string[] = [];
+    const transport: LineTransport = {
+      description: rig.transport.description,
+      write: (bytes) => {
+        wire.push(Buffer.from(bytes).toString("latin1"));
+        rig.transport.write(bytes);
+      },
+      onLine: (listener) => rig.transport.onLine(listener),
+      onClose: (listener) => rig.transport.onClose(listener),
+      close: () => rig.transport.close(),
+    };
+    const sink = new MemorySink();
+    const events: ControllerEvent[] = [];
+    const c: SessionController = new SessionController({
+      ...{ scheduler, transport, sink, profile, machine, session: 1, startedAt: "test" },
+      source: new ScriptedDotSource(planSession(profile, 1, 4)),
+      observer: (e) => events.push(e),
+      onDotSent: (n) => n === 2 && c.operatorStop(),
+    });
+    void c.run();
+    scheduler.runUntilCondition(() => c.outcome !== undefined, 30_000);
+    const text = wire.join("");
+    expect(text).toMatch(/ DOT dot=1 /);
+    expect(text).not.toMatch(/ DOT dot=2 /);
+    const stopAt = text.indexOf(String.fromCharCode(PRIORITY_BYTES.STOP));
+    expect(stopAt).toBeGreaterThan(text.indexOf(" DOT dot=1 "));
+    expect(text.indexOf(String.fromCharCode(PRIORITY_BYTES.ESTOP), stopAt)).toBeGreaterThan(stopAt);
+    const states = sink.records.filter((r): r is StateRecord => r.type === "state");
+    expect(states.slice(-2)).toMatchObject([
+      { from: "running", to: "hold", cause: "STOP" },
+      { from: "hold", to: "fault", cause: "ESTOP" },
+    ]);
+    expect(events).toContainEqual({
+      type: "info",
+      message: "host invariant broken: DOT about to go out in parking, with the drive not enabled; not sent, e-stopped",
+    });
+    expect(c.outcome).toMatchObject({ exitCode: 3, dotsPlaced: 1 });
+    expect(rig.board.completedDots).toHaveLength(1);
   });
 });
 

@@ -701,6 +701,8 @@ describe("invariants over random input sequences from connecting", () => {
       for (const { from, input, next, effects } of steps) {
         if (effects.some((e) => e.type === "send" && e.command === "ARM")) {
           expect([from.name, input.type, next.name]).toEqual(["armed", "start", "arming"]);
+          // ARM asks for the drive: it is enabled (DOT and KEEP may go out) only once the board acknowledged
+          expect(driveEnabled(next)).toBe(false);
         }
         if (effects.some((e) => e.type === "send" && e.command === "UNLOCK")) {
           expect([from.name, next.name]).toEqual(["alarm", "unlocking"]);

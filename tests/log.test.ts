@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SessionFile, readSessionFile } from "../src/log/file.ts";
-import { parseSessionLog, stats, summarize, type DotRecord, type SessionRecord } from "../src/log/records.ts";
+import { MemorySink, parkedText, parseSessionLog, stats, summarize } from "../src/log/records.ts";
+import type { DotRecord, FaultRecord, SessionRecord } from "../src/log/records.ts";
+import type { SessionSink } from "../src/ports/session-sink.ts";
 
 const dir = () => mkdtempSync(join(tmpdir(), "smp-log-"));
 const dot = (n: number, maxExtensionUm: number): DotRecord => ({
@@ -29,6 +31,41 @@ const dot = (n: number, maxExtensionUm: number): DotRecord => ({
   dutyPermille: 600,
   peakCurrentMa: 800,
   onTimeMs: 110,
+});
+
+describe("MemorySink", () => {
+  // records.ts cannot say `implements SessionSink` (the port imports the record types: a type import cycle),
+  // so tsc checks it here: every member of the port, and write's parameter exactly (a method's parameter
+  // is bivariant, so a narrowed one would still pass the assignment alone)
+  type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+  const sameWrite: Same<Parameters<MemorySink["write"]>, Parameters<SessionSink["write"]>> = true;
+
+  it("is a SessionSink that keeps what is written, in order", () => {
+    const memory = new MemorySink();
+    const sink: SessionSink = memory satisfies SessionSink;
+    sink.write(dot(1, 800));
+    sink.write(dot(2, 810));
+    expect(memory.records).toEqual([dot(1, 800), dot(2, 810)]);
+    expect(sameWrite).toBe(true);
+  });
+});
+
+describe("parkedText", () => {
+  const fault = (parkedAfterMs: number | null, parkedMeasuredBy: FaultRecord["parkedMeasuredBy"]) => ({
+    parkedAfterMs,
+    parkedMeasuredBy,
+  });
+
+  it("says how long parking took, and whose clock measured it when asked", () => {
+    expect(parkedText(fault(12.3, "board"))).toBe("after 12.3 ms");
+    expect(parkedText(fault(12.3, "board"), true)).toBe("after 12.3 ms (board clock)");
+    expect(parkedText(fault(0, "host"), true)).toBe("after 0 ms (host clock)");
+  });
+
+  it("says UNCONFIRMED when the board never confirmed, with or without the clock", () => {
+    expect(parkedText(fault(null, "unconfirmed"))).toBe("UNCONFIRMED");
+    expect(parkedText(fault(null, "unconfirmed"), true)).toBe("UNCONFIRMED");
+  });
 });
 
 describe("session record", () => {

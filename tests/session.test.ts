@@ -9,7 +9,7 @@ import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts"
 import { MemorySink, summarize, type DotRecord, type FaultRecord, type HeaderRecord } from "../src/log/records.ts";
 import { parseFaultSpec, type FaultSpec } from "../src/sim/faults.ts";
 import { DEFAULT_BOARD } from "../src/sim/board.ts";
-import { DEFAULT_TIMING } from "../src/control/controller.ts";
+import { DEFAULT_TIMING } from "../src/control/timing.ts";
 
 const profile = loadDepthProfileFile("profiles/demo.json");
 const machines = {

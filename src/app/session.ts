@@ -3,14 +3,10 @@
 // integration tests both call runSession; nothing else builds these parts. The simulator is imported only
 // when the session uses it: a run on a real port never loads it (nor the AVR emulator).
 
-import {
-  ScriptedDotSource,
-  SessionController,
-  planSession,
-  type ControllerEvent,
-  type LoopTiming,
-  type RunOutcome,
-} from "../control/controller.ts";
+import { SessionController } from "../control/controller.ts";
+import { ScriptedDotSource, planSession } from "../control/dot-source.ts";
+import type { ControllerEvent, RunOutcome } from "../control/session-types.ts";
+import type { LoopTiming } from "../control/timing.ts";
 import { VirtualScheduler, type Scheduler } from "../time/scheduler.ts";
 import { WallClockScheduler } from "../wallclock/scheduler.ts";
 import type { LoadedMachine, LoadedProfile } from "../profiles/load.ts";

@@ -1,7 +1,8 @@
 // Live progress of `smp run` on stdout: one rewritten line on a terminal, a line per zone change otherwise,
 // the state changes, faults and info messages as they come; one JSON event per line with --json.
 
-import type { ControllerEvent } from "../control/controller.ts";
+import type { ControllerEvent } from "../control/session-types.ts";
+import { parkedText } from "../log/records.ts";
 
 export class Progress {
   private zone = "";
@@ -29,10 +30,7 @@ export class Progress {
     } else if (e.type === "fault") {
       this.newline();
       const r = e.record;
-      console.log(
-        `FAULT ${r.code} (${r.source}): ${r.detail}; ` +
-          `needle parked ${r.parkedAfterMs === null ? "UNCONFIRMED" : `after ${r.parkedAfterMs} ms`}`,
-      );
+      console.log(`FAULT ${r.code} (${r.source}): ${r.detail}; needle parked ${parkedText(r)}`);
     } else {
       this.newline();
       console.log(e.message);

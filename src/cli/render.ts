@@ -1,6 +1,6 @@
 // Text rendering of a session summary for the terminal: dots per zone, depth and speed error, faults.
 
-import type { Summary } from "../log/records.ts";
+import { parkedText, type Summary } from "../log/records.ts";
 
 export interface RenderContext {
   readonly message: string;
@@ -37,7 +37,7 @@ export function renderSummary(s: Summary, c: RenderContext): string {
     lines.push(
       `  ${f.code} (${f.source}${f.boardAlarm && f.boardAlarm !== f.code ? `, board ${f.boardAlarm}` : ""}): ` +
         `${f.detail}; parked ` +
-        `${f.parkedAfterMs === null ? "UNCONFIRMED" : `after ${f.parkedAfterMs} ms (${f.parkedMeasuredBy} clock)`}`,
+        parkedText(f, true),
     );
   }
   lines.push("", `session record: ${c.logPath}`);

@@ -9,6 +9,7 @@ import type { DotSettings } from "../profiles/load.ts";
 import type { DotRecord } from "../log/records.ts";
 import { DepthLoop, SpeedLoop, StallDetector, strokeFault } from "./loops.ts";
 import type { PlannedDot } from "./dot-source.ts";
+import { round1 } from "./precision.ts";
 
 export type StrokeFrame = FrameOf<"STROKE">["fields"];
 export type DotEndFrame = FrameOf<"DOTEND">["fields"];
@@ -150,5 +151,3 @@ export class DotAccounting {
     return true;
   }
 }
-
-export const round1 = (x: number): number => Math.round(x * 10) / 10;

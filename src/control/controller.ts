@@ -1,12 +1,14 @@
 // The session controller, the thin edge around the pure parts: it owns the fixed-rate loop on absolute
 // deadlines (the Scheduler), the HostLink, the transport and the sink. It turns what arrives (frames, link
 // events, loop ticks, the operator) into inputs of the supervisor state machine (src/safety/fsm.ts), which
-// owns every phase of the run, and carries out the effects it returns. The handshake check, the dot source
-// and pacing, dot accounting and fault recording are the pure modules beside it.
+// owns every phase of the run, and carries out the effects it returns (DOT and KEEP only while the drive is
+// enabled). The pure modules beside it: the handshake check, the dot source and pacing, dot accounting, fault
+// recording, the loop's bounds and the operator script.
 
 import { HostLink, type BoardFrame, type HostCommand, type LinkEvent } from "../protocol/hostlink.ts";
 import { PRIORITY_BYTES, type AlarmName, type FrameOf } from "../protocol/table.ts";
-import { initialState, transition, type Effect, type Input, type SupervisorState } from "../safety/fsm.ts";
+import { driveEnabled, initialState, transition } from "../safety/fsm.ts";
+import type { Effect, Input, SupervisorState } from "../safety/fsm.ts";
 import type { RunEnding } from "../errors/errors.ts";
 import { BoardClockEstimate } from "../time/ticks.ts";
 import { DotAccounting, type DotEndFrame } from "./accounting.ts";
@@ -16,13 +18,10 @@ import { closeRun, stateChange } from "./outcome.ts";
 import * as handshake from "./handshake.ts";
 import { LatenessHistogram } from "./lateness.ts";
 import { DotPacer } from "./pacing.ts";
-import { DEFAULT_TIMING, HELLO_RETRY_MS, overdue, type LoopTiming } from "./timing.ts";
-import { DotDispatcher } from "./dispatch.ts";
+import { OPERATOR_TURN } from "./operator.ts";
+import { DEFAULT_TIMING, lateTick, nextDeadlineMs, timeouts, type LoopTiming } from "./timing.ts";
+import { DotDispatcher, driveGuard } from "./dispatch.ts";
 import type { ControllerEvent, ControllerOptions, RunOutcome } from "./session-types.ts";
-
-export { DEFAULT_TIMING, type LoopTiming } from "./timing.ts";
-export { planSession, ScriptedDotSource, type DotSource, type PlannedDot } from "./dot-source.ts";
-export type { ControllerEvent, ControllerOptions, RunOutcome } from "./session-types.ts";
 
 export class SessionController {
   private state: SupervisorState = initialState;
@@ -60,8 +59,7 @@ export class SessionController {
     transport.onLine((line) => this.onLine(line));
     transport.onClose((reason) => this.input({ type: "linkLost", detail: `transport closed: ${reason}` }));
     this.t0Ms = scheduler.nowMs();
-    this.link.send({ id: "HELLO", fields: {} });
-    this.lastHelloMs = this.t0Ms;
+    this.hello(this.t0Ms);
     this.scheduleTick(this.t0Ms);
     return this.done;
   }
@@ -97,66 +95,67 @@ export class SessionController {
 
   private tick(deadlineMs: number): void {
     if (this.over) return;
-    const now = this.o.scheduler.nowMs();
-    const latenessMs = now - deadlineMs;
-    this.lateness.add(latenessMs);
+    const nowMs = this.o.scheduler.nowMs();
+    this.lateness.add(nowMs - deadlineMs);
     this.tickCount++;
-    const budgetMs = this.timing.latenessBudgetMs;
-    // late only matters to a running session (the state machine refuses it otherwise)
-    if (latenessMs > budgetMs)
-      this.input({ type: "late", detail: `loop tick ${latenessMs.toFixed(1)} ms late, budget ${budgetMs} ms` });
-    this.checkTimeouts(now);
-    if (this.state.name === "running") this.planDots(now);
-    this.pump(now);
-    // next deadline on the absolute grid, skipping any we already missed (no catch-up burst)
-    const period = this.timing.periodMs;
-    const k = Math.max(Math.floor((now - this.t0Ms) / period) + 1, Math.round((deadlineMs - this.t0Ms) / period) + 1);
-    if (!this.over) this.scheduleTick(this.t0Ms + k * period);
+    this.input(lateTick(nowMs - deadlineMs, this.timing)); // the state machine refuses it unless running
+    this.checkTimeouts(nowMs);
+    if (driveEnabled(this.state)) this.planDots(nowMs);
+    this.pump(nowMs);
+    if (!this.over) this.scheduleTick(nextDeadlineMs(this.t0Ms, deadlineMs, nowMs, this.timing.periodMs));
   }
 
-  private checkTimeouts(now: number): void {
-    const { t0Ms, lastRxMs } = this;
-    const watch = { t0Ms, lastRxMs, connected: this.board !== undefined, parking: this.state.name === "parking" };
-    const parkingSinceMs = this.faults.pendingSinceMs;
-    const bound = overdue(now, { ...watch, parkingSinceMs, transport: this.o.transport.description }, this.timing);
-    if (bound?.type === "handshakeTimeout") return this.input(bound);
-    if (!this.board && this.link.idle && now - this.lastHelloMs > HELLO_RETRY_MS) {
-      // HELLO was acknowledged but its INFO was lost on the way back: ask again
-      this.lastHelloMs = now;
-      this.link.send({ id: "HELLO", fields: {} });
-    }
-    if (bound) this.input(bound);
+  private checkTimeouts(nowMs: number): void {
+    const { t0Ms, lastRxMs, lastHelloMs } = this;
+    const watch = { t0Ms, lastRxMs, lastHelloMs, connected: this.board !== undefined, linkIdle: this.link.idle };
+    const parking = { parking: this.state.name === "parking", parkingSinceMs: this.faults.pendingSinceMs };
+    const due = timeouts(nowMs, { ...watch, ...parking, transport: this.o.transport.description }, this.timing);
+    if (due.helloAgain) this.hello(nowMs);
+    this.input(due.input);
+  }
+
+  private hello(nowMs: number): void {
+    this.lastHelloMs = nowMs;
+    this.send({ id: "HELLO", fields: {} });
   }
 
   /** Send what the link has for us now. */
-  private pump(now: number): void {
-    const { lines, events } = this.link.poll(now);
+  private pump(nowMs: number): void {
+    const { lines, events } = this.link.poll(nowMs);
     for (const line of lines) this.o.transport.write(Buffer.from(line, "latin1"));
-    for (const e of events) this.onLinkEvent(e, now);
+    for (const e of events) this.onLinkEvent(e, nowMs);
   }
 
   /** Running: the next dot when it is due, else a keep-alive. */
-  private planDots(now: number): void {
+  private planDots(nowMs: number): void {
     const { clock, dispatch } = this.board!;
-    const d = dispatch.next(now, clock.boardTickAt(now), this.link.idle);
+    const d = dispatch.next(nowMs, clock.boardTickAt(nowMs), this.link.idle);
     if (d?.kind === "tooDeep") return this.input({ type: "fault", code: "DEPTH_DEVIATION", detail: d.detail });
     if (d?.kind === "dot") this.o.onDotSent?.(d.planned.n, d.planned.settings.zone);
-    if (d) this.link.send(d.command);
+    if (d) this.send(d.command);
+  }
+
+  /** Every command goes out here; DOT and KEEP only while the drive is enabled (driveGuard: else an E-STOP). */
+  private send(command: HostCommand): void {
+    const broken = driveGuard(this.state, command);
+    if (!broken) return this.link.send(command);
+    this.observe({ type: "info", message: broken.detail });
+    this.input(broken);
   }
 
   // ---- receive --------------------------------------------------------------------------------------------
 
   private onLine(line: string): void {
     if (this.over) return;
-    const now = this.o.scheduler.nowMs();
-    for (const e of this.link.receive(line, now)) this.onLinkEvent(e, now);
-    this.pump(now);
+    const nowMs = this.o.scheduler.nowMs();
+    for (const e of this.link.receive(line, nowMs)) this.onLinkEvent(e, nowMs);
+    this.pump(nowMs);
   }
 
-  private onLinkEvent(e: LinkEvent, now: number): void {
+  private onLinkEvent(e: LinkEvent, nowMs: number): void {
     switch (e.type) {
       case "frame":
-        return this.onFrame(e.frame, now);
+        return this.onFrame(e.frame, nowMs);
       case "corrupt":
         return; // counted in link stats; a command is retransmitted, telemetry is a gap
       case "lost": {
@@ -174,7 +173,7 @@ export class SessionController {
 
   private onNaked(command: HostCommand, nak: number): void {
     const input = nakInput(command, nak, this.state.name === "running", this.lastBoardAlarm);
-    if (input?.type !== "lateDot") return input && this.input(input);
+    if (input?.type !== "lateDot") return this.input(input);
     // a dot reached the board after its start tick (a retransmission took too long) and nothing fired: it
     // goes out again with a fresh start tick, a bounded number of times in a row
     const late = this.board!.dispatch.late(input.dot);
@@ -183,35 +182,32 @@ export class SessionController {
     if (late.kind === "tooLate") this.input({ type: "late", detail: late.detail });
   }
 
-  private onFrame(frame: BoardFrame, now: number): void {
-    this.lastRxMs = now;
+  private onFrame(frame: BoardFrame, nowMs: number): void {
+    this.lastRxMs = nowMs;
     switch (frame.id) {
       case "INFO":
-        return this.onInfo(frame.fields, now);
-      case "BOOT": {
-        const input = bootInput(this.board?.info.bootId, frame.fields);
-        return input && this.input(input);
-      }
+        return this.onInfo(frame.fields, nowMs);
+      case "BOOT":
+        return this.input(bootInput(this.board?.info.bootId, frame.fields));
       case "STATUS":
-        return this.onStatus(frame.fields, now);
+        return this.onStatus(frame.fields, nowMs);
       case "STROKE": {
         const bad = this.board && this.books.stroke(frame.fields, this.board.info.hardMaxExtensionUm);
-        if (bad) this.input({ type: "fault", ...bad });
-        return;
+        return this.input(bad && { type: "fault", ...bad });
       }
       case "DOTEND":
-        return this.endDot(frame.fields.dot, now, frame.fields);
+        return this.endDot(frame.fields.dot, nowMs, frame.fields);
       case "ALARM":
         if (this.faults.pendingSinceMs === undefined) return;
-        this.faults.alarmFrame(frame.fields.parkedUs / 1000, now); // sent only once the needle is parked
+        this.faults.alarmFrame(frame.fields.parkedUs / 1000, nowMs); // sent only once the needle is parked
         return this.input({ type: "parked", via: "alarm" });
     }
   }
 
-  private onInfo(info: handshake.BoardInfo, now: number): void {
+  private onInfo(info: handshake.BoardInfo, nowMs: number): void {
     if (this.board) return; // a repeated reply to a retransmitted HELLO
     const clock = new BoardClockEstimate(info.clockHz);
-    clock.sample(info.tick, now);
+    clock.sample(info.tick, nowMs);
     const pacer = new DotPacer(this.timing, info.clockHz, this.o.profile.profile.dotIntervalMs);
     this.board = { info, clock, dispatch: new DotDispatcher(this.o.source, this.books, pacer, info) };
     this.books.capAt(handshake.commandCapUm(info));
@@ -224,27 +220,25 @@ export class SessionController {
     if (input.type === "info") this.observe({ type: "info", message: handshake.boardSummary(info) });
   }
 
-  private onStatus(s: FrameOf<"STATUS">["fields"], now: number): void {
+  private onStatus(s: FrameOf<"STATUS">["fields"], nowMs: number): void {
     if (!this.board) return;
-    this.board.clock.sample(s.tick, now);
+    this.board.clock.sample(s.tick, nowMs);
     const { board, alarm, parkedInAlarm } = readStatus(s);
     if (alarm) this.lastBoardAlarm = alarm;
     this.input({ type: "status", board, alarm });
-    for (const n of this.books.through(s.lastDot)) this.endDot(n, now, undefined);
+    for (const n of this.books.through(s.lastDot)) this.endDot(n, nowMs, undefined);
     if (this.faults.pendingSinceMs !== undefined && parkedInAlarm) {
-      this.faults.parkedSeen(now);
+      this.faults.parkedSeen(nowMs);
       this.input({ type: "parked", via: "status" });
     }
-    // what `smp run` does on the operator's behalf: the command itself is the deliberate unlock, arm and start
-    const latched = this.lastBoardAlarm ?? "POWER_UP";
-    const unlockLatched = this.o.unlockLatched ?? false;
-    this.input({ type: "proceed", board, latched, linkIdle: this.link.idle, unlockLatched });
-    if (this.state.name === "armed" && this.o.source.next()) this.input({ type: "start" });
+    // what `smp run` does on the operator's behalf (control/operator.ts)
+    const view = { ...this.o, board, lastBoardAlarm: this.lastBoardAlarm, linkIdle: this.link.idle };
+    for (const step of OPERATOR_TURN) this.input(step(this.state, view));
   }
 
   /** A dot ended: its record, then the session's end once the source has run out and nothing is in flight. */
-  private endDot(n: number, now: number, end: DotEndFrame | undefined): void {
-    const record = this.books.end(n, now, () => this.board!.clock.boardTickAt(now), end);
+  private endDot(n: number, nowMs: number, end: DotEndFrame | undefined): void {
+    const record = this.books.end(n, nowMs, () => this.board!.clock.boardTickAt(nowMs), end);
     if (!record) return;
     this.o.sink.write(record);
     this.observe({ type: "dot", record, total: this.o.source.plannedDots });
@@ -253,7 +247,8 @@ export class SessionController {
 
   // ---- the state machine's edge ----------------------------------------------------------------------------
 
-  private input(input: Input): void {
+  private input(input: Input | undefined): void {
+    if (!input) return;
     const before = this.state;
     const result = transition(before, input);
     if (result.rejected) return;
@@ -267,23 +262,21 @@ export class SessionController {
   }
 
   private apply(effect: Effect): void {
-    const now = this.o.scheduler.nowMs();
+    const nowMs = this.o.scheduler.nowMs();
     switch (effect.type) {
       case "send":
         if (effect.command === "ARM")
-          return this.link.send(this.board!.dispatch.arm(now, this.board!.clock.boardTickAt(now)));
-        return this.link.send({ id: effect.command, fields: {} });
+          return this.send(this.board!.dispatch.arm(nowMs, this.board!.clock.boardTickAt(nowMs)));
+        return this.send({ id: effect.command, fields: {} });
       case "priority":
         // the priority byte acts on arrival; the frame behind it is the acknowledged confirmation
         this.o.transport.write(Uint8Array.of(PRIORITY_BYTES[effect.which]));
-        if (this.board) {
-          this.link.dropPending();
-          this.link.send({ id: effect.which, fields: {} });
-        }
-        return;
+        if (!this.board) return;
+        this.link.dropPending();
+        return this.send({ id: effect.which, fields: {} });
       case "fault":
-        if (effect.neverArmed) return this.o.sink.write(this.faults.neverArmed(effect, now));
-        return this.faults.detected(effect, now);
+        if (effect.neverArmed) return this.o.sink.write(this.faults.neverArmed(effect, nowMs));
+        return this.faults.detected(effect, nowMs);
       case "info":
         return this.observe({ type: "info", message: effect.message });
       case "finish":

@@ -1,8 +1,10 @@
 // What a running session sends next, pure: the next dot of the source when it is due (with the loops'
-// command, checked once more against the board's cap, and a fresh lease), else a keep-alive; and what a
-// dot refused LATE by the board means (send it and those after it again, or hold: the host is too late).
+// command, checked once more against the board's cap, and a fresh lease), else a keep-alive; what a dot
+// refused LATE by the board means (send it and those after it again, or hold: the host is too late); and the
+// last check before any command goes out, that DOT and KEEP go out only while the drive is enabled.
 
 import type { HostCommand } from "../protocol/hostlink.ts";
+import { driveEnabled, type Input, type SupervisorState } from "../safety/fsm.ts";
 import type { DotAccounting } from "./accounting.ts";
 import type { DotSource, PlannedDot } from "./dot-source.ts";
 import { COMMAND_MARGIN_UM, commandCapUm, type BoardInfo } from "./handshake.ts";
@@ -20,6 +22,22 @@ export type LateDot =
   | { readonly kind: "again" } // it and the dots after it go out again, with fresh start ticks
   | { readonly kind: "tooLate"; readonly detail: string }; // too many in a row: HOST_LATE
 
+type HostFault = Extract<Input, { type: "fault" }>;
+
+/**
+ * The check where commands are sent: DOT and KEEP (a dot fires, a lease keeps the board armed) only in a
+ * state where the supervisor has the drive enabled (driveEnabled). The loop plans dots only then, so a
+ * violation is a bug in the host: the command is not sent, and the returned input e-stops the run like a host
+ * fault. ARM is the request to enable the drive: the state machine sends it on entering arming, and the drive
+ * is enabled once the board acknowledges it.
+ */
+export function driveGuard(state: SupervisorState, command: HostCommand): HostFault | undefined {
+  if ((command.id !== "DOT" && command.id !== "KEEP") || driveEnabled(state)) return undefined;
+  const detail = `host invariant broken: ${command.id} about to go out in ${state.name}, with the drive not enabled`;
+  const dot = command.id === "DOT" ? { dot: command.fields.dot } : {};
+  return { type: "fault", code: "ESTOP", detail: `${detail}; not sent, e-stopped`, ...dot };
+}
+
 export class DotDispatcher {
   constructor(
     private readonly source: DotSource,
@@ -28,28 +46,28 @@ export class DotDispatcher {
     private readonly info: BoardInfo,
   ) {}
 
-  /** ARM, with a lease from boardNow. */
-  arm(nowMs: number, boardNow: number): HostCommand {
+  /** ARM, with a lease from boardNowTick. */
+  arm(nowMs: number, boardNowTick: number): HostCommand {
     this.pacer.leased(nowMs);
-    return { id: "ARM", fields: { leaseTick: this.pacer.leaseTick(boardNow) } };
+    return { id: "ARM", fields: { leaseTick: this.pacer.leaseTick(boardNowTick) } };
   }
 
   /**
    * What to send on this tick of a running session. A dot goes out only on an idle link (one queued behind a
    * retransmission would carry a stale start tick) and while the board's queue has room.
    */
-  next(nowMs: number, boardNow: number, linkIdle: boolean): Dispatch | undefined {
+  next(nowMs: number, boardNowTick: number, linkIdle: boolean): Dispatch | undefined {
     const planned = this.source.next();
     if (planned && this.books.inFlightCount < Math.max(1, this.info.queueSlots - 1) && linkIdle) {
-      const atTick = this.pacer.due(boardNow);
-      if (atTick !== undefined) return this.dot(planned, atTick, nowMs, boardNow);
+      const atTick = this.pacer.due(boardNowTick);
+      if (atTick !== undefined) return this.dot(planned, atTick, nowMs, boardNowTick);
     }
     if (!this.pacer.keepDue(nowMs) || !linkIdle) return undefined;
     this.pacer.leased(nowMs);
-    return { kind: "keep", command: { id: "KEEP", fields: { leaseTick: this.pacer.leaseTick(boardNow) } } };
+    return { kind: "keep", command: { id: "KEEP", fields: { leaseTick: this.pacer.leaseTick(boardNowTick) } } };
   }
 
-  private dot(planned: PlannedDot, atTick: number, nowMs: number, boardNow: number): Dispatch {
+  private dot(planned: PlannedDot, atTick: number, nowMs: number, boardNowTick: number): Dispatch {
     const s = planned.settings;
     const command = this.books.command(s);
     const extensionUm = command.commandedExtensionUm;
@@ -65,7 +83,7 @@ export class DotDispatcher {
     this.pacer.sent();
     this.pacer.leased(nowMs);
     const { strokes } = s;
-    const leaseTick = this.pacer.leaseTick(boardNow);
+    const leaseTick = this.pacer.leaseTick(boardNowTick);
     const fields = { dot: planned.n, atTick, extensionUm, strokeHz: Math.round(s.strokeHz) };
     return {
       kind: "dot",

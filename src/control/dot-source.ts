@@ -40,9 +40,14 @@ export function planSession(profile: LoadedProfile, session: SessionNumber, coun
 export class ScriptedDotSource implements DotSource {
   private index = 0;
   readonly settings: readonly DotSettings[];
+  /** Dot number -> its place in the plan (the first, should a number repeat): O(1) taken and resendFrom. */
+  private readonly indexOf = new Map<number, number>();
 
   constructor(private readonly plan: readonly PlannedDot[]) {
     this.settings = plan.map((d) => d.settings);
+    plan.forEach((d, i) => {
+      if (!this.indexOf.has(d.n)) this.indexOf.set(d.n, i);
+    });
   }
 
   get plannedDots(): number {
@@ -54,13 +59,13 @@ export class ScriptedDotSource implements DotSource {
   }
 
   taken(n: number): void {
-    const i = this.plan.findIndex((d) => d.n === n);
-    if (i >= 0) this.index = i + 1;
+    const i = this.indexOf.get(n);
+    if (i !== undefined) this.index = i + 1;
   }
 
   resendFrom(n: number): void {
-    const i = this.plan.findIndex((d) => d.n === n);
-    if (i >= 0) this.index = i;
+    const i = this.indexOf.get(n);
+    if (i !== undefined) this.index = i;
   }
 
   get exhausted(): boolean {

@@ -4,8 +4,8 @@
 
 import { ALARMS, type AlarmName } from "../protocol/table.ts";
 import type { Fault } from "../safety/fsm.ts";
-import type { FaultRecord } from "../log/records.ts";
-import { round1 } from "./accounting.ts";
+import { parkedText, type FaultRecord } from "../log/records.ts";
+import { round1 } from "./precision.ts";
 
 interface Pending {
   readonly fault: Fault;
@@ -86,6 +86,5 @@ export class FaultRecorder {
 
 /** The run's closing message for a fault or stop that parked. */
 export function parkedMessage(r: FaultRecord): string {
-  const parked = r.parkedAfterMs === null ? "UNCONFIRMED" : `after ${r.parkedAfterMs} ms`;
-  return `${r.code === "STOP" ? "stopped" : "safety fault"} ${r.code}: ${r.detail}; needle parked ${parked}`;
+  return `${r.code === "STOP" ? "stopped" : "safety fault"} ${r.code}: ${r.detail}; needle parked ${parkedText(r)}`;
 }

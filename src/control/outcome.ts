@@ -6,7 +6,7 @@ import { RUN_ENDINGS, runExitCode, type RunEnding } from "../errors/errors.ts";
 import type { LinkStats } from "../protocol/hostlink.ts";
 import { shown, type SupervisorState } from "../safety/fsm.ts";
 import type { EndRecord, FaultRecord, StateRecord } from "../log/records.ts";
-import { round1 } from "./accounting.ts";
+import { round1 } from "./precision.ts";
 import { parkedMessage } from "./fault-recorder.ts";
 import type { LatenessHistogram } from "./lateness.ts";
 import type { ControllerEvent, RunOutcome } from "./session-types.ts";
@@ -54,7 +54,7 @@ export function closeRun(c: Closing): { end: EndRecord; outcome: RunOutcome } {
     link: { ...c.link },
     loop: {
       ticks: c.ticks,
-      maxLatenessMs: round1(c.lateness.max),
+      maxLatenessMs: round1(c.lateness.maxMs),
       p99LatenessMs: round1(c.lateness.quantile(0.99)),
     },
   };

@@ -28,10 +28,10 @@ export class DotPacer {
    * interval in board time; one that would start too soon (the session paused, or a dot was sent again)
    * starts a lead from now instead.
    */
-  due(boardNow: number): number | undefined {
-    if (this.nextAtTick === undefined || ((this.nextAtTick - boardNow) | 0) < this.minLeadTicks)
-      this.nextAtTick = tickAdd(boardNow, this.leadTicks);
-    return ((this.nextAtTick - boardNow) | 0) <= this.leadTicks ? this.nextAtTick : undefined;
+  due(boardNowTick: number): number | undefined {
+    if (this.nextAtTick === undefined || ((this.nextAtTick - boardNowTick) | 0) < this.minLeadTicks)
+      this.nextAtTick = tickAdd(boardNowTick, this.leadTicks);
+    return ((this.nextAtTick - boardNowTick) | 0) <= this.leadTicks ? this.nextAtTick : undefined;
   }
 
   /** The dot due() offered went out: the next one starts an interval later. */
@@ -44,9 +44,9 @@ export class DotPacer {
     this.nextAtTick = undefined;
   }
 
-  /** The board tick a lease granted at boardNow runs out. */
-  leaseTick(boardNow: number): number {
-    return tickAdd(boardNow, this.leaseTicks);
+  /** The board tick a lease granted at boardNowTick runs out. */
+  leaseTick(boardNowTick: number): number {
+    return tickAdd(boardNowTick, this.leaseTicks);
   }
 
   /** A lease-renewing command (ARM, DOT, KEEP) went out at host time nowMs. */

@@ -1,6 +1,6 @@
 // The control loop's timing: period, lateness budget, how far ahead dots go out, leases, keep-alives and
-// the bounds on silence, the handshake and the wait for the needle to park (and which of them has run out).
-// All host milliseconds.
+// the bounds on silence, the handshake and the wait for the needle to park; and, pure, which of them has run
+// out and when HELLO goes out again. All host milliseconds.
 
 import type { Input } from "../safety/fsm.ts";
 
@@ -38,20 +38,53 @@ export const HELLO_RETRY_MS = 100;
 /** More dots than this in a row refused LATE by the board hold the session (HOST_LATE). */
 export const MAX_LATE_DOTS_IN_A_ROW = 3;
 
+/** A loop tick that ran latenessMs after its deadline, beyond the budget: the HOST_LATE hold's input. */
+export function lateTick(latenessMs: number, t: LoopTiming): Input | undefined {
+  const budgetMs = t.latenessBudgetMs;
+  if (latenessMs <= budgetMs) return undefined;
+  return { type: "late", detail: `loop tick ${latenessMs.toFixed(1)} ms late, budget ${budgetMs} ms` };
+}
+
+/**
+ * The next tick's deadline on the absolute grid t0Ms + k * periodMs, after the tick due at deadlineMs ran at
+ * nowMs: skipping any deadline already missed (no catch-up burst).
+ */
+export function nextDeadlineMs(t0Ms: number, deadlineMs: number, nowMs: number, periodMs: number): number {
+  const k = Math.max(Math.floor((nowMs - t0Ms) / periodMs) + 1, Math.round((deadlineMs - t0Ms) / periodMs) + 1);
+  return t0Ms + k * periodMs;
+}
+
 export interface Watch {
   readonly t0Ms: number;
   /** The board has answered HELLO. */
   readonly connected: boolean;
   /** Host time of the last valid frame from the board. */
   readonly lastRxMs: number | undefined;
+  /** Host time HELLO last went out. */
+  readonly lastHelloMs: number;
+  /** No command is waiting for its acknowledgement. */
+  readonly linkIdle: boolean;
   /** A fault is parking (silence no longer matters): since when. */
   readonly parkingSinceMs: number | undefined;
   readonly parking: boolean;
   readonly transport: string;
 }
 
-/** The bound that has run out at nowMs, as an input to the supervisor: the handshake, silence, parking. */
-export function overdue(nowMs: number, w: Watch, t: LoopTiming): Input | undefined {
+export interface Due {
+  /** HELLO goes out again: it was acknowledged, but its INFO was lost on the way back. */
+  readonly helloAgain: boolean;
+  /** The bound that has run out, as an input to the supervisor: the handshake, silence, parking. */
+  readonly input: Input | undefined;
+}
+
+/** What the clock asks of the loop at nowMs: a bound that has run out, and whether to ask HELLO again. */
+export function timeouts(nowMs: number, w: Watch, t: LoopTiming): Due {
+  const input = overdue(nowMs, w, t);
+  const helloLost = !w.connected && w.linkIdle && nowMs - w.lastHelloMs > HELLO_RETRY_MS;
+  return { helloAgain: input?.type !== "handshakeTimeout" && helloLost, input };
+}
+
+function overdue(nowMs: number, w: Watch, t: LoopTiming): Input | undefined {
   if (!w.connected && nowMs - w.t0Ms > t.handshakeTimeoutMs) {
     const detail = `no HELLO reply from ${w.transport} within ${t.handshakeTimeoutMs} ms`;
     return { type: "handshakeTimeout", detail };
@@ -61,6 +94,6 @@ export function overdue(nowMs: number, w: Watch, t: LoopTiming): Input | undefin
     const detail = `no valid frame from the board for ${silentMs.toFixed(0)} ms, bound ${t.staleMs} ms`;
     return { type: "fault", code: "TELEMETRY_STALE", detail };
   }
-  const since = w.parkingSinceMs;
-  return since !== undefined && nowMs - since > t.parkConfirmTimeoutMs ? { type: "parkTimeout" } : undefined;
+  const sinceMs = w.parkingSinceMs;
+  return sinceMs !== undefined && nowMs - sinceMs > t.parkConfirmTimeoutMs ? { type: "parkTimeout" } : undefined;
 }

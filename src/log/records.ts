@@ -80,7 +80,16 @@ export interface EndRecord {
 
 export type SessionRecord = HeaderRecord | StateRecord | DotRecord | FaultRecord | EndRecord;
 
-/** A SessionSink that keeps the records in memory (tests, benchmarks). */
+/**
+ * How a fault record says the needle parked, the one wording for every place that shows it: "UNCONFIRMED",
+ * or "after N ms" and, withClock, whose clock measured it.
+ */
+export function parkedText(r: Pick<FaultRecord, "parkedAfterMs" | "parkedMeasuredBy">, withClock = false): string {
+  if (r.parkedAfterMs === null) return "UNCONFIRMED";
+  return `after ${r.parkedAfterMs} ms${withClock ? ` (${r.parkedMeasuredBy} clock)` : ""}`;
+}
+
+/** A SessionSink that keeps the records in memory (tests, benchmarks); tests/log.test.ts checks it is one. */
 export class MemorySink {
   readonly records: SessionRecord[] = [];
   write(record: SessionRecord): void {

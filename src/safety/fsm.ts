@@ -103,6 +103,11 @@ const STOP: Effect = { type: "priority", which: "STOP" };
 const ESTOP: Effect = { type: "priority", which: "ESTOP" };
 
 export const initialState: SupervisorState = { name: "connecting" };
+/**
+ * The drive is enabled (DOT and KEEP may go out) only in running: ARM, the request to enable it, goes out on
+ * entering arming, and the board's acknowledgement makes the session running. The controller checks this
+ * before every DOT and KEEP it sends (control/dispatch.ts, driveGuard).
+ */
 export const driveEnabled = (s: SupervisorState): boolean => s.name === "running";
 
 /** The record's vocabulary predates the phases: the ARM wait was part of "running", the DISARM wait "idle". */

@@ -5,7 +5,7 @@
 
 import { BOARD_DEFAULTS, LINK, type FrameOf } from "../protocol/table.ts";
 import { msToTicks, tickBefore, tickDiff } from "../time/ticks.ts";
-import { SPINUP_MAX_MS, sensorUm, type BoardCore } from "./board-model.ts";
+import { sensorUm, type BoardCore } from "./board-model.ts";
 import { ADC_MAX, PARK_UM } from "./plant.ts";
 
 export type DotCommand = FrameOf<"DOT">["fields"];
@@ -110,7 +110,7 @@ export class BurstRunner {
     if (p.driveOn && (tUs - b.lastEdgeUs) / 1000 > c.stallWindowMs) return core.latch("STALL");
     if ((tUs - b.driveOnUs) / 1000 > c.hardMaxDwellMs) return core.latch("DWELL_EXCEEDED");
     // slow motor: go anyway, unsynchronised
-    if (b.phase === "spinup" && (tUs - b.driveOnUs) / 1000 >= SPINUP_MAX_MS) this.extend(b, false);
+    if (b.phase === "spinup" && (tUs - b.driveOnUs) / 1000 >= D.spinupMaxMs) this.extend(b, false);
     if (b.phase === "retract" && p.actuatorFeedbackUm() <= 0) {
       p.driveOn = false;
       core.send({

@@ -21,10 +21,6 @@ export interface BoardConfig {
   readonly pedalDebounceMs: number;
 }
 
-/** Spin-up ends when the tachometer shows BOARD_DEFAULTS.spinupSpeedPercent of the stroke rate, or after this
- * long whatever the speed. */
-export const SPINUP_MAX_MS: number = BOARD_DEFAULTS.spinupMaxMs;
-
 const D = BOARD_DEFAULTS;
 
 export const DEFAULT_BOARD: BoardConfig = {

@@ -30,14 +30,7 @@ import {
 } from "./board-model.ts";
 import { PARK_UM, type Plant } from "./plant.ts";
 
-export {
-  DEFAULT_BOARD,
-  SPINUP_MAX_MS,
-  type BoardConfig,
-  type BoardInputs,
-  type BoardModel,
-  type AlarmRecord,
-} from "./board-model.ts";
+export { DEFAULT_BOARD, type BoardConfig, type BoardInputs, type BoardModel, type AlarmRecord } from "./board-model.ts";
 
 export class SimBoard implements BoardModel {
   readonly inputs: BoardInputs = { pedalPressed: true, pedalStuck: false, estopButton: false, cartridgePresent: true };

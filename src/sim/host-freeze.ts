@@ -6,7 +6,7 @@ import type { LineTransport } from "../ports/line-transport.ts";
 import type { Scheduler } from "../time/scheduler.ts";
 
 export class FreezableScheduler implements Scheduler {
-  frozenUntilMs = -Infinity;
+  private frozenUntilMs = -Infinity;
   constructor(private readonly inner: Scheduler) {}
 
   nowMs(): number {
@@ -27,7 +27,8 @@ export class FreezableScheduler implements Scheduler {
     this.frozenUntilMs = this.inner.nowMs() + forMs;
   }
 
-  runOrDefer(fn: () => void, setCancel: (c: () => void) => void): void {
+  /** Run fn now, or (frozen) once the host thaws; setCancel gets the deferred timer's cancel. */
+  private runOrDefer(fn: () => void, setCancel: (c: () => void) => void): void {
     if (this.inner.nowMs() < this.frozenUntilMs)
       setCancel(this.inner.at(this.frozenUntilMs, () => this.runOrDefer(fn, setCancel)));
     else fn();

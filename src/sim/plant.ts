@@ -3,7 +3,6 @@
 // the cartridge's spring give, skin that pushes back harder as the needle goes deeper, and noisy sensors.
 // Time advances in fixed steps given in microseconds; nothing here reads a clock.
 
-import { BOARD_WIRING } from "../protocol/board-wiring.ts";
 import { BOARD_DEFAULTS } from "../protocol/table.ts";
 
 export type MachineKind = "rotary" | "coil";
@@ -36,8 +35,6 @@ export interface SkinParams {
 export const PARK_UM: number = BOARD_DEFAULTS.parkUm;
 /** Top rail of the 10-bit ADC (BOARD_DEFAULTS.adcMaxCount). */
 export const ADC_MAX: number = BOARD_DEFAULTS.adcMaxCount;
-/** How fast the board's actuator travels (BOARD_WIRING.actuatorRateUmPerMs). */
-export const ACTUATOR_RATE_UM_PER_MS: number = BOARD_WIRING.actuatorRateUmPerMs;
 
 /** One tachometer edge, at bottom dead centre, with the position ADC sampled on the same edge. */
 export interface TachEdge {

@@ -3,6 +3,7 @@
 // and the fault-injection API used by tests and `smp run --fault`.
 
 import { hostLineReceiver } from "../protocol/codec.ts";
+import { BOARD_WIRING } from "../protocol/board-wiring.ts";
 import { LINK } from "../protocol/table.ts";
 import type { Scheduler } from "../time/scheduler.ts";
 import type { LineTransport } from "../ports/line-transport.ts";
@@ -12,7 +13,7 @@ import { EmulatedBoard, type EmulatedBoardOptions } from "./firmware.ts";
 import { SimLink, type ByteFault } from "./link.ts";
 import { isByteFault, isDeviceFault, whenTriggered, type FaultSpec } from "./faults.ts";
 import { SmpError } from "../errors/errors.ts";
-import { ACTUATOR_RATE_UM_PER_MS, Plant, Rng, type PlantParams, type SkinParams } from "./plant.ts";
+import { Plant, Rng, type PlantParams, type SkinParams } from "./plant.ts";
 
 /** Skin per scalp zone: stiffness relative to the cartridge spring, and thickness (domain brief: 1.2-2 mm). */
 export const ZONE_SKIN: Readonly<Record<string, SkinParams>> = {
@@ -35,7 +36,7 @@ export function plantFromMachine(m: MachineCalibration, seed = 1): PlantParams {
     sensorUmPerCount: m.sensor.extensionUmPerCount,
     sensorZeroCount: m.sensor.extensionZeroCount,
     sensorNoiseUm: 6,
-    actuatorRateUmPerMs: ACTUATOR_RATE_UM_PER_MS,
+    actuatorRateUmPerMs: BOARD_WIRING.actuatorRateUmPerMs,
     motorTauMs: 18,
     seed,
   };

@@ -18,16 +18,16 @@ interface Timer {
 
 /** Discrete-event scheduler: time only moves when run* is called; ties run in the order they were set. */
 export class VirtualScheduler implements Scheduler {
-  private t = 0;
+  private tMs = 0;
   private order = 0;
   private heap: Timer[] = [];
 
   nowMs(): number {
-    return this.t;
+    return this.tMs;
   }
 
   at(tMs: number, fn: () => void): () => void {
-    const timer: Timer = { tMs: Math.max(tMs, this.t), order: this.order++, fn, cancelled: false };
+    const timer: Timer = { tMs: Math.max(tMs, this.tMs), order: this.order++, fn, cancelled: false };
     this.push(timer);
     return () => {
       timer.cancelled = true;
@@ -41,10 +41,10 @@ export class VirtualScheduler implements Scheduler {
       if (!top || top.tMs > tMs) break;
       this.pop();
       if (top.cancelled) continue;
-      this.t = top.tMs;
+      this.tMs = top.tMs;
       top.fn();
     }
-    this.t = Math.max(this.t, tMs);
+    this.tMs = Math.max(this.tMs, tMs);
   }
 
   /** Run until done() is true (checked after each timer) or time passes limitMs. Returns whether done. */
@@ -52,12 +52,12 @@ export class VirtualScheduler implements Scheduler {
     while (!done()) {
       const top = this.heap[0];
       if (!top || top.tMs > limitMs) {
-        this.t = Math.max(this.t, limitMs);
+        this.tMs = Math.max(this.tMs, limitMs);
         return done();
       }
       this.pop();
       if (top.cancelled) continue;
-      this.t = top.tMs;
+      this.tMs = top.tMs;
       top.fn();
     }
     return true;

@@ -52,8 +52,8 @@ export class BoardClockEstimate {
 
   /** Host time at which the board clock will read `tick`. */
   hostMsAt(tick: number, nearHostMs: number): number {
-    const now = this.boardTickAt(nearHostMs);
-    return nearHostMs + ticksToMs(tickDiff(tick, now), this.clockHz);
+    const nowTick = this.boardTickAt(nearHostMs);
+    return nearHostMs + ticksToMs(tickDiff(tick, nowTick), this.clockHz);
   }
 
   private unwrap(boardTick: number, hostTicks: number): number {
