@@ -19,7 +19,7 @@ import type { SessionSink } from "../ports/session-sink.ts";
 import { SmpError } from "../errors/errors.ts";
 import { isHostFault, type FaultSpec } from "../sim/faults.ts";
 import type { SimRig } from "../sim/rig.ts";
-import type { SimBoard } from "../sim/session-board.ts";
+import type { SessionSimBoard } from "../sim/session-board.ts";
 import type { LineTransport } from "../ports/line-transport.ts";
 
 export type BoardTarget =
@@ -63,7 +63,7 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
       ? new (await import("../sim/host-freeze.ts")).FreezableScheduler(base)
       : undefined;
   const hostScheduler: Scheduler = freezable ?? base;
-  let sim: SimBoard | undefined;
+  let sim: SessionSimBoard | undefined;
   let transport: LineTransport;
   if (o.target.kind === "sim") {
     const { openSimBoard } = await import("../sim/session-board.ts");

@@ -4,7 +4,7 @@
 
 import type { MachineKind } from "../profiles/schema.ts";
 
-export interface SimBoard {
+export interface SimBoardChoice {
   readonly machine: MachineKind;
   /** The real board firmware on an emulated ATmega328P instead of the TypeScript board model. */
   readonly firmware: boolean;
@@ -13,7 +13,7 @@ export interface SimBoard {
 }
 
 /** The TypeScript board model with a simulated machine of this kind. */
-const model = (machine: MachineKind): SimBoard => ({
+const model = (machine: MachineKind): SimBoardChoice => ({
   machine,
   firmware: false,
   description: `simulated ${machine} machine`,
@@ -27,7 +27,7 @@ export const SIM_BOARDS = {
     firmware: true,
     description: "board firmware on an emulated ATmega328P, simulated rotary machine",
   },
-} as const satisfies Record<MachineKind | "firmware", SimBoard>;
+} as const satisfies Record<MachineKind | "firmware", SimBoardChoice>;
 export type SimBoardName = keyof typeof SIM_BOARDS;
 
 /** Calibration files shipped with the package, relative to its root, one per machine kind. */

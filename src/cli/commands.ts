@@ -7,7 +7,7 @@
 import { LINK } from "../protocol/table.ts";
 import { ENVELOPES } from "../safety/limits.ts";
 import { BYTE_FAULTS, DEVICE_FAULTS, HOST_FAULTS, type FaultKind } from "../sim/faults.ts";
-import { DEFAULT_MACHINE_FILES, SIM_BOARDS, type SimBoard } from "./boards.ts";
+import { DEFAULT_MACHINE_FILES, SIM_BOARDS, type SimBoardChoice } from "./boards.ts";
 
 interface OptionBase {
   /** What the option does, one sentence; the default, range, choices or fault kinds are added from the spec. */
@@ -44,7 +44,7 @@ export interface IntOption extends OptionBase {
 export interface ChoiceOption extends OptionBase {
   readonly type: "choice";
   readonly valueName: string;
-  readonly choices: Readonly<Record<string, SimBoard>>;
+  readonly choices: Readonly<Record<string, SimBoardChoice>>;
   readonly default: string;
 }
 

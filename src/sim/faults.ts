@@ -1,6 +1,7 @@
 // Fault injection vocabulary shared by tests and `smp run --fault SPEC`. A spec is
 //   KIND[,atDot=N][,afterMs=M][,atMs=T][,rate=R][,count=C][,ms=D][,forMs=F][,dir=tx|rx|both]
-// Byte level (on the simulated cable): flip, drop, dup, delay, disconnect.
+// Byte level (on the simulated cable): flip, drop, dup, delay, disconnect (for forMs), unplug (the cable stops
+//   for good and the host's transport reports close).
 // Device level (in the simulated board/plant): stall, slow (the motor turns at 40 % of its speed: punctures
 //   keep coming, no stall, but a burst overruns the dwell cap), overcurrent, overshoot (broken cartridge
 //   spring: the needle 600 um beyond the actuator), sensor-stuck, sensor-dropout, reset, pedal-stuck,
