@@ -1,6 +1,6 @@
 // The simulated boards `--sim` can build, one per machine kind of the profile schema plus the real firmware in
-// emulation, and the machine calibration each machine kind runs with when --machine is not given. The
-// declaration (commands.ts) takes the --sim choices and the --machine default from here.
+// emulation. The declaration (commands.ts) takes the --sim choices from here; the --machine default of each
+// machine kind is the profile schema's DEFAULT_MACHINE_FILES.
 
 import type { MachineKind } from "../profiles/schema.ts";
 
@@ -29,9 +29,3 @@ export const SIM_BOARDS = {
   },
 } as const satisfies Record<MachineKind | "firmware", SimBoardChoice>;
 export type SimBoardName = keyof typeof SIM_BOARDS;
-
-/** Calibration files shipped with the package, relative to its root, one per machine kind. */
-export const DEFAULT_MACHINE_FILES = {
-  rotary: "profiles/machines/rotary-pmu.json",
-  coil: "profiles/machines/coil-short.json",
-} as const satisfies Record<MachineKind, string>;

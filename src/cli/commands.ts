@@ -7,7 +7,8 @@
 import { LINK } from "../protocol/table.ts";
 import { ENVELOPES } from "../safety/limits.ts";
 import { BYTE_FAULTS, DEVICE_FAULTS, HOST_FAULTS, type FaultKind } from "../sim/faults.ts";
-import { DEFAULT_MACHINE_FILES, SIM_BOARDS, type SimBoardChoice } from "./boards.ts";
+import { DEFAULT_MACHINE_FILES } from "../profiles/schema.ts";
+import { SIM_BOARDS, type SimBoardChoice } from "./boards.ts";
 
 interface OptionBase {
   /** What the option does, one sentence; the default, range, choices or fault kinds are added from the spec. */

@@ -3,8 +3,9 @@
 // The simulator is loaded with a dynamic import, only here.
 
 import { loadMachineFile } from "../profiles/files.ts";
+import { DEFAULT_MACHINE_FILES } from "../profiles/schema.ts";
 import { parseCommand } from "./args.ts";
-import { DEFAULT_MACHINE_FILES, SIM_BOARDS } from "./boards.ts";
+import { SIM_BOARDS } from "./boards.ts";
 import { printHelp } from "./help.ts";
 import { packageFile } from "./package.ts";
 
