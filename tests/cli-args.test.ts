@@ -105,6 +105,19 @@ describe("--help, derived from the declaration", () => {
     for (const kind of [...BYTE_FAULTS, ...DEVICE_FAULTS, ...HOST_FAULTS]) expect(readme).toContain(`\`${kind}\``);
   });
 
+  it("the README's exit-code list is the one table's (EXIT_CODES): every code, its meaning, nothing else", () => {
+    const readme = readFileSync(packageFile("README.md"), "utf8");
+    // the list after the "Exit codes" line: items "- `N` meaning", continued on lines indented by two spaces
+    const list = /^Exit codes\b.*\n\n((?:- .*\n(?: {2}\S.*\n)*)+)/m.exec(readme)?.[1];
+    expect(list).toBeDefined();
+    const items = flat(list ?? "")
+      .split(/(?:^| )- (?=`)/)
+      .filter((item) => item.trim() !== "")
+      .map((item) => /^`(\d+)` (.*?)\s*$/.exec(item)?.slice(1) ?? ["not an exit code", item]);
+    expect(Object.fromEntries(items)).toEqual(Object.fromEntries(Object.entries(EXIT_CODES)));
+    expect(items).toHaveLength(Object.keys(EXIT_CODES).length);
+  });
+
   it("the command list shows every command and group, and the program options", () => {
     const main = helpText(undefined);
     for (const name of NAMES)

@@ -4,6 +4,7 @@
 // kinds come from the fault module, --sim choices and machine files from boards.ts, the baud rate from the
 // protocol table.
 
+import { ERROR_CODES } from "../errors/errors.ts";
 import { LINK } from "../protocol/table.ts";
 import { ENVELOPES } from "../safety/limits.ts";
 import { BYTE_FAULTS, DEVICE_FAULTS, HOST_FAULTS, type FaultKind } from "../sim/faults.ts";
@@ -165,7 +166,9 @@ export const COMMANDS = {
   },
   "profile validate": {
     summary: "check depth profiles or machine calibrations",
-    about: `Each file is checked as what its "kind" says it is. Exit 2 on the first bad file.`,
+    about:
+      `Each file is checked as what its "kind" says it is. ` +
+      `Exit ${ERROR_CODES.INVALID_INPUT.exit} on the first bad file.`,
     args: [{ name: "FILE", repeat: true }],
     options: {},
   },
@@ -176,7 +179,7 @@ export const COMMANDS = {
   },
   ports: {
     summary: "list the serial ports this system can see",
-    about: "Exit 1 when the system cannot enumerate them.",
+    about: `Exit ${ERROR_CODES.PORT.exit} when the system cannot enumerate them.`,
     args: [],
     options: {},
   },

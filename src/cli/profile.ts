@@ -4,19 +4,20 @@
 
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import type { ExitCode } from "../errors/errors.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../profiles/files.ts";
 import { dotSettings } from "../profiles/load.ts";
 import { parseCommand } from "./args.ts";
 import { printHelp } from "./help.ts";
 
-export function validateCommand(args: readonly string[]): number {
+export function validateCommand(args: readonly string[]): ExitCode {
   const parsed = parseCommand("profile validate", args);
   if (parsed.help) return printHelp("profile validate");
   for (const f of parsed.positionals) console.log(`ok  ${f}  ${loadAny(f)}`);
   return 0;
 }
 
-export function showCommand(args: readonly string[]): number {
+export function showCommand(args: readonly string[]): ExitCode {
   const parsed = parseCommand("profile show", args);
   if (parsed.help) return printHelp("profile show");
   const p = loadDepthProfileFile(resolve(parsed.positionals[0]!));

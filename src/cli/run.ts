@@ -5,6 +5,7 @@
 
 import { join, resolve } from "node:path";
 import { runSession, type BoardTarget } from "../app/session.ts";
+import type { ExitCode } from "../errors/errors.ts";
 import { SessionFile } from "../log/file.ts";
 import { summarize, type SessionRecord } from "../log/records.ts";
 import type { SessionSink } from "../ports/session-sink.ts";
@@ -24,7 +25,7 @@ import { renderSummary } from "./render.ts";
 /** The option that gives the engineer's approval, named for the policy's message. */
 const ENGINEER_OPTION = "engineer" satisfies keyof (typeof COMMANDS)["run"]["options"];
 
-export async function runCommand(args: readonly string[]): Promise<number> {
+export async function runCommand(args: readonly string[]): Promise<ExitCode> {
   const parsed = parseCommand("run", args);
   if (parsed.help) return printHelp("run");
   const v = parsed.values;
