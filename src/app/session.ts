@@ -17,7 +17,7 @@ import type { LoadedMachine, LoadedProfile } from "../profiles/load.ts";
 import type { SessionNumber } from "../profiles/schema.ts";
 import type { SessionSink } from "../ports/session-sink.ts";
 import { SmpError } from "../errors/errors.ts";
-import { isHostFault, type FaultSpec } from "../sim/faults.ts";
+import { isHostFault, realPortRefusal, type FaultSpec } from "../sim/faults.ts";
 import type { SimRig } from "../sim/rig.ts";
 import type { SessionSimBoard } from "../sim/session-board.ts";
 import type { LineTransport } from "../ports/line-transport.ts";
@@ -52,6 +52,7 @@ export interface RunResult {
 }
 
 export async function runSession(o: RunOptions): Promise<RunResult> {
+  await refuseBeforeStart(o);
   const virtual = o.target.kind === "sim" && o.target.virtualTime;
   const base: Scheduler = virtual ? new VirtualScheduler() : new WallClockScheduler();
   const plan = planSession(o.profile, o.session, o.dots);
@@ -78,12 +79,6 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
     });
     transport = sim.transport;
   } else {
-    if (rigFaults.length > 0)
-      throw new SmpError(
-        "USAGE",
-        `--fault ${rigFaults[0]!.kind} needs the simulated board; ` +
-          "on a real port only estop, stop and hang (with atMs=)",
-      );
     transport = o.target.transport;
   }
   const world = sim?.world;
@@ -112,8 +107,7 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
             : () => freezable!.freezeForMs(f.forMs ?? 1000);
       if (world) world.when(f.trigger, action);
       else if ("atMs" in f.trigger) base.at(base.nowMs() + f.trigger.atMs, action);
-      else
-        throw new SmpError("USAGE", `--fault ${f.kind},atDot=... needs the simulated board; use atMs= on a real port`);
+      else throw new SmpError("INTERNAL", `--fault ${f.kind} on a real port passed realPortRefusal`);
     }
     const done = controller.run();
     if (base instanceof VirtualScheduler) {
@@ -127,4 +121,13 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
   } finally {
     await transport.close();
   }
+}
+
+/** Refuses a run that may not start, before anything moves; a port given to a refused run is closed. */
+async function refuseBeforeStart(o: RunOptions): Promise<void> {
+  if (o.target.kind !== "transport") return;
+  const refused = realPortRefusal(o.faults ?? []);
+  if (refused === undefined) return;
+  await o.target.transport.close();
+  throw new SmpError("USAGE", refused);
 }

@@ -12,9 +12,9 @@ import type { SessionSink } from "../ports/session-sink.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../profiles/files.ts";
 import { checkRunAllowed } from "../profiles/policy.ts";
 import { DEFAULT_MACHINE_FILES, type SessionNumber } from "../profiles/schema.ts";
-import { isHostFault } from "../sim/faults.ts";
+import { realPortRefusal } from "../sim/faults.ts";
 import { openSerialTransport } from "../transport/serial.ts";
-import { parseCommand, usage, type CommandValues } from "./args.ts";
+import { parseCommand, usage } from "./args.ts";
 import { SIM_BOARDS } from "./boards.ts";
 import type { COMMANDS } from "./commands.ts";
 import { printHelp } from "./help.ts";
@@ -30,7 +30,9 @@ export async function runCommand(args: readonly string[]): Promise<ExitCode> {
   if (parsed.help) return printHelp("run");
   const v = parsed.values;
   const session = v.session as SessionNumber; // declared 1 to 3
-  checkFaultsOnPort(v);
+  // refused before anything is opened (runSession would refuse it too, once the port is open)
+  const refusedFault = v.port !== undefined ? realPortRefusal(v.fault) : undefined;
+  if (refusedFault !== undefined) usage(refusedFault, "run");
   const board = SIM_BOARDS[v.sim];
   const profile = loadDepthProfileFile(v.profile);
   const machine = loadMachineFile(v.machine ?? packageFile(DEFAULT_MACHINE_FILES[board.machine]));
@@ -118,16 +120,4 @@ export async function runCommand(args: readonly string[]): Promise<ExitCode> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
-}
-
-/** On a real port only the host acts out faults, and only at a time (there are no dots to count on the rig). */
-function checkFaultsOnPort(v: CommandValues<"run">): void {
-  if (v.port === undefined) return;
-  const simOnly = v.fault.find((f) => !isHostFault(f) || !("atMs" in f.trigger));
-  if (simOnly)
-    usage(
-      `--fault ${simOnly.kind}` +
-        `${isHostFault(simOnly) ? " needs atMs= on a real port" : " needs the simulated board (--sim)"}`,
-      "run",
-    );
 }

@@ -106,6 +106,20 @@ export function whenTriggered(
 /** Faults acted out by the host (the operator's stop and e-stop, a frozen host process), not by the rig. */
 export const isHostFault = (f: FaultSpec): boolean => (HOST_FAULTS as readonly string[]).includes(f.kind);
 
+/**
+ * Which of these fault specs can run on a real port, where there is no simulated rig: only the host's faults
+ * (HOST_FAULTS), and only at a time (atMs=), there being no dots to count on the rig. Undefined when all of
+ * them can; otherwise why the first one cannot, for a usage message.
+ */
+export function realPortRefusal(faults: readonly FaultSpec[]): string | undefined {
+  const refused = faults.find((f) => !isHostFault(f) || !("atMs" in f.trigger));
+  if (refused === undefined) return undefined;
+  return isHostFault(refused)
+    ? `--fault ${refused.kind} needs atMs= on a real port`
+    : `--fault ${refused.kind} needs the simulated board (--sim); ` +
+        `on a real port only the host's faults (${HOST_FAULTS.join(", ")}), with atMs=`;
+}
+
 export const isByteFault = (k: FaultKind): k is (typeof BYTE_FAULTS)[number] =>
   (BYTE_FAULTS as readonly string[]).includes(k);
 export const isDeviceFault = (k: FaultKind): k is (typeof DEVICE_FAULTS)[number] =>
