@@ -1,7 +1,9 @@
 // Runs refused before they start, whoever starts them: the faults a real port cannot act out (one check,
-// sim/faults.ts realPortRefusal, used by runSession and by smp run before it opens anything). A refused run
-// writes nothing to the board or the record and closes the port it was given.
+// sim/faults.ts realPortRefusal, used by runSession and by smp run before it opens anything) and the run
+// policy (profiles/policy.ts), which runSession enforces for every caller. A refused run writes nothing to the
+// board or the record and closes the port it was given.
 
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { runSession, type RunOptions } from "../src/app/session.ts";
 import { runCommand } from "../src/cli/run.ts";
@@ -9,10 +11,18 @@ import { SmpError } from "../src/errors/errors.ts";
 import { MemorySink } from "../src/log/records.ts";
 import type { LineTransport } from "../src/ports/line-transport.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts";
+import { parseDepthProfile } from "../src/profiles/load.ts";
+import { checkRunAllowed } from "../src/profiles/policy.ts";
 import { BYTE_FAULTS, DEVICE_FAULTS, HOST_FAULTS, parseFaultSpec, realPortRefusal } from "../src/sim/faults.ts";
 
 const profile = loadDepthProfileFile("profiles/demo.json");
 const machine = loadMachineFile("profiles/machines/rotary-pmu.json");
+const hairline = loadDepthProfileFile("profiles/hairline-session1.json"); // session 1 only
+/** The demo profile declaring the engineer envelope (it fits both envelopes). */
+const engineerProfile = parseDepthProfile(
+  JSON.stringify({ ...(JSON.parse(readFileSync("profiles/demo.json", "utf8")) as object), envelope: "engineer" }),
+  "engineer.json",
+);
 const RIG_FAULTS = [...BYTE_FAULTS, ...DEVICE_FAULTS];
 
 /** A port that records what happens to it; no board behind it. */
@@ -92,5 +102,52 @@ describe("faults on a real port (realPortRefusal)", () => {
     const e = await refusal(runCommand(["--port", "/dev/no-such-port", "--fault", "overcurrent"]));
     expect(e.exitCode).toBe(2);
     expect(e.message).toBe(`${realPortRefusal([parseFaultSpec("overcurrent")])}\nRun 'smp run --help' for usage.`);
+  });
+});
+
+describe("the run policy, enforced by runSession for every caller", () => {
+  const policyRefusal = (r: Parameters<typeof checkRunAllowed>[0]): string => {
+    try {
+      checkRunAllowed(r);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error("expected the policy to refuse");
+  };
+
+  it("refuses an engineer-envelope profile without engineerApproved (LIMIT, exit 2), port or simulator", async () => {
+    const expected = policyRefusal({ profile: engineerProfile, machine, session: 1, engineerApproved: false });
+    const { port, transport } = fakePort();
+    const sink = new MemorySink();
+    const onPort = await refusal(runSession({ ...options(transport, [], sink), profile: engineerProfile }));
+    expect(onPort).toMatchObject({ code: "LIMIT", exitCode: 2, message: expected });
+    expect(port).toEqual({ written: 0, closed: 1 });
+    expect(sink.records).toEqual([]);
+    const simulated = {
+      ...options(transport, [], sink),
+      profile: engineerProfile,
+      target: { kind: "sim", virtualTime: true },
+    } as const;
+    expect(await refusal(runSession(simulated))).toMatchObject({ code: "LIMIT", message: expected });
+    expect(await refusal(runSession({ ...simulated, engineerApproved: false }))).toMatchObject({ code: "LIMIT" });
+    expect(sink.records).toEqual([]);
+  });
+
+  it("runs it when the caller says an engineer approved it", async () => {
+    const sink = new MemorySink();
+    const result = await runSession({
+      ...options(fakePort().transport, [], sink),
+      profile: engineerProfile,
+      target: { kind: "sim", virtualTime: true },
+      engineerApproved: true,
+    });
+    expect(result.outcome).toMatchObject({ outcome: "done", exitCode: 0, dotsPlaced: 4 });
+  });
+
+  it("refuses a session no zone of the profile has", async () => {
+    const { port, transport } = fakePort();
+    const e = await refusal(runSession({ ...options(transport, []), profile: hairline, session: 2 }));
+    expect(e).toMatchObject({ code: "INVALID_INPUT", message: `${hairline.source} has no zone with session 2` });
+    expect(port.closed).toBe(1);
   });
 });

@@ -1,7 +1,9 @@
 // Composition of one session run: picks the scheduler (virtual or wall clock), the board (built-in
 // simulated rig or a serial port), wires fault injection, and runs the SessionController. The CLI and the
-// integration tests both call runSession; nothing else builds these parts. The simulator is imported only
-// when the session uses it: a run on a real port never loads it (nor the AVR emulator).
+// integration tests both call runSession; nothing else builds these parts. Before anything starts it refuses a
+// run the run policy (profiles/policy.ts) does not allow and faults a real port cannot act out, whoever the
+// caller. The simulator is imported only when the session uses it: a run on a real port never loads it (nor
+// the AVR emulator).
 
 import {
   ScriptedDotSource,
@@ -14,6 +16,7 @@ import {
 import { VirtualScheduler, type Scheduler } from "../time/scheduler.ts";
 import { WallClockScheduler } from "../wallclock/scheduler.ts";
 import type { LoadedMachine, LoadedProfile } from "../profiles/load.ts";
+import { checkRunAllowed } from "../profiles/policy.ts";
 import type { SessionNumber } from "../profiles/schema.ts";
 import type { SessionSink } from "../ports/session-sink.ts";
 import { SmpError } from "../errors/errors.ts";
@@ -37,6 +40,8 @@ export interface RunOptions {
   readonly startedAt: string;
   readonly timing?: LoopTiming;
   readonly observer?: (e: ControllerEvent) => void;
+  /** An engineer approved a profile in the engineer envelope (--engineer); without it one is refused. */
+  readonly engineerApproved?: boolean;
   /** Clear a latched board alarm other than POWER_UP at the start (--unlock). */
   readonly unlockLatched?: boolean;
   /** Lets the caller reach the controller (operator stop and e-stop from signal handlers). */
@@ -125,9 +130,13 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
 
 /** Refuses a run that may not start, before anything moves; a port given to a refused run is closed. */
 async function refuseBeforeStart(o: RunOptions): Promise<void> {
-  if (o.target.kind !== "transport") return;
-  const refused = realPortRefusal(o.faults ?? []);
-  if (refused === undefined) return;
-  await o.target.transport.close();
-  throw new SmpError("USAGE", refused);
+  try {
+    const refused = o.target.kind === "transport" ? realPortRefusal(o.faults ?? []) : undefined;
+    if (refused !== undefined) throw new SmpError("USAGE", refused);
+    const { profile, machine, session } = o;
+    checkRunAllowed({ profile, machine, session, engineerApproved: o.engineerApproved ?? false });
+  } catch (e) {
+    if (o.target.kind === "transport") await o.target.transport.close();
+    throw e;
+  }
 }

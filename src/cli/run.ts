@@ -1,7 +1,8 @@
-// `smp run`: load the profile and the machine calibration, ask the run policy whether this run is allowed,
-// open the board (simulated, or a serial port), run the session with live progress, write the session
-// record, print the summary. Ctrl-C (SIGINT or SIGTERM) once asks for STOP, twice for E-STOP. The exit code
-// is the outcome's.
+// `smp run`: load the profile and the machine calibration, ask the run policy whether this run is allowed
+// (here, before anything is opened, with the flags' names and the --sim board; runSession asks again), open
+// the board (simulated, or a serial port), run the session with live progress, write the session record,
+// print the summary. Ctrl-C (SIGINT or SIGTERM) once asks for STOP, twice for E-STOP. The exit code is the
+// outcome's.
 
 import { join, resolve } from "node:path";
 import { runSession, type BoardTarget } from "../app/session.ts";
@@ -87,6 +88,7 @@ export async function runCommand(args: readonly string[]): Promise<ExitCode> {
       faults: v.fault,
       sink,
       startedAt,
+      engineerApproved: v.engineer,
       unlockLatched: v.unlock,
       observer: (e) => progress.event(e),
       onController: (c) => {

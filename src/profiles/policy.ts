@@ -1,7 +1,8 @@
 // Which runs are allowed, pure: the rules about a profile, a machine calibration, the board and the
 // operator's approvals taken together, checked once every file is valid on its own and before anything
-// moves. A refused run is ONE SmpError naming field, value and limit. The CLI maps its flags onto a
-// RunRequest and calls checkRunAllowed; the rules live here, not in the CLI.
+// moves. A refused run is ONE SmpError naming field, value and limit. runSession (app/session.ts) calls
+// checkRunAllowed for every run, whoever starts it; the CLI also calls it first, before it opens anything, with
+// its flags' names and its --sim board. The rules live here, not in the CLI.
 
 import { SmpError } from "../errors/errors.ts";
 import { ENVELOPES } from "../safety/limits.ts";
