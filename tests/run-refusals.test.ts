@@ -4,6 +4,7 @@
 // board or the record and closes the port it was given.
 
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runSession, type RunOptions } from "../src/app/session.ts";
 import { runCommand } from "../src/cli/run.ts";
@@ -149,5 +150,14 @@ describe("the run policy, enforced by runSession for every caller", () => {
     const e = await refusal(runSession({ ...options(transport, []), profile: hairline, session: 2 }));
     expect(e).toMatchObject({ code: "INVALID_INPUT", message: `${hairline.source} has no zone with session 2` });
     expect(port.closed).toBe(1);
+  });
+});
+
+describe("smp run's own refusals, before it opens anything", () => {
+  it("a calibration the --sim board does not model: the message names --machine and --sim (exit 2)", async () => {
+    const file = resolve("profiles/machines/rotary-pmu.json");
+    const e = await refusal(runCommand(["--sim", "coil", "--machine", file, "--log", "/nonexistent/dir/s.jsonl"]));
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toBe(`--machine ${file} is a rotary machine but --sim coil simulates a coil machine`);
   });
 });

@@ -23,8 +23,9 @@ import { packageFile } from "./package.ts";
 import { Progress } from "./progress.ts";
 import { renderSummary } from "./render.ts";
 
-/** The option that gives the engineer's approval, named for the policy's message. */
+/** The options that give the engineer's approval and the machine calibration, named in the policy's messages. */
 const ENGINEER_OPTION = "engineer" satisfies keyof (typeof COMMANDS)["run"]["options"];
+const MACHINE_OPTION = "machine" satisfies keyof (typeof COMMANDS)["run"]["options"];
 
 export async function runCommand(args: readonly string[]): Promise<ExitCode> {
   const parsed = parseCommand("run", args);
@@ -41,6 +42,7 @@ export async function runCommand(args: readonly string[]): Promise<ExitCode> {
     {
       profile,
       machine,
+      machineName: `--${MACHINE_OPTION} ${machine.source}`,
       session,
       engineerApproved: v.engineer,
       ...(v.port === undefined ? { simulated: { machine: board.machine, name: `--sim ${v.sim}` } } : {}),

@@ -13,6 +13,8 @@ import type { MachineKind, SessionNumber } from "./schema.ts";
 export interface RunRequest {
   readonly profile: LoadedProfile;
   readonly machine: LoadedMachine;
+  /** The calibration as the messages name it (the CLI: "--machine FILE"); default its source file. */
+  readonly machineName?: string;
   readonly session: SessionNumber;
   /** An engineer has approved running a profile that declares the engineer envelope. */
   readonly engineerApproved: boolean;
@@ -43,11 +45,10 @@ export function checkRunAllowed(r: RunRequest, hints: ApprovalHints = DEFAULT_HI
   }
   const kind = r.machine.calibration.machine;
   if (r.simulated !== undefined && kind !== r.simulated.machine) {
-    throw new SmpError(
-      "INVALID_INPUT",
-      `${r.machine.source} is a ${kind} machine but ${r.simulated.name} simulates a ${r.simulated.machine} machine`,
-      [{ field: "machine", value: kind, limit: `${r.simulated.name} simulates a ${r.simulated.machine} machine` }],
-    );
+    const limit = `${r.simulated.name} simulates a ${r.simulated.machine} machine`;
+    throw new SmpError("INVALID_INPUT", `${r.machineName ?? r.machine.source} is a ${kind} machine but ${limit}`, [
+      { field: "machine", value: kind, limit },
+    ]);
   }
   if (zonesForSession(r.profile.profile, r.session).length === 0) {
     throw new SmpError("INVALID_INPUT", `${r.profile.source} has no zone with session ${r.session}`, [
