@@ -1,5 +1,5 @@
 // `smp ports`: the serial ports this system can see, one per line (path, manufacturer, vendor:product,
-// serial number). Exit 1 (an SmpError PORT from the transport) when the system cannot enumerate them.
+// serial number). An SmpError PORT from the transport when the system cannot enumerate them.
 
 import type { ExitCode } from "../errors/errors.ts";
 import { listSerialPorts } from "../transport/serial.ts";

@@ -1,5 +1,5 @@
 // `smp profile validate FILE...` (each file checked as what its "kind" says: depth profile or machine
-// calibration; the first bad one ends it with exit 2) and `smp profile show FILE` (zones and sessions as a
+// calibration; the first bad one ends it with its SmpError) and `smp profile show FILE` (zones and sessions as a
 // table, with the per-dot settings the controller would send).
 
 import { readFileSync } from "node:fs";
