@@ -91,7 +91,28 @@ describe("--help, derived from the declaration", () => {
     expect(help).toContain(`byte: ${BYTE_FAULTS.join(" ")}`);
     expect(help).toContain(`device: ${DEVICE_FAULTS.join(" ")}`);
     expect(help).not.toContain("host:");
-    expect(help).toContain(`except the host-side ones (${HOST_FAULTS.join(", ")})`);
+    // the host-side kinds, named as refused here, with the reason the declaration gives
+    const refused = `not here: ${HOST_FAULTS.join(" ")} (each ${COMMANDS.sim.options.fault.refusedBecause})`;
+    expect(COMMANDS.sim.options.fault.refusedBecause).toMatch(/host-side/);
+    expect(help).toContain(refused);
+    expect(flat(helpText("run"))).not.toContain("not here:");
+    expect(help).toContain("Try: smp run --port PATH.");
+  });
+
+  it("every --help shows the options its command refuses together, with the message", () => {
+    for (const name of NAMES) {
+      const spec: CommandSpec = COMMANDS[name];
+      const conflicts = spec.conflicts ?? [];
+      const lines = helpText(name).split("\n");
+      const heading = lines.indexOf("Not together:");
+      expect(heading >= 0, name).toBe(conflicts.length > 0);
+      // one row per conflict, in order, right below the heading
+      conflicts.forEach(({ options, message }, i) => {
+        const row = lines[heading + 1 + i]?.trim().split(/ {2,}/);
+        expect(row).toEqual([options.map((o) => `--${o}`).join(", "), message]);
+      });
+    }
+    expect(COMMANDS.run.conflicts.length).toBeGreaterThan(0);
   });
 
   it("offers a simulated board for every machine kind of the schema, plus the firmware", () => {
@@ -103,6 +124,19 @@ describe("--help, derived from the declaration", () => {
   it("the README names every fault kind the fault module knows", () => {
     const readme = readFileSync(packageFile("README.md"), "utf8");
     for (const kind of [...BYTE_FAULTS, ...DEVICE_FAULTS, ...HOST_FAULTS]) expect(readme).toContain(`\`${kind}\``);
+  });
+
+  it("the README's exit-code list is the one table's (EXIT_CODES): every code, its meaning, nothing else", () => {
+    const readme = readFileSync(packageFile("README.md"), "utf8");
+    // the list after the "Exit codes" line: items "- `N` meaning", continued on lines indented by two spaces
+    const list = /^Exit codes\b.*\n\n((?:- .*\n(?: {2}\S.*\n)*)+)/m.exec(readme)?.[1];
+    expect(list).toBeDefined();
+    const items = flat(list ?? "")
+      .split(/(?:^| )- (?=`)/)
+      .filter((item) => item.trim() !== "")
+      .map((item) => /^`(\d+)` (.*?)\s*$/.exec(item)?.slice(1) ?? ["not an exit code", item]);
+    expect(Object.fromEntries(items)).toEqual(Object.fromEntries(Object.entries(EXIT_CODES)));
+    expect(items).toHaveLength(Object.keys(EXIT_CODES).length);
   });
 
   it("the command list shows every command and group, and the program options", () => {

@@ -67,6 +67,8 @@ describe("checkRunAllowed", () => {
       { field: "machine", value: "coil", limit: "--sim firmware simulates a rotary machine" },
     ]);
     expect(e.message).toContain("coil-short.json is a coil machine but --sim firmware simulates a rotary machine");
+    const named = refusal({ ...base, machine: coil, machineName: "--machine coil.json", simulated });
+    expect(named.message).toBe("--machine coil.json is a coil machine but --sim firmware simulates a rotary machine");
     expect(() => checkRunAllowed({ ...base, machine: coil })).not.toThrow();
   });
 

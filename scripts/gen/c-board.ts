@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { COMMAND_ACCEPTANCE, type Acceptance } from "../../src/protocol/acceptance.ts";
 import { BOARD_WIRING, currentSenseUaPerCount } from "../../src/protocol/board-wiring.ts";
 import { loadMachineFile } from "../../src/profiles/files.ts";
-import { MACHINE_KINDS, type MachineCalibration } from "../../src/profiles/schema.ts";
+import { DEFAULT_MACHINE_FILES, MACHINE_KINDS, type MachineCalibration } from "../../src/profiles/schema.ts";
 import {
   ALARMS,
   BOARD_DEFAULTS,
@@ -23,13 +23,10 @@ export const BOARD_HEADER = "firmware-bridge/include/board_tables.h";
 
 /**
  * The EEPROM images the firmware build writes (firmware-bridge/Makefile, tools/mkeep.c), each with the sensor
- * calibration of one machine file. The rotary image's calibration is also the firmware's compiled-in default,
- * in force whenever the EEPROM record is invalid.
+ * calibration of its machine kind's default machine file (the profile schema's DEFAULT_MACHINE_FILES). The rotary
+ * image's calibration is also the firmware's compiled-in default, in force whenever the EEPROM record is invalid.
  */
-export const EEPROM_IMAGES = {
-  rotary: "profiles/machines/rotary-pmu.json",
-  coil: "profiles/machines/coil-short.json",
-} as const;
+export const EEPROM_IMAGES = DEFAULT_MACHINE_FILES;
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

@@ -1,7 +1,9 @@
 // Composition of one session run: picks the scheduler (virtual or wall clock), the board (built-in
 // simulated rig or a serial port), wires fault injection, and runs the SessionController. The CLI and the
-// integration tests both call runSession; nothing else builds these parts. The simulator is imported only
-// when the session uses it: a run on a real port never loads it (nor the AVR emulator).
+// integration tests both call runSession; nothing else builds these parts. Before anything starts it refuses a
+// run the run policy (profiles/policy.ts) does not allow and faults a real port cannot act out, whoever the
+// caller. The simulator is imported only when the session uses it: a run on a real port never loads it (nor
+// the AVR emulator).
 
 import { SessionController } from "../control/controller.ts";
 import { ScriptedDotSource, planSession } from "../control/dot-source.ts";
@@ -10,12 +12,13 @@ import type { LoopTiming } from "../control/timing.ts";
 import { VirtualScheduler, type Scheduler } from "../time/scheduler.ts";
 import { WallClockScheduler } from "../wallclock/scheduler.ts";
 import type { LoadedMachine, LoadedProfile } from "../profiles/load.ts";
+import { checkRunAllowed } from "../profiles/policy.ts";
 import type { SessionNumber } from "../profiles/schema.ts";
 import type { SessionSink } from "../ports/session-sink.ts";
 import { SmpError } from "../errors/errors.ts";
-import { isHostFault, type FaultSpec } from "../sim/faults.ts";
+import { isHostFault, realPortRefusal, type FaultSpec } from "../sim/faults.ts";
 import type { SimRig } from "../sim/rig.ts";
-import type { SimBoard } from "../sim/session-board.ts";
+import type { SessionSimBoard } from "../sim/session-board.ts";
 import type { LineTransport } from "../ports/line-transport.ts";
 
 export type BoardTarget =
@@ -33,6 +36,8 @@ export interface RunOptions {
   readonly startedAt: string;
   readonly timing?: LoopTiming;
   readonly observer?: (e: ControllerEvent) => void;
+  /** An engineer approved a profile in the engineer envelope (--engineer); without it one is refused. */
+  readonly engineerApproved?: boolean;
   /** Clear a latched board alarm other than POWER_UP at the start (--unlock). */
   readonly unlockLatched?: boolean;
   /** Lets the caller reach the controller (operator stop and e-stop from signal handlers). */
@@ -48,6 +53,7 @@ export interface RunResult {
 }
 
 export async function runSession(o: RunOptions): Promise<RunResult> {
+  await refuseBeforeStart(o);
   const virtual = o.target.kind === "sim" && o.target.virtualTime;
   const base: Scheduler = virtual ? new VirtualScheduler() : new WallClockScheduler();
   const plan = planSession(o.profile, o.session, o.dots);
@@ -59,7 +65,7 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
       ? new (await import("../sim/host-freeze.ts")).FreezableScheduler(base)
       : undefined;
   const hostScheduler: Scheduler = freezable ?? base;
-  let sim: SimBoard | undefined;
+  let sim: SessionSimBoard | undefined;
   let transport: LineTransport;
   if (o.target.kind === "sim") {
     const { openSimBoard } = await import("../sim/session-board.ts");
@@ -74,12 +80,6 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
     });
     transport = sim.transport;
   } else {
-    if (rigFaults.length > 0)
-      throw new SmpError(
-        "USAGE",
-        `--fault ${rigFaults[0]!.kind} needs the simulated board; ` +
-          "on a real port only estop, stop and hang (with atMs=)",
-      );
     transport = o.target.transport;
   }
   const world = sim?.world;
@@ -108,8 +108,7 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
             : () => freezable!.freezeForMs(f.forMs ?? 1000);
       if (world) world.when(f.trigger, action);
       else if ("atMs" in f.trigger) base.at(base.nowMs() + f.trigger.atMs, action);
-      else
-        throw new SmpError("USAGE", `--fault ${f.kind},atDot=... needs the simulated board; use atMs= on a real port`);
+      else throw new SmpError("INTERNAL", `--fault ${f.kind} on a real port passed realPortRefusal`);
     }
     const done = controller.run();
     if (base instanceof VirtualScheduler) {
@@ -122,5 +121,18 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
     return { outcome, rig: sim?.rig, controller, elapsedMs: base.nowMs() };
   } finally {
     await transport.close();
+  }
+}
+
+/** Refuses a run that may not start, before anything moves; a port given to a refused run is closed. */
+async function refuseBeforeStart(o: RunOptions): Promise<void> {
+  try {
+    const refused = o.target.kind === "transport" ? realPortRefusal(o.faults ?? []) : undefined;
+    if (refused !== undefined) throw new SmpError("USAGE", refused);
+    const { profile, machine, session } = o;
+    checkRunAllowed({ profile, machine, session, engineerApproved: o.engineerApproved ?? false });
+  } catch (e) {
+    if (o.target.kind === "transport") await o.target.transport.close();
+    throw e;
   }
 }

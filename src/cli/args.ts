@@ -1,7 +1,7 @@
 // Command-line parsing derived from the declaration (commands.ts): which command the words name, then its
 // options through node:util parseArgs (strict: an unknown option is an error), its positional arguments
 // counted against the declared ones, conflicts, and each value converted and checked against its type and
-// range. Every refusal is an SmpError USAGE (exit 2) naming the argument, the option or the value.
+// range. Every refusal is an SmpError USAGE naming the argument, the option or the value.
 
 import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";

@@ -1,10 +1,10 @@
 // The simulated boards `--sim` can build, one per machine kind of the profile schema plus the real firmware in
-// emulation, and the machine calibration each machine kind runs with when --machine is not given. The
-// declaration (commands.ts) takes the --sim choices and the --machine default from here.
+// emulation. The declaration (commands.ts) takes the --sim choices from here; the --machine default of each
+// machine kind is the profile schema's DEFAULT_MACHINE_FILES.
 
 import type { MachineKind } from "../profiles/schema.ts";
 
-export interface SimBoard {
+export interface SimBoardChoice {
   readonly machine: MachineKind;
   /** The real board firmware on an emulated ATmega328P instead of the TypeScript board model. */
   readonly firmware: boolean;
@@ -13,7 +13,7 @@ export interface SimBoard {
 }
 
 /** The TypeScript board model with a simulated machine of this kind. */
-const model = (machine: MachineKind): SimBoard => ({
+const model = (machine: MachineKind): SimBoardChoice => ({
   machine,
   firmware: false,
   description: `simulated ${machine} machine`,
@@ -27,11 +27,5 @@ export const SIM_BOARDS = {
     firmware: true,
     description: "board firmware on an emulated ATmega328P, simulated rotary machine",
   },
-} as const satisfies Record<MachineKind | "firmware", SimBoard>;
+} as const satisfies Record<MachineKind | "firmware", SimBoardChoice>;
 export type SimBoardName = keyof typeof SIM_BOARDS;
-
-/** Calibration files shipped with the package, relative to its root, one per machine kind. */
-export const DEFAULT_MACHINE_FILES = {
-  rotary: "profiles/machines/rotary-pmu.json",
-  coil: "profiles/machines/coil-short.json",
-} as const satisfies Record<MachineKind, string>;

@@ -4,10 +4,12 @@
 // kinds come from the fault module, --sim choices and machine files from boards.ts, the baud rate from the
 // protocol table.
 
-import { LINK } from "../protocol/table.ts";
+import { ERROR_CODES } from "../errors/errors.ts";
+import { LINK, type AlarmName } from "../protocol/table.ts";
 import { ENVELOPES } from "../safety/limits.ts";
 import { BYTE_FAULTS, DEVICE_FAULTS, HOST_FAULTS, type FaultKind } from "../sim/faults.ts";
-import { DEFAULT_MACHINE_FILES, SIM_BOARDS, type SimBoard } from "./boards.ts";
+import { DEFAULT_MACHINE_FILES } from "../profiles/schema.ts";
+import { SIM_BOARDS, type SimBoardChoice } from "./boards.ts";
 
 interface OptionBase {
   /** What the option does, one sentence; the default, range, choices or fault kinds are added from the spec. */
@@ -44,7 +46,7 @@ export interface IntOption extends OptionBase {
 export interface ChoiceOption extends OptionBase {
   readonly type: "choice";
   readonly valueName: string;
-  readonly choices: Readonly<Record<string, SimBoard>>;
+  readonly choices: Readonly<Record<string, SimBoardChoice>>;
   readonly default: string;
 }
 
@@ -80,6 +82,22 @@ export interface CommandSpec {
 /** Every command and the top level take it; it is not repeated in the tables below. */
 export const HELP_OPTION = { type: "boolean", short: "h", help: "this help" } as const satisfies FlagOption;
 
+export const PROGRAM = {
+  name: "smp",
+  summary: "scalp micropigmentation rig controller",
+  options: {
+    version: {
+      type: "boolean",
+      short: "V",
+      help: "print the package version, the protocol version and the schema hash",
+    },
+  },
+} as const satisfies {
+  readonly name: string;
+  readonly summary: string;
+  readonly options: Record<string, FlagOption>;
+};
+
 /** Fault kinds by where they act, as the fault module groups them. */
 export const FAULT_FAMILIES = { byte: BYTE_FAULTS, device: DEVICE_FAULTS, host: HOST_FAULTS } as const;
 
@@ -112,50 +130,58 @@ const SEED = {
 const faultHelp = (kinds: readonly FaultKind[]) =>
   `inject a fault, e.g. ${FAULT_EXAMPLES.filter((e) => kinds.some((k) => e.split(",")[0] === k)).join(" or ")}`;
 
-/** Faults the simulated rig acts out; the host-side ones are the host's (smp run's). */
+/** Faults the simulated rig acts out; the host-side ones are the host's (the run command's). */
 const RIG_FAULTS = [...BYTE_FAULTS, ...DEVICE_FAULTS] as const;
 const ALL_FAULTS = [...RIG_FAULTS, ...HOST_FAULTS] as const;
 
+/** The alarm a board latches at power-up, which smp run unlocks by itself (any other needs --unlock). */
+const POWER_UP_ALARM = "POWER_UP" satisfies AlarmName;
+
+/** The command that runs a session, and its options (smp sim's help points at them). */
+const RUN_COMMAND = "run";
+const RUN_OPTIONS = {
+  profile: { type: "file", valueName: "FILE", default: "profiles/demo.json", help: "depth profile" },
+  machine: MACHINE,
+  sim: SIM,
+  port: { type: "string", valueName: "PATH", help: "a real board on this serial port instead of the simulator" },
+  baud: { type: "int", valueName: "N", default: LINK.baud, min: 1200, max: 4_000_000, help: "serial baud rate" },
+  session: { type: "int", valueName: "N", default: 1, min: 1, max: 3, help: "session number" },
+  dots: {
+    type: "int",
+    valueName: "N",
+    default: 40,
+    min: 1,
+    max: 100_000,
+    help: "dots to place, spread over the session's zones",
+  },
+  log: {
+    type: "file",
+    valueName: "FILE",
+    defaultText: "sessions/<start time>.jsonl",
+    help: "session record, JSON Lines",
+  },
+  fault: { type: "fault", valueName: "SPEC", kinds: ALL_FAULTS, help: faultHelp(ALL_FAULTS) },
+  "virtual-time": { type: "boolean", help: "run the simulator in simulated time, as fast as the machine allows" },
+  seed: SEED,
+  engineer: {
+    type: "boolean",
+    help:
+      "confirm that an engineer approved a profile in the engineer envelope " +
+      `(deeper than ${ENVELOPES.standard.extensionUm.max / 1000} mm)`,
+  },
+  unlock: {
+    type: "boolean",
+    help: `clear a latched board alarm other than ${POWER_UP_ALARM} at the start (after finding its cause)`,
+  },
+  json: { type: "boolean", help: "machine-readable output: one JSON event per line, then the summary" },
+} as const satisfies Record<string, OptionSpec>;
+const PORT_OPTION = "port" satisfies keyof typeof RUN_OPTIONS;
+
 export const COMMANDS = {
-  run: {
+  [RUN_COMMAND]: {
     summary: "run one SMP session",
     args: [],
-    options: {
-      profile: { type: "file", valueName: "FILE", default: "profiles/demo.json", help: "depth profile" },
-      machine: MACHINE,
-      sim: SIM,
-      port: { type: "string", valueName: "PATH", help: "a real board on this serial port instead of the simulator" },
-      baud: { type: "int", valueName: "N", default: LINK.baud, min: 1200, max: 4_000_000, help: "serial baud rate" },
-      session: { type: "int", valueName: "N", default: 1, min: 1, max: 3, help: "session number" },
-      dots: {
-        type: "int",
-        valueName: "N",
-        default: 40,
-        min: 1,
-        max: 100_000,
-        help: "dots to place, spread over the session's zones",
-      },
-      log: {
-        type: "file",
-        valueName: "FILE",
-        defaultText: "sessions/<start time>.jsonl",
-        help: "session record, JSON Lines",
-      },
-      fault: { type: "fault", valueName: "SPEC", kinds: ALL_FAULTS, help: faultHelp(ALL_FAULTS) },
-      "virtual-time": { type: "boolean", help: "run the simulator in simulated time, as fast as the machine allows" },
-      seed: SEED,
-      engineer: {
-        type: "boolean",
-        help:
-          "confirm that an engineer approved a profile in the engineer envelope " +
-          `(deeper than ${ENVELOPES.standard.extensionUm.max / 1000} mm)`,
-      },
-      unlock: {
-        type: "boolean",
-        help: "clear a latched board alarm other than POWER_UP at the start (after finding its cause)",
-      },
-      json: { type: "boolean", help: "machine-readable output: one JSON event per line, then the summary" },
-    },
+    options: RUN_OPTIONS,
     conflicts: [
       { options: ["sim", "port"], message: "give --sim or --port, not both" },
       { options: ["virtual-time", "port"], message: "--virtual-time needs the simulated board, not --port" },
@@ -164,7 +190,9 @@ export const COMMANDS = {
   },
   "profile validate": {
     summary: "check depth profiles or machine calibrations",
-    about: `Each file is checked as what its "kind" says it is. Exit 2 on the first bad file.`,
+    about:
+      `Each file is checked as what its "kind" says it is. ` +
+      `Exit ${ERROR_CODES.INVALID_INPUT.exit} on the first bad file.`,
     args: [{ name: "FILE", repeat: true }],
     options: {},
   },
@@ -175,7 +203,7 @@ export const COMMANDS = {
   },
   ports: {
     summary: "list the serial ports this system can see",
-    about: "Exit 1 when the system cannot enumerate them.",
+    about: `Exit ${ERROR_CODES.PORT.exit} when the system cannot enumerate them.`,
     args: [],
     options: {},
   },
@@ -184,7 +212,7 @@ export const COMMANDS = {
     about:
       "Serves a simulated board on a pseudo-terminal (made by scripts/pty-pair.py, python3) and prints the path " +
       "a client opens as the first line of stdout, then runs until SIGINT or SIGTERM. " +
-      `Try: smp run --port <path>. Faults are those of smp run except the host-side ones (${HOST_FAULTS.join(", ")}).`,
+      `Try: ${PROGRAM.name} ${RUN_COMMAND} --${PORT_OPTION} ${RUN_OPTIONS[PORT_OPTION].valueName}.`,
     args: [],
     options: {
       pty: {
@@ -198,7 +226,7 @@ export const COMMANDS = {
         type: "fault",
         valueName: "SPEC",
         kinds: RIG_FAULTS,
-        refusedBecause: "is a host-side fault; give it to smp run",
+        refusedBecause: `is a host-side fault; give it to ${PROGRAM.name} ${RUN_COMMAND}`,
         help: faultHelp(RIG_FAULTS),
       },
       seed: SEED,
@@ -212,19 +240,3 @@ export type CommandName = keyof typeof COMMANDS;
 export const GROUPS = {
   profile: { summary: "check and show depth profiles and machine calibrations" },
 } as const satisfies Record<string, { readonly summary: string }>;
-
-export const PROGRAM = {
-  name: "smp",
-  summary: "scalp micropigmentation rig controller",
-  options: {
-    version: {
-      type: "boolean",
-      short: "V",
-      help: "print the package version, the protocol version and the schema hash",
-    },
-  },
-} as const satisfies {
-  readonly name: string;
-  readonly summary: string;
-  readonly options: Record<string, FlagOption>;
-};

@@ -1,6 +1,6 @@
 // Every --help text, rendered from the declaration (commands.ts): the command list, a group's commands, and a
-// command's usage line, options (with default, range, choices and fault kinds) and notes. Nothing here names
-// a command or an option itself.
+// command's usage line, options (with default, range, choices and fault kinds, the ones it takes and the ones
+// it refuses), the options it refuses together, and notes. Nothing here names a command or an option itself.
 
 import { EXIT_CODES } from "../errors/errors.ts";
 import type { HelpTopic } from "./args.ts";
@@ -84,6 +84,7 @@ function commandHelp(name: CommandName): string {
     "",
     "Options:",
     ...optionRows({ ...spec.options, help: HELP_OPTION }),
+    ...conflictRows(spec.conflicts ?? []),
     ...(spec.notes !== undefined ? ["", ...wrap(spec.notes, "")] : []),
   ].join("\n");
 }
@@ -96,6 +97,13 @@ function optionLabel(name: string, o: OptionSpec): string {
 
 function optionRows(options: Readonly<Record<string, OptionSpec>>): string[] {
   return table(Object.entries(options).map(([name, o]) => [optionLabel(name, o), ...optionDescription(o)]));
+}
+
+/** The options a command refuses together, each pair with the message that refuses it. */
+function conflictRows(conflicts: NonNullable<CommandSpec["conflicts"]>): string[] {
+  if (conflicts.length === 0) return [];
+  const rows = conflicts.map(({ options, message }) => [options.map((o) => `--${o}`).join(", "), message] as const);
+  return ["", "Not together:", ...table(rows)];
 }
 
 /** The option's help with what the spec adds: the first entry is the sentence, the others are lines below it. */
@@ -117,14 +125,21 @@ function optionDescription(o: OptionSpec): string[] {
         ...Object.entries(o.choices).map(([c, board]) => `  ${c.padEnd(width)}  ${board.description}`),
       ];
     }
-    case "fault":
+    case "fault": {
+      const refused = Object.values(FAULT_FAMILIES)
+        .flat()
+        .filter((k) => !o.kinds.includes(k));
       return [
         `${o.help}; repeatable. Kinds:`,
         ...Object.entries(FAULT_FAMILIES).flatMap(([family, kinds]) => {
           const accepted = kinds.filter((k) => o.kinds.includes(k));
           return accepted.length === 0 ? [] : [`  ${family}: ${accepted.join(" ")}`];
         }),
+        ...(refused.length === 0
+          ? []
+          : [`  not here: ${refused.join(" ")}${o.refusedBecause !== undefined ? ` (each ${o.refusedBecause})` : ""}`]),
       ];
+    }
   }
 }
 

@@ -5,14 +5,14 @@
 
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SmpError } from "../errors/errors.ts";
+import { ERROR_CODES, SmpError, type ExitCode } from "../errors/errors.ts";
 import { route } from "./args.ts";
 import type { CommandName } from "./commands.ts";
 import { printHelp } from "./help.ts";
 import { versionText } from "./version.ts";
 
 /** One handler per declared command (the type makes a missing one a compile error). */
-const HANDLERS: Record<CommandName, (args: readonly string[]) => Promise<number> | number> = {
+const HANDLERS: Record<CommandName, (args: readonly string[]) => Promise<ExitCode> | ExitCode> = {
   run: async (args) => (await import("./run.ts")).runCommand(args),
   "profile validate": async (args) => (await import("./profile.ts")).validateCommand(args),
   "profile show": async (args) => (await import("./profile.ts")).showCommand(args),
@@ -20,7 +20,7 @@ const HANDLERS: Record<CommandName, (args: readonly string[]) => Promise<number>
   sim: async (args) => (await import("./sim.ts")).simCommand(args),
 };
 
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[]): Promise<ExitCode> {
   try {
     const r = route(argv);
     switch (r.kind) {
@@ -38,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return e.exitCode;
     }
     console.error(`smp: internal error: ${(e as Error).stack ?? String(e)}`);
-    return 1;
+    return ERROR_CODES.INTERNAL.exit;
   }
 }
 

@@ -1,22 +1,23 @@
 // `smp profile validate FILE...` (each file checked as what its "kind" says: depth profile or machine
-// calibration; the first bad one ends it with exit 2) and `smp profile show FILE` (zones and sessions as a
+// calibration; the first bad one ends it with its SmpError) and `smp profile show FILE` (zones and sessions as a
 // table, with the per-dot settings the controller would send).
 
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import type { ExitCode } from "../errors/errors.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../profiles/files.ts";
 import { dotSettings } from "../profiles/load.ts";
 import { parseCommand } from "./args.ts";
 import { printHelp } from "./help.ts";
 
-export function validateCommand(args: readonly string[]): number {
+export function validateCommand(args: readonly string[]): ExitCode {
   const parsed = parseCommand("profile validate", args);
   if (parsed.help) return printHelp("profile validate");
   for (const f of parsed.positionals) console.log(`ok  ${f}  ${loadAny(f)}`);
   return 0;
 }
 
-export function showCommand(args: readonly string[]): number {
+export function showCommand(args: readonly string[]): ExitCode {
   const parsed = parseCommand("profile show", args);
   if (parsed.help) return printHelp("profile show");
   const p = loadDepthProfileFile(resolve(parsed.positionals[0]!));

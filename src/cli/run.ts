@@ -1,35 +1,40 @@
-// `smp run`: load the profile and the machine calibration, ask the run policy whether this run is allowed,
-// open the board (simulated, or a serial port), run the session with live progress, write the session
-// record, print the summary. Ctrl-C (SIGINT or SIGTERM) once asks for STOP, twice for E-STOP. The exit code
-// is the outcome's.
+// `smp run`: load the profile and the machine calibration, ask the run policy whether this run is allowed
+// (here, before anything is opened, with the flags' names and the --sim board; runSession asks again), open
+// the board (simulated, or a serial port), run the session with live progress, write the session record,
+// print the summary. Ctrl-C (SIGINT or SIGTERM) once asks for STOP, twice for E-STOP. The exit code is the
+// outcome's.
 
 import { join, resolve } from "node:path";
 import { runSession, type BoardTarget } from "../app/session.ts";
+import type { ExitCode } from "../errors/errors.ts";
 import { SessionFile } from "../log/file.ts";
 import { summarize, type SessionRecord } from "../log/records.ts";
 import type { SessionSink } from "../ports/session-sink.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../profiles/files.ts";
 import { checkRunAllowed } from "../profiles/policy.ts";
-import type { SessionNumber } from "../profiles/schema.ts";
-import { isHostFault } from "../sim/faults.ts";
+import { DEFAULT_MACHINE_FILES, type SessionNumber } from "../profiles/schema.ts";
+import { realPortRefusal } from "../sim/faults.ts";
 import { openSerialTransport } from "../transport/serial.ts";
-import { parseCommand, usage, type CommandValues } from "./args.ts";
-import { DEFAULT_MACHINE_FILES, SIM_BOARDS } from "./boards.ts";
+import { parseCommand, usage } from "./args.ts";
+import { SIM_BOARDS } from "./boards.ts";
 import type { COMMANDS } from "./commands.ts";
 import { printHelp } from "./help.ts";
 import { packageFile } from "./package.ts";
 import { Progress } from "./progress.ts";
 import { renderSummary } from "./render.ts";
 
-/** The option that gives the engineer's approval, named for the policy's message. */
+/** The options that give the engineer's approval and the machine calibration, named in the policy's messages. */
 const ENGINEER_OPTION = "engineer" satisfies keyof (typeof COMMANDS)["run"]["options"];
+const MACHINE_OPTION = "machine" satisfies keyof (typeof COMMANDS)["run"]["options"];
 
-export async function runCommand(args: readonly string[]): Promise<number> {
+export async function runCommand(args: readonly string[]): Promise<ExitCode> {
   const parsed = parseCommand("run", args);
   if (parsed.help) return printHelp("run");
   const v = parsed.values;
   const session = v.session as SessionNumber; // declared 1 to 3
-  checkFaultsOnPort(v);
+  // refused before anything is opened (runSession would refuse it too, once the port is open)
+  const refusedFault = v.port !== undefined ? realPortRefusal(v.fault) : undefined;
+  if (refusedFault !== undefined) usage(refusedFault, "run");
   const board = SIM_BOARDS[v.sim];
   const profile = loadDepthProfileFile(v.profile);
   const machine = loadMachineFile(v.machine ?? packageFile(DEFAULT_MACHINE_FILES[board.machine]));
@@ -37,6 +42,7 @@ export async function runCommand(args: readonly string[]): Promise<number> {
     {
       profile,
       machine,
+      machineName: `--${MACHINE_OPTION} ${machine.source}`,
       session,
       engineerApproved: v.engineer,
       ...(v.port === undefined ? { simulated: { machine: board.machine, name: `--sim ${v.sim}` } } : {}),
@@ -84,6 +90,7 @@ export async function runCommand(args: readonly string[]): Promise<number> {
       faults: v.fault,
       sink,
       startedAt,
+      engineerApproved: v.engineer,
       unlockLatched: v.unlock,
       observer: (e) => progress.event(e),
       onController: (c) => {
@@ -117,16 +124,4 @@ export async function runCommand(args: readonly string[]): Promise<number> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
-}
-
-/** On a real port only the host acts out faults, and only at a time (there are no dots to count on the rig). */
-function checkFaultsOnPort(v: CommandValues<"run">): void {
-  if (v.port === undefined) return;
-  const simOnly = v.fault.find((f) => !isHostFault(f) || !("atMs" in f.trigger));
-  if (simOnly)
-    usage(
-      `--fault ${simOnly.kind}` +
-        `${isHostFault(simOnly) ? " needs atMs= on a real port" : " needs the simulated board (--sim)"}`,
-      "run",
-    );
 }

@@ -2,13 +2,15 @@
 // pseudo-terminal, print the client's device path as the first line of stdout, run until SIGINT or SIGTERM.
 // The simulator is loaded with a dynamic import, only here.
 
+import type { ExitCode } from "../errors/errors.ts";
 import { loadMachineFile } from "../profiles/files.ts";
+import { DEFAULT_MACHINE_FILES } from "../profiles/schema.ts";
 import { parseCommand } from "./args.ts";
-import { DEFAULT_MACHINE_FILES, SIM_BOARDS } from "./boards.ts";
+import { SIM_BOARDS } from "./boards.ts";
 import { printHelp } from "./help.ts";
 import { packageFile } from "./package.ts";
 
-export async function simCommand(args: readonly string[]): Promise<number> {
+export async function simCommand(args: readonly string[]): Promise<ExitCode> {
   const parsed = parseCommand("sim", args);
   if (parsed.help) return printHelp("sim");
   const v = parsed.values;

@@ -1,7 +1,8 @@
 // Which runs are allowed, pure: the rules about a profile, a machine calibration, the board and the
 // operator's approvals taken together, checked once every file is valid on its own and before anything
-// moves. A refused run is ONE SmpError naming field, value and limit. The CLI maps its flags onto a
-// RunRequest and calls checkRunAllowed; the rules live here, not in the CLI.
+// moves. A refused run is ONE SmpError naming field, value and limit. runSession (app/session.ts) calls
+// checkRunAllowed for every run, whoever starts it; the CLI also calls it first, before it opens anything, with
+// its flags' names and its --sim board. The rules live here, not in the CLI.
 
 import { SmpError } from "../errors/errors.ts";
 import { ENVELOPES } from "../safety/limits.ts";
@@ -12,6 +13,8 @@ import type { MachineKind, SessionNumber } from "./schema.ts";
 export interface RunRequest {
   readonly profile: LoadedProfile;
   readonly machine: LoadedMachine;
+  /** The calibration as the messages name it (the CLI: "--machine FILE"); default its source file. */
+  readonly machineName?: string;
   readonly session: SessionNumber;
   /** An engineer has approved running a profile that declares the engineer envelope. */
   readonly engineerApproved: boolean;
@@ -42,11 +45,10 @@ export function checkRunAllowed(r: RunRequest, hints: ApprovalHints = DEFAULT_HI
   }
   const kind = r.machine.calibration.machine;
   if (r.simulated !== undefined && kind !== r.simulated.machine) {
-    throw new SmpError(
-      "INVALID_INPUT",
-      `${r.machine.source} is a ${kind} machine but ${r.simulated.name} simulates a ${r.simulated.machine} machine`,
-      [{ field: "machine", value: kind, limit: `${r.simulated.name} simulates a ${r.simulated.machine} machine` }],
-    );
+    const limit = `${r.simulated.name} simulates a ${r.simulated.machine} machine`;
+    throw new SmpError("INVALID_INPUT", `${r.machineName ?? r.machine.source} is a ${kind} machine but ${limit}`, [
+      { field: "machine", value: kind, limit },
+    ]);
   }
   if (zonesForSession(r.profile.profile, r.session).length === 0) {
     throw new SmpError("INVALID_INPUT", `${r.profile.source} has no zone with session ${r.session}`, [

@@ -10,6 +10,14 @@ export const NEEDLE_CONFIGURATION_PATTERN = /^(1|3|5|7)(RL|RS)$/;
 export const ENVELOPE_NAMES = ["standard", "engineer"] as const satisfies readonly Envelope["name"][];
 /** The machine kinds a calibration can describe (and the simulated rig can model). */
 export const MACHINE_KINDS = ["rotary", "coil"] as const;
+/**
+ * The default calibration file of each machine kind, shipped with the package (path relative to its root): the
+ * one smp uses when no machine file is given, and the one each EEPROM image of the firmware build is made from.
+ */
+export const DEFAULT_MACHINE_FILES = {
+  rotary: "profiles/machines/rotary-pmu.json",
+  coil: "profiles/machines/coil-short.json",
+} as const satisfies Record<(typeof MACHINE_KINDS)[number], string>;
 
 /** Cross-field checks run even when a sibling field failed, so one pass reports every problem. A custom
  * issue may carry the offending value in params.value when it is not simply the value at its path. */

@@ -1,6 +1,7 @@
 // Fault injection vocabulary shared by tests and `smp run --fault SPEC`. A spec is
 //   KIND[,atDot=N][,afterMs=M][,atMs=T][,rate=R][,count=C][,ms=D][,forMs=F][,dir=tx|rx|both]
-// Byte level (on the simulated cable): flip, drop, dup, delay, disconnect.
+// Byte level (on the simulated cable): flip, drop, dup, delay, disconnect (for forMs), unplug (the cable stops
+//   for good and the host's transport reports close).
 // Device level (in the simulated board/plant): stall, slow (the motor turns at 40 % of its speed: punctures
 //   keep coming, no stall, but a burst overruns the dwell cap), overcurrent, overshoot (broken cartridge
 //   spring: the needle 600 um beyond the actuator), sensor-stuck, sensor-dropout, reset, pedal-stuck,
@@ -104,6 +105,20 @@ export function whenTriggered(
 
 /** Faults acted out by the host (the operator's stop and e-stop, a frozen host process), not by the rig. */
 export const isHostFault = (f: FaultSpec): boolean => (HOST_FAULTS as readonly string[]).includes(f.kind);
+
+/**
+ * Which of these fault specs can run on a real port, where there is no simulated rig: only the host's faults
+ * (HOST_FAULTS), and only at a time (atMs=), there being no dots to count on the rig. Undefined when all of
+ * them can; otherwise why the first one cannot, for a usage message.
+ */
+export function realPortRefusal(faults: readonly FaultSpec[]): string | undefined {
+  const refused = faults.find((f) => !isHostFault(f) || !("atMs" in f.trigger));
+  if (refused === undefined) return undefined;
+  return isHostFault(refused)
+    ? `--fault ${refused.kind} needs atMs= on a real port`
+    : `--fault ${refused.kind} needs the simulated board (--sim); ` +
+        `on a real port only the host's faults (${HOST_FAULTS.join(", ")}), with atMs=`;
+}
 
 export const isByteFault = (k: FaultKind): k is (typeof BYTE_FAULTS)[number] =>
   (BYTE_FAULTS as readonly string[]).includes(k);

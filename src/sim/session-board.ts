@@ -17,7 +17,7 @@ export interface SimWorld {
   when(trigger: FaultSpec["trigger"], fn: () => void): void;
 }
 
-export interface SimBoardOptions {
+export interface SessionSimBoardOptions {
   /** The board's clock: the shared virtual scheduler, or the wall clock. */
   readonly base: Scheduler;
   readonly virtualTime: boolean;
@@ -30,14 +30,14 @@ export interface SimBoardOptions {
   readonly faults: readonly FaultSpec[];
 }
 
-export interface SimBoard {
+export interface SessionSimBoard {
   readonly transport: LineTransport;
   readonly world: SimWorld;
   /** The rig, in virtual time only (on the wall clock it runs on its own thread). */
   readonly rig: SimRig | undefined;
 }
 
-export async function openSimBoard(o: SimBoardOptions): Promise<SimBoard> {
+export async function openSimBoard(o: SessionSimBoardOptions): Promise<SessionSimBoard> {
   if (o.virtualTime) {
     // one scheduler for host and board: exact and repeatable
     const rig = new SimRig(o.base, {
