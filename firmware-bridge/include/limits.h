@@ -38,7 +38,7 @@
 
 /* LINK.burstOverheadMs (SMP_BURST_OVERHEAD_MS) and LINK.lateStartMs (SMP_LATE_START_MS) come from the
  * generated protocol_v1.h. */
-#define SMP_SPINUP_MAX_MS SMP_U(SMP_DEFAULT_SPINUP_MAX_MS) /* SPINUP_MAX_MS in board-model.ts: spin-up ends at the speed below or then */
+#define SMP_SPINUP_MAX_MS SMP_U(SMP_DEFAULT_SPINUP_MAX_MS) /* BOARD_DEFAULTS.spinupMaxMs: spin-up ends at the speed below or then */
 /* Spin-up speed threshold SMP_DEFAULT_SPINUP_SPEED_PERCENT as the reduced fraction NUM/DEN of the stroke rate
  * (85 % = 17/20), for exact integer comparison in smp_lim_up_to_speed. */
 #if SMP_DEFAULT_SPINUP_SPEED_PERCENT < 1 || SMP_DEFAULT_SPINUP_SPEED_PERCENT > 100
@@ -102,7 +102,7 @@ uint32_t smp_lim_lease(const smp_limits *l, uint32_t now_tick, uint32_t requeste
 /* ---- measurement checks ---- */
 uint8_t smp_lim_over_speed(const smp_limits *l, uint32_t period_us);     /* 1e6/period > hardMaxStrokeHz */
 uint8_t smp_lim_up_to_speed(uint32_t period_us, uint32_t stroke_hz);      /* 1e6/period > NUM/DEN strokeHz */
-uint8_t smp_lim_spinup_timeout(uint32_t since_drive_on_us);              /* >= SPINUP_MAX_MS */
+uint8_t smp_lim_spinup_timeout(uint32_t since_drive_on_us);              /* >= spinupMaxMs */
 uint8_t smp_lim_stall(uint32_t since_last_edge_us);                      /* > stall window */
 uint8_t smp_lim_dwell_exceeded(const smp_limits *l, uint32_t on_time_us); /* > hardMaxDwellMs */
 uint8_t smp_lim_pedal_fault(uint32_t mismatch_us);                       /* >= debounce */

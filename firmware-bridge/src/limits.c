@@ -56,7 +56,7 @@ uint8_t smp_lim_up_to_speed(uint32_t period_us, uint32_t stroke_hz) {
 }
 
 uint8_t smp_lim_spinup_timeout(uint32_t since_drive_on_us) {
-  return since_drive_on_us >= SMP_SPINUP_MAX_MS * 1000UL; /* (tUs - driveOnUs) / 1000 >= SPINUP_MAX_MS */
+  return since_drive_on_us >= SMP_SPINUP_MAX_MS * 1000UL; /* (tUs - driveOnUs) / 1000 >= spinupMaxMs */
 }
 
 uint8_t smp_lim_stall(uint32_t since_last_edge_us) { return since_last_edge_us > SMP_STALL_WINDOW_US; }
