@@ -1,7 +1,8 @@
 // The reference board's depth guard (docs/protocol.md §7.5 extension check, §7.12 depth forecast), judged on
 // the simulated world's true needle tip, not on the sensor: a broken cartridge spring (+600 um, no give) on
 // the deepest extension the host commands for the envelope's 1200 um, striking before the actuator goes out
-// or while the tip is high in its stroke, on the rotary and the coil machine. Virtual time throughout.
+// (the reference board and the emulated firmware) or while the tip is high in its stroke (the reference board;
+// the firmware has no forecast yet), on the rotary and the coil machine. Virtual time throughout.
 
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
@@ -21,8 +22,9 @@ const MACHINES = {
 const DEEP_COMMAND_UM = 1300;
 const OVERSHOOT_UM = 600;
 
-async function armedRig(machine: keyof typeof MACHINES) {
-  const { conn, rig } = connectSimRig({ plant: plantFromMachine(MACHINES[machine].calibration, 7), seed: 7 });
+async function armedRig(machine: keyof typeof MACHINES, firmware = false) {
+  const plant = plantFromMachine(MACHINES[machine].calibration, 7);
+  const { conn, rig } = connectSimRig({ plant, seed: 7, firmware });
   const c = new WireClient(conn);
   expect((await c.command({ id: "HELLO", fields: {} })).id).toBe("ACK");
   const info = (await c.next("INFO")).fields;
@@ -79,8 +81,11 @@ describe("the depth forecast is a lower bound of the coming BDC depth", () => {
 
 for (const machine of ["rotary", "coil"] as const) {
   describe(`${machine}: a broken spring on a ${DEEP_COMMAND_UM} um extension`, () => {
-    it("present at the burst start: OVER_EXTENSION before the actuator goes out, never out of park", async () => {
-      const { conn, rig, c, dot } = await armedRig(machine);
+    it.each([
+      ["the reference board", false],
+      ["the emulated firmware", true],
+    ])("present at the burst start: %s latches OVER_EXTENSION, the needle never out of park", async (_, fw) => {
+      const { conn, rig, c, dot } = await armedRig(machine, fw);
       rig.injectDeviceFault({ kind: "overshoot", overshootUm: OVERSHOOT_UM });
       const from = c.received.length;
       expect((await c.command({ id: "DOT", fields: dot() })).id).toBe("ACK");
