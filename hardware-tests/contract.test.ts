@@ -437,6 +437,38 @@ for (const target of TARGETS) {
     );
 
     it(
+      "a broken cartridge spring before the burst: OVER_EXTENSION at the end of spin-up, the actuator never " +
+        "sent out (docs/protocol.md §7.5 extension check)",
+      async (ctx) => {
+        if (!conn.world) return ctx.skip(); // needs a broken cartridge on purpose
+        await armed();
+        conn.world.setNeedleOvershoot(600); // the envelope's deepest 1200 um would put the tip at 1800 um
+        const strokeHz = 110;
+        const from = c.received.length;
+        expect((await c.command({ id: "DOT", fields: dot(1, { extensionUm: 1200, strokes: 8, strokeHz }) })).id).toBe(
+          "ACK",
+        );
+        const alarm = (await c.next("ALARM", 300, from)).fields;
+        expect(alarm.alarm).toBe(ALARMS.OVER_EXTENSION.code);
+        const burstTick = c.frames("STATUS", from).find((s) => s.fields.state === BOARD_STATES.BURST)!.fields.tick;
+        console.log(
+          `[${target.name}] spring broken before the burst: OVER_EXTENSION ` +
+            `${((tickDiff(alarm.tick, burstTick) * 1000) / info.clockHz).toFixed(1)} ms after the burst started; ` +
+            `parked ${(alarm.parkedUs / 1000).toFixed(2)} ms later`,
+        );
+        // at the end of spin-up, instead of the extend: no puncture, and the actuator never left park
+        expect(tickDiff(alarm.tick, burstTick)).toBeLessThanOrEqual(
+          ticks(BOARD_DEFAULTS.spinupMaxMs + 1000 / strokeHz + 2),
+        );
+        expect(c.frames("STROKE", from)).toHaveLength(0);
+        expect(c.frames("DOTEND", from)).toHaveLength(0);
+        expect(alarm.parkedUs / 1000).toBeLessThan(1); // the drive off at once, the actuator still at park
+        expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.OVER_EXTENSION.code });
+        expect(conn.world.parked()).toBe(true);
+      },
+    );
+
+    it(
       "latches ACTUATOR_FAULT when the actuator feedback freezes (stuck low) mid-burst: " +
         "drive off, the needle parks by setpoint",
       async (ctx) => {

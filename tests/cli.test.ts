@@ -23,6 +23,7 @@ describe("smp", () => {
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
     expect(summary).toMatchObject({ type: "summary", outcome: "done", exitCode: 0, log });
+    expect(summary.trueDeepestTipUm).toEqual(expect.any(Number)); // a simulated board: the world's truth
     expect(Object.keys(summary.dotsByZone).length).toBeGreaterThanOrEqual(3);
     const { records, tornTail } = parseSessionLog(readFileSync(log, "utf8"));
     expect(tornTail).toBe(false);
@@ -47,6 +48,7 @@ describe("smp", () => {
     const r = smp("run", "--virtual-time", "--dots", "8", "--log", join(tmp(), "s.jsonl"));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/depth error \(um\)/);
+    expect(r.stdout).toMatch(/true deepest tip \(simulated world\): -?\d+ um/);
     expect(r.stdout).toMatch(/hairline\s+\d+/);
     expect(r.stdout).toMatch(/session record: .*s\.jsonl/);
   });

@@ -206,4 +206,14 @@ uint8_t smp_act_um_to_ocr(int32_t um); /* nearest OCR2A step not deeper than um,
 int16_t smp_act_ocr_to_um(uint8_t ocr);
 uint8_t smp_duty_to_ocr(uint16_t duty_permille); /* drive PWM compare value, 0..255 */
 
+/* ---- extension check (docs/protocol.md §7.5) ---- */
+/* How far the needle tip was seen ahead of the actuator feedback, nm (a healthy cartridge only gives, so never
+ * by more than noise); starts at SMP_AHEAD_NONE. Only samples with the sensor off its floor and below its rail
+ * count. */
+#define SMP_AHEAD_NONE INT32_MIN
+void smp_ahead_note(int32_t *ahead_nm, const smp_calibration *c, uint16_t needle_count, int32_t actuator_nm);
+/* Sending the actuator out to extension_um would put the tip, that far ahead, beyond the hard maximum at the
+ * next bottom dead centre (ahead beyond SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM counts). */
+uint8_t smp_lim_extension_ahead(const smp_limits *l, uint32_t extension_um, int32_t ahead_nm);
+
 #endif /* SMP_LIMITS_H */

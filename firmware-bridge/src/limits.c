@@ -212,3 +212,19 @@ uint32_t smp_edge_period(smp_edge_ref *r, uint32_t t_us) {
   r->fresh = 1;
   return period;
 }
+
+/* ---- extension check (docs/protocol.md §7.5) ---- */
+
+void smp_ahead_note(int32_t *ahead_nm, const smp_calibration *c, uint16_t needle_count, int32_t actuator_nm) {
+  int32_t d;
+  if (needle_count == 0u || smp_lim_sensor_dropout(needle_count)) return; /* floor or rail: no position */
+  d = smp_sensor_nm(c, needle_count) - actuator_nm;
+  if (d > *ahead_nm) *ahead_nm = d;
+}
+
+uint8_t smp_lim_extension_ahead(const smp_limits *l, uint32_t extension_um, int32_t ahead_nm) {
+  int32_t over_nm = 0;
+  if (ahead_nm != SMP_AHEAD_NONE && ahead_nm > (int32_t)SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM * 1000)
+    over_nm = ahead_nm - (int32_t)SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM * 1000;
+  return smp_lim_over_extension(l, (int32_t)extension_um * 1000 + over_nm);
+}

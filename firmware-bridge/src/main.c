@@ -31,6 +31,7 @@ typedef struct {
   uint32_t drive_on_us;
   uint32_t strokes;
   int32_t max_extension_nm;
+  int32_t tip_ahead_nm; /* spin-up: how far the tip was seen ahead of the actuator (SMP_AHEAD_NONE: never) */
 } burst_t;
 
 /* ---- board state (the fields of SimBoard and its parts) ---- */
@@ -420,6 +421,7 @@ static void start_next_burst(void) {
   burst.drive_on_us = on_us; /* the moment the drive went on, not the start of the step */
   burst.strokes = 0;
   burst.max_extension_nm = INT32_MIN;
+  burst.tip_ahead_nm = SMP_AHEAD_NONE;
   set_state(SMP_STATE_BURST);
 }
 
@@ -428,6 +430,10 @@ static void start_next_burst(void) {
  * (spin-up timeout), mid-window, so the stroke window being measured started with the needle parked. */
 static void extend(uint8_t at_edge) {
   uint8_t ocr = smp_act_um_to_ocr((int32_t)burst.dot.extension_um);
+  if (smp_lim_extension_ahead(&cfg.limits, burst.dot.extension_um, burst.tip_ahead_nm)) {
+    latch(SMP_ALARM_OVER_EXTENSION); /* the tip is ahead of the actuator (§7.5): not out, the needle parked */
+    return;
+  }
   burst.window_cut = !at_edge;
   burst.phase = PHASE_STROKES;
   burst.setpoint_um = smp_act_ocr_to_um(ocr);
@@ -447,6 +453,8 @@ static void on_edge(const hal_edge *e) {
   if (burst.phase == PHASE_SPINUP) {
     uint8_t period_in_burst = burst.edge_after_on; /* the previous edge came after drive-on */
     if (smp_tick_diff(e->t_us, burst.drive_on_us) >= 0) burst.edge_after_on = 1;
+    smp_ahead_note(&burst.tip_ahead_nm, &cfg.cal, e->bdc, actuator_nm());
+    if (e->win_max != 0xFFFFu) smp_ahead_note(&burst.tip_ahead_nm, &cfg.cal, e->win_max, actuator_nm());
     if (period_in_burst && smp_lim_up_to_speed(period, burst.dot.stroke_hz)) extend(1); /* just past BDC */
     return;
   }
@@ -494,6 +502,8 @@ static void on_edge(const hal_edge *e) {
 
 /* The stall and on-time checks of BurstRunner.step are in the guard (limits.c, tick interrupt). */
 static void run_burst(void) {
+  if (burst.phase == PHASE_SPINUP)
+    smp_ahead_note(&burst.tip_ahead_nm, &cfg.cal, hal_adc_last(HAL_ADC_NEEDLE), actuator_nm());
   if (burst.phase == PHASE_SPINUP && smp_lim_spinup_timeout(now_us - burst.drive_on_us)) {
     extend(0); /* slow motor: go anyway, unsynchronised */
   }

@@ -98,6 +98,29 @@ static void test_windows(void) {
   CHECK(smp_lim_actuator_out(780000, 800) && !smp_lim_actuator_out(779999, 800));
 }
 
+/* docs/protocol.md §7.5: the extension check at the end of spin-up */
+static void test_extension_ahead(void) {
+  smp_config c;
+  int32_t ahead = SMP_AHEAD_NONE;
+  smp_config_defaults(&c); /* 4 um per count, zero at count 112, hard maximum 1500 um */
+  CHECK(!smp_lim_extension_ahead(&c.limits, 1500u, ahead)); /* never seen: no claim */
+  smp_ahead_note(&ahead, &c.cal, 0u, -400000);    /* sensor floor: no position */
+  smp_ahead_note(&ahead, &c.cal, 1023u, -400000); /* rail: no position */
+  CHECK(ahead == SMP_AHEAD_NONE);
+  smp_ahead_note(&ahead, &c.cal, 112u - 100u, -400000); /* tip at -400 um, actuator parked at -400 um */
+  CHECK(ahead == 0);
+  CHECK(!smp_lim_extension_ahead(&c.limits, 1500u, ahead));
+  smp_ahead_note(&ahead, &c.cal, 112u + 50u, -400000); /* broken spring: tip at +200 um, 600 um ahead */
+  smp_ahead_note(&ahead, &c.cal, 112u, -400000);       /* a smaller reading later does not lower it */
+  CHECK(ahead == 600000);
+  CHECK(!smp_lim_extension_ahead(&c.limits, 940u, ahead)); /* 940 + 600 - 40 tolerance = 1500 */
+  CHECK(smp_lim_extension_ahead(&c.limits, 941u, ahead));
+  ahead = 40000; /* within the tolerance: noise */
+  CHECK(!smp_lim_extension_ahead(&c.limits, 1500u, ahead));
+  ahead = 40001;
+  CHECK(smp_lim_extension_ahead(&c.limits, 1500u, ahead));
+}
+
 static void test_conversions(void) {
   smp_config c;
   int32_t nm;
@@ -240,6 +263,7 @@ int main(void) {
   test_speed();
   test_windows();
   test_conversions();
+  test_extension_ahead();
   test_guard();
   return check_report("test_limits");
 }

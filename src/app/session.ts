@@ -87,7 +87,7 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
     const controller = new SessionController({
       scheduler: hostScheduler,
       transport,
-      sink: o.sink,
+      sink: withSimTruth(o.sink, sim),
       profile: o.profile,
       machine: o.machine,
       session: o.session,
@@ -135,4 +135,19 @@ async function refuseBeforeStart(o: RunOptions): Promise<void> {
     if (o.target.kind === "transport") await o.target.transport.close();
     throw e;
   }
+}
+
+/** On a simulated board, the end record also carries the simulated world's truth (the deepest the needle tip
+ * really went): added here, at the composition root, so the controller never knows about the simulator. */
+export function withSimTruth(
+  sink: SessionSink,
+  sim: Pick<SessionSimBoard, "trueDeepestTipUm"> | undefined,
+): SessionSink {
+  if (!sim) return sink;
+  return {
+    write: (r) => {
+      const um = r.type === "end" ? sim.trueDeepestTipUm() : undefined;
+      sink.write(r.type !== "end" || um === undefined ? r : { ...r, trueDeepestTipUm: um });
+    },
+  };
 }

@@ -32,6 +32,7 @@ export function renderSummary(s: Summary, c: RenderContext): string {
       `${f1(s.speedErrorHz.p99).padStart(7)} ${f1(s.speedErrorHz.max).padStart(7)}`,
   );
   if (s.depthErrorUm.n > 0) lines.push(`deepest stroke: ${s.deepestStrokeUm} um`);
+  if (s.trueDeepestTipUm !== undefined) lines.push(`true deepest tip (simulated world): ${s.trueDeepestTipUm} um`);
   lines.push("", s.faults.length === 0 ? "faults: none" : "faults:");
   for (const f of s.faults) {
     lines.push(

@@ -76,6 +76,9 @@ export interface EndRecord {
   dotsPlaced: number;
   link: Record<string, number | undefined>;
   loop: { ticks: number; maxLatenessMs: number; p99LatenessMs: number };
+  /** Simulated boards only: the deepest the needle tip really went in the run (um), from the simulated world,
+   * not from any measurement the controller saw. Absent on a real board. */
+  trueDeepestTipUm?: number;
 }
 
 export type SessionRecord = HeaderRecord | StateRecord | DotRecord | FaultRecord | EndRecord;
@@ -155,6 +158,8 @@ export interface Summary {
   partialDots: number;
   faults: FaultRecord[];
   outcome: EndRecord["outcome"] | "incomplete";
+  /** From the end record of a run on a simulated board (EndRecord.trueDeepestTipUm); absent otherwise. */
+  trueDeepestTipUm?: number;
 }
 
 export function summarize(records: readonly SessionRecord[]): Summary {
@@ -171,5 +176,6 @@ export function summarize(records: readonly SessionRecord[]): Summary {
     partialDots: dots.length - dots.filter((d) => d.telemetry === "complete").length,
     faults: records.filter((r): r is FaultRecord => r.type === "fault"),
     outcome: end?.outcome ?? "incomplete",
+    ...(end?.trueDeepestTipUm !== undefined ? { trueDeepestTipUm: end.trueDeepestTipUm } : {}),
   };
 }

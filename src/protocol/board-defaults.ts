@@ -47,6 +47,24 @@ export const BOARD_DEFAULTS = {
   parkUm: -400,
   /** Top rail of the 10-bit ADC: an open sensor wire reads this (SENSOR_DROPOUT). */
   adcMaxCount: 1023,
+  /** The needle tip may read this far beyond the actuator feedback at a bottom dead centre before it counts as
+   * ahead of the actuator (docs/protocol.md §7.5, extension check): a healthy cartridge only gives, so the tip
+   * is at or behind the actuator; this covers the sensor noise (6 um rms), its 4 um counts and the feedback's
+   * 2.5 um counts, about 5 sigma. */
+  tipAheadToleranceUm: 40,
+  /** The depth forecast (docs/protocol.md §7.12) takes the cam this much faster than the last tachometer period
+   * shows (a motor still speeding up, a coil's pulse rate raised): a faster cam lowers the forecast. */
+  camRateMarginPercent: 5,
+  /** ... and never slower than this (the operating window's floor): a period left from a standstill, or none
+   * yet, says nothing about the cam's speed now. */
+  forecastMinStrokeHz: 30,
+  /** ... and takes the cam's speed this much slower than two position samples show: the sensor's noise (6 um
+   * rms, so about 35 um/ms rms between samples 250 us apart) and the lag of a speed measured over the last step. */
+  forecastSpeedMarginUmPerMs: 60,
+  /** ... and never counts more than A (1 - sqrt(1 - 0.95^2)) = 0.69 A of cam travel still to come (A = half the
+   * stroke): around a quarter stroke from BDC the forecast's slope is steepest, where a small speed error would
+   * count the cam's whole remaining travel. */
+  forecastSwingCapPermille: 950,
 } as const;
 
 export type BoardDefaultName = keyof typeof BOARD_DEFAULTS;

@@ -6,6 +6,7 @@
 import { BOARD_DEFAULTS, LINK, type FrameOf } from "../protocol/table.ts";
 import { msToTicks, tickBefore, tickDiff } from "../time/ticks.ts";
 import { sensorUm, type BoardCore } from "./board-model.ts";
+import type { CamTiming } from "./board-depth.ts";
 import { ADC_MAX, PARK_UM } from "./plant.ts";
 
 export type DotCommand = FrameOf<"DOT">["fields"];
@@ -25,6 +26,8 @@ interface Burst {
   insideReads: number;
   /** The current stroke window began before an unsynchronised extend. */
   windowCut: boolean;
+  /** Spin-up: how far the sensed tip was seen ahead of the actuator feedback (-Infinity: never seen). */
+  tipAheadUm: number;
 }
 
 const D = BOARD_DEFAULTS;
@@ -34,6 +37,9 @@ export class BurstRunner {
   private burst: Burst | undefined;
   /** The latest tachometer edge, burst or not (kept across resets, like the plant's cam). */
   private lastEdgeUs = 0;
+  /** The periods the latest two tachometer edges closed, us (0 before the first). */
+  private lastPeriodUs = 0;
+  private previousPeriodUs = 0;
   /** The last dot whose burst completed since HELLO or power-up (STATUS lastDot), 0 if none. */
   lastCompletedDot = 0;
 
@@ -46,6 +52,11 @@ export class BurstRunner {
   /** The dot whose burst is running, if any. */
   get current(): DotCommand | undefined {
     return this.burst?.dot;
+  }
+
+  /** The cam's timing as the tachometer shows it, for the depth forecast. */
+  get cam(): CamTiming {
+    return { periodUs: this.lastPeriodUs, previousPeriodUs: this.previousPeriodUs };
   }
 
   /** Dots accepted and not started yet. */
@@ -87,6 +98,7 @@ export class BurstRunner {
       peakCurrentMa: 0,
       insideReads: 0,
       windowCut: false,
+      tipAheadUm: -Infinity,
     };
     core.setState("BURST");
   }
@@ -107,6 +119,7 @@ export class BurstRunner {
     b.peakCurrentMa = Math.max(b.peakCurrentMa, p.currentMa());
     b.strokeMinUm = Math.min(b.strokeMinUm, tipUm);
     b.strokeMaxUm = Math.max(b.strokeMaxUm, tipUm);
+    if (b.phase === "spinup" && tipUm > sensorUm(p, 0)) this.noteTipAhead(b, tipUm);
     if (p.driveOn && (tUs - b.lastEdgeUs) / 1000 > c.stallWindowMs) return core.latch("STALL");
     if ((tUs - b.driveOnUs) / 1000 > c.hardMaxDwellMs) return core.latch("DWELL_EXCEEDED");
     // slow motor: go anyway, unsynchronised
@@ -131,8 +144,18 @@ export class BurstRunner {
     }
   }
 
-  /** Command the actuator out: the needle is on its way up, so it arrives before the next bottom dead centre. */
+  /** Spin-up, actuator parked: a healthy cartridge only gives, so the tip is never ahead of the actuator at any
+   * cam phase (the cam only takes it back); a tip seen ahead is a broken spring or an overshooting actuator. */
+  private noteTipAhead(b: Burst, tipUm: number): void {
+    b.tipAheadUm = Math.max(b.tipAheadUm, tipUm - this.core.plant.actuatorFeedbackUm());
+  }
+
+  /** Command the actuator out: the needle is on its way up, so it arrives before the next bottom dead centre.
+   * Not if the tip, as far ahead of the actuator as spin-up showed, would reach beyond the hard maximum at the
+   * next bottom dead centre: that latches OVER_EXTENSION with the needle still parked (docs/protocol.md §7.5). */
   private extend(b: Burst, atEdge: boolean): void {
+    const aheadUm = Math.max(0, b.tipAheadUm - D.tipAheadToleranceUm);
+    if (b.dot.extensionUm + aheadUm > this.core.config.hardMaxExtensionUm) return this.core.latch("OVER_EXTENSION");
     b.windowCut = !atEdge; // mid-window: the stroke being measured started parked
     b.phase = "strokes";
     this.core.plant.actuatorSetUm = b.dot.extensionUm;
@@ -144,6 +167,8 @@ export class BurstRunner {
     const core = this.core;
     const periodUs = edgeUs - this.lastEdgeUs;
     this.lastEdgeUs = edgeUs;
+    this.previousPeriodUs = this.lastPeriodUs;
+    this.lastPeriodUs = periodUs;
     if (periodUs > 0 && 1e6 / periodUs > core.config.hardMaxStrokeHz && core.plant.driveOn)
       return core.latch("OVER_SPEED");
     const b = this.burst;
@@ -151,6 +176,7 @@ export class BurstRunner {
     const p = core.plant;
     b.lastEdgeUs = edgeUs;
     if (b.phase === "spinup") {
+      if (bdcCount > 0 && bdcCount < ADC_MAX) this.noteTipAhead(b, sensorUm(p, bdcCount));
       const periodInBurst = edgeUs - periodUs >= b.driveOnUs;
       // up to speed: extend just past bottom dead centre
       if (periodInBurst && 1e6 / periodUs > (D.spinupSpeedPercent / 100) * b.dot.strokeHz) this.extend(b, true);

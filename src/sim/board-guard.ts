@@ -7,6 +7,7 @@
 import { ALARMS, BOARD_DEFAULTS, type AlarmName } from "../protocol/table.ts";
 import { tickBefore } from "../time/ticks.ts";
 import { feedbackParked, sensorUm, type AlarmRecord, type BoardCore } from "./board-model.ts";
+import { DepthWatch, type CamTiming } from "./board-depth.ts";
 import { ADC_MAX } from "./plant.ts";
 
 const D = BOARD_DEFAULTS;
@@ -17,6 +18,8 @@ export class BoardGuard {
   private actuatorMismatchSinceUs: number | undefined;
   /** The latch whose ALARM frame waits for the needle to park. */
   private parking: { sinceUs: number; tick: number; code: AlarmName } | undefined;
+  /** The depth forecast's previous sample (src/sim/board-depth.ts). */
+  private readonly depth = new DepthWatch();
 
   constructor(
     private readonly core: BoardCore,
@@ -29,6 +32,7 @@ export class BoardGuard {
     this.pedalMismatchSinceUs = undefined;
     this.actuatorMismatchSinceUs = undefined;
     this.parking = undefined;
+    this.depth.powerUp(this.core.nowUs());
   }
 
   /** The pedal reads pressed while its normally-open contact is closed. */
@@ -48,11 +52,12 @@ export class BoardGuard {
   }
 
   /** The continuous checks of one main-loop step, in the reference order; returns the needle tip as sensed. */
-  step(leaseTick: number): number {
+  step(leaseTick: number, cam: CamTiming): number {
     const core = this.core;
     const p = core.plant;
     const i = core.inputs;
     this.checkPedal();
+    this.depth.track(core.nowUs(), p.actuatorSetUm);
     const state = core.state();
     if (state === "ARMED" || state === "BURST") {
       if (tickBefore(leaseTick, core.tick())) core.latch("LEASE_EXPIRED");
@@ -68,10 +73,29 @@ export class BoardGuard {
       if (count >= ADC_MAX)
         core.latch("SENSOR_DROPOUT"); // open wire: the pull-up takes the input to the rail
       else if (tipUm > core.config.hardMaxExtensionUm) core.latch("OVER_EXTENSION");
+      else if (this.forecastUm(count, tipUm, cam) > core.config.hardMaxExtensionUm + D.tipAheadToleranceUm)
+        core.latch("OVER_EXTENSION"); // the tip is still on its way down: act before it gets there (§7.12)
+    } else {
+      this.depth.reset();
     }
     if (p.driveOn && p.currentMa() > core.config.hardMaxCurrentMa) core.latch("OVER_CURRENT");
     this.checkActuator();
     return tipUm;
+  }
+
+  /** The lower bound of the tip's depth at the coming bottom dead centre (-Infinity without a reading). */
+  private forecastUm(count: number, tipUm: number, cam: CamTiming): number {
+    const p = this.core.plant;
+    const sensed = count > 0 ? tipUm : undefined; // at the floor the sensor only says "this far in, or further"
+    const f = this.depth.sample(
+      this.core.nowUs(),
+      sensed,
+      p.actuatorFeedbackUm(),
+      p.actuatorSetUm,
+      p.params.strokeUm,
+      cam,
+    );
+    return f ?? -Infinity;
   }
 
   /** A new latch (not one in ALARM already): its ALARM frame goes out once the needle is parked. */

@@ -202,7 +202,7 @@ export class SimBoard implements BoardModel {
   // ---- main loop ------------------------------------------------------------------------------------------
 
   private mainLoop(): void {
-    const tipUm = this.guard.step(this.leaseTick);
+    const tipUm = this.guard.step(this.leaseTick, this.bursts.cam);
     if (this.bursts.current) this.bursts.step(tipUm);
     if (this.state === "ARMED" && !this.bursts.current) this.bursts.startNext();
     this.maybeDisarm();

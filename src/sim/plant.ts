@@ -96,7 +96,9 @@ export class Plant {
     sensor: "ok",
     actuatorFeedbackStuck: false,
   };
-  /** Physical truth for tests: the deepest the needle tip has actually gone. */
+  /** Physical truth (tests, and a simulated run's end record): the deepest the needle tip has actually gone,
+   * tracked at the end of every step and at every bottom dead centre in between (between two bottom dead
+   * centres the tip moves monotonically with the cam, so that is the whole path). Not the sensor's reading. */
   deepestTipUm = -Infinity;
   /** Physical truth for tests: bottom dead centres at which the needle tip was out of the grip. */
   punctures = 0;
@@ -208,6 +210,7 @@ export class Plant {
     if (this.actuatorUm <= 0) this.lastLoadFraction = 0;
     this.phase = end - Math.floor(end);
     this.tUs += dtUs;
+    this.deepestTipUm = Math.max(this.deepestTipUm, this.tipUm());
     return edges;
   }
 }

@@ -22,6 +22,7 @@ type ToWorker = { type: "bytes"; data: Uint8Array } | { type: "zone"; dot: numbe
 type FromWorker =
   | { type: "bytes"; data: Uint8Array }
   | { type: "burst"; dot: number }
+  | { type: "tip"; deepestUm: number }
   | { type: "ready" }
   | { type: "error"; message: string };
 
@@ -31,7 +32,12 @@ export interface WorkerRig {
   setZone(dot: number, zone: string): void;
   /** Called when the board starts a dot's burst. */
   readonly burstListeners: ((dot: number) => void)[];
+  /** The rig's truth as last reported by its thread (within about TIP_REPORT_MS): the deepest true tip, um. */
+  readonly trueDeepestTipUm: number | undefined;
 }
+
+/** How often the rig thread reports a new deepest true tip. */
+const TIP_REPORT_MS = 1;
 
 /** Start the rig thread; resolves once the board is running. */
 export async function startWorkerRig(config: RigWorkerConfig, description: string): Promise<WorkerRig> {
@@ -46,11 +52,13 @@ export async function startWorkerRig(config: RigWorkerConfig, description: strin
     for (const l of lineListeners) l(line);
   });
   let closed = false;
+  let trueDeepestTipUm: number | undefined;
   await new Promise<void>((resolve, reject) => {
     worker.on("message", (m: FromWorker) => {
       if (m.type === "ready") resolve();
       else if (m.type === "error") reject(new Error(m.message));
       else if (m.type === "burst") for (const l of burstListeners) l(m.dot);
+      else if (m.type === "tip") trueDeepestTipUm = m.deepestUm;
       else rx(m.data);
     });
     worker.on("error", (e) => {
@@ -63,6 +71,9 @@ export async function startWorkerRig(config: RigWorkerConfig, description: strin
   };
   return {
     burstListeners,
+    get trueDeepestTipUm() {
+      return trueDeepestTipUm;
+    },
     setZone: (dot, zone) => post({ type: "zone", dot, zone }),
     transport: {
       description,
@@ -99,6 +110,13 @@ async function workerMain(): Promise<void> {
     });
     rig.burstListeners.push((dot) => port.postMessage({ type: "burst", dot } satisfies FromWorker));
     for (const f of config.faults) rig.arm(f);
+    let reportedUm: number | undefined;
+    setInterval(() => {
+      const deepestUm = rig.trueDeepestTipUm;
+      if (deepestUm === undefined || deepestUm === reportedUm) return;
+      reportedUm = deepestUm;
+      port.postMessage({ type: "tip", deepestUm } satisfies FromWorker);
+    }, TIP_REPORT_MS).unref();
     port.on("message", (m: ToWorker) => {
       if (m.type === "bytes") rig.transport.write(m.data);
       else if (m.type === "zone") rig.zoneOfDot.set(m.dot, m.zone);

@@ -143,6 +143,13 @@ export class SimRig {
     };
   }
 
+  /** Physical truth of the simulated world, rounded to 1 um: the deepest the needle tip has actually gone
+   * since the rig started (the plant's, not the sensor's reading); undefined before the plant's first step. */
+  get trueDeepestTipUm(): number | undefined {
+    const um = this.plant.deepestTipUm;
+    return Number.isFinite(um) ? Math.round(um) : undefined;
+  }
+
   injectByteFault(fault: ByteFault): void {
     this.link.inject(fault);
   }

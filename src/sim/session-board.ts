@@ -35,6 +35,9 @@ export interface SessionSimBoard {
   readonly world: SimWorld;
   /** The rig, in virtual time only (on the wall clock it runs on its own thread). */
   readonly rig: SimRig | undefined;
+  /** The simulated world's truth, not the controller's measurement: the deepest the needle tip has really
+   * gone so far (um; undefined if not known yet). */
+  trueDeepestTipUm(): number | undefined;
 }
 
 export async function openSimBoard(o: SessionSimBoardOptions): Promise<SessionSimBoard> {
@@ -51,6 +54,7 @@ export async function openSimBoard(o: SessionSimBoardOptions): Promise<SessionSi
       transport: o.host.transport(rig.transport),
       world: { setZone: (n, zone) => rig.zoneOfDot.set(n, zone), when: (t, fn) => rig.when(t, fn) },
       rig,
+      trueDeepestTipUm: () => rig.trueDeepestTipUm,
     };
   }
   // on the wall clock the board keeps its own time on its own thread, like a real device
@@ -66,5 +70,6 @@ export async function openSimBoard(o: SessionSimBoardOptions): Promise<SessionSi
       when: (t, fn) => whenTriggered(o.base, w.burstListeners, t, fn),
     },
     rig: undefined,
+    trueDeepestTipUm: () => w.trueDeepestTipUm,
   };
 }
