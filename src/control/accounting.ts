@@ -49,7 +49,7 @@ export class DotAccounting {
     this.speed = new SpeedLoop({ machine: machine.machine, ...machine.drive });
   }
 
-  /** The depth loop never commands past capUm (the board's hard maximum less the command margin). */
+  /** The depth loop never commands past capUm (handshake.commandCapUm: below the hard maximum by the overtravel). */
   capAt(capUm: number): void {
     this.depth = new DepthLoop(capUm);
   }

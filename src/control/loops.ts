@@ -26,9 +26,9 @@ export const LOOP_GAINS = {
 
 /**
  * Per-zone depth correction. The command is bounded twice: the correction by maxDepthCorrectionUm (or half
- * the target), and the command itself by `capUm` (the board's hard maximum less a margin). Where skin and
- * give would need more than that, the dot is placed shallower than its target and the record shows it;
- * the correction does not wind up beyond what can be commanded.
+ * the target), and the command itself by `capUm` (below the board's hard maximum by the machine's overtravel).
+ * Where skin and give would need more than that, the dot is placed shallower than its target and the record
+ * shows it; the correction does not wind up beyond what can be commanded.
  */
 export class DepthLoop {
   private readonly correctionUm = new Map<string, number>();
