@@ -131,6 +131,9 @@ export interface StrokeSample {
 export interface StrokeCommand {
   readonly extensionUm: number;
   readonly strokeHz: number;
+  /** The zone's target and the profile's tolerance over it: deeper is a fault whatever was commanded. */
+  readonly targetExtensionUm: number;
+  readonly depthToleranceUm: number;
 }
 
 /** Host-side plausibility of one stroke against what was commanded and the machine's calibration. */
@@ -146,6 +149,14 @@ export function strokeFault(
     return {
       code: "DEPTH_DEVIATION",
       detail: `measured extension ${s.extensionUm} um above board hard maximum ${hardMaxExtensionUm} um`,
+    };
+  }
+  if (s.extensionUm > commanded.targetExtensionUm + commanded.depthToleranceUm) {
+    return {
+      code: "DEPTH_DEVIATION",
+      detail:
+        `measured extension ${s.extensionUm} um deeper than zone target ${commanded.targetExtensionUm} um ` +
+        `by more than the profile's depthToleranceUm ${commanded.depthToleranceUm} um`,
     };
   }
   if (s.extensionUm > commandedExtensionUm + LOOP_GAINS.depthPlausibilityUm) {

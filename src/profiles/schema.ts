@@ -92,6 +92,8 @@ export const DepthProfileSchema = z
     name: z.string().min(1).max(80),
     envelope: z.enum(ENVELOPE_NAMES),
     dotIntervalMs: z.int().min(1).max(600_000),
+    /** A stroke measured deeper than its zone's target by more than this is a fault, whatever was commanded. */
+    depthToleranceUm: z.int().min(0).max(1000),
     notes: z.string().max(2000).optional(),
     zones: z.array(ZoneSchema).min(1).max(12).readonly().superRefine(uniqueBy("zone", "zone name"), whenArray),
   })
