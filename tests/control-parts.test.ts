@@ -68,18 +68,36 @@ describe("handshake check", () => {
     );
   });
 
-  it("keeps the command margin under the cap for every dot setting, one problem per zone", () => {
-    const deep: DotSettings = { ...plan[0]!.settings, targetExtensionUm: 1450 };
+  it("refuses a target that the machine's overtravel takes to the hard maximum, one problem per zone", () => {
+    expect(machine.calibration.overtravelUm).toBe(40);
+    const deep: DotSettings = { ...plan[0]!.settings, targetExtensionUm: 1460 };
     const problems = handshake.checkBoard(INFO, { ...needs, settings: [deep, deep, plan[6]!.settings] });
     expect(problems).toEqual([
       {
         field: "hairline.session1.targetExtensionUm",
-        value: 1450,
-        limit: "above board hard maximum 1500 um less 100 um command margin",
+        value: 1460,
+        limit: "plus machine overtravelUm 40 um reaches board hard maximum 1500 um",
       },
     ]);
-    expect(handshake.commandCapUm(INFO)).toBe(1400);
-    expect(handshake.checkBoard(INFO, { ...needs, settings: [{ ...deep, targetExtensionUm: 1400 }] })).toEqual([]);
+    expect(handshake.limitsOnly(problems)).toBe(true); // exit 2: the profile and machine, not the board
+    // 1459 + 40 stays below 1500: the deepest target this machine leaves reachable
+    expect(handshake.commandCapUm(INFO, 40)).toBe(1459);
+    expect(handshake.checkBoard(INFO, { ...needs, settings: [{ ...deep, targetExtensionUm: 1459 }] })).toEqual([]);
+  });
+
+  it("takes the margin from the machine file: more overtravel, a shallower deepest target", () => {
+    const heavy = { ...machine, calibration: { ...machine.calibration, overtravelUm: 300 } };
+    const at = (targetExtensionUm: number) =>
+      handshake.checkBoard(INFO, { ...needs, machine: heavy, settings: [{ ...plan[0]!.settings, targetExtensionUm }] });
+    expect(at(1199)).toEqual([]);
+    expect(at(1200)).toEqual([
+      {
+        field: "hairline.session1.targetExtensionUm",
+        value: 1200,
+        limit: "plus machine overtravelUm 300 um reaches board hard maximum 1500 um",
+      },
+    ]);
+    expect(handshake.commandCapUm({ ...INFO, hardMaxExtensionUm: 1200 }, 0)).toBe(1199);
   });
 
   it("builds the header from INFO and the session", () => {

@@ -264,7 +264,14 @@ describe("StallDetector", () => {
 // strokeFault
 
 describe("strokeFault", () => {
-  const cmd = { extensionUm: 800, strokeHz: 100 };
+  /** A command at the zone's target (tolerance 200 um): only the checks against the command speak. */
+  const at = (extensionUm: number) => ({
+    extensionUm,
+    strokeHz: 100,
+    targetExtensionUm: extensionUm,
+    depthToleranceUm: 200,
+  });
+  const cmd = at(800);
   const HARD_MAX = 1500;
   const MAX_MA = 3000;
   const sample = (over: Partial<{ extensionUm: number; currentMa: number; periodUs: number }>) => ({
@@ -282,19 +289,31 @@ describe("strokeFault", () => {
     expect(strokeFault(sample({ extensionUm: 320 }), cmd, HARD_MAX, MAX_MA)).toBeUndefined();
     // shallower: the sensor, not the skin
     expect(strokeFault(sample({ extensionUm: 319 }), cmd, HARD_MAX, MAX_MA)?.code).toBe("DEPTH_DEVIATION");
-    expect(
-      strokeFault(sample({ extensionUm: 1500 }), { extensionUm: 1450, strokeHz: 100 }, HARD_MAX, MAX_MA),
-    ).toBeUndefined();
+    expect(strokeFault(sample({ extensionUm: 1500 }), at(1450), HARD_MAX, MAX_MA)).toBeUndefined();
   });
 
   it("flags over-extension: beyond the board hard maximum, or deeper than commanded by more than 120 um", () => {
     expect(strokeFault(sample({ extensionUm: 921 }), cmd, HARD_MAX, MAX_MA)?.code).toBe("DEPTH_DEVIATION");
-    expect(
-      strokeFault(sample({ extensionUm: 1501 }), { extensionUm: 1450, strokeHz: 100 }, HARD_MAX, MAX_MA)?.code,
-    ).toBe("DEPTH_DEVIATION");
-    expect(
-      strokeFault(sample({ extensionUm: 1501 }), { extensionUm: 1500, strokeHz: 100 }, HARD_MAX, MAX_MA)?.detail,
-    ).toContain("1500");
+    expect(strokeFault(sample({ extensionUm: 1501 }), at(1450), HARD_MAX, MAX_MA)?.code).toBe("DEPTH_DEVIATION");
+    expect(strokeFault(sample({ extensionUm: 1501 }), at(1500), HARD_MAX, MAX_MA)?.detail).toContain("1500");
+  });
+
+  it("flags a stroke deeper than the zone's target by more than the tolerance, whatever was commanded", () => {
+    // the loop commands 1000 um for a 600 um target (soft skin, or give that has gone): 750 um is the most allowed
+    const deepCommand = { extensionUm: 1000, strokeHz: 100, targetExtensionUm: 600, depthToleranceUm: 150 };
+    expect(strokeFault(sample({ extensionUm: 750 }), deepCommand, HARD_MAX, MAX_MA)).toBeUndefined();
+    const f = strokeFault(sample({ extensionUm: 751 }), deepCommand, HARD_MAX, MAX_MA);
+    expect(f).toEqual({
+      code: "DEPTH_DEVIATION",
+      detail:
+        "measured extension 751 um deeper than zone target 600 um by more than the profile's depthToleranceUm 150 um",
+    });
+    // the check against the command stays: within the target's tolerance, still too deep for what was commanded
+    const shallowCommand = { extensionUm: 500, strokeHz: 100, targetExtensionUm: 600, depthToleranceUm: 150 };
+    expect(strokeFault(sample({ extensionUm: 620 }), shallowCommand, HARD_MAX, MAX_MA)).toBeUndefined();
+    expect(strokeFault(sample({ extensionUm: 621 }), shallowCommand, HARD_MAX, MAX_MA)?.detail).toContain(
+      "exceeds commanded 500 um by more than 120 um",
+    );
   });
 
   it("flags over-current above the machine limit", () => {
@@ -467,8 +486,12 @@ describe("BoardClockEstimate", () => {
 describe("regressions from review", () => {
   it("a zero stroke period is no physical stroke: over-speed, not a slow stroke", () => {
     expect(
-      strokeFault({ extensionUm: 780, currentMa: 800, periodUs: 0 }, { extensionUm: 800, strokeHz: 100 }, 1500, 2000)
-        ?.code,
+      strokeFault(
+        { extensionUm: 780, currentMa: 800, periodUs: 0 },
+        { extensionUm: 800, strokeHz: 100, targetExtensionUm: 800, depthToleranceUm: 200 },
+        1500,
+        2000,
+      )?.code,
     ).toBe("HOST_OVER_SPEED");
   });
 

@@ -49,7 +49,7 @@ export class DotAccounting {
     this.speed = new SpeedLoop({ machine: machine.machine, ...machine.drive });
   }
 
-  /** The depth loop never commands past capUm (the board's hard maximum less the command margin). */
+  /** The depth loop never commands past capUm (handshake.commandCapUm: below the hard maximum by the overtravel). */
   capAt(capUm: number): void {
     this.depth = new DepthLoop(capUm);
   }
@@ -76,8 +76,8 @@ export class DotAccounting {
     dot.extensionsUm.push(s.extensionUm);
     dot.periodsUs.push(s.periodUs);
     dot.peakCurrentMa = Math.max(dot.peakCurrentMa, s.currentMa);
-    const { strokeHz, strokes } = dot.planned.settings;
-    const commanded = { extensionUm: dot.commandedExtensionUm, strokeHz };
+    const { strokeHz, strokes, targetExtensionUm, depthToleranceUm } = dot.planned.settings;
+    const commanded = { extensionUm: dot.commandedExtensionUm, strokeHz, targetExtensionUm, depthToleranceUm };
     // a puncture made while the needle retracts (past the planned count) may be shallow by design
     const retracting = s.stroke > strokes;
     const maxCurrentMa = this.machine.drive.maxCurrentMa;

@@ -209,8 +209,9 @@ export class SessionController {
     const clock = new BoardClockEstimate(info.clockHz);
     clock.sample(info.tick, nowMs);
     const pacer = new DotPacer(this.timing, info.clockHz, this.o.profile.profile.dotIntervalMs);
-    this.board = { info, clock, dispatch: new DotDispatcher(this.o.source, this.books, pacer, info) };
-    this.books.capAt(handshake.commandCapUm(info));
+    const { overtravelUm } = this.o.machine.calibration;
+    this.board = { info, clock, dispatch: new DotDispatcher(this.o.source, this.books, pacer, info, overtravelUm) };
+    this.books.capAt(handshake.commandCapUm(info, overtravelUm));
     const { leaseMs } = this.timing;
     const { settings, plannedDots } = this.o.source;
     const needs = { ...this.o, transport: this.o.transport.description, leaseMs, settings, plannedDots };

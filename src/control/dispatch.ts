@@ -7,7 +7,7 @@ import type { HostCommand } from "../protocol/hostlink.ts";
 import { driveEnabled, type Input, type SupervisorState } from "../safety/fsm.ts";
 import type { DotAccounting } from "./accounting.ts";
 import type { DotSource, PlannedDot } from "./dot-source.ts";
-import { COMMAND_MARGIN_UM, commandCapUm, type BoardInfo } from "./handshake.ts";
+import { commandCapUm, commandLimit, type BoardInfo } from "./handshake.ts";
 import type { DotPacer } from "./pacing.ts";
 import { MAX_LATE_DOTS_IN_A_ROW } from "./timing.ts";
 
@@ -44,6 +44,8 @@ export class DotDispatcher {
     private readonly books: DotAccounting,
     private readonly pacer: DotPacer,
     private readonly info: BoardInfo,
+    /** The machine's worst-case overtravel (its calibration file): commands stay that far under the hard maximum. */
+    private readonly overtravelUm: number,
   ) {}
 
   /** ARM, with a lease from boardNowTick. */
@@ -72,11 +74,9 @@ export class DotDispatcher {
     const command = this.books.command(s);
     const extensionUm = command.commandedExtensionUm;
     // second check of the limits at planning time: the correction may never take a dot past the board's cap
-    if (extensionUm > commandCapUm(this.info)) {
-      const detail =
-        `dot ${planned.n}: commanded extension ${extensionUm} um would pass ` +
-        `board hard maximum ${this.info.hardMaxExtensionUm} um less ${COMMAND_MARGIN_UM} um margin`;
-      return { kind: "tooDeep", detail };
+    if (extensionUm > commandCapUm(this.info, this.overtravelUm)) {
+      const limit = commandLimit(this.info, this.overtravelUm);
+      return { kind: "tooDeep", detail: `dot ${planned.n}: commanded extension ${extensionUm} um ${limit}` };
     }
     this.books.sent(planned, command);
     this.source.taken(planned.n);

@@ -1,7 +1,7 @@
 // The handshake, pure: the board's INFO checked against what the host speaks and needs (protocol, schema,
-// envelope and profile against the hard limits, machine current, lease, queue slots, clock rate, and the
-// command margin under the cap for every dot setting), what the supervisor makes of it (fits, or refuse to
-// arm), and the session record's header built from it.
+// envelope and profile against the hard limits, machine current, lease, queue slots, clock rate, and every dot
+// setting's target plus the machine's overtravel below the hard maximum), what the supervisor makes of it
+// (fits, or refuse to arm), and the session record's header built from it.
 
 import { PROTOCOL_VERSION, schemaHash, type FrameOf } from "../protocol/table.ts";
 import { ENVELOPES, envelopeFitsBoard } from "../safety/limits.ts";
@@ -13,9 +13,6 @@ import type { Input } from "../safety/fsm.ts";
 
 export type BoardInfo = FrameOf<"INFO">["fields"];
 
-/** A commanded extension (target plus depth correction) stays this far below the board's hard maximum. */
-export const COMMAND_MARGIN_UM = 100;
-
 export interface HandshakeNeeds {
   readonly profile: LoadedProfile;
   readonly machine: LoadedMachine;
@@ -25,8 +22,16 @@ export interface HandshakeNeeds {
   readonly settings: readonly DotSettings[];
 }
 
-/** The deepest extension the host may command on this board. */
-export const commandCapUm = (info: BoardInfo): number => info.hardMaxExtensionUm - COMMAND_MARGIN_UM;
+/**
+ * The deepest extension the host may command on this board with this machine: a command plus the machine's
+ * worst-case overtravel stays below the board's hard maximum (whole um, so one under it at most).
+ */
+export const commandCapUm = (info: BoardInfo, overtravelUm: number): number =>
+  info.hardMaxExtensionUm - overtravelUm - 1;
+
+/** Why a command past commandCapUm is refused, in the words of a limit. */
+export const commandLimit = (info: BoardInfo, overtravelUm: number): string =>
+  `plus machine overtravelUm ${overtravelUm} um reaches board hard maximum ${info.hardMaxExtensionUm} um`;
 
 /** Every way the board does not fit the session; empty when it does. */
 export function checkBoard(info: BoardInfo, needs: HandshakeNeeds): LimitDetail[] {
@@ -52,14 +57,16 @@ export function checkBoard(info: BoardInfo, needs: HandshakeNeeds): LimitDetail[
     });
   if (info.queueSlots < 1) problems.push({ field: "board.queueSlots", value: info.queueSlots, limit: "at least 1" });
   if (info.clockHz < 1000) problems.push({ field: "board.clockHz", value: info.clockHz, limit: "at least 1000 Hz" });
-  // a target must leave the command margin under the board's cap (the depth loop never commands past it)
-  const capUm = commandCapUm(info);
+  // a target plus the machine's overtravel must stay below the hard maximum (the depth loop never commands past
+  // commandCapUm); otherwise the machine makes that target unreachable on this board
+  const { overtravelUm } = needs.machine.calibration;
+  const capUm = commandCapUm(info, overtravelUm);
   for (const s of needs.settings) {
     if (s.targetExtensionUm > capUm && !problems.some((p) => p.field.startsWith(`${s.zone}.`))) {
       problems.push({
         field: `${s.zone}.session${s.session}.targetExtensionUm`,
         value: s.targetExtensionUm,
-        limit: `above board hard maximum ${info.hardMaxExtensionUm} um less ${COMMAND_MARGIN_UM} um command margin`,
+        limit: commandLimit(info, overtravelUm),
       });
     }
   }

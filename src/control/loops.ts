@@ -26,9 +26,9 @@ export const LOOP_GAINS = {
 
 /**
  * Per-zone depth correction. The command is bounded twice: the correction by maxDepthCorrectionUm (or half
- * the target), and the command itself by `capUm` (the board's hard maximum less a margin). Where skin and
- * give would need more than that, the dot is placed shallower than its target and the record shows it;
- * the correction does not wind up beyond what can be commanded.
+ * the target), and the command itself by `capUm` (below the board's hard maximum by the machine's overtravel).
+ * Where skin and give would need more than that, the dot is placed shallower than its target and the record
+ * shows it; the correction does not wind up beyond what can be commanded.
  */
 export class DepthLoop {
   private readonly correctionUm = new Map<string, number>();
@@ -131,6 +131,9 @@ export interface StrokeSample {
 export interface StrokeCommand {
   readonly extensionUm: number;
   readonly strokeHz: number;
+  /** The zone's target and the profile's tolerance over it: deeper is a fault whatever was commanded. */
+  readonly targetExtensionUm: number;
+  readonly depthToleranceUm: number;
 }
 
 /** Host-side plausibility of one stroke against what was commanded and the machine's calibration. */
@@ -146,6 +149,14 @@ export function strokeFault(
     return {
       code: "DEPTH_DEVIATION",
       detail: `measured extension ${s.extensionUm} um above board hard maximum ${hardMaxExtensionUm} um`,
+    };
+  }
+  if (s.extensionUm > commanded.targetExtensionUm + commanded.depthToleranceUm) {
+    return {
+      code: "DEPTH_DEVIATION",
+      detail:
+        `measured extension ${s.extensionUm} um deeper than zone target ${commanded.targetExtensionUm} um ` +
+        `by more than the profile's depthToleranceUm ${commanded.depthToleranceUm} um`,
     };
   }
   if (s.extensionUm > commandedExtensionUm + LOOP_GAINS.depthPlausibilityUm) {

@@ -10,6 +10,8 @@ export interface DotSettings {
   readonly session: SessionNumber;
   readonly needle: Needle;
   readonly targetExtensionUm: number;
+  /** The profile's depthToleranceUm: a stroke deeper than the target by more than this is a fault. */
+  readonly depthToleranceUm: number;
   readonly strokeHz: number;
   readonly strokes: number;
   readonly dwellMs: number;
@@ -39,6 +41,7 @@ export function dotSettings(profile: DepthProfile, zone: string, session: Sessio
     session,
     needle: s.needle,
     targetExtensionUm: s.targetExtensionUm,
+    depthToleranceUm: profile.depthToleranceUm,
     strokeHz: s.strokeHz,
     strokes,
     dwellMs,

@@ -16,6 +16,7 @@ export function profileEnvelopeProblems(profile: DepthProfile, env: Envelope): L
   const out: LimitDetail[] = [];
   const what = `${env.name} envelope`;
   checkRange(out, "dotIntervalMs", profile.dotIntervalMs, env.dotIntervalMs, what, "ms");
+  checkRange(out, "depthToleranceUm", profile.depthToleranceUm, env.depthToleranceUm, what, "um");
   forEachSession(profile, (s, base) => {
     checkRange(out, `${base}.needle.diameterMm`, s.needle.diameterMm, env.needleDiameterMm, what, "mm");
     checkRange(out, `${base}.targetExtensionUm`, s.targetExtensionUm, env.extensionUm, what, "um");

@@ -92,10 +92,15 @@ export const DepthProfileSchema = z
     name: z.string().min(1).max(80),
     envelope: z.enum(ENVELOPE_NAMES),
     dotIntervalMs: z.int().min(1).max(600_000),
+    /** A stroke measured deeper than its zone's target by more than this is a fault, whatever was commanded. */
+    depthToleranceUm: z.int().min(0).max(1000),
     notes: z.string().max(2000).optional(),
     zones: z.array(ZoneSchema).min(1).max(12).readonly().superRefine(uniqueBy("zone", "zone name"), whenArray),
   })
   .readonly();
+
+/** The most overtravel a usable machine may have: beyond it, too little of the hard maximum is left to work in. */
+export const MAX_OVERTRAVEL_UM = 300;
 
 /** Stroke length each machine kind can physically have, um. */
 export const MACHINE_STROKE_UM = {
@@ -142,6 +147,13 @@ export const MachineCalibrationSchema = z
       .readonly(),
     /** Spring give of the cartridge. */
     cartridgeGiveUm: z.int().min(0).max(1500),
+    /**
+     * The worst case, in normal operation, that the needle tip goes (or reads) beyond the actuator's extension:
+     * needle overtravel and the position sensor's error (cartridge give only shortens). The host keeps every
+     * commanded extension this far under the board's hard maximum. Not a broken spring: that is a single fault,
+     * and the board catches it (docs/protocol.md section 7.5).
+     */
+    overtravelUm: z.int().min(0).max(MAX_OVERTRAVEL_UM),
     notes: z.string().max(2000).optional(),
   })
   .readonly()

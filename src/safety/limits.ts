@@ -20,6 +20,8 @@ export interface Envelope {
   readonly dwellMs: Range;
   readonly dotIntervalMs: Range;
   readonly needleDiameterMm: Range;
+  /** How much deeper than its zone's target a stroke may measure before it is a fault (the profile's choice). */
+  readonly depthToleranceUm: Range;
 }
 
 export const ENVELOPES: Readonly<Record<Envelope["name"], Envelope>> = {
@@ -31,6 +33,7 @@ export const ENVELOPES: Readonly<Record<Envelope["name"], Envelope>> = {
     dwellMs: { min: 10, max: 250 },
     dotIntervalMs: { min: 150, max: 10_000 },
     needleDiameterMm: { min: 0.18, max: 0.35 },
+    depthToleranceUm: { min: 50, max: 200 },
   },
   engineer: {
     name: "engineer",
@@ -40,6 +43,7 @@ export const ENVELOPES: Readonly<Record<Envelope["name"], Envelope>> = {
     dwellMs: { min: 10, max: 300 },
     dotIntervalMs: { min: 150, max: 10_000 },
     needleDiameterMm: { min: 0.18, max: 0.35 },
+    depthToleranceUm: { min: 50, max: 300 },
   },
 };
 
