@@ -14,7 +14,7 @@ import { Plant } from "../src/sim/plant.ts";
 import { ZONE_SKIN, plantFromMachine } from "../src/sim/rig.ts";
 import { DEFAULT_BOARD } from "../src/sim/board.ts";
 import { PROTOCOL_VERSION, schemaHash } from "../src/protocol/table.ts";
-import { commandCapUm, type BoardInfo } from "../src/control/handshake.ts";
+import { MIN_COMMAND_MARGIN_UM, commandCapUm, type BoardInfo } from "../src/control/handshake.ts";
 import { DotDispatcher } from "../src/control/dispatch.ts";
 import { DotAccounting } from "../src/control/accounting.ts";
 import { DotPacer } from "../src/control/pacing.ts";
@@ -45,7 +45,7 @@ describe("each machine file's overtravel covers its simulated plant", () => {
   for (const [kind, machine] of Object.entries(MACHINES)) {
     it(`${kind}: at the deepest command the tip stays at the actuator and reads within overtravelUm of it`, () => {
       const m = machine.calibration;
-      const capUm = HARD_MAX_UM - m.overtravelUm - 1;
+      const capUm = HARD_MAX_UM - m.overtravelUm - 1; // deeper than the host's cap, which keeps 100 um
       let readsAboveUm = -Infinity;
       let edges = 0;
       for (const [zone, skin] of Object.entries({ ...ZONE_SKIN, none: { stiffnessRatio: 0, thicknessUm: 1500 } })) {
@@ -131,7 +131,7 @@ describe("a run whose skin asks for more than the margin leaves", () => {
           startedAt: "2026-01-01T00:00:00.000Z",
         });
         expect(result.outcome.exitCode).toBe(0);
-        const capUm = HARD_MAX_UM - machine.calibration.overtravelUm - 1;
+        const capUm = HARD_MAX_UM - Math.max(MIN_COMMAND_MARGIN_UM, machine.calibration.overtravelUm + 1);
         const commands = sink.records
           .filter((r): r is DotRecord => r.type === "dot")
           .map((d) => d.commandedExtensionUm);

@@ -68,21 +68,21 @@ describe("handshake check", () => {
     );
   });
 
-  it("refuses a target that the machine's overtravel takes to the hard maximum, one problem per zone", () => {
+  it("refuses a target past the command cap (the host's 100 um minimum here), one problem per zone", () => {
     expect(machine.calibration.overtravelUm).toBe(40);
-    const deep: DotSettings = { ...plan[0]!.settings, targetExtensionUm: 1460 };
+    const deep: DotSettings = { ...plan[0]!.settings, targetExtensionUm: 1401 };
     const problems = handshake.checkBoard(INFO, { ...needs, settings: [deep, deep, plan[6]!.settings] });
     expect(problems).toEqual([
       {
         field: "hairline.session1.targetExtensionUm",
-        value: 1460,
-        limit: "plus machine overtravelUm 40 um reaches board hard maximum 1500 um",
+        value: 1401,
+        limit: "above the command cap 1400 um: board hard maximum 1500 um less the host's 100 um margin",
       },
     ]);
     expect(handshake.limitsOnly(problems)).toBe(true); // exit 2: the profile and machine, not the board
-    // 1459 + 40 stays below 1500: the deepest target this machine leaves reachable
-    expect(handshake.commandCapUm(INFO, 40)).toBe(1459);
-    expect(handshake.checkBoard(INFO, { ...needs, settings: [{ ...deep, targetExtensionUm: 1459 }] })).toEqual([]);
+    // 40 um of overtravel is inside the host's 100 um minimum: the engineer envelope's 1400 um stays reachable
+    expect(handshake.commandCapUm(INFO, 40)).toBe(1400);
+    expect(handshake.checkBoard(INFO, { ...needs, settings: [{ ...deep, targetExtensionUm: 1400 }] })).toEqual([]);
   });
 
   it("takes the margin from the machine file: more overtravel, a shallower deepest target", () => {
@@ -97,7 +97,8 @@ describe("handshake check", () => {
         limit: "plus machine overtravelUm 300 um reaches board hard maximum 1500 um",
       },
     ]);
-    expect(handshake.commandCapUm({ ...INFO, hardMaxExtensionUm: 1200 }, 0)).toBe(1199);
+    // no overtravel at all: the host's minimum margin still holds
+    expect(handshake.commandCapUm({ ...INFO, hardMaxExtensionUm: 1200 }, 0)).toBe(1100);
   });
 
   it("builds the header from INFO and the session", () => {

@@ -23,15 +23,28 @@ export interface HandshakeNeeds {
 }
 
 /**
+ * The host never commands closer than this to the board's hard maximum, whatever a machine file says: a
+ * machine's overtravel can only make the margin larger (it was the fixed margin before machine files had one).
+ */
+export const MIN_COMMAND_MARGIN_UM = 100;
+
+/** The margin below the hard maximum: the host's minimum, or the machine's overtravel if that is larger. */
+const marginUm = (overtravelUm: number): number => Math.max(MIN_COMMAND_MARGIN_UM, overtravelUm + 1);
+
+/**
  * The deepest extension the host may command on this board with this machine: a command plus the machine's
- * worst-case overtravel stays below the board's hard maximum (whole um, so one under it at most).
+ * worst-case overtravel stays below the board's hard maximum (whole um, so one under it at most), and a command
+ * stays at least MIN_COMMAND_MARGIN_UM under it.
  */
 export const commandCapUm = (info: BoardInfo, overtravelUm: number): number =>
-  info.hardMaxExtensionUm - overtravelUm - 1;
+  info.hardMaxExtensionUm - marginUm(overtravelUm);
 
 /** Why a command past commandCapUm is refused, in the words of a limit. */
 export const commandLimit = (info: BoardInfo, overtravelUm: number): string =>
-  `plus machine overtravelUm ${overtravelUm} um reaches board hard maximum ${info.hardMaxExtensionUm} um`;
+  overtravelUm + 1 >= MIN_COMMAND_MARGIN_UM
+    ? `plus machine overtravelUm ${overtravelUm} um reaches board hard maximum ${info.hardMaxExtensionUm} um`
+    : `above the command cap ${commandCapUm(info, overtravelUm)} um: board hard maximum ` +
+      `${info.hardMaxExtensionUm} um less the host's ${MIN_COMMAND_MARGIN_UM} um margin`;
 
 /** Every way the board does not fit the session; empty when it does. */
 export function checkBoard(info: BoardInfo, needs: HandshakeNeeds): LimitDetail[] {
