@@ -14,7 +14,12 @@ export class Progress {
 
   event(e: ControllerEvent): void {
     if (this.json) return void console.log(JSON.stringify(e));
-    if (e.type === "dot") {
+    if (e.type === "dot" && e.record.partial) {
+      const r = e.record;
+      this.newline();
+      const deepest = r.maxExtensionUm === null ? "no stroke measured" : `deepest measured ${r.maxExtensionUm} um`;
+      console.log(`dot ${r.n} cut short after ${r.strokeCount} of ${r.plannedStrokes} strokes: ${deepest}`);
+    } else if (e.type === "dot") {
       const r = e.record;
       const line =
         `state running  zone ${r.zone.padEnd(9)}  ` +

@@ -1,6 +1,7 @@
 // Dot accounting, pure: the dots in flight and the stroke telemetry of each, the plausibility and stall
 // checks on every stroke, each dot's record when it ends (complete from the board's DOTEND, partial when
-// telemetry was lost), and the depth and speed loops fed from complete dots only.
+// telemetry was lost, cut short when the run ended with its burst unfinished), and the depth and speed loops
+// fed from complete dots only.
 
 import type { FrameOf } from "../protocol/table.ts";
 import type { AlarmName } from "../protocol/table.ts";
@@ -34,13 +35,18 @@ interface InFlight extends DotCommand {
   peakCurrentMa: number;
 }
 
+/** How many ended dots keep their deepest measured stroke for a fault record that names one of them. */
+const DEEPEST_KEPT = 32;
+
 export class DotAccounting {
   private readonly inFlight = new Map<number, InFlight>();
+  /** The deepest measured stroke of the last DEEPEST_KEPT dots that ended (null: none measured). */
+  private readonly endedDeepestUm = new Map<number, number | null>();
   /** Replaced at the handshake by one capped below the board's hard maximum. */
   private depth = new DepthLoop();
   private readonly speed: SpeedLoop;
   private readonly stall = new StallDetector();
-  /** Dots ended with a record, complete or partial. */
+  /** Dots ended with a record, complete or partial telemetry (not those cut short, see cutShort). */
   dotsPlaced = 0;
   /** Dots the board refused LATE since the last one that ended. */
   lateDotsInARow = 0;
@@ -63,6 +69,20 @@ export class DotAccounting {
 
   get inFlightCount(): number {
     return this.inFlight.size;
+  }
+
+  /** The dot in flight now: the oldest sent that has not ended (the board runs them in order), if any. */
+  get currentDot(): number | undefined {
+    let first: number | undefined;
+    for (const n of this.inFlight.keys()) if (first === undefined || n < first) first = n;
+    return first;
+  }
+
+  /** Dot n's deepest measured stroke so far (null: none arrived); undefined if n is not known (any more). */
+  deepestMeasuredUm(n: number): number | null | undefined {
+    const dot = this.inFlight.get(n);
+    if (dot) return dot.extensionsUm.length ? Math.max(...dot.extensionsUm) : null;
+    return this.endedDeepestUm.get(n);
   }
 
   sent(planned: PlannedDot, command: DotCommand): void {
@@ -103,36 +123,57 @@ export class DotAccounting {
   end(n: number, tMs: number, boardTick: () => number, end: DotEndFrame | undefined): DotRecord | undefined {
     const dot = this.inFlight.get(n);
     if (!dot) return undefined;
-    this.inFlight.delete(n);
     this.lateDotsInARow = 0;
     this.stall.reset();
-    const s = dot.planned.settings;
-    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
-    const meanExtensionUm = mean(dot.extensionsUm);
-    const meanPeriodUs = mean(dot.periodsUs);
-    const strokeHz = meanPeriodUs ? 1e6 / meanPeriodUs : 0;
-    const complete = end !== undefined && dot.extensionsUm.length === end.strokes;
-    if (complete && meanExtensionUm !== undefined) {
-      this.depth.update(s.zone, s.targetExtensionUm, meanExtensionUm);
-      this.speed.update(s.zone, s.strokeHz, strokeHz);
+    const record = this.close(n, dot, tMs, end?.tick ?? boardTick(), end);
+    const complete = record.telemetry === "complete";
+    if (complete && record.meanExtensionUm !== null) {
+      const s = dot.planned.settings;
+      this.depth.update(s.zone, s.targetExtensionUm, mean(dot.extensionsUm)!);
+      this.speed.update(s.zone, s.strokeHz, strokeHzOf(dot.periodsUs));
     }
-    const seenMax = dot.extensionsUm.length ? Math.max(...dot.extensionsUm) : null;
     this.dotsPlaced++;
+    return record;
+  }
+
+  /**
+   * The run ends with dots still in flight: every one of them (its burst started, or was sent and may have
+   * started, and did not end normally) gets a record marked `partial: true` from the strokes that arrived,
+   * oldest first. They feed no loop and do not count as placed.
+   */
+  cutShort(tMs: number, boardTick: number): DotRecord[] {
+    const left = [...this.inFlight.entries()].sort(([a], [b]) => a - b);
+    return left.map(([n, dot]) => ({ ...this.close(n, dot, tMs, boardTick, undefined), partial: true }));
+  }
+
+  /** Take dot n off the books and build its record. */
+  private close(n: number, dot: InFlight, tMs: number, boardTick: number, end: DotEndFrame | undefined): DotRecord {
+    this.inFlight.delete(n);
+    const s = dot.planned.settings;
+    const meanExtensionUm = mean(dot.extensionsUm);
+    const complete = end !== undefined && dot.extensionsUm.length === end.strokes;
+    const seenMax = dot.extensionsUm.length ? Math.max(...dot.extensionsUm) : null;
+    const maxExtensionUm = end ? end.maxExtensionUm : seenMax;
+    this.endedDeepestUm.set(n, maxExtensionUm);
+    for (const old of this.endedDeepestUm.keys()) {
+      if (this.endedDeepestUm.size <= DEEPEST_KEPT) break;
+      this.endedDeepestUm.delete(old);
+    }
     return {
       type: "dot",
       n,
       zone: s.zone,
       session: s.session,
       tMs: round1(tMs),
-      boardTick: end?.tick ?? boardTick(),
+      boardTick,
       targetExtensionUm: s.targetExtensionUm,
       commandedExtensionUm: dot.commandedExtensionUm,
-      maxExtensionUm: end ? end.maxExtensionUm : seenMax,
+      maxExtensionUm,
       meanExtensionUm: meanExtensionUm === undefined ? null : round1(meanExtensionUm),
       telemetry: complete ? "complete" : "partial",
       strokeCount: end ? end.strokes : dot.extensionsUm.length,
       plannedStrokes: s.strokes,
-      strokeHz: round1(strokeHz),
+      strokeHz: round1(strokeHzOf(dot.periodsUs)),
       commandedStrokeHz: s.strokeHz,
       dutyPermille: dot.dutyPermille,
       peakCurrentMa: dot.peakCurrentMa,
@@ -150,4 +191,14 @@ export class DotAccounting {
     this.lateDotsInARow++;
     return true;
   }
+}
+
+function mean(xs: readonly number[]): number | undefined {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined;
+}
+
+/** The mean measured stroke rate from the stroke periods; 0 without any. */
+function strokeHzOf(periodsUs: readonly number[]): number {
+  const meanPeriodUs = mean(periodsUs);
+  return meanPeriodUs ? 1e6 / meanPeriodUs : 0;
 }

@@ -10,6 +10,7 @@ import { PRIORITY_BYTES, type AlarmName, type FrameOf } from "../protocol/table.
 import { driveEnabled, initialState, transition } from "../safety/fsm.ts";
 import type { Effect, Input, SupervisorState } from "../safety/fsm.ts";
 import type { RunEnding } from "../errors/errors.ts";
+import type { DotRecord } from "../log/records.ts";
 import { BoardClockEstimate } from "../time/ticks.ts";
 import { DotAccounting, type DotEndFrame } from "./accounting.ts";
 import { FaultRecorder } from "./fault-recorder.ts";
@@ -241,9 +242,13 @@ export class SessionController {
   private endDot(n: number, nowMs: number, end: DotEndFrame | undefined): void {
     const record = this.books.end(n, nowMs, () => this.board!.clock.boardTickAt(nowMs), end);
     if (!record) return;
+    this.writeDot(record);
+    if (this.board!.dispatch.complete) this.input({ type: "sessionDone" });
+  }
+
+  private writeDot(record: DotRecord): void {
     this.o.sink.write(record);
     this.observe({ type: "dot", record, total: this.o.source.plannedDots });
-    if (this.board!.dispatch.complete) this.input({ type: "sessionDone" });
   }
 
   // ---- the state machine's edge ----------------------------------------------------------------------------
@@ -277,7 +282,7 @@ export class SessionController {
         return this.send({ id: effect.which, fields: {} });
       case "fault":
         if (effect.neverArmed) return this.o.sink.write(this.faults.neverArmed(effect, nowMs));
-        return this.faults.detected(effect, nowMs);
+        return this.faults.detected(effect, nowMs, this.books.currentDot);
       case "info":
         return this.observe({ type: "info", message: effect.message });
       case "finish":
@@ -285,10 +290,12 @@ export class SessionController {
     }
   }
 
-  /** End the run: a parked fault's record first, then the end record and the outcome. */
+  /** End the run: the records of dots cut short, a parked fault's record, then the end record and the outcome. */
   private finish(ending: RunEnding, detail: string): void {
     this.cancelTick?.();
-    const parked = this.faults.complete(this.lastBoardAlarm);
+    const nowMs = this.o.scheduler.nowMs();
+    for (const record of this.books.cutShort(nowMs, this.board?.clock.boardTickAt(nowMs) ?? 0)) this.writeDot(record);
+    const parked = this.faults.complete(this.lastBoardAlarm, (n) => this.books.deepestMeasuredUm(n));
     if (parked) {
       this.o.sink.write(parked);
       this.observe({ type: "fault", record: parked });

@@ -1,6 +1,7 @@
 // Fault recording, pure: the run's first fault is held from its detection until the needle is known parked
 // (or the wait ran out), with the evidence of parking as it arrives, then written as one FaultRecord that
-// says how long parking took and who measured it. A refusal at the handshake is recorded at once.
+// says how long parking took and who measured it, and names the dot in flight at the detection with its
+// deepest measured stroke. A refusal at the handshake is recorded at once.
 
 import { ALARMS, type AlarmName } from "../protocol/table.ts";
 import type { Fault } from "../safety/fsm.ts";
@@ -10,6 +11,8 @@ import { round1 } from "./precision.ts";
 interface Pending {
   readonly fault: Fault;
   readonly detectedAtMs: number;
+  /** The fault's own dot (a telemetry fault), else the dot in flight at the detection. */
+  readonly dot: number | undefined;
   parkedSeenAtMs: number | undefined;
   boardParkedMs: number | undefined;
 }
@@ -19,9 +22,13 @@ export class FaultRecorder {
   /** Every fault record of the run, in order. */
   readonly records: FaultRecord[] = [];
 
-  /** Start recording a fault detected at host time nowMs (the state machine sends only a run's first). */
-  detected(fault: Fault, nowMs: number): void {
-    this.pending ??= { fault, detectedAtMs: nowMs, parkedSeenAtMs: undefined, boardParkedMs: undefined };
+  /**
+   * Start recording a fault detected at host time nowMs (the state machine sends only a run's first);
+   * dotInFlight is the dot whose burst was running or due then, if any.
+   */
+  detected(fault: Fault, nowMs: number, dotInFlight?: number): void {
+    const dot = fault.dot ?? dotInFlight;
+    this.pending ??= { fault, detectedAtMs: nowMs, dot, parkedSeenAtMs: undefined, boardParkedMs: undefined };
   }
 
   /** Host time of the pending fault's detection; undefined when none is pending. */
@@ -42,12 +49,20 @@ export class FaultRecorder {
     if (p.fault.source === "board") p.boardParkedMs = parkedMs;
   }
 
-  /** The pending fault's record, now that parking is confirmed or the wait ran out. */
-  complete(boardAlarm: AlarmName | undefined): FaultRecord | undefined {
+  /**
+   * The pending fault's record, now that parking is confirmed or the wait ran out. deepestUm gives a dot's
+   * deepest measured stroke (null: none; undefined: unknown), for the record's dot.
+   */
+  complete(
+    boardAlarm: AlarmName | undefined,
+    deepestUm: (dot: number) => number | null | undefined = () => undefined,
+  ): FaultRecord | undefined {
     const p = this.pending;
     if (!p) return undefined;
     this.pending = undefined;
-    const { code, source, detail, dot } = p.fault;
+    const { dot } = p;
+    const { code, source, detail } = p.fault;
+    const deepestMeasuredUm = dot === undefined ? undefined : deepestUm(dot);
     const hostMs = p.parkedSeenAtMs !== undefined ? p.parkedSeenAtMs - p.detectedAtMs : undefined;
     const parkedAfterMs = p.boardParkedMs ?? hostMs;
     return this.keep({
@@ -61,6 +76,7 @@ export class FaultRecorder {
       parkedMeasuredBy: p.boardParkedMs !== undefined ? "board" : hostMs !== undefined ? "host" : "unconfirmed",
       ...(boardAlarm ? { boardAlarm } : {}),
       ...(dot !== undefined ? { dot } : {}),
+      ...(deepestMeasuredUm !== undefined ? { deepestMeasuredUm } : {}),
     });
   }
 

@@ -48,6 +48,13 @@ export interface DotRecord {
   dutyPermille: number;
   peakCurrentMa: number;
   onTimeMs: number;
+  /**
+   * Present (true) when the dot's burst was cut short: it started, or was sent and may have started, and the
+   * run ended (a fault, a stop, the link lost) before it ended normally. Written before the fault record;
+   * counts, depths and rate come from the strokes that arrived (telemetry "partial", onTimeMs 0), and
+   * maxExtensionUm is null when none arrived. Such a dot is not counted in the end record's dotsPlaced.
+   */
+  partial?: true;
 }
 
 export interface FaultRecord {
@@ -66,7 +73,10 @@ export interface FaultRecord {
   parkedMeasuredBy: "board" | "host" | "unconfirmed" | "never-armed";
   /** The alarm the board itself latched, when the host knows it (may differ from the host's cause). */
   boardAlarm?: string;
+  /** The dot in flight when the fault was detected (host or board fault); absent when none was. */
   dot?: number;
+  /** With dot: that dot's deepest measured stroke, as in its dot record (null: no stroke arrived). */
+  deepestMeasuredUm?: number | null;
 }
 
 export interface EndRecord {

@@ -1,0 +1,142 @@
+// A burst cut short still gets its dot record: when a fault (board or host) ends the run with a dot in flight,
+// that dot is written with `partial: true` and the deepest stroke measured of it (null if none arrived),
+// before the fault record, which names the dot and carries that depth. Virtual time, on the board model and
+// on the emulated firmware; the checks are on the records only.
+
+import { describe, expect, it } from "vitest";
+import { runSession } from "../src/app/session.ts";
+import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts";
+import { MemorySink, type DotRecord, type FaultRecord, type SessionRecord } from "../src/log/records.ts";
+import { parseFaultSpec } from "../src/sim/faults.ts";
+import { DotAccounting } from "../src/control/accounting.ts";
+import { FaultRecorder } from "../src/control/fault-recorder.ts";
+import { dotSettings } from "../src/profiles/dots.ts";
+import type { PlannedDot } from "../src/control/dot-source.ts";
+
+const profile = loadDepthProfileFile("profiles/demo.json");
+const rotary = loadMachineFile("profiles/machines/rotary-pmu.json");
+
+async function run(fault: string, firmware: boolean, dots = 5): Promise<SessionRecord[]> {
+  const sink = new MemorySink();
+  await runSession({
+    profile,
+    machine: rotary,
+    session: 1,
+    dots,
+    target: { kind: "sim", virtualTime: true, seed: 1, firmware },
+    faults: [parseFaultSpec(fault)],
+    sink,
+    startedAt: "2026-01-01T00:00:00.000Z",
+  });
+  return sink.records;
+}
+
+/** The order every run keeps: a header, then state and dot records, then the fault, then the end. */
+function expectOrder(records: readonly SessionRecord[]): void {
+  const types = records.map((r) => r.type).filter((t) => t !== "state");
+  expect(types[0]).toBe("header");
+  expect(types.slice(-2)).toEqual(["fault", "end"]);
+  expect(types.slice(1, -2).every((t) => t === "dot")).toBe(true);
+}
+
+const dotsOf = (rs: readonly SessionRecord[]) => rs.filter((r): r is DotRecord => r.type === "dot");
+const faultOf = (rs: readonly SessionRecord[]) => rs.find((r): r is FaultRecord => r.type === "fault")!;
+
+describe.each([
+  ["board model", false],
+  ["emulated firmware", true],
+])("a burst cut short, on the %s", (_name, firmware) => {
+  it("overshoot at dot 2 (host DEPTH_DEVIATION): dot 2 partial with its deep stroke, the fault names it", async () => {
+    const records = await run("overshoot,atDot=2,afterMs=40", firmware);
+    expectOrder(records);
+    const dots = dotsOf(records);
+    expect(dots.map((d) => [d.n, d.partial])).toEqual([
+      [1, undefined],
+      [2, true],
+    ]);
+    expect(dots[0]!.telemetry).toBe("complete");
+    const cut = dots[1]!;
+    expect(cut).toMatchObject({ telemetry: "partial", onTimeMs: 0 });
+    expect(cut.strokeCount).toBeGreaterThan(0);
+    expect(cut.strokeCount).toBeLessThan(cut.plannedStrokes);
+    expect(cut.maxExtensionUm).toBeGreaterThan(cut.targetExtensionUm + 150); // the stroke that tripped
+    const fault = faultOf(records);
+    expect(fault).toMatchObject({ code: "DEPTH_DEVIATION", source: "host", dot: 2 });
+    expect(fault.deepestMeasuredUm).toBe(cut.maxExtensionUm);
+    expect(fault.detail).toContain(`measured extension ${cut.maxExtensionUm} um`);
+    expect(records.at(-1)).toMatchObject({ type: "end", outcome: "fault", dotsPlaced: 1 });
+  });
+
+  it("stall at dot 2 (board STALL): dot 2 partial, the board's fault carries dot and depth", async () => {
+    const records = await run("stall,atDot=2", firmware);
+    expectOrder(records);
+    const dots = dotsOf(records);
+    expect(dots.map((d) => d.n)).toEqual([1, 2]);
+    expect(dots[0]!.partial).toBeUndefined();
+    const cut = dots[1]!;
+    expect(cut.partial).toBe(true);
+    expect(cut.strokeCount).toBeLessThan(cut.plannedStrokes);
+    const fault = faultOf(records);
+    expect(fault).toMatchObject({ code: "STALL", source: "board", dot: 2 });
+    expect(fault.deepestMeasuredUm).toBe(cut.maxExtensionUm);
+    expect(cut.maxExtensionUm === null || cut.maxExtensionUm > 0).toBe(true);
+  });
+
+  it("an operator STOP mid-burst: the dot in flight is recorded cut short, before the STOP record", async () => {
+    const records = await run("stop,atDot=3,afterMs=20", firmware);
+    expectOrder(records);
+    const dots = dotsOf(records);
+    expect(dots.filter((d) => !d.partial).map((d) => d.n)).toEqual([1, 2]);
+    expect(dots.filter((d) => d.partial).map((d) => d.n)).toEqual([3]);
+    const fault = faultOf(records);
+    expect(fault).toMatchObject({ code: "STOP", dot: 3, deepestMeasuredUm: dots[2]!.maxExtensionUm });
+  });
+});
+
+describe("the books at the run's end", () => {
+  const planned = (n: number): PlannedDot => ({ n, settings: dotSettings(profile.profile, "hairline", 1) });
+  const command = { commandedExtensionUm: 700, dutyPermille: 650 };
+  const stroke = (dot: number, k: number, extensionUm: number) => ({
+    dot,
+    stroke: k,
+    extensionUm,
+    periodUs: 9000,
+    currentMa: 700,
+    tick: 0,
+  });
+
+  it("every dot still in flight gets a partial record, oldest first, null depth when no stroke came", () => {
+    const books = new DotAccounting(rotary.calibration);
+    books.sent(planned(4), command);
+    books.sent(planned(5), command);
+    expect(books.currentDot).toBe(4);
+    books.stroke(stroke(4, 1, 610), 1500);
+    books.stroke(stroke(4, 2, 655), 1500);
+    expect(books.deepestMeasuredUm(4)).toBe(655);
+    expect(books.deepestMeasuredUm(5)).toBeNull();
+    const cut = books.cutShort(123.45, 777);
+    expect(cut.map((d) => [d.n, d.partial, d.maxExtensionUm, d.strokeCount, d.telemetry])).toEqual([
+      [4, true, 655, 2, "partial"],
+      [5, true, null, 0, "partial"],
+    ]);
+    expect(cut[0]).toMatchObject({ tMs: 123.5, boardTick: 777, onTimeMs: 0, meanExtensionUm: 632.5 });
+    expect(books.inFlightCount).toBe(0);
+    expect(books.currentDot).toBeUndefined();
+    expect(books.dotsPlaced).toBe(0); // a burst cut short is not a placed dot
+    expect(books.cutShort(200, 0)).toEqual([]); // never twice
+    expect(books.deepestMeasuredUm(4)).toBe(655); // still known for the fault record
+    expect(books.deepestMeasuredUm(9)).toBeUndefined();
+  });
+
+  it("the fault record names the dot in flight at detection, or the telemetry fault's own dot", () => {
+    const board = { code: "STALL", source: "board", detail: "" } as const;
+    const r = new FaultRecorder();
+    r.detected(board, 10, 7);
+    expect(r.complete("STALL", (n) => (n === 7 ? 612 : undefined))).toMatchObject({ dot: 7, deepestMeasuredUm: 612 });
+    r.detected({ ...board, dot: 3 }, 10, 7);
+    expect(r.complete("STALL", (n) => (n === 3 ? null : 999))).toMatchObject({ dot: 3, deepestMeasuredUm: null });
+    r.detected(board, 10, undefined);
+    const none = r.complete("STALL", () => 5)!;
+    expect("dot" in none || "deepestMeasuredUm" in none).toBe(false);
+  });
+});
