@@ -82,6 +82,16 @@ describe.each([
     expect(cut.maxExtensionUm === null || cut.maxExtensionUm > 0).toBe(true);
   });
 
+  it("the link drops mid-burst (host TELEMETRY_STALE): the fault names the dot in flight and its depth", async () => {
+    const records = await run("disconnect,atDot=2,afterMs=20,forMs=500", firmware);
+    expectOrder(records);
+    const dots = dotsOf(records);
+    expect(dots.map((d) => d.n)).toEqual([1, 2]); // dot 2 ended (normally or cut short), never lost
+    const fault = faultOf(records);
+    expect(fault).toMatchObject({ code: "TELEMETRY_STALE", source: "host", dot: 2 });
+    expect(fault.deepestMeasuredUm).toBe(dots[1]!.maxExtensionUm);
+  });
+
   it("an operator STOP mid-burst: the dot in flight is recorded cut short, before the STOP record", async () => {
     const records = await run("stop,atDot=3,afterMs=20", firmware);
     expectOrder(records);
