@@ -109,6 +109,17 @@ describe("session record", () => {
     expect(stats([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).p99).toBe(10);
   });
 
+  it("keeps a burst cut short out of the placed dots and the error figures, but not out of the deepest stroke", () => {
+    const cut: DotRecord = { ...dot(3, 1368), partial: true, telemetry: "partial", strokeCount: 1, strokeHz: 60 };
+    const s = summarize([dot(1, 810), dot(2, 790), cut]);
+    expect(s.dotsByZone).toEqual({ crown: 2 });
+    expect(s.cutShortDots).toBe(1);
+    expect(s.partialDots).toBe(0);
+    expect(s.depthErrorUm).toMatchObject({ n: 2, max: 10 });
+    expect(s.speedErrorHz.n).toBe(2);
+    expect(s.deepestStrokeUm).toBe(1368);
+  });
+
   it("a run killed with SIGKILL mid-session leaves a readable record of every dot logged", async () => {
     const path = join(dir(), "killed.jsonl");
     // virtual time: no host-lateness stop can end the run early on a loaded machine, and 20,000 dots take far

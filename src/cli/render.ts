@@ -21,7 +21,11 @@ export function renderSummary(s: Summary, c: RenderContext): string {
   );
   lines.push("zone         dots");
   for (const [zone, n] of Object.entries(s.dotsByZone)) lines.push(`${zone.padEnd(12)} ${String(n).padStart(4)}`);
-  lines.push(`${"total".padEnd(12)} ${String(s.depthErrorUm.n).padStart(4)}`, "");
+  const placed = Object.values(s.dotsByZone).reduce((a, b) => a + b, 0);
+  lines.push(`${"total".padEnd(12)} ${String(placed).padStart(4)}`);
+  if (s.cutShortDots > 0)
+    lines.push(`cut short   ${String(s.cutShortDots).padStart(5)} (a fault or stop ended the burst)`);
+  lines.push("");
   lines.push("                         mean     p99     max");
   lines.push(
     `depth error (um)   ${f1(s.depthErrorUm.mean).padStart(9)} ` +

@@ -164,8 +164,10 @@ export interface Summary {
   /** |measured mean rate - setpoint|, Hz. */
   speedErrorHz: Stats;
   deepestStrokeUm: number;
-  /** Dots whose telemetry was partly lost on the link. */
+  /** Placed dots whose telemetry was partly lost on the link. */
   partialDots: number;
+  /** Dots whose burst a fault or stop cut short (DotRecord.partial): not in dotsByZone nor the error figures. */
+  cutShortDots: number;
   faults: FaultRecord[];
   outcome: EndRecord["outcome"] | "incomplete";
   /** From the end record of a run on a simulated board (EndRecord.trueDeepestTipUm); absent otherwise. */
@@ -174,16 +176,20 @@ export interface Summary {
 
 export function summarize(records: readonly SessionRecord[]): Summary {
   const dots = records.filter((r): r is DotRecord => r.type === "dot");
-  const measured = dots.filter((d): d is DotRecord & { maxExtensionUm: number } => d.maxExtensionUm !== null);
+  type Measured = DotRecord & { maxExtensionUm: number };
+  const isMeasured = (d: DotRecord): d is Measured => d.maxExtensionUm !== null;
+  // placed dots give the accuracy figures; a burst cut short by a fault counts only for the deepest stroke
+  const placed = dots.filter((d) => d.partial !== true);
   const dotsByZone: Record<string, number> = {};
-  for (const d of dots) dotsByZone[d.zone] = (dotsByZone[d.zone] ?? 0) + 1;
+  for (const d of placed) dotsByZone[d.zone] = (dotsByZone[d.zone] ?? 0) + 1;
   const end = records.find((r): r is EndRecord => r.type === "end");
   return {
     dotsByZone,
-    depthErrorUm: stats(measured.map((d) => Math.abs(d.maxExtensionUm - d.targetExtensionUm))),
-    speedErrorHz: stats(dots.filter((d) => d.strokeHz > 0).map((d) => Math.abs(d.strokeHz - d.commandedStrokeHz))),
-    deepestStrokeUm: measured.reduce((m, d) => Math.max(m, d.maxExtensionUm), -Infinity),
-    partialDots: dots.length - dots.filter((d) => d.telemetry === "complete").length,
+    depthErrorUm: stats(placed.filter(isMeasured).map((d) => Math.abs(d.maxExtensionUm - d.targetExtensionUm))),
+    speedErrorHz: stats(placed.filter((d) => d.strokeHz > 0).map((d) => Math.abs(d.strokeHz - d.commandedStrokeHz))),
+    deepestStrokeUm: dots.filter(isMeasured).reduce((m, d) => Math.max(m, d.maxExtensionUm), -Infinity),
+    cutShortDots: dots.length - placed.length,
+    partialDots: placed.filter((d) => d.telemetry !== "complete").length,
     faults: records.filter((r): r is FaultRecord => r.type === "fault"),
     outcome: end?.outcome ?? "incomplete",
     ...(end?.trueDeepestTipUm !== undefined ? { trueDeepestTipUm: end.trueDeepestTipUm } : {}),
