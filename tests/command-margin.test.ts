@@ -4,6 +4,7 @@
 // asks the depth loop for more than that is capped below it, while a machine whose overtravel leaves a target
 // unreachable is refused before arming (exit 2).
 
+import { TEST_BOARD_INFO } from "./fixtures/board-info.ts";
 import { describe, expect, it } from "vitest";
 import { runSession } from "../src/app/session.ts";
 import { loadMachineFile } from "../src/profiles/files.ts";
@@ -13,8 +14,7 @@ import { MemorySink, type DotRecord, type EndRecord, type FaultRecord } from "..
 import { Plant } from "../src/sim/plant.ts";
 import { ZONE_SKIN, plantFromMachine } from "../src/sim/rig.ts";
 import { DEFAULT_BOARD } from "../src/sim/board.ts";
-import { PROTOCOL_VERSION, schemaHash } from "../src/protocol/table.ts";
-import { MIN_COMMAND_MARGIN_UM, commandCapUm, type BoardInfo } from "../src/control/handshake.ts";
+import { MIN_COMMAND_MARGIN_UM, commandCapUm } from "../src/control/handshake.ts";
 import { DotDispatcher } from "../src/control/dispatch.ts";
 import { DotAccounting } from "../src/control/accounting.ts";
 import { DotPacer } from "../src/control/pacing.ts";
@@ -72,20 +72,7 @@ describe("each machine file's overtravel covers its simulated plant", () => {
 });
 
 describe("the dispatcher's check of every command", () => {
-  const info: BoardInfo = {
-    protocol: PROTOCOL_VERSION,
-    firmware: "test-1",
-    schema: schemaHash(),
-    clockHz: 10_000,
-    bootId: 7,
-    tick: 0,
-    hardMaxExtensionUm: 1500,
-    hardMaxStrokeHz: 160,
-    hardMaxCurrentMa: 3000,
-    hardMaxDwellMs: 400,
-    hardMaxLeaseMs: 1000,
-    queueSlots: 4,
-  };
+  const info = TEST_BOARD_INFO;
   const profile = scarProfileAt(1150);
   const machine = MACHINES.rotary.calibration;
 

@@ -2,8 +2,8 @@
 // host speaks and needs), the scripted dot source, the dot pacer, dot accounting (records, partial vs
 // complete, loops fed only from complete dots, stroke faults) and fault recording (who measured the parking).
 
+import { TEST_BOARD_INFO } from "./fixtures/board-info.ts";
 import { describe, expect, it } from "vitest";
-import { PROTOCOL_VERSION, schemaHash } from "../src/protocol/table.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts";
 import type { DotSettings } from "../src/profiles/load.ts";
 import * as handshake from "../src/control/handshake.ts";
@@ -17,20 +17,7 @@ const profile = loadDepthProfileFile("profiles/demo.json");
 const machine = loadMachineFile("profiles/machines/rotary-pmu.json");
 const plan = planSession(profile, 1, 8);
 
-const INFO: handshake.BoardInfo = {
-  protocol: PROTOCOL_VERSION,
-  firmware: "test-1",
-  schema: schemaHash(),
-  clockHz: 10_000,
-  bootId: 7,
-  tick: 0,
-  hardMaxExtensionUm: 1500,
-  hardMaxStrokeHz: 160,
-  hardMaxCurrentMa: 3000,
-  hardMaxDwellMs: 400,
-  hardMaxLeaseMs: 1000,
-  queueSlots: 4,
-};
+const INFO = TEST_BOARD_INFO;
 const needs = { profile, machine, leaseMs: 250, settings: plan.map((d) => d.settings) };
 const fields = (info: Partial<handshake.BoardInfo>, more: Partial<typeof needs> = {}) =>
   handshake.checkBoard({ ...INFO, ...info }, { ...needs, ...more }).map((p) => p.field);
