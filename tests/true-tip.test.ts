@@ -43,11 +43,41 @@ describe("the plant's true tip", () => {
   it("sees a tip that goes deep with the cam at a standstill (no bottom dead centre crossed)", () => {
     const p = new Plant(plantFromMachine(rotary.calibration, 5));
     p.phase = 0.45; // stopped just before bottom dead centre
-    p.faults.overshootUm = 600;
+    p.faults.overshootUm = 600; // a broken spring: no give, but no lead either while the cam stands
     p.actuatorSetUm = 1200;
     for (let i = 0; i < 40; i++) p.step(250); // 10 ms: the actuator is out
+    expect(p.leadUm).toBe(0);
     expect(p.deepestTipUm).toBeCloseTo(p.tipUm(), 6);
-    expect(p.deepestTipUm).toBeGreaterThan(1700);
+    expect(p.deepestTipUm).toBeCloseTo(p.freeTipUm(0.45), 6); // the free tip: no give left
+    expect(p.deepestTipUm).toBeGreaterThan(1100);
+  });
+
+  it("a broken spring's lead builds with the cam's descent, never faster, up to the fault's size", () => {
+    const p = new Plant(plantFromMachine(rotary.calibration, 5));
+    p.actuatorSetUm = 1000;
+    for (let i = 0; i < 40; i++) p.step(250); // actuator out, cam at rest at top dead centre
+    p.driveOn = true;
+    p.dutyPermille = 700;
+    p.faults.overshootUm = 600;
+    let descentUm = 0;
+    let bdcLeads = 0;
+    for (let i = 0; i < 6000; i++) {
+      const before = { phase: p.phase, leadUm: p.leadUm, freeUm: p.freeTipUm(p.phase) };
+      const edges = p.step(25);
+      const freeAfterUm = p.freeTipUm(p.phase);
+      // within a step with no bottom dead centre the cam moves one way: the lead grows only on the way down
+      if (edges.length === 0) {
+        const camDownUm = Math.max(0, freeAfterUm - before.freeUm);
+        expect(p.leadUm - before.leadUm).toBeLessThanOrEqual(camDownUm + 1e-9);
+        if (camDownUm === 0) expect(p.leadUm).toBe(before.leadUm);
+        descentUm += camDownUm;
+      } else bdcLeads++;
+      expect(p.leadUm).toBeLessThanOrEqual(600);
+    }
+    expect(bdcLeads).toBeGreaterThan(5); // the cam turned several strokes in 150 ms
+    expect(descentUm).toBeGreaterThan(600);
+    expect(p.leadUm).toBe(600); // and the lead is all there after one descent of 600 um
+    expect(p.tipUm()).toBeCloseTo(p.freeTipUm(p.phase) + 600, 6);
   });
 });
 

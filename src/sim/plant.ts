@@ -48,8 +48,9 @@ export interface PlantFaults {
    * sagging supply. It still turns, so the tachometer keeps pulsing, just slowly. */
   speedFraction: number;
   overCurrentMa: number;
-  /** A broken cartridge spring (or an actuator overshooting its travel): the needle tip sits this far beyond the
-   * actuator's position, at every cam phase, and no longer gives under skin load (0 = healthy). */
+  /** A broken cartridge spring: from the moment it breaks the needle no longer gives under skin load, and it
+   * slides ahead of its actuator by up to this much (0 = healthy). It gains that lead only while the cam drives
+   * it towards the skin, and no faster than the cam moves (the needle is pushed, nothing pulls it): see leadUm. */
   overshootUm: number;
   sensor: "ok" | "stuck" | "dropout";
   /** The actuator's position feedback (ADC1) frozen at the position it read when the fault struck (a stuck
@@ -102,6 +103,9 @@ export class Plant {
   deepestTipUm = -Infinity;
   /** Physical truth for tests: bottom dead centres at which the needle tip was out of the grip. */
   punctures = 0;
+  /** How far the needle has slid ahead of its actuator since the spring broke (grows towards
+   * faults.overshootUm with the cam's travel towards the skin; the fault's onset is physical, not a jump). */
+  leadUm = 0;
   private lastLoadFraction = 0;
   private frozenCount: number | undefined;
   private frozenFeedbackUm: number | undefined;
@@ -113,7 +117,7 @@ export class Plant {
 
   /** Needle tip beyond the grip for a free (unloaded) tip position, after skin and cartridge give. */
   loadedTipUm(freeTipUm: number): number {
-    if (this.faults.overshootUm > 0) return freeTipUm + this.faults.overshootUm; // no spring: no give either
+    if (this.faults.overshootUm > 0) return freeTipUm + this.leadUm; // no spring: no give either
     if (freeTipUm <= 0) return freeTipUm;
     const ratio = this.skin.stiffnessRatio * (1 + freeTipUm / this.skin.thicknessUm);
     const giveUm = Math.min(this.params.cartridgeGiveUm, freeTipUm - freeTipUm / (1 + ratio));
@@ -165,6 +169,22 @@ export class Plant {
     return (this.frozenFeedbackUm ??= this.actuatorUm);
   }
 
+  /** A broken spring's needle gains lead by the cam's travel towards the skin between cam phases from and to
+   * (unwrapped, from <= to): the cam descends in phases (k, k + 0.5), by A (1 - cos 2 pi phase) from top. */
+  private gainLead(from: number, to: number): void {
+    if (this.faults.overshootUm === 0) this.leadUm = 0; // a fresh cartridge
+    const wantUm = this.faults.overshootUm - this.leadUm;
+    if (wantUm <= 0) return;
+    const heightUm = (phase: number) => (this.params.strokeUm * (1 - Math.cos(2 * Math.PI * phase))) / 2;
+    let descentUm = 0;
+    for (let k = Math.floor(from); k < to; k++) {
+      const a = Math.max(from, k);
+      const b = Math.min(to, k + 0.5);
+      if (b > a) descentUm += heightUm(b) - heightUm(a);
+    }
+    this.leadUm += Math.min(wantUm, descentUm);
+  }
+
   /** Advance by dtUs; returns the tachometer edges (bottom dead centre) crossed in this step. */
   step(dtUs: number): TachEdge[] {
     const dtMs = dtUs / 1000;
@@ -197,10 +217,13 @@ export class Plant {
     const advance = this.strokeHz * (dtUs / 1e6);
     const start = this.phase;
     const end = start + advance;
+    let leadFrom = start; // the cam travel up to here has been added to leadUm
     // bottom dead centre at every k + 0.5
     for (let bdc = Math.floor(start - 0.5) + 1.5; bdc <= end; bdc += 1) {
       if (bdc <= start) continue;
       const frac = advance > 0 ? (bdc - start) / advance : 0;
+      this.gainLead(leadFrom, bdc);
+      leadFrom = bdc;
       const tip = this.loadedTipUm(this.freeTipUm(0.5));
       this.deepestTipUm = Math.max(this.deepestTipUm, tip);
       if (tip > 0) this.punctures++;
@@ -208,6 +231,7 @@ export class Plant {
       edges.push({ tUs: this.tUs + frac * dtUs, bdcCount: this.sensorCount(tip) });
     }
     if (this.actuatorUm <= 0) this.lastLoadFraction = 0;
+    this.gainLead(leadFrom, end);
     this.phase = end - Math.floor(end);
     this.tUs += dtUs;
     this.deepestTipUm = Math.max(this.deepestTipUm, this.tipUm());
