@@ -454,7 +454,10 @@ static void on_edge(const hal_edge *e) {
     uint8_t period_in_burst = burst.edge_after_on; /* the previous edge came after drive-on */
     if (smp_tick_diff(e->t_us, burst.drive_on_us) >= 0) burst.edge_after_on = 1;
     smp_ahead_note(&burst.tip_ahead_nm, &cfg.cal, e->bdc, actuator_nm());
-    if (e->win_max != 0xFFFFu) smp_ahead_note(&burst.tip_ahead_nm, &cfg.cal, e->win_max, actuator_nm());
+    /* the window's maximum only when the window opened after drive-on: an earlier one can hold the previous
+     * burst's strokes, seen while the actuator was on its way back to park (not a tip ahead of it) */
+    if (period_in_burst && e->win_max != 0xFFFFu)
+      smp_ahead_note(&burst.tip_ahead_nm, &cfg.cal, e->win_max, actuator_nm());
     if (period_in_burst && smp_lim_up_to_speed(period, burst.dot.stroke_hz)) extend(1); /* just past BDC */
     return;
   }

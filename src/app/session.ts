@@ -106,7 +106,7 @@ export async function runSession(o: RunOptions): Promise<RunResult> {
           : f.kind === "stop"
             ? () => controller.operatorStop()
             : () => freezable!.freezeForMs(f.forMs ?? 1000);
-      if (world) world.when(f.trigger, action);
+      if (world) world.when(f.trigger, action, f.kind);
       else if ("atMs" in f.trigger) base.at(base.nowMs() + f.trigger.atMs, action);
       else throw new SmpError("INTERNAL", `--fault ${f.kind} on a real port passed realPortRefusal`);
     }

@@ -3,10 +3,12 @@
 // Byte level (on the simulated cable): flip, drop, dup, delay, disconnect (for forMs), unplug (the cable stops
 //   for good and the host's transport reports close).
 // Device level (in the simulated board/plant): stall, slow (the motor turns at 40 % of its speed: punctures
-//   keep coming, no stall, but a burst overruns the dwell cap), overcurrent, overshoot (broken cartridge
-//   spring: no give, and the needle slides up to 600 um ahead of its actuator as the cam drives it down),
-//   sensor-stuck, sensor-dropout, reset, pedal-stuck, pedal-release, estop-button, actuator-feedback-stuck
-//   (the actuator's position feedback freezes where it is; the actuator itself still moves).
+//   keep coming, no stall, but a burst overruns the dwell cap), runaway (the motor 60 % faster than driven),
+//   overcurrent, overshoot (broken cartridge spring: no give, and the needle slides up to 600 um ahead of its
+//   actuator as the cam drives it down),
+//   give-loss (the cartridge gives no more under load), sensor-stuck, sensor-dropout, reset, pedal-stuck,
+//   pedal-release, estop-button, actuator-feedback-stuck (the actuator's position feedback freezes where it is;
+//   the actuator itself still moves).
 // Operator and host: estop (operator presses e-stop on the workstation), stop, hang (host process frozen).
 // Triggers: atDot=N fires when the board starts dot N's burst, plus afterMs; atMs=T fires T ms after the
 // run starts. Without a trigger a fault fires at dot 3, 75 ms into its burst (needle in the skin).
@@ -18,8 +20,10 @@ export const BYTE_FAULTS = ["flip", "drop", "dup", "delay", "disconnect", "unplu
 export const DEVICE_FAULTS = [
   "stall",
   "slow",
+  "runaway",
   "overcurrent",
   "overshoot",
+  "give-loss",
   "sensor-stuck",
   "sensor-dropout",
   "reset",

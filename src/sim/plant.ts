@@ -33,6 +33,8 @@ export interface SkinParams {
 
 /** Actuator position that keeps the needle tip inside the grip at every phase (BOARD_DEFAULTS.parkUm). */
 export const PARK_UM: number = BOARD_DEFAULTS.parkUm;
+/** How far from PARK_UM the actuator may stand and still count as parked (lastOutOfParkUs). */
+export const PARK_TOLERANCE_UM = 1;
 /** Top rail of the 10-bit ADC (BOARD_DEFAULTS.adcMaxCount). */
 export const ADC_MAX: number = BOARD_DEFAULTS.adcMaxCount;
 
@@ -44,14 +46,18 @@ export interface TachEdge {
 
 export interface PlantFaults {
   stall: boolean;
-  /** The drive turns the machine at only this fraction of its speed (1 = healthy): a dragging cam bearing or a
-   * sagging supply. It still turns, so the tachometer keeps pulsing, just slowly. */
+  /** The drive turns the machine at this fraction of its speed (1 = healthy): below 1 a dragging cam bearing or a
+   * sagging supply (it still turns, so the tachometer keeps pulsing, just slowly); above 1 a runaway (a shorted
+   * speed controller). */
   speedFraction: number;
   overCurrentMa: number;
   /** A broken cartridge spring: from the moment it breaks the needle no longer gives under skin load, and it
    * slides ahead of its actuator by up to this much (0 = healthy). It gains that lead only while the cam drives
    * it towards the skin, and no faster than the cam moves (the needle is pushed, nothing pulls it): see leadUm. */
   overshootUm: number;
+  /** The cartridge's give is gone (a spring gone stiff, the handpiece pressed hard): the tip reaches its free
+   * position under any skin load. The depth loop had commanded deeper to make up for the give it learned. */
+  giveLost: boolean;
   sensor: "ok" | "stuck" | "dropout";
   /** The actuator's position feedback (ADC1) frozen at the position it read when the fault struck (a stuck
    * potentiometer wiper, a broken feedback wire held by its filter): the actuator itself still moves. */
@@ -94,6 +100,7 @@ export class Plant {
     speedFraction: 1,
     overCurrentMa: 0,
     overshootUm: 0,
+    giveLost: false,
     sensor: "ok",
     actuatorFeedbackStuck: false,
   };
@@ -106,6 +113,12 @@ export class Plant {
   /** How far the needle has slid ahead of its actuator since the spring broke (grows towards
    * faults.overshootUm with the cam's travel towards the skin; the fault's onset is physical, not a jump). */
   leadUm = 0;
+  /** Physical truth for tests: the last moment (us, end of a step) the needle was not parked, that is the drive
+   * was on or the actuator stood more than PARK_TOLERANCE_UM out of park. After a fault that latches, this
+   * minus the fault's moment is the true time to needle parked. */
+  lastOutOfParkUs = 0;
+  /** Physical truth for tests: when the needle last left park (start of the interval lastOutOfParkUs ends). */
+  outOfParkSinceUs = 0;
   private lastLoadFraction = 0;
   private frozenCount: number | undefined;
   private frozenFeedbackUm: number | undefined;
@@ -118,7 +131,7 @@ export class Plant {
   /** Needle tip beyond the grip for a free (unloaded) tip position, after skin and cartridge give. */
   loadedTipUm(freeTipUm: number): number {
     if (this.faults.overshootUm > 0) return freeTipUm + this.leadUm; // no spring: no give either
-    if (freeTipUm <= 0) return freeTipUm;
+    if (freeTipUm <= 0 || this.faults.giveLost) return freeTipUm;
     const ratio = this.skin.stiffnessRatio * (1 + freeTipUm / this.skin.thicknessUm);
     const giveUm = Math.min(this.params.cartridgeGiveUm, freeTipUm - freeTipUm / (1 + ratio));
     return freeTipUm - giveUm;
@@ -235,6 +248,10 @@ export class Plant {
     this.phase = end - Math.floor(end);
     this.tUs += dtUs;
     this.deepestTipUm = Math.max(this.deepestTipUm, this.tipUm());
+    if (this.driveOn || this.actuatorUm > PARK_UM + PARK_TOLERANCE_UM) {
+      if (this.lastOutOfParkUs < this.tUs - dtUs) this.outOfParkSinceUs = this.tUs - dtUs;
+      this.lastOutOfParkUs = this.tUs;
+    }
     return edges;
   }
 }

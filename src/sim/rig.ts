@@ -44,15 +44,21 @@ export function plantFromMachine(m: MachineCalibration, seed = 1): PlantParams {
 
 /** Defaults of the parameterised device faults (`--fault slow`, `--fault overshoot`). */
 export const SLOW_SPEED_FRACTION = 0.4;
+/** `--fault runaway`: the motor turns this much faster than its drive asks (a shorted speed controller). */
+export const RUNAWAY_SPEED_FRACTION = 1.6;
 export const OVERSHOOT_UM = 600;
 
 export type DeviceFault =
   | { kind: "stall" }
   /** The motor turns at this fraction of its speed (default SLOW_SPEED_FRACTION; 1 = healthy again). */
   | { kind: "slow"; fraction?: number }
+  /** The motor turns faster than driven (default RUNAWAY_SPEED_FRACTION). */
+  | { kind: "runaway"; fraction?: number }
   | { kind: "overcurrent"; currentMa?: number }
   /** The needle tip this far beyond the actuator, no cartridge give (default OVERSHOOT_UM; 0 = healthy again). */
   | { kind: "overshoot"; overshootUm?: number }
+  /** The cartridge gives no more under skin load. */
+  | { kind: "give-loss" }
   | { kind: "sensor-stuck" }
   | { kind: "sensor-dropout" }
   | { kind: "reset" }
@@ -87,6 +93,10 @@ export class SimRig {
   readonly zoneOfDot = new Map<number, string>();
   /** Called when the board starts a dot's burst (fault triggers hang on this). */
   readonly burstListeners: ((dot: number) => void)[] = [];
+  /** Physical truth for tests: the triggered faults (by kind) and the moments (scheduler ms) they struck. */
+  readonly faultsStruck: { readonly kind: string; readonly atMs: number }[] = [];
+  /** Physical truth for tests: when (scheduler ms, to the pump's 1 ms) the board started each dot's burst. */
+  readonly burstsStarted: { readonly dot: number; readonly atMs: number }[] = [];
   private readonly rng: Rng;
   private lineListeners: ((line: string) => void)[] = [];
   private closeListeners: ((reason: string) => void)[] = [];
@@ -164,11 +174,17 @@ export class SimRig {
       case "slow":
         f.speedFraction = fault.fraction ?? SLOW_SPEED_FRACTION;
         break;
+      case "runaway":
+        f.speedFraction = fault.fraction ?? RUNAWAY_SPEED_FRACTION;
+        break;
       case "overcurrent":
         f.overCurrentMa = fault.currentMa ?? 3500;
         break;
       case "overshoot":
         f.overshootUm = fault.overshootUm ?? OVERSHOOT_UM;
+        break;
+      case "give-loss":
+        f.giveLost = true;
         break;
       case "sensor-stuck":
         f.sensor = "stuck";
@@ -217,12 +233,15 @@ export class SimRig {
       if (isDeviceFault(spec.kind)) return this.injectDeviceFault({ kind: spec.kind });
       throw new SmpError("USAGE", `fault ${spec.kind} is injected on the host, not in the simulated board`);
     };
-    this.when(spec.trigger, fire);
+    this.when(spec.trigger, fire, spec.kind);
   }
 
-  /** Run fn at a fault trigger: atMs from now, or afterMs into the burst of dot atDot. */
-  when(trigger: FaultSpec["trigger"], fn: () => void): void {
-    whenTriggered(this.scheduler, this.burstListeners, trigger, fn);
+  /** Run fault `kind` at a trigger: atMs from now, or afterMs into the burst of dot atDot. */
+  when(trigger: FaultSpec["trigger"], fn: () => void, kind = "?"): void {
+    whenTriggered(this.scheduler, this.burstListeners, trigger, () => {
+      this.faultsStruck.push({ kind, atMs: this.scheduler.nowMs() });
+      fn();
+    });
   }
 
   /** Unplug: the cable stops carrying bytes and the host's transport reports close. */
@@ -255,6 +274,7 @@ export class SimRig {
     const dot = this.board.currentDot;
     if (dot === undefined || dot === this.lastDot) return;
     this.lastDot = dot;
+    this.burstsStarted.push({ dot, atMs: this.scheduler.nowMs() });
     for (const l of this.burstListeners) l(dot);
     const base = ZONE_SKIN[this.zoneOfDot.get(dot) ?? ""] ?? DEFAULT_SKIN;
     const vary = 1 + 0.1 * this.rng.gauss();

@@ -14,7 +14,8 @@ import { startWorkerRig } from "./rig-worker.ts";
 /** The simulated world as the host side sees it: where the operator works, and when faults trigger. */
 export interface SimWorld {
   setZone(n: number, zone: string): void;
-  when(trigger: FaultSpec["trigger"], fn: () => void): void;
+  /** Run fn at a fault trigger; kind names the fault for the simulated world's record of what struck when. */
+  when(trigger: FaultSpec["trigger"], fn: () => void, kind: string): void;
 }
 
 export interface SessionSimBoardOptions {
@@ -52,7 +53,7 @@ export async function openSimBoard(o: SessionSimBoardOptions): Promise<SessionSi
     for (const f of o.faults) rig.arm(f);
     return {
       transport: o.host.transport(rig.transport),
-      world: { setZone: (n, zone) => rig.zoneOfDot.set(n, zone), when: (t, fn) => rig.when(t, fn) },
+      world: { setZone: (n, zone) => rig.zoneOfDot.set(n, zone), when: (t, fn, kind) => rig.when(t, fn, kind) },
       rig,
       trueDeepestTipUm: () => rig.trueDeepestTipUm,
     };
