@@ -61,7 +61,7 @@ static void check_dot(const smp_limits *l) {
   uint32_t ext = near(l->extension_um);
   uint32_t hz = near(l->stroke_hz);
   uint32_t duty = near(1000u);
-  uint32_t fit = l->dwell_ms > SMP_BURST_OVERHEAD_MS ? (l->dwell_ms - SMP_BURST_OVERHEAD_MS) * hz / 1000u : 0u;
+  uint32_t fit = l->dwell_ms > SMP_BURST_OVERHEAD_MS ? (uint32_t)((l->dwell_ms - SMP_BURST_OVERHEAD_MS) * hz / 1000u) : 0u;
   uint32_t strokes = near(fit); /* the most strokes whose burst fits the dwell cap at this rate */
   uint8_t beyond = smp_lim_dot_beyond(l, ext, hz, duty, strokes);
   if (beyond != ref_dot_beyond(l, ext, hz, duty, strokes)) abort();
