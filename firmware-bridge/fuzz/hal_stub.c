@@ -302,6 +302,7 @@ uint16_t hal_adc_last(uint8_t channel) {
 void hal_guard_set(const smp_guard_cfg *cfg) {
   irq_point();
   if (cfg->state != fuzz_hal.guard_cfg.state && cfg->state != SMP_STATE_ALARM) fuzz_hal.guard_posted = 0;
+  if (cfg->lease_tick != fuzz_hal.guard_cfg.lease_tick) fuzz_hal.lease_set_tick = fuzz_hal.tick;
   fuzz_hal.guard_cfg = *cfg;
   fuzz_hal.guard_cfg_set = 1;
 }

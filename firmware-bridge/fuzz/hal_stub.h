@@ -36,6 +36,7 @@ typedef struct {
   /* the guard's view, as hal.c keeps it */
   smp_guard_cfg guard_cfg;
   uint8_t guard_cfg_set; /* hal_guard_set has been called */
+  uint32_t lease_set_tick; /* when the lease in guard_cfg last changed (a lease may be set to a tick already past) */
   smp_pedal guard_pedal;
   smp_actuator_track guard_act;
   uint8_t guard_posted;
