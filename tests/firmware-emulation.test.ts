@@ -17,7 +17,7 @@ import { PARK_UM } from "../src/sim/plant.ts";
 import type { SimRig } from "../src/sim/rig.ts";
 import { plantFromMachine, type DeviceFault, type SimRigOptions } from "../src/sim/rig.ts";
 import { tickAdd } from "../src/time/ticks.ts";
-import { eepromLayout, eepromRead, eepromWrite } from "./c-header.ts";
+import { EEPROM_CONFIG_H, cDefine, eepromLayout, eepromRead, eepromWrite } from "./c-header.ts";
 
 const coil = loadMachineFile("profiles/machines/coil-short.json");
 const US = F_CPU / 1e6; // cycles per microsecond
@@ -383,7 +383,10 @@ describe("firmware-only behaviour", () => {
       "a record with a valid CRC but hardMaxExtensionUm 1600 (above the 1500 cap)",
       eepWith((e) => setField(e, "EXTENSION_UM", 1600), true),
     ],
-    ["a record of another layout version", eepWith((e) => setField(e, "LAYOUT", 2), true)],
+    [
+      "a record of another layout version",
+      eepWith((e) => setField(e, "LAYOUT", cDefine(EEPROM_CONFIG_H, "SMP_EE_LAYOUT") + 1), true),
+    ],
   ];
   it.each(invalid)(
     "%s: CONFIG_INVALID at boot, compiled-in defaults in INFO, UNLOCK refused",

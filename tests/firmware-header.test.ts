@@ -128,6 +128,7 @@ describe("committed EEPROM images", () => {
     expect(field("ACT_NM_PER_COUNT")).toBe(BOARD_WIRING.actuatorFeedbackNmPerCount);
     expect(field("ACT_ZERO_COUNT")).toBe(BOARD_WIRING.actuatorFeedbackZeroCount);
     expect(field("CURRENT_UA_PER_COUNT")).toBe(currentSenseUaPerCount());
+    expect(field("STROKE_UM")).toBe(m.strokeUm);
     expect(field("CRC")).toBe(crc16(b.subarray(0, layout.get("CRC")!.at)));
   });
 

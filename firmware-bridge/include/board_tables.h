@@ -48,15 +48,17 @@
 #define SMP_MACHINE_COIL 1u
 #define SMP_MACHINE_COUNT 2u
 
-/* EEPROM images: the sensor calibration of a machine file each (tools/mkeep.c; eeprom_config.c) */
+/* EEPROM images: the sensor calibration and cam stroke of one machine file each (mkeep.c, eeprom_config.c) */
 /* rotary: profiles/machines/rotary-pmu.json (Rotary PMU pen, 3.5 mm stroke) */
 #define SMP_IMAGE_ROTARY_MACHINE SMP_MACHINE_ROTARY
 #define SMP_IMAGE_ROTARY_SENSOR_NM_PER_COUNT 4000
 #define SMP_IMAGE_ROTARY_SENSOR_ZERO_COUNT 112
+#define SMP_IMAGE_ROTARY_STROKE_UM 3500
 /* coil: profiles/machines/coil-short.json (Short-stroke coil, 3.0 mm) */
 #define SMP_IMAGE_COIL_MACHINE SMP_MACHINE_COIL
 #define SMP_IMAGE_COIL_SENSOR_NM_PER_COUNT 4000
 #define SMP_IMAGE_COIL_SENSOR_ZERO_COUNT 98
+#define SMP_IMAGE_COIL_STROKE_UM 3000
 
 /* ---- command x state acceptance (COMMAND_ACCEPTANCE): what the board does with a host command in each
  * state, before the command's own checks. One byte per cell: the verdict, and in the low six bits the NAK

@@ -15,10 +15,10 @@
 #include "limits.h"
 
 #define SMP_EE_MAGIC 0x4D53u /* "SM" */
-#define SMP_EE_LAYOUT 1u
+#define SMP_EE_LAYOUT 2u
 #define SMP_EE_CONFIG_ADDR 0x00u
 
-/* Layout v1: the byte offset of each field in the record */
+/* Layout v2 (v1 had no cam stroke): the byte offset of each field in the record */
 #define SMP_EE_AT_MAGIC 0x00u                 /* u16 SMP_EE_MAGIC */
 #define SMP_EE_AT_LAYOUT 0x02u                /* u8  SMP_EE_LAYOUT */
 #define SMP_EE_AT_MACHINE 0x03u               /* u8  SMP_MACHINE_* (board_tables.h, from MACHINE_KINDS) */
@@ -32,8 +32,9 @@
 #define SMP_EE_AT_ACT_NM_PER_COUNT 0x14u      /* u32 actuator feedback nm per ADC count (ADC1) 1..1000000 */
 #define SMP_EE_AT_ACT_ZERO_COUNT 0x18u        /* u16 actuator feedback zero count (ADC1 at 0 um) 0..1022 */
 #define SMP_EE_AT_CURRENT_UA_PER_COUNT 0x1Au  /* u16 current sense uA per ADC count (ADC2) 1..65535 */
-#define SMP_EE_AT_CRC 0x1Cu                   /* u16 CRC-16/CCITT-FALSE over the bytes before it */
-#define SMP_EE_CONFIG_BYTES 0x1Eu             /* the record, CRC included */
+#define SMP_EE_AT_STROKE_UM 0x1Cu            /* u16 the machine's cam (or armature) stroke, um 1..SMP_MAX_STROKE_UM */
+#define SMP_EE_AT_CRC 0x1Eu                   /* u16 CRC-16/CCITT-FALSE over the bytes before it */
+#define SMP_EE_CONFIG_BYTES 0x20u             /* the record, CRC included */
 /* After the record, not under the CRC: the BOOT/INFO bootId (0xFFFFFFFF = erased = 0) */
 #define SMP_EE_BOOT_COUNT_ADDR 0x20u          /* u32 */
 #if SMP_EE_AT_CRC + 2u != SMP_EE_CONFIG_BYTES || SMP_EE_CONFIG_BYTES > SMP_EE_BOOT_COUNT_ADDR

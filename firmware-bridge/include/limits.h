@@ -80,7 +80,9 @@ typedef struct {
   uint32_t act_nm_per_count;    /* ADC1, actuator position feedback */
   uint16_t act_zero_count;
   uint16_t current_ua_per_count; /* ADC2, drive current */
+  uint16_t stroke_um;            /* the machine's cam (or armature) stroke, for the depth forecast (§7.12) */
 } smp_calibration;
+#define SMP_MAX_STROKE_UM 6000u /* the EEPROM range check's ceiling (the depth forecast's arithmetic holds to it) */
 
 /* ---- board time ---- */
 static inline int32_t smp_tick_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
@@ -196,6 +198,35 @@ uint8_t smp_lim_actuator_track(smp_actuator_track *t, const smp_calibration *c, 
  * and smp_lim_over_current_count() are true (0xFFFF if none up to 1023). */
 uint16_t smp_needle_over_count(const smp_limits *l, const smp_calibration *c);
 uint16_t smp_current_over_count(const smp_limits *l, const smp_calibration *c);
+
+/* ---- depth forecast (docs/protocol.md §7.12; the reference board's src/sim/board-depth.ts) ----
+ * Not called by the guard yet (see §7.12's status). Meant for every guard step in a burst with a fresh needle
+ * sample off its floor: a lower bound of the tip's depth
+ * at the coming bottom dead centre, setpoint + rel + A - sqrt(A^2 - s^2), in integers. Every rounding errs
+ * towards a lower bound (a shallower forecast): the speed is taken in um as nm / 1024, the cam's swing s is
+ * capped at 0.949 A, and the comparison A - sqrt(A^2 - s^2) > margin is made as s^2 > margin (2 A - margin),
+ * with the margin rounded up (no square root, one division per sample). The cam rate's ceiling is a period: the last one,
+ * shortened by the trend of the last two when the motor is speeding up, never longer than 1 / 30 Hz, and
+ * shortened again by 5 % (smp_cam_ceiling_period_us, once per tach edge). */
+typedef struct {
+  int32_t model_nm;     /* the actuator model: its setpoint followed at SMP_WIRING_ACTUATOR_RATE_UM_PER_MS */
+  uint32_t model_at_us;
+  uint8_t have_prev;    /* the previous needle sample was off its floor (in ARMED/BURST) */
+  uint32_t prev_us;     /* when that sample was taken */
+  int32_t prev_fb_nm;   /* tip minus actuator feedback then */
+  int32_t prev_model_nm; /* tip minus actuator model then */
+} smp_depth_watch;
+
+/* Power-up: the actuator model at park. */
+void smp_depth_init(smp_depth_watch *w, uint32_t now_us);
+/* Every guard step: the model follows the setpoint; outside ARMED/BURST the speed history is dropped. */
+void smp_depth_track(smp_depth_watch *w, int16_t setpoint_um, uint32_t now_us, uint8_t armed);
+/* The cam rate's ceiling as a period, us, from the last two tachometer periods (0: none). */
+uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_us);
+/* One needle sample (count, taken at sample_us; only a new one): 1 if the forecast is beyond hardMaxExtensionUm
+ * + SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM. actuator_nm: the feedback (ADC1); setpoint_um: the OCR2A setpoint. */
+uint8_t smp_depth_over(smp_depth_watch *w, const smp_limits *l, const smp_calibration *c, uint16_t needle_count,
+                       uint32_t sample_us, int32_t actuator_nm, int16_t setpoint_um, uint32_t ceiling_period_us);
 
 /* ---- conversions ---- */
 int32_t smp_sensor_nm(const smp_calibration *c, uint16_t count);   /* needle extension, nm */

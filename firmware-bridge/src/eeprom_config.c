@@ -22,12 +22,14 @@ void smp_config_defaults(smp_config *c) {
   defaults_common(c, SMP_IMAGE_ROTARY_MACHINE);
   c->cal.sensor_nm_per_count = SMP_IMAGE_ROTARY_SENSOR_NM_PER_COUNT;
   c->cal.sensor_zero_count = SMP_IMAGE_ROTARY_SENSOR_ZERO_COUNT;
+  c->cal.stroke_um = SMP_IMAGE_ROTARY_STROKE_UM;
 }
 
 void smp_config_defaults_coil(smp_config *c) {
   defaults_common(c, SMP_IMAGE_COIL_MACHINE);
   c->cal.sensor_nm_per_count = SMP_IMAGE_COIL_SENSOR_NM_PER_COUNT;
   c->cal.sensor_zero_count = SMP_IMAGE_COIL_SENSOR_ZERO_COUNT;
+  c->cal.stroke_um = SMP_IMAGE_COIL_STROKE_UM;
 }
 
 static void put16(uint8_t *b, uint16_t v) {
@@ -58,6 +60,7 @@ void smp_config_pack(const smp_config *c, uint8_t *b) {
   put32(b + SMP_EE_AT_ACT_NM_PER_COUNT, c->cal.act_nm_per_count);
   put16(b + SMP_EE_AT_ACT_ZERO_COUNT, c->cal.act_zero_count);
   put16(b + SMP_EE_AT_CURRENT_UA_PER_COUNT, c->cal.current_ua_per_count);
+  put16(b + SMP_EE_AT_STROKE_UM, c->cal.stroke_um);
   put16(b + SMP_EE_AT_CRC, smp_crc16(b, SMP_EE_AT_CRC));
 }
 
@@ -78,13 +81,14 @@ smp_cfg_result smp_config_unpack(const uint8_t *b, smp_config *c) {
   r.cal.act_nm_per_count = get32(b + SMP_EE_AT_ACT_NM_PER_COUNT);
   r.cal.act_zero_count = get16(b + SMP_EE_AT_ACT_ZERO_COUNT);
   r.cal.current_ua_per_count = get16(b + SMP_EE_AT_CURRENT_UA_PER_COUNT);
+  r.cal.stroke_um = get16(b + SMP_EE_AT_STROKE_UM);
   if (r.machine >= SMP_MACHINE_COUNT || !in_range(r.limits.extension_um, 1, SMP_ABS_MAX_EXTENSION_UM) ||
       !in_range(r.limits.stroke_hz, 1, SMP_ABS_MAX_STROKE_HZ) ||
       !in_range(r.limits.current_ma, 1, SMP_ABS_MAX_CURRENT_MA) ||
       !in_range(r.limits.dwell_ms, 1, SMP_ABS_MAX_DWELL_MS) || !in_range(r.limits.lease_ms, 1, SMP_ABS_MAX_LEASE_MS) ||
       !in_range(r.cal.sensor_nm_per_count, 1, 1000000UL) || r.cal.sensor_zero_count >= SMP_ADC_RAIL ||
       !in_range(r.cal.act_nm_per_count, 1, 1000000UL) || r.cal.act_zero_count >= SMP_ADC_RAIL ||
-      r.cal.current_ua_per_count == 0) {
+      r.cal.current_ua_per_count == 0 || !in_range(r.cal.stroke_um, 1, SMP_MAX_STROKE_UM)) {
     smp_config_defaults(c);
     return SMP_CFG_OUT_OF_RANGE;
   }

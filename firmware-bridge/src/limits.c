@@ -228,3 +228,82 @@ uint8_t smp_lim_extension_ahead(const smp_limits *l, uint32_t extension_um, int3
     over_nm = ahead_nm - (int32_t)SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM * 1000;
   return smp_lim_over_extension(l, (int32_t)extension_um * 1000 + over_nm);
 }
+
+/* ---- depth forecast (limits.h; src/sim/board-depth.ts) ---- */
+
+#define SMP_ACT_RATE_NM_PER_US SMP_WIRING_ACTUATOR_RATE_UM_PER_MS /* um/ms = nm/us */
+#define SMP_SLOWEST_PERIOD_US (1000000UL / SMP_DEFAULT_FORECAST_MIN_STROKE_HZ)
+#define SMP_SPEED_MARGIN_NM_PER_US SMP_DEFAULT_FORECAST_SPEED_MARGIN_UM_PER_MS
+/* 1 / (1 + camRateMarginPercent / 100) in Q10, rounded down (975 / 1024 = 0.952 <= 1 / 1.05) */
+#define SMP_CAM_CEILING_Q10 (102400u / (100u + SMP_DEFAULT_CAM_RATE_MARGIN_PERCENT))
+
+void smp_depth_init(smp_depth_watch *w, uint32_t now_us) {
+  w->model_nm = (int32_t)SMP_PARK_UM * 1000;
+  w->model_at_us = now_us;
+  w->have_prev = 0;
+}
+
+void smp_depth_track(smp_depth_watch *w, int16_t setpoint_um, uint32_t now_us, uint8_t armed) {
+  uint32_t dt = now_us - w->model_at_us;
+  int32_t to_go = (int32_t)setpoint_um * 1000 - w->model_nm;
+  /* a step is 200 us; a longer gap (power-up) saturates the move: the whole actuator travel is under 3 mm */
+  int32_t max_move = dt > 12000u ? 3000000L : (int32_t)(dt * SMP_ACT_RATE_NM_PER_US);
+  if (to_go > max_move) to_go = max_move;
+  if (to_go < -max_move) to_go = -max_move;
+  w->model_nm += to_go;
+  w->model_at_us = now_us;
+  if (!armed) w->have_prev = 0;
+}
+
+uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_us) {
+  uint32_t p = period_us;
+  if (p == 0 || p > SMP_SLOWEST_PERIOD_US) {
+    p = SMP_SLOWEST_PERIOD_US; /* no edge yet, or a standstill: the floor rate */
+  } else if (previous_period_us > p && previous_period_us <= SMP_SLOWEST_PERIOD_US) {
+    p = (p * p) / previous_period_us; /* speeding up: as much faster again (p^2 < 2^31) */
+  }
+  return (p * SMP_CAM_CEILING_Q10) >> 10; /* shorter, so faster: at most / (1 + margin) */
+}
+
+uint8_t smp_depth_over(smp_depth_watch *w, const smp_limits *l, const smp_calibration *c, uint16_t needle_count,
+                       uint32_t sample_us, int32_t actuator_nm, int16_t setpoint_um, uint32_t ceiling_period_us) {
+  int32_t tip_nm, fb_nm, model_nm, rel_nm, base_nm, limit_nm, d_nm;
+  uint32_t a_um, dt, den, swing_um, cap_um, margin_um;
+  uint8_t had = w->have_prev;
+  uint32_t prev_us = w->prev_us;
+  int32_t prev_fb = w->prev_fb_nm, prev_model = w->prev_model_nm;
+  if (needle_count == 0 || needle_count >= SMP_ADC_RAIL) { /* at the floor: "this far in, or further" */
+    w->have_prev = 0;
+    return 0;
+  }
+  tip_nm = smp_sensor_nm(c, needle_count);
+  fb_nm = tip_nm - actuator_nm;
+  model_nm = tip_nm - w->model_nm;
+  w->have_prev = 1;
+  w->prev_us = sample_us;
+  w->prev_fb_nm = fb_nm;
+  w->prev_model_nm = model_nm;
+  rel_nm = fb_nm < model_nm ? fb_nm : model_nm; /* against the larger of feedback and model */
+  base_nm = (int32_t)setpoint_um * 1000 + rel_nm;
+  limit_nm = ((int32_t)l->extension_um + SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM) * 1000;
+  if (base_nm > limit_nm) return 1;
+  a_um = c->stroke_um / 2u;
+  dt = sample_us - prev_us;
+  if (!had || dt == 0 || dt > 4000u || a_um == 0) return 0;
+  /* the cam's travel still to come counts at most A (1 - sqrt(1 - 0.949^2)) < 0.69 A: nothing to do below that */
+  if (base_nm + (int32_t)(a_um * 690u) <= limit_nm) return 0;
+  d_nm = fb_nm - prev_fb;
+  if (model_nm - prev_model < d_nm) d_nm = model_nm - prev_model; /* the smaller of the two speeds */
+  d_nm -= (int32_t)(dt * SMP_SPEED_MARGIN_NM_PER_US);
+  if (d_nm <= 0) return 0;
+  if (d_nm > 8000000L) d_nm = 8000000L; /* beyond any cam: keeps the product in range */
+  /* s = v / omega = (d / dt) * P / (2 pi): um = (nm >> 10) * us / (us * 6.2832), den rounded up */
+  den = ((dt * 6434u) >> 10) + 1u;
+  swing_um = (((uint32_t)d_nm >> 10) * ceiling_period_us) / den;
+  cap_um = (a_um * 972u) >> 10; /* 0.949 A (forecastSwingCapPermille 950) */
+  if (swing_um > cap_um) swing_um = cap_um;
+  /* A - sqrt(A^2 - s^2) > M  <=>  s^2 > M (2 A - M)  (0 < M < A), with M = (limit - base) in um, rounded up
+   * (x 1049 / 2^20 = / 999.6): no square root and no second division */
+  margin_um = ((uint32_t)(limit_nm - base_nm) * 1049u >> 20) + 1u;
+  return swing_um * swing_um > margin_um * (2u * a_um - margin_um);
+}

@@ -486,16 +486,17 @@ static void on_edge(const hal_edge *e) {
     smp_value v[SMP_MSG_STROKE_NFIELDS];
     burst.strokes++;
     if (ext_nm > burst.max_extension_nm) burst.max_extension_nm = ext_nm;
+    /* the last puncture: retract first, the STROKE frame after (sending may wait for room in the ring) */
+    if (burst.phase == PHASE_STROKES && burst.strokes >= burst.dot.strokes) {
+      burst.phase = PHASE_RETRACT; /* just past bottom dead centre: parked before the next one */
+      hal_actuator_set(0);
+    }
     v[SMP_F_STROKE_DOT].u = burst.dot.dot;
     v[SMP_F_STROKE_STROKE].u = burst.strokes;
     v[SMP_F_STROKE_EXTENSION_UM].i = smp_nm_to_um(ext_nm);
     v[SMP_F_STROKE_PERIOD_US].u = period;
     v[SMP_F_STROKE_CURRENT_MA].u = smp_current_ma(&cfg.cal, e->win_peak);
     send(SMP_M_STROKE, v);
-    if (burst.phase == PHASE_STROKES && burst.strokes >= burst.dot.strokes) {
-      burst.phase = PHASE_RETRACT; /* just past bottom dead centre: parked before the next one */
-      hal_actuator_set(0);
-    }
     burst.inside_reads = 0;
   } else if (actuator_out && ++burst.inside_reads >= SMP_INSIDE_READS_DROPOUT) {
     latch(SMP_ALARM_SENSOR_DROPOUT); /* extended actuator, yet the sensor sees the needle inside the grip */
@@ -546,7 +547,9 @@ static void step(void) {
 
 /* ---- power-up (SimBoard.powerUp) ---- */
 
-static void power_up(void) {
+/* Not inlined: its EEPROM buffer would otherwise stay on main's stack frame for good, under every deeper call
+ * and the guard interrupt's depth forecast on top of them (2 KB of RAM). */
+static void __attribute__((noinline)) power_up(void) {
   uint8_t bytes[SMP_EE_CONFIG_BYTES];
   smp_value v[SMP_MSG_BOOT_NFIELDS];
   uint32_t t0;

@@ -15,9 +15,9 @@ static int same(const smp_config *a, const smp_config *b) {
 }
 
 static void reseal(uint8_t *b) {
-  uint16_t crc = smp_crc16(b, 0x1C);
-  b[0x1C] = (uint8_t)crc;
-  b[0x1D] = (uint8_t)(crc >> 8);
+  uint16_t crc = smp_crc16(b, SMP_EE_AT_CRC);
+  b[SMP_EE_AT_CRC] = (uint8_t)crc;
+  b[SMP_EE_AT_CRC + 1u] = (uint8_t)(crc >> 8);
 }
 
 int main(void) {
@@ -82,7 +82,7 @@ int main(void) {
   }
   /* another layout version, resealed */
   smp_config_pack(&def, bad);
-  bad[2] = 2;
+  bad[2] = (uint8_t)(SMP_EE_LAYOUT + 1u);
   reseal(bad);
   CHECK(smp_config_unpack(bad, &got) == SMP_CFG_BAD_MAGIC && same(&got, &def));
   return check_report("test_config");

@@ -251,6 +251,59 @@ static void test_guard(void) {
   CHECK(smp_guard_step(&g, &pedal, &in) == 0);
 }
 
+/* The depth forecast (smp_depth_over, §7.12) on two needle samples of a cam at a known angle: a lower bound of
+ * the BDC depth (actuator + e) whenever e is constant (never latches when actuator + e stays within the limit +
+ * tolerance), and with a lead that builds up it latches before the tip gets there. Counts from the rotary image's
+ * calibration (4 um per count, zero 112), the actuator feedback at its setpoint. */
+static uint16_t needle_count_at(const smp_calibration *c, double tip_um) {
+  double count = tip_um * 1000.0 / (double)c->sensor_nm_per_count + c->sensor_zero_count;
+  return count < 0 ? 0 : count > 1022 ? 1022 : (uint16_t)lround(count);
+}
+
+static uint8_t forecast_at(const smp_calibration *c, double a_um, double hz, double theta, double e_um,
+                           double act_um, double trend) {
+  smp_depth_watch w;
+  uint32_t period_us = (uint32_t)lround(1e6 / hz);
+  uint32_t ceiling = smp_cam_ceiling_period_us(period_us, (uint32_t)lround(period_us * trend));
+  double omega = 2 * 3.14159265358979 * hz / 1e6; /* rad per us */
+  double theta0 = theta + omega * 208; /* the sample before, 208 us earlier */
+  int16_t set_um = (int16_t)act_um;
+  int32_t act_nm = (int32_t)set_um * 1000;
+  smp_depth_init(&w, 0);
+  smp_depth_track(&w, set_um, 100000, 1); /* the model reaches the setpoint */
+  smp_depth_over(&w, &L, c, needle_count_at(c, act_um - a_um * (1 - cos(theta0)) + e_um), 200000, act_nm, set_um,
+                 ceiling);
+  return smp_depth_over(&w, &L, c, needle_count_at(c, act_um - a_um * (1 - cos(theta)) + e_um), 200208, act_nm,
+                        set_um, ceiling);
+}
+
+static void test_depth_forecast(void) {
+  smp_config c;
+  double a, hz, theta, e;
+  smp_config_defaults(&c);
+  CHECK(smp_cam_ceiling_period_us(10000, 0) < 10000 * 100 / 105 + 1);   /* 5 % faster */
+  CHECK(smp_cam_ceiling_period_us(10000, 11000) < 10000 * 10 / 11 + 1); /* speeding up: as much again */
+  CHECK(smp_cam_ceiling_period_us(0, 0) <= 1000000 / 30);               /* no edge: the floor rate */
+  for (a = 1250; a <= 2000; a += 250)
+    for (hz = 40; hz <= 160; hz += 30)
+      for (theta = 0.05; theta < 3.1; theta += 0.05)
+        for (e = -300; e <= 700; e += 50) {
+          double act = 900;
+          double tip = act - a * (1 - cos(theta)) + e;
+          if (tip < -300 || tip > 1400) continue; /* the sensor's range, and below the limit itself */
+          c.cal.stroke_um = (uint16_t)(2 * a);
+          /* e constant: the forecast is a lower bound of actuator + e (the sample quantisation and the noise
+           * a count brings are the tolerance's) */
+          if (act + e <= L.extension_um)
+            CHECK_MSG(!forecast_at(&c.cal, a, hz, theta, e, act, 1.0), "A %g Hz %g theta %g e %g", a, hz, theta, e);
+        }
+  /* a lead of 600 um built before the quarter stroke on a 1300 um extension (the reference sweep's case):
+   * latched while the tip is still ~1 rad before BDC, at a steady 100 Hz */
+  c.cal.stroke_um = 3500;
+  CHECK(forecast_at(&c.cal, 1750, 100, 1.0, 600, 1300, 1.0));
+  CHECK(!forecast_at(&c.cal, 1750, 100, 1.0, 0, 1300, 1.0)); /* healthy: the same stroke, no latch */
+}
+
 int main(void) {
   smp_config c;
   smp_config_defaults(&c);
@@ -265,5 +318,6 @@ int main(void) {
   test_conversions();
   test_extension_ahead();
   test_guard();
+  test_depth_forecast();
   return check_report("test_limits");
 }

@@ -52,7 +52,7 @@ function machineKinds(): string[] {
 function images(): string[] {
   const out = [
     "",
-    "/* EEPROM images: the sensor calibration of a machine file each (tools/mkeep.c; eeprom_config.c) */",
+    "/* EEPROM images: the sensor calibration and cam stroke of one machine file each (mkeep.c, eeprom_config.c) */",
   ];
   for (const [image, file] of Object.entries(EEPROM_IMAGES)) {
     const m = loadMachineFile(ROOT + file).calibration;
@@ -63,6 +63,7 @@ function images(): string[] {
     out.push(`#define ${name}_MACHINE SMP_MACHINE_${upper(m.machine)}`);
     out.push(`#define ${name}_SENSOR_NM_PER_COUNT ${cal.nmPerCount}`);
     out.push(`#define ${name}_SENSOR_ZERO_COUNT ${cal.zeroCount}`);
+    out.push(`#define ${name}_STROKE_UM ${m.strokeUm}`);
   }
   return out;
 }

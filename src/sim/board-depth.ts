@@ -12,12 +12,15 @@
 // The bound. Relative to the actuator, the tip is at rel = -camOffset + e, camOffset = A (1 - cos theta) the
 // cam's travel still to come (A = stroke / 2, theta = the cam angle to BDC) and e the cartridge's effect: a
 // healthy cartridge only gives (e <= 0, more so deeper in the skin), a broken spring puts the tip ahead (e > 0,
-// constant). So at BDC the tip is at actuator + e >= actuator + rel + camOffset. The cam speed relative to the
+// a lead that grows only while the cam descends, never faster than the cam, then stays). So at BDC the tip is at
+// actuator + e >= actuator + rel + camOffset. The cam speed relative to the
 // actuator, v = A omega sin theta, gives camOffset >= A - sqrt(A^2 - (v / omega)^2) = A (1 - |cos theta|)
 // (equal up to theta = pi / 2, short of it beyond, where the cam is still speeding up). omega is a ceiling
 // on the cam's rate now (camRateCeilingHz: a motor still speeding up turns faster than its last period
 // shows); a faster cam only lowers the bound. With a healthy cartridge the
-// bound stays at or below the actuator (rel + bound <= e <= 0), so it never latches on good strokes.
+// bound stays at or below the actuator (rel + bound <= e <= 0), so it never latches on good strokes. While a
+// broken spring's lead is still growing, v counts that growth as cam speed and the bound may exceed the true
+// depth: the board then latches sooner, on a cartridge that is broken anyway (docs/protocol.md §7.12).
 
 import { BOARD_WIRING } from "../protocol/board-wiring.ts";
 import { BOARD_DEFAULTS } from "../protocol/table.ts";
