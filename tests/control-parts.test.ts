@@ -296,6 +296,11 @@ describe("dot accounting", () => {
 describe("fault recording", () => {
   const hostFault = { code: "HOST_STALL", source: "host", detail: "stalled", dot: 4 } as const;
   const boardFault = { code: "OVER_CURRENT", source: "board", detail: "board latched OVER_CURRENT" } as const;
+  /** The board's ALARM frame for a latch the host's clock puts at atMs. */
+  const alarm = (code: number, parkedUs: number, atMs: number) => ({
+    frame: { alarm: code, tick: 1234, parkedUs },
+    clock: { hostMsAt: (tick: number) => (tick === 1234 ? atMs : NaN) },
+  });
 
   it("a host fault is measured by the host, from detection to the first sight of the needle parked", () => {
     const r = new FaultRecorder();
@@ -304,7 +309,8 @@ describe("fault recording", () => {
     expect(r.pendingSinceMs).toBe(100);
     r.parkedSeen(112.34);
     r.parkedSeen(150);
-    const record = r.complete("STALL")!;
+    r.boardStatus("STALL"); // the latest STATUS says what the board has latched now
+    const record = r.complete()!;
     expect(r.records).toEqual([record]);
     expect(record).toEqual({
       type: "fault",
@@ -319,29 +325,68 @@ describe("fault recording", () => {
       dot: 4,
     });
     expect(r.pendingSinceMs).toBeUndefined();
-    expect(r.complete(undefined)).toBeUndefined();
+    expect(r.complete()).toBeUndefined();
     expect(parkedMessage(record)).toBe("safety fault HOST_STALL: stalled; needle parked after 12.3 ms");
   });
 
-  it("a board fault takes the board's own measurement from its ALARM frame", () => {
+  it("a board fault takes the board's own measurement and latch from its ALARM frame", () => {
     const r = new FaultRecorder();
     r.detected(boardFault, 200);
+    r.boardStatus("OVER_CURRENT");
     r.parkedSeen(210);
-    r.alarmFrame(3.25, 230);
-    expect(r.complete("OVER_CURRENT")).toMatchObject({ parkedAfterMs: 3.3, parkedMeasuredBy: "board" });
+    const a = alarm(7, 3250, 199.5);
+    expect(r.alarmFrame(a.frame, a.clock, 230)).toBe(true);
+    expect(r.complete()).toMatchObject({
+      parkedAfterMs: 3.3,
+      parkedMeasuredBy: "board",
+      boardAlarm: "OVER_CURRENT",
+      boardEvent: { alarm: "OVER_CURRENT", tick: 1234, parkedUs: 3250, atMs: 199.5 },
+    });
+    expect(r.alarmFrame(a.frame, a.clock, 240)).toBe(false); // nothing pending: the frame means nothing
   });
 
-  it("a host fault ignores the board's number; no sight of parking is unconfirmed", () => {
+  it("a host fault keeps its own measure when the board latched after it; no word at all is unknown", () => {
     const r = new FaultRecorder();
     r.detected(hostFault, 0);
-    r.alarmFrame(3, 20);
-    expect(r.complete(undefined)).toMatchObject({ parkedAfterMs: 20, parkedMeasuredBy: "host" });
+    const a = alarm(2, 3000, 5); // the E-STOP the host asked for, latched 5 ms after the detection
+    r.alarmFrame(a.frame, a.clock, 20);
+    expect(r.complete()).toMatchObject({ parkedAfterMs: 20, parkedMeasuredBy: "host", boardAlarm: "ESTOP" });
     r.detected({ code: "STOP", source: "host", detail: "operator stop" }, 50);
-    const record = r.complete(undefined)!;
-    expect(record).toMatchObject({ parkedAfterMs: null, parkedMeasuredBy: "unconfirmed" });
+    const record = r.complete()!;
+    expect(record).toMatchObject({ parkedAfterMs: null, parkedMeasuredBy: "unconfirmed", boardAlarm: "unknown" });
+    expect(record.parkNote).toMatch(/no word from the board since the detection/);
     expect(record).not.toHaveProperty("dot");
-    expect(record).not.toHaveProperty("boardAlarm");
     expect(parkedMessage(record)).toBe("stopped STOP: operator stop; needle parked UNCONFIRMED");
+  });
+
+  it("a board that latched before the host detected its fault: the board's figure, and the record says so", () => {
+    const r = new FaultRecorder();
+    r.detected({ code: "HOST_LATE", source: "host", detail: "late", asleepFromMs: 870 }, 1867);
+    r.boardStatus("LEASE_EXPIRED");
+    r.parkedSeen(1867);
+    const a = alarm(4, 250, 1085.1);
+    r.alarmFrame(a.frame, a.clock, 1867);
+    const record = r.complete()!;
+    expect(record).toMatchObject({
+      code: "HOST_LATE",
+      parkedAfterMs: 0.3,
+      parkedMeasuredBy: "board",
+      boardAlarm: "LEASE_EXPIRED",
+      boardEvent: { alarm: "LEASE_EXPIRED", tick: 1234, parkedUs: 250, atMs: 1085.1 },
+      hostAsleep: { fromMs: 870, wokeAtMs: 1867 },
+    });
+    expect(record.parkNote).toMatch(/latched LEASE_EXPIRED 781.9 ms before the host detected its fault/);
+  });
+
+  it("an ACTUATOR_FAULT board cannot confirm a park: its feedback is what failed", () => {
+    const r = new FaultRecorder();
+    r.detected({ code: "ACTUATOR_FAULT", source: "board", detail: "board latched ACTUATOR_FAULT" }, 10);
+    r.boardStatus("ACTUATOR_FAULT");
+    const a = alarm(20, 0, 9); // the feedback froze at the park position: it reads parked at once
+    r.alarmFrame(a.frame, a.clock, 12);
+    const record = r.complete()!;
+    expect(record).toMatchObject({ parkedAfterMs: null, parkedMeasuredBy: "unconfirmed" });
+    expect(record.parkNote).toMatch(/actuator feedback, its only evidence of the park, is what failed/);
   });
 
   it("a refusal at the handshake is recorded at once, never armed", () => {

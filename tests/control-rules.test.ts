@@ -74,10 +74,11 @@ describe("loop bounds (timeouts)", () => {
 
 describe("loop lateness and deadlines", () => {
   it("a tick later than the budget is the HOST_LATE hold's input, one at the budget is not", () => {
-    expect(lateTick(T.latenessBudgetMs, T)).toBeUndefined();
-    expect(lateTick(T.latenessBudgetMs + 0.25, T)).toEqual({
+    expect(lateTick(1000, T.latenessBudgetMs, T)).toBeUndefined();
+    expect(lateTick(1000, T.latenessBudgetMs + 0.25, T)).toEqual({
       type: "late",
       detail: `loop tick ${(T.latenessBudgetMs + 0.25).toFixed(1)} ms late, budget ${T.latenessBudgetMs} ms`,
+      asleepFromMs: 1000 - T.latenessBudgetMs - 0.25, // the deadline it missed: the host was not running then
     });
   });
 

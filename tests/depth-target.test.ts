@@ -1,7 +1,8 @@
 // Depth checked against the zone's target (issue 7 part 2): a stroke deeper than the target plus the profile's
 // depthToleranceUm is a DEPTH_DEVIATION fault whatever the depth loop commanded. The issue's case: the loop has
 // learned to command deep for a stiff scar zone, then the cartridge's give disappears and the needle goes to
-// the command; before, a 500 um target received ~760 um and the run ended "done", exit 0.
+// the command; before, a 500 um target received ~760 um and the run ended "done", exit 0. The shallow side: a
+// target the loop cannot reach within the tolerance ends the session held (TARGET_UNREACHABLE, exit 4).
 
 import { describe, expect, it } from "vitest";
 import { SessionController } from "../src/control/controller.ts";
@@ -9,6 +10,10 @@ import { ScriptedDotSource, planSession } from "../src/control/dot-source.ts";
 import { VirtualScheduler } from "../src/time/scheduler.ts";
 import { MemorySink, type DotRecord, type FaultRecord } from "../src/log/records.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts";
+import { parseDepthProfile } from "../src/profiles/load.ts";
+import { runSession } from "../src/app/session.ts";
+import { REACH_SETTLING_DOTS, ReachWatch } from "../src/control/reach.ts";
+import { readFileSync } from "node:fs";
 import { SimRig, plantFromMachine } from "../src/sim/rig.ts";
 import type { PlantParams } from "../src/sim/plant.ts";
 
@@ -75,5 +80,67 @@ describe("a stroke deeper than the zone's target plus tolerance", () => {
     expect(faults[0]).toMatchObject({ dot: 6, deepestMeasuredUm: cut.maxExtensionUm });
     expect(measuredUm).toBeGreaterThan(650);
     expect(measuredUm).toBeLessThanOrEqual(dotRecords[4]!.commandedExtensionUm + 120);
+  });
+});
+
+describe("a target the loop cannot reach within tolerance ends the session held", () => {
+  const rotary = loadMachineFile("profiles/machines/rotary-pmu.json");
+  /** The issue's case: the demo profile at 1400 um in every zone (the engineer envelope). */
+  const deep = (() => {
+    const json = JSON.parse(readFileSync("profiles/demo.json", "utf8")) as {
+      envelope: string;
+      zones: { sessions: { targetExtensionUm: number }[] }[];
+    };
+    json.envelope = "engineer";
+    for (const z of json.zones) for (const s of z.sessions) s.targetExtensionUm = 1400;
+    return parseDepthProfile(JSON.stringify(json), "demo-at-1400.json");
+  })();
+
+  it("1400 um, ~1160 um reached: TARGET_UNREACHABLE after a zone's settling dots, exit 4 (was: done, 0)", async () => {
+    const sink = new MemorySink();
+    const r = await runSession({
+      ...{ profile: deep, machine: rotary, session: 1, dots: 20, sink, startedAt: "test", engineerApproved: true },
+      target: { kind: "sim", virtualTime: true, seed: 1 },
+    });
+    expect(r.outcome).toMatchObject({ ending: "held", outcome: "held", exitCode: 4 });
+    const dots = sink.records.filter((x): x is DotRecord => x.type === "dot");
+    expect(dots).toHaveLength(REACH_SETTLING_DOTS); // the first zone's settling dots, no more
+    for (const d of dots) expect(d.maxExtensionUm!).toBeLessThan(1400 - deep.profile.depthToleranceUm);
+    const faults = sink.records.filter((x): x is FaultRecord => x.type === "fault");
+    expect(faults).toMatchObject([{ code: "TARGET_UNREACHABLE", source: "host", boardAlarm: "none", dot: 3 }]);
+    const reachedUm = Math.max(...dots.map((d) => d.maxExtensionUm!));
+    expect(faults[0]!.detail).toBe(
+      `zone hairline: its last 3 dots reached at most ${reachedUm} um (deepest strokes ` +
+        `${dots.map((d) => d.maxExtensionUm).join(", ")} um), short of target 1400 um less depthToleranceUm ` +
+        `150 um = 1250 um, commanded 1400 um`,
+    );
+    expect(r.outcome.message).toMatch(/^held TARGET_UNREACHABLE: zone hairline: .*board disarmed, nothing latched/);
+    expect(sink.records.at(-1)).toMatchObject({ type: "end", outcome: "held", ending: "held", exitCode: 4 });
+    // a hold the operator can end: the needle parked and the board disarmed, nothing latched to unlock
+    expect(r.rig!.board.state).toBe("IDLE");
+    expect(r.rig!.board.parked).toBe(true);
+    expect(r.rig!.board.alarm).toBeUndefined();
+  });
+
+  it("ReachWatch: three complete short dots of a zone in a row; a dot in reach clears its zone's run", () => {
+    const w = new ReachWatch(150);
+    const dot = (n: number, zone: string, maxUm: number | null, extra: Partial<DotRecord> = {}): DotRecord => ({
+      ...{ type: "dot", n, zone, session: 1, tMs: 0, boardTick: 0, targetExtensionUm: 1000 },
+      ...{ commandedExtensionUm: 1100, maxExtensionUm: maxUm, meanExtensionUm: maxUm, telemetry: "complete" },
+      ...{ strokeCount: 6, plannedStrokes: 6, strokeHz: 110, commandedStrokeHz: 110 },
+      ...{ dutyPermille: 600, peakCurrentMa: 700, onTimeMs: 90 },
+      ...extra,
+    });
+    expect(w.dot(dot(1, "a", 849))).toBeUndefined();
+    expect(w.dot(dot(2, "a", 850))).toBeUndefined(); // exactly target - tolerance is in reach: clears the run
+    expect(w.dot(dot(3, "a", 800))).toBeUndefined();
+    expect(w.dot(dot(4, "b", 100))).toBeUndefined(); // another zone has its own run
+    expect(w.dot(dot(5, "a", 810, { telemetry: "partial" }))).toBeUndefined(); // counts neither way
+    expect(w.dot(dot(6, "a", null))).toBeUndefined();
+    expect(w.dot(dot(7, "a", 820, { partial: true }))).toBeUndefined();
+    expect(w.dot(dot(8, "a", 830))).toBeUndefined();
+    const out = w.dot(dot(9, "a", 840));
+    expect(out).toMatchObject({ code: "TARGET_UNREACHABLE", dot: 9 });
+    expect(out!.detail).toMatch(/^zone a: its last 3 dots reached at most 840 um \(deepest strokes 800, 830, 840 um\)/);
   });
 });

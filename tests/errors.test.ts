@@ -6,7 +6,7 @@ import { ERROR_CODES, EXIT_CODES, RUN_ENDINGS, SmpError, runExitCode, type RunEn
 
 describe("exit codes", () => {
   it("the table lists exactly 0, 1, 2 and 3, each with its meaning", () => {
-    expect(Object.keys(EXIT_CODES)).toEqual(["0", "1", "2", "3"]);
+    expect(Object.keys(EXIT_CODES)).toEqual(["0", "1", "2", "3", "4"]);
     for (const doc of Object.values(EXIT_CODES)) expect(doc.length).toBeGreaterThan(10);
   });
 
@@ -20,6 +20,7 @@ describe("exit codes", () => {
       done: [0, "done"],
       fault: [3, "fault"],
       stopped: [3, "stopped"],
+      held: [4, "held"],
       limitsRefused: [2, "refused"],
       boardMismatch: [3, "refused"],
       noBoard: [3, "refused"],

@@ -19,7 +19,9 @@
 // - fault: connected -> fault with E-STOP; in fault the first cause wins; in hold it escalates.
 // - boardAlarm: ignored before INFO, in alarm and in fault; STOP/PEDAL_RELEASED hold a running session and
 //   are ignored in hold; anything else (and STOP in idle/armed) is a fault, no E-STOP (the board latched).
-// - sessionDone running -> idle with DISARM: running -> disarming (DISARM), disarmAcked -> done.
+// - sessionDone running -> idle with DISARM: running -> disarming (DISARM), disarmAcked -> done; with a reason
+//   (TARGET_UNREACHABLE) the disarming is a hold and disarmAcked ends the run held. A stop or a lost link while
+//   disarming parks like one while running (the board is armed until DISARM lands).
 // - acknowledge fault|hold -> alarm: a run does not continue after a fault. It ends (done, terminal) once the
 //   needle is parked; clearing the latched board is the operator's deliberate act in a new run: alarm +
 //   proceed(ALARM STOP --unlock) below.
@@ -405,7 +407,7 @@ const TABLE: Record<FromKey, Record<InputKey, Expected>> = {
     "mismatch(limits)": REJECT,
     "mismatch(board)": REJECT,
     handshakeTimeout: REJECT,
-    linkLost: GONE,
+    linkLost: [parking(false, "LINK_LOST", "LINK_LOST", "host"), [P_ESTOP, LINK_F]], // the board is still armed
     "status(IDLE)": SAME,
     "status(ALARM POWER_UP)": [parking(false, "POWER_UP", "POWER_UP", "board"), [boardFault("POWER_UP")]],
     "status(ALARM STALL)": [parking(false, "STALL", "STALL", "board"), [boardFault("STALL")]],
@@ -417,7 +419,7 @@ const TABLE: Record<FromKey, Record<InputKey, Expected>> = {
     "proceed(IDLE)": SAME,
     start: REJECT,
     armAcked: SAME,
-    stop: stoppedBefore("idle"),
+    stop: [parking(true, "STOP", "STOP", "host"), [P_STOP, STOP_F]], // armed until DISARM lands: park, record
     late: REJECT,
     estop: [parking(false, "ESTOP", "ESTOP", "host"), [P_ESTOP, ESTOP_F]],
     "fault(HOST_STALL)": [parking(false, "HOST_STALL", "HOST_STALL", "host"), [P_ESTOP, STALL_F]],
@@ -593,6 +595,39 @@ describe("what the record shows", () => {
   });
 });
 
+describe("a session held for a target out of reach, and a park the board measures itself", () => {
+  const held = { code: "TARGET_UNREACHABLE", detail: "zone crown out of reach", dot: 3 } as const;
+  const HELD: SupervisorState = { name: "disarming", held: { ...held, source: "host" } };
+
+  it("sessionDone with a reason disarms, records it, shows a hold; the board's DISARM ends it held", () => {
+    const r = transition({ name: "running" }, { type: "sessionDone", held });
+    expect(r.next).toEqual(HELD);
+    expect(r.effects).toEqual([send("DISARM"), fault("TARGET_UNREACHABLE", "host", "zone crown out of reach", 3)]);
+    expect(shown(HELD)).toEqual({ name: "hold", cause: "TARGET_UNREACHABLE" });
+    const end = transition(HELD, { type: "disarmAcked" });
+    expect(end.next).toEqual(done("held", "", { name: "hold", cause: "TARGET_UNREACHABLE" }));
+    expect(end.effects).toEqual([finish("held", "")]);
+    expect(transition({ name: "disarming" }, { type: "disarmAcked" }).effects).toEqual([finish("done", "")]);
+  });
+
+  it("a latch of the board's own waits for its ALARM frame; the STOP or E-STOP the host asked for does not", () => {
+    const late = parking(true, "HOST_LATE", "HOST_LATE", "host");
+    const lease = transition(late, { type: "status", board: "ALARM", alarm: "LEASE_EXPIRED" }).next;
+    expect(transition(lease, { type: "parked", via: "status", alarm: "LEASE_EXPIRED" }).effects).toEqual([]);
+    expect(transition(lease, { type: "parked", via: "alarm" }).effects).toEqual([finish("fault", "")]);
+    // a second parked STATUS: the ALARM frame, sent before it, was lost; the host's own sight confirms it
+    const again = { type: "parked", via: "status", alarm: "LEASE_EXPIRED", again: true } as const;
+    expect(transition(lease, again).effects).toEqual([finish("fault", "")]);
+    for (const alarm of ["STOP", "ESTOP"] as const)
+      expect(transition(late, { type: "parked", via: "status", alarm }).effects).toEqual([finish("fault", "")]);
+  });
+
+  it("a late tick's hold carries when the host stopped running, for the record", () => {
+    const r = transition({ name: "running" }, { type: "late", detail: "late", asleepFromMs: 870 });
+    expect(r.effects).toEqual([P_STOP, { ...LATE_F, asleepFromMs: 870 }]);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // Invariants over random input sequences
 
@@ -614,9 +649,11 @@ const inputArb: fc.Arbitrary<Input> = fc.oneof(
     { type: "late", detail: "late" },
     { type: "estop" },
     { type: "sessionDone" },
+    { type: "sessionDone", held: { code: "TARGET_UNREACHABLE", detail: "out of reach" } },
     { type: "disarmAcked" },
     { type: "unlockRefused", detail: "u" },
     { type: "parked", via: "status" },
+    { type: "parked", via: "status", alarm: "LEASE_EXPIRED" },
     { type: "parked", via: "alarm" },
     { type: "parkTimeout" },
   ),

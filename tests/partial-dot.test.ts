@@ -31,12 +31,15 @@ async function run(fault: string, firmware: boolean, dots = 5): Promise<SessionR
   return sink.records;
 }
 
-/** The order every run keeps: a header, then state and dot records, then the fault, then the end. */
+/**
+ * The order every run keeps: a header, the alarm the board had latched when the run reached it, then state and
+ * dot records, then the fault, then the end.
+ */
 function expectOrder(records: readonly SessionRecord[]): void {
   const types = records.map((r) => r.type).filter((t) => t !== "state");
-  expect(types[0]).toBe("header");
+  expect(types.slice(0, 2)).toEqual(["header", "latched"]);
   expect(types.slice(-2)).toEqual(["fault", "end"]);
-  expect(types.slice(1, -2).every((t) => t === "dot")).toBe(true);
+  expect(types.slice(2, -2).every((t) => t === "dot")).toBe(true);
 }
 
 const dotsOf = (rs: readonly SessionRecord[]) => rs.filter((r): r is DotRecord => r.type === "dot");
@@ -142,11 +145,11 @@ describe("the books at the run's end", () => {
     const board = { code: "STALL", source: "board", detail: "" } as const;
     const r = new FaultRecorder();
     r.detected(board, 10, 7);
-    expect(r.complete("STALL", (n) => (n === 7 ? 612 : undefined))).toMatchObject({ dot: 7, deepestMeasuredUm: 612 });
+    expect(r.complete((n) => (n === 7 ? 612 : undefined))).toMatchObject({ dot: 7, deepestMeasuredUm: 612 });
     r.detected({ ...board, dot: 3 }, 10, 7);
-    expect(r.complete("STALL", (n) => (n === 3 ? null : 999))).toMatchObject({ dot: 3, deepestMeasuredUm: null });
+    expect(r.complete((n) => (n === 3 ? null : 999))).toMatchObject({ dot: 3, deepestMeasuredUm: null });
     r.detected(board, 10, undefined);
-    const none = r.complete("STALL", () => 5)!;
+    const none = r.complete(() => 5)!;
     expect("dot" in none || "deepestMeasuredUm" in none).toBe(false);
   });
 });

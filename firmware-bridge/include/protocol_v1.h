@@ -3,7 +3,7 @@
 #define SMP_PROTOCOL_V1_H
 
 #define SMP_PROTOCOL_VERSION 1u
-#define SMP_SCHEMA_HASH "52f238a5"
+#define SMP_SCHEMA_HASH "7692a80e"
 /* link settings (LINK) */
 #define SMP_BAUD 250000UL
 #define SMP_MAX_FRAME_BYTES 256UL
@@ -53,6 +53,7 @@
 #define SMP_ALARM_HANDSHAKE_MISMATCH 57u /* protocol version, schema hash or limits do not match */
 #define SMP_ALARM_UNEXPECTED_NAK 58u /* board refused a command the host considered valid */
 #define SMP_ALARM_HOST_OVER_SPEED 59u /* measured stroke rate far above the setpoint */
+#define SMP_ALARM_TARGET_UNREACHABLE 60u /* a zone's target depth out of reach: its deepest strokes stay short of target less the tolerance */
 
 /* NAK codes */
 #define SMP_NAK_BAD_STATE 1u /* command not allowed in the current board state */

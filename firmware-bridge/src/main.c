@@ -473,8 +473,10 @@ static void on_edge(const hal_edge *e) {
   /* a turning cam moves the needle by its whole stroke between two edges; a frozen reading is stuck (an
    * empty window counts as stuck too, as -Infinity < 200 does in board-burst.ts). Not judged on a window cut
    * short by an unsynchronised extend (spin-up timeout): it may hold only the parked needle, which the
-   * sensor reads at its bottom rail (BurstRunner's windowCut). */
-  if (!burst.window_cut &&
+   * sensor reads at its bottom rail (BurstRunner's windowCut). Nor while the actuator feedback is away from
+   * its setpoint (moving, or lying): the actuator check decides within its settle time, so a frozen feedback
+   * is ACTUATOR_FAULT, not SENSOR_STUCK (the first real cause, as board-burst.ts). */
+  if (!burst.window_cut && !hal_actuator_mismatch() &&
       (e->win_min > e->win_max ||
        smp_lim_sensor_stuck(smp_sensor_nm(&cfg.cal, e->win_max) - smp_sensor_nm(&cfg.cal, e->win_min)))) {
     latch(SMP_ALARM_SENSOR_STUCK);

@@ -35,7 +35,8 @@ export class Progress {
     } else if (e.type === "fault") {
       this.newline();
       const r = e.record;
-      console.log(`FAULT ${r.code} (${r.source}): ${r.detail}; needle parked ${parkedText(r)}`);
+      const what = r.code === "TARGET_UNREACHABLE" ? "HELD" : "FAULT"; // a hold: nothing latched on the board
+      console.log(`${what} ${r.code} (${r.source}): ${r.detail}; needle parked ${parkedText(r)}`);
     } else {
       this.newline();
       console.log(e.message);

@@ -1,4 +1,5 @@
-// Text rendering of a session summary for the terminal: dots per zone, depth and speed error, faults.
+// Text rendering of a session summary for the terminal: dots per zone, depth and speed error, faults with what
+// the board latched and how the park is known.
 
 import { parkedText, type Summary } from "../log/records.ts";
 
@@ -39,11 +40,14 @@ export function renderSummary(s: Summary, c: RenderContext): string {
   if (s.trueDeepestTipUm !== undefined) lines.push(`true deepest tip (simulated world): ${s.trueDeepestTipUm} um`);
   lines.push("", s.faults.length === 0 ? "faults: none" : "faults:");
   for (const f of s.faults) {
-    lines.push(
-      `  ${f.code} (${f.source}${f.boardAlarm && f.boardAlarm !== f.code ? `, board ${f.boardAlarm}` : ""}): ` +
-        `${f.detail}; parked ` +
-        parkedText(f, true),
-    );
+    const board = f.boardAlarm && f.boardAlarm !== f.code ? `, board alarm ${f.boardAlarm}` : "";
+    lines.push(`  ${f.code} (${f.source}${board}): ${f.detail}; parked ${parkedText(f, true)}`);
+    const e = f.boardEvent;
+    if (e && e.alarm !== f.code)
+      lines.push(`    board latched ${e.alarm} at tick ${e.tick} (host ${e.atMs} ms), parked ${e.parkedUs} us later`);
+    if (f.hostAsleep)
+      lines.push(`    host not running from ${f.hostAsleep.fromMs} ms, woke at ${f.hostAsleep.wokeAtMs} ms`);
+    if (f.parkNote) lines.push(`    ${f.parkNote}`);
   }
   lines.push("", `session record: ${c.logPath}`);
   return lines.join("\n");

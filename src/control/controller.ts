@@ -11,17 +11,15 @@ import { driveEnabled, initialState, transition } from "../safety/fsm.ts";
 import type { Effect, Input, SupervisorState } from "../safety/fsm.ts";
 import type { RunEnding } from "../errors/errors.ts";
 import type { DotRecord } from "../log/records.ts";
-import { BoardClockEstimate } from "../time/ticks.ts";
 import { DotAccounting, type DotEndFrame } from "./accounting.ts";
 import { FaultRecorder } from "./fault-recorder.ts";
 import { bootInput, nakInput, readStatus } from "./frames.ts";
 import { closeRun, stateChange } from "./outcome.ts";
 import * as handshake from "./handshake.ts";
 import { LatenessHistogram } from "./lateness.ts";
-import { DotPacer } from "./pacing.ts";
 import { OPERATOR_TURN } from "./operator.ts";
 import { DEFAULT_TIMING, lateTick, nextDeadlineMs, timeouts, type LoopTiming } from "./timing.ts";
-import { DotDispatcher, driveGuard } from "./dispatch.ts";
+import { connectBoard, driveGuard, type ConnectedBoard } from "./dispatch.ts";
 import type { ControllerEvent, ControllerOptions, RunOutcome } from "./session-types.ts";
 
 export class SessionController {
@@ -34,7 +32,7 @@ export class SessionController {
   private readonly faults = new FaultRecorder();
   readonly lateness = new LatenessHistogram();
   /** Known once the board has answered HELLO. */
-  private board: { info: handshake.BoardInfo; clock: BoardClockEstimate; dispatch: DotDispatcher } | undefined;
+  private board: ConnectedBoard | undefined;
   private t0Ms = 0;
   private tickCount = 0;
   private cancelTick: (() => void) | undefined;
@@ -99,7 +97,7 @@ export class SessionController {
     const nowMs = this.o.scheduler.nowMs();
     this.lateness.add(nowMs - deadlineMs);
     this.tickCount++;
-    this.input(lateTick(nowMs - deadlineMs, this.timing)); // the state machine refuses it unless running
+    this.input(lateTick(nowMs, nowMs - deadlineMs, this.timing)); // the state machine refuses it unless running
     this.checkTimeouts(nowMs);
     if (driveEnabled(this.state)) this.planDots(nowMs);
     this.pump(nowMs);
@@ -165,7 +163,10 @@ export class SessionController {
       }
       case "acked":
         if (e.command.id === "ARM") this.input({ type: "armAcked" });
-        if (e.command.id === "DISARM") this.input({ type: "disarmAcked" });
+        if (e.command.id !== "DISARM") return;
+        // a hold's park: its dots have ended, and the board disarms with the needle parked
+        if (this.state.name === "disarming" && this.state.held) this.faults.parkedSeen(nowMs);
+        this.input({ type: "disarmAcked" });
         return;
       case "naked":
         return this.onNaked(e.command, e.nak);
@@ -198,20 +199,16 @@ export class SessionController {
       }
       case "DOTEND":
         return this.endDot(frame.fields.dot, nowMs, frame.fields);
-      case "ALARM":
-        if (this.faults.pendingSinceMs === undefined) return;
-        this.faults.alarmFrame(frame.fields.parkedUs / 1000, nowMs); // sent only once the needle is parked
+      case "ALARM": // sent once the needle is parked, with the board's own latch and timing
+        if (!this.board || !this.faults.alarmFrame(frame.fields, this.board.clock, nowMs)) return;
         return this.input({ type: "parked", via: "alarm" });
     }
   }
 
   private onInfo(info: handshake.BoardInfo, nowMs: number): void {
     if (this.board) return; // a repeated reply to a retransmitted HELLO
-    const clock = new BoardClockEstimate(info.clockHz);
-    clock.sample(info.tick, nowMs);
-    const pacer = new DotPacer(this.timing, info.clockHz, this.o.profile.profile.dotIntervalMs);
     const { overtravelUm } = this.o.machine.calibration;
-    this.board = { info, clock, dispatch: new DotDispatcher(this.o.source, this.books, pacer, info, overtravelUm) };
+    this.board = connectBoard(info, nowMs, { ...this.o, books: this.books, timing: this.timing, overtravelUm });
     this.books.capAt(handshake.commandCapUm(info, overtravelUm));
     const { leaseMs } = this.timing;
     const { settings, plannedDots } = this.o.source;
@@ -227,11 +224,14 @@ export class SessionController {
     this.board.clock.sample(s.tick, nowMs);
     const { board, alarm, parkedInAlarm } = readStatus(s);
     if (alarm) this.lastBoardAlarm = alarm;
+    const found = this.state.name === "handshaking" ? handshake.foundLatched(s, this.board.info, nowMs) : undefined;
+    if (found) this.o.sink.write(found);
     this.input({ type: "status", board, alarm });
+    this.faults.boardStatus(alarm); // what the board has latched now, for a pending fault's record
     for (const n of this.books.through(s.lastDot)) this.endDot(n, nowMs, undefined);
     if (this.faults.pendingSinceMs !== undefined && parkedInAlarm) {
-      this.faults.parkedSeen(nowMs);
-      this.input({ type: "parked", via: "status" });
+      const again = this.faults.parkedSeen(nowMs);
+      this.input({ type: "parked", via: "status", again, ...(alarm ? { alarm } : {}) });
     }
     // what `smp run` does on the operator's behalf (control/operator.ts)
     const view = { ...this.o, board, lastBoardAlarm: this.lastBoardAlarm, linkIdle: this.link.idle };
@@ -243,7 +243,10 @@ export class SessionController {
     const record = this.books.end(n, nowMs, () => this.board!.clock.boardTickAt(nowMs), end);
     if (!record) return;
     this.writeDot(record);
-    if (this.board!.dispatch.complete) this.input({ type: "sessionDone" });
+    const dispatch = this.board!.dispatch;
+    const short = dispatch.ended(record); // a zone's target out of reach: no more dots, the session ends held
+    if (short) this.observe({ type: "info", message: `${short.code}: ${short.detail}` });
+    if (dispatch.complete) this.input({ type: "sessionDone", ...dispatch.held });
   }
 
   private writeDot(record: DotRecord): void {
@@ -295,7 +298,7 @@ export class SessionController {
     this.cancelTick?.();
     const nowMs = this.o.scheduler.nowMs();
     for (const record of this.books.cutShort(nowMs, this.board?.clock.boardTickAt(nowMs) ?? 0)) this.writeDot(record);
-    const parked = this.faults.complete(this.lastBoardAlarm, (n) => this.books.deepestMeasuredUm(n));
+    const parked = this.faults.complete((n) => this.books.deepestMeasuredUm(n));
     if (parked) {
       this.o.sink.write(parked);
       this.observe({ type: "fault", record: parked });

@@ -1,15 +1,20 @@
 // What a running session sends next, pure: the next dot of the source when it is due (with the loops'
 // command, checked once more against the board's cap, and a fresh lease), else a keep-alive; what a dot
-// refused LATE by the board means (send it and those after it again, or hold: the host is too late); and the
-// last check before any command goes out, that DOT and KEEP go out only while the drive is enabled.
+// refused LATE by the board means (send it and those after it again, or hold: the host is too late); no more
+// dots once a zone's target proves out of reach (reach.ts); and the last check before any command goes out,
+// that DOT and KEEP go out only while the drive is enabled.
 
 import type { HostCommand } from "../protocol/hostlink.ts";
 import { driveEnabled, type Input, type SupervisorState } from "../safety/fsm.ts";
 import type { DotAccounting } from "./accounting.ts";
 import type { DotSource, PlannedDot } from "./dot-source.ts";
 import { commandCapUm, commandLimit, type BoardInfo } from "./handshake.ts";
-import type { DotPacer } from "./pacing.ts";
-import { MAX_LATE_DOTS_IN_A_ROW } from "./timing.ts";
+import { DotPacer } from "./pacing.ts";
+import { MAX_LATE_DOTS_IN_A_ROW, type LoopTiming } from "./timing.ts";
+import { ReachWatch, type Unreachable } from "./reach.ts";
+import type { DotRecord } from "../log/records.ts";
+import type { LoadedProfile } from "../profiles/load.ts";
+import { BoardClockEstimate } from "../time/ticks.ts";
 
 export type Dispatch =
   | { readonly kind: "dot"; readonly planned: PlannedDot; readonly command: HostCommand }
@@ -39,6 +44,9 @@ export function driveGuard(state: SupervisorState, command: HostCommand): HostFa
 }
 
 export class DotDispatcher {
+  /** Set once a zone's target proved out of reach: no more dots go out, those in flight still end. */
+  private unreachable: Unreachable | undefined;
+
   constructor(
     private readonly source: DotSource,
     private readonly books: DotAccounting,
@@ -46,6 +54,7 @@ export class DotDispatcher {
     private readonly info: BoardInfo,
     /** The machine's worst-case overtravel (its calibration file): commands stay that far under the hard maximum. */
     private readonly overtravelUm: number,
+    private readonly reach: ReachWatch,
   ) {}
 
   /** ARM, with a lease from boardNowTick. */
@@ -59,7 +68,7 @@ export class DotDispatcher {
    * retransmission would carry a stale start tick) and while the board's queue has room.
    */
   next(nowMs: number, boardNowTick: number, linkIdle: boolean): Dispatch | undefined {
-    const planned = this.source.next();
+    const planned = this.unreachable ? undefined : this.source.next();
     if (planned && this.books.inFlightCount < Math.max(1, this.info.queueSlots - 1) && linkIdle) {
       const atTick = this.pacer.due(boardNowTick);
       if (atTick !== undefined) return this.dot(planned, atTick, nowMs, boardNowTick);
@@ -103,8 +112,47 @@ export class DotDispatcher {
     return { kind: "again" };
   }
 
-  /** The source has run out and no dot is in flight: the session is complete. */
-  get complete(): boolean {
-    return this.source.exhausted && this.books.inFlightCount === 0;
+  /** A dot ended with this record: when it shows its zone's target out of reach, no more dots go out. */
+  ended(record: DotRecord): Unreachable | undefined {
+    if (this.unreachable) return undefined;
+    this.unreachable = this.reach.dot(record);
+    return this.unreachable;
   }
+
+  /** Why the session ends held, for its sessionDone: empty when it does not. */
+  get held(): { held?: Unreachable } {
+    return this.unreachable ? { held: this.unreachable } : {};
+  }
+
+  /** The source has run out (or its target is out of reach) and no dot is in flight: the session is complete. */
+  get complete(): boolean {
+    return (this.unreachable !== undefined || this.source.exhausted) && this.books.inFlightCount === 0;
+  }
+}
+
+/** What the host has of the board once it has answered HELLO: its INFO, its clock and the dispatcher. */
+export interface ConnectedBoard {
+  readonly info: BoardInfo;
+  readonly clock: BoardClockEstimate;
+  readonly dispatch: DotDispatcher;
+}
+
+/** The board's INFO arrived at nowMs: its clock from INFO's tick, and the session's dispatcher for it. */
+export function connectBoard(
+  info: BoardInfo,
+  nowMs: number,
+  c: {
+    readonly profile: LoadedProfile;
+    readonly source: DotSource;
+    readonly books: DotAccounting;
+    readonly timing: LoopTiming;
+    readonly overtravelUm: number;
+  },
+): ConnectedBoard {
+  const clock = new BoardClockEstimate(info.clockHz);
+  clock.sample(info.tick, nowMs);
+  const { dotIntervalMs, depthToleranceUm } = c.profile.profile;
+  const pacer = new DotPacer(c.timing, info.clockHz, dotIntervalMs);
+  const reach = new ReachWatch(depthToleranceUm);
+  return { info, clock, dispatch: new DotDispatcher(c.source, c.books, pacer, info, c.overtravelUm, reach) };
 }

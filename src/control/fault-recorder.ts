@@ -1,12 +1,25 @@
 // Fault recording, pure: the run's first fault is held from its detection until the needle is known parked
-// (or the wait ran out), with the evidence of parking as it arrives, then written as one FaultRecord that
-// says how long parking took and who measured it, and names the dot in flight at the detection with its
-// deepest measured stroke. A refusal at the handshake is recorded at once.
+// (or the wait ran out), with the evidence as it arrives (the host's sight of the park, the board's ALARM frame
+// with its own latch and timing, each STATUS saying what the board has latched now), then written as one
+// FaultRecord: how long parking took and who measured it, and why when the host could not; the alarm latched
+// on the board now, or "unknown" when the board has not been heard since; the board's own event; for a frozen
+// host, when it woke; the dot in flight at the detection with its deepest measured stroke. A refusal at the
+// handshake is recorded at once.
 
-import { ALARMS, type AlarmName } from "../protocol/table.ts";
+import { ALARMS, type AlarmName, type FrameOf } from "../protocol/table.ts";
+import type { BoardClockEstimate } from "../time/ticks.ts";
 import type { Fault } from "../safety/fsm.ts";
 import { parkedText, type FaultRecord } from "../log/records.ts";
 import { round1 } from "./precision.ts";
+import { knownAlarm } from "./frames.ts";
+
+/** The board's ALARM frame, with its tick on the host's clock (estimated). */
+export interface BoardEvent {
+  readonly alarm: AlarmName | undefined;
+  readonly tick: number;
+  readonly parkedUs: number;
+  readonly atMs: number;
+}
 
 interface Pending {
   readonly fault: Fault;
@@ -14,8 +27,12 @@ interface Pending {
   /** The fault's own dot (a telemetry fault), else the dot in flight at the detection. */
   readonly dot: number | undefined;
   parkedSeenAtMs: number | undefined;
-  boardParkedMs: number | undefined;
+  event: BoardEvent | undefined;
+  /** What the board's latest STATUS since the detection showed latched ("none": nothing). */
+  boardAlarm: AlarmName | "none" | undefined;
 }
+
+type Park = Pick<FaultRecord, "parkedAfterMs" | "parkedMeasuredBy" | "parkNote">;
 
 export class FaultRecorder {
   private pending: Pending | undefined;
@@ -28,7 +45,8 @@ export class FaultRecorder {
    */
   detected(fault: Fault, nowMs: number, dotInFlight?: number): void {
     const dot = fault.dot ?? dotInFlight;
-    this.pending ??= { fault, detectedAtMs: nowMs, dot, parkedSeenAtMs: undefined, boardParkedMs: undefined };
+    const fresh = { parkedSeenAtMs: undefined, event: undefined, boardAlarm: undefined };
+    this.pending ??= { fault, detectedAtMs: nowMs, dot, ...fresh };
   }
 
   /** Host time of the pending fault's detection; undefined when none is pending. */
@@ -36,35 +54,53 @@ export class FaultRecorder {
     return this.pending?.detectedAtMs;
   }
 
-  /** The board showed the needle parked (a STATUS in ALARM with parked set, or an ALARM frame). */
-  parkedSeen(nowMs: number): void {
-    if (this.pending) this.pending.parkedSeenAtMs ??= nowMs;
+  /** A STATUS (the one that reported a board fault included): the alarm it shows latched, if any. */
+  boardStatus(alarm: AlarmName | undefined): void {
+    if (this.pending) this.pending.boardAlarm = alarm ?? "none";
   }
 
-  /** An ALARM frame: the board measured its own parking; that counts for a fault the board detected. */
-  alarmFrame(parkedMs: number, nowMs: number): void {
+  /**
+   * The board showed the needle parked (a STATUS in ALARM with parked set, or an ALARM frame); true when it had
+   * shown it before, since the detection.
+   */
+  parkedSeen(nowMs: number): boolean {
+    if (!this.pending) return false;
+    const before = this.pending.parkedSeenAtMs !== undefined;
+    this.pending.parkedSeenAtMs ??= nowMs;
+    return before;
+  }
+
+  /**
+   * An ALARM frame: the board's own latch, and its own measure of the park (sent once it saw it parked), its
+   * tick placed on the host's clock. False when no fault is pending (the frame means nothing then).
+   */
+  alarmFrame(f: FrameOf<"ALARM">["fields"], clock: Pick<BoardClockEstimate, "hostMsAt">, nowMs: number): boolean {
     const p = this.pending;
-    if (!p) return;
+    if (!p) return false;
     this.parkedSeen(nowMs);
-    if (p.fault.source === "board") p.boardParkedMs = parkedMs;
+    const event = {
+      alarm: knownAlarm(f.alarm),
+      tick: f.tick,
+      parkedUs: f.parkedUs,
+      atMs: clock.hostMsAt(f.tick, nowMs),
+    };
+    p.event ??= event;
+    p.boardAlarm ??= event.alarm;
+    return true;
   }
 
   /**
    * The pending fault's record, now that parking is confirmed or the wait ran out. deepestUm gives a dot's
    * deepest measured stroke (null: none; undefined: unknown), for the record's dot.
    */
-  complete(
-    boardAlarm: AlarmName | undefined,
-    deepestUm: (dot: number) => number | null | undefined = () => undefined,
-  ): FaultRecord | undefined {
+  complete(deepestUm: (dot: number) => number | null | undefined = () => undefined): FaultRecord | undefined {
     const p = this.pending;
     if (!p) return undefined;
     this.pending = undefined;
-    const { dot } = p;
-    const { code, source, detail } = p.fault;
+    const { dot, event } = p;
+    const { code, source, detail, asleepFromMs } = p.fault;
     const deepestMeasuredUm = dot === undefined ? undefined : deepestUm(dot);
-    const hostMs = p.parkedSeenAtMs !== undefined ? p.parkedSeenAtMs - p.detectedAtMs : undefined;
-    const parkedAfterMs = p.boardParkedMs ?? hostMs;
+    const boardAlarm = p.boardAlarm ?? "unknown";
     return this.keep({
       type: "fault",
       tMs: round1(p.detectedAtMs),
@@ -72,9 +108,21 @@ export class FaultRecorder {
       codeNumber: ALARMS[code].code,
       source,
       detail: detail || ALARMS[code].doc,
-      parkedAfterMs: parkedAfterMs === undefined ? null : round1(Math.max(0, parkedAfterMs)),
-      parkedMeasuredBy: p.boardParkedMs !== undefined ? "board" : hostMs !== undefined ? "host" : "unconfirmed",
-      ...(boardAlarm ? { boardAlarm } : {}),
+      ...park(p, boardAlarm),
+      boardAlarm,
+      ...(event
+        ? {
+            boardEvent: {
+              alarm: event.alarm ?? "unknown",
+              tick: event.tick,
+              parkedUs: event.parkedUs,
+              atMs: round1(event.atMs),
+            },
+          }
+        : {}),
+      ...(asleepFromMs !== undefined
+        ? { hostAsleep: { fromMs: round1(asleepFromMs), wokeAtMs: round1(p.detectedAtMs) } }
+        : {}),
       ...(dot !== undefined ? { dot } : {}),
       ...(deepestMeasuredUm !== undefined ? { deepestMeasuredUm } : {}),
     });
@@ -100,7 +148,46 @@ export class FaultRecorder {
   }
 }
 
-/** The run's closing message for a fault or stop that parked. */
+/**
+ * How the park is known. The board's own figure (its ALARM frame) counts for a fault the board detected, and
+ * for a host fault when the board had latched before the host detected it (a frozen or cut-off host could
+ * not measure the park: the needle was parked, or parking, before it knew). Otherwise the host's measure
+ * from its detection to the board's confirmation. An ACTUATOR_FAULT board cannot confirm a park at all: its
+ * actuator feedback, the only evidence it has of the park, is what failed.
+ */
+function park(p: Pending, boardAlarm: AlarmName | "none" | "unknown"): Park {
+  const { event } = p;
+  if (event?.alarm === "ACTUATOR_FAULT" || boardAlarm === "ACTUATOR_FAULT") {
+    const parkNote =
+      "the board's actuator feedback, its only evidence of the park, is what failed: the actuator was " +
+      "commanded to park and the drive cut, but no one could confirm the needle parked; check the handpiece";
+    return { parkedAfterMs: null, parkedMeasuredBy: "unconfirmed", parkNote };
+  }
+  const boardFirst = event !== undefined && event.atMs < p.detectedAtMs;
+  if (event && (p.fault.source === "board" || boardFirst)) {
+    const parkedAfterMs = round1(Math.max(0, event.parkedUs / 1000));
+    if (p.fault.source === "board") return { parkedAfterMs, parkedMeasuredBy: "board" };
+    const parkNote =
+      `the board latched ${event.alarm ?? "an alarm"} ${round1(p.detectedAtMs - event.atMs)} ms before the host ` +
+      "detected its fault, so the host could not measure the park: this is the board's figure, from its latch";
+    return { parkedAfterMs, parkedMeasuredBy: "board", parkNote };
+  }
+  if (p.parkedSeenAtMs !== undefined)
+    return { parkedAfterMs: round1(Math.max(0, p.parkedSeenAtMs - p.detectedAtMs)), parkedMeasuredBy: "host" };
+  const parkNote =
+    boardAlarm === "unknown"
+      ? "no word from the board since the detection (the link is gone): the board parks on its own when its " +
+        "lease runs out; the next contact records what it latched"
+      : "the board did not show the needle parked within the wait";
+  return { parkedAfterMs: null, parkedMeasuredBy: "unconfirmed", parkNote };
+}
+
+/** The run's closing message for a fault, stop or hold that parked. */
 export function parkedMessage(r: FaultRecord): string {
-  return `${r.code === "STOP" ? "stopped" : "safety fault"} ${r.code}: ${r.detail}; needle parked ${parkedText(r)}`;
+  const what = r.code === "STOP" ? "stopped" : r.code === "TARGET_UNREACHABLE" ? "held" : "safety fault";
+  const board =
+    r.code === "TARGET_UNREACHABLE"
+      ? ", board disarmed, nothing latched; no more dots: change the profile or the machine before the next run"
+      : "";
+  return `${what} ${r.code}: ${r.detail}; needle parked ${parkedText(r)}${board}`;
 }

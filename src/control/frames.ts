@@ -19,12 +19,17 @@ export interface BoardStatus {
   readonly parkedInAlarm: boolean;
 }
 
+/** An alarm code's name; undefined for 0 (none) and for a code this host does not know. */
+export function knownAlarm(code: number): AlarmName | undefined {
+  const name = alarmName(code);
+  return code !== 0 && isAlarm(name) ? name : undefined;
+}
+
 export function readStatus(s: FrameOf<"STATUS">["fields"]): BoardStatus {
   const board = boardStateName(s.state);
-  const alarm = alarmName(s.alarm);
   return {
     board: isBoardState(board) ? board : undefined,
-    alarm: s.alarm !== 0 && isAlarm(alarm) ? alarm : undefined,
+    alarm: knownAlarm(s.alarm),
     parkedInAlarm: board === "ALARM" && s.parked === 1,
   };
 }

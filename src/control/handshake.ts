@@ -1,15 +1,17 @@
 // The handshake, pure: the board's INFO checked against what the host speaks and needs (protocol, schema,
 // envelope and profile against the hard limits, machine current, lease, queue slots, clock rate, and every dot
 // setting's target plus the machine's overtravel below the hard maximum), what the supervisor makes of it
-// (fits, or refuse to arm), and the session record's header built from it.
+// (fits, or refuse to arm), the session record's header built from it, and the record of the alarm the board
+// had latched when the run reached it.
 
-import { PROTOCOL_VERSION, schemaHash, type FrameOf } from "../protocol/table.ts";
+import { PROTOCOL_VERSION, alarmName, boardStateName, schemaHash, type FrameOf } from "../protocol/table.ts";
 import { ENVELOPES, envelopeFitsBoard } from "../safety/limits.ts";
 import { profileFitsBoard, type DotSettings, type LoadedMachine, type LoadedProfile } from "../profiles/load.ts";
 import type { SessionNumber } from "../profiles/schema.ts";
-import type { HeaderRecord } from "../log/records.ts";
+import type { HeaderRecord, LatchedRecord } from "../log/records.ts";
 import { formatLimit, type LimitDetail } from "../errors/errors.ts";
 import type { Input } from "../safety/fsm.ts";
+import { round1 } from "./precision.ts";
 
 export type BoardInfo = FrameOf<"INFO">["fields"];
 
@@ -138,4 +140,13 @@ export function meet(info: BoardInfo, c: HandshakeNeeds & HeaderContext): { head
   const problems = checkBoard(info, c);
   if (problems.length === 0) return { header, input: { type: "info" } };
   return { header, input: { type: "mismatch", limitsOnly: limitsOnly(problems), detail: mismatchMessage(problems) } };
+}
+
+/**
+ * The handshake's first STATUS, when it shows the board in ALARM: the alarm latched before this run (POWER_UP
+ * after a power-up; after an earlier run lost its link, what that run could not know), for the record.
+ */
+export function foundLatched(s: FrameOf<"STATUS">["fields"], info: BoardInfo, tMs: number): LatchedRecord | undefined {
+  if (boardStateName(s.state) !== "ALARM") return undefined;
+  return { type: "latched", tMs: round1(tMs), alarm: alarmName(s.alarm), parked: s.parked === 1, bootId: info.bootId };
 }

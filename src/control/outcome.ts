@@ -1,6 +1,6 @@
 // What the record says about a run's phases and its end, pure: the state record of a phase change (in the
-// smp-session/1 vocabulary), the closing message, the end record, and the RunOutcome whose exit code follows
-// from the ending (RUN_ENDINGS, the one table).
+// smp-session/1 vocabulary), the closing message, the end record (every ending with its reason and exit code),
+// and the RunOutcome whose exit code follows from the ending (RUN_ENDINGS, the one table).
 
 import { RUN_ENDINGS, runExitCode, type RunEnding } from "../errors/errors.ts";
 import type { LinkStats } from "../protocol/hostlink.ts";
@@ -46,10 +46,14 @@ export function closeRun(c: Closing): { end: EndRecord; outcome: RunOutcome } {
     : ending === "done"
       ? `session complete: ${dotsPlaced} dots`
       : c.detail;
+  const exitCode = runExitCode(ending);
   const end: EndRecord = {
     type: "end",
     tMs: round1(c.tMs),
     outcome: outcome === "refused" ? "fault" : outcome,
+    ending,
+    reason: message,
+    exitCode,
     dotsPlaced,
     link: { ...c.link },
     loop: {
@@ -58,5 +62,5 @@ export function closeRun(c: Closing): { end: EndRecord; outcome: RunOutcome } {
       p99LatenessMs: round1(c.lateness.quantile(0.99)),
     },
   };
-  return { end, outcome: { ending, outcome, exitCode: runExitCode(ending), message, dotsPlaced, faults: c.faults } };
+  return { end, outcome: { ending, outcome, exitCode, message, dotsPlaced, faults: c.faults } };
 }

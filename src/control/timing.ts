@@ -38,11 +38,15 @@ export const HELLO_RETRY_MS = 100;
 /** More dots than this in a row refused LATE by the board hold the session (HOST_LATE). */
 export const MAX_LATE_DOTS_IN_A_ROW = 3;
 
-/** A loop tick that ran latenessMs after its deadline, beyond the budget: the HOST_LATE hold's input. */
-export function lateTick(latenessMs: number, t: LoopTiming): Input | undefined {
+/**
+ * A loop tick that ran at nowMs, latenessMs after its deadline, beyond the budget: the HOST_LATE hold's input,
+ * which says from when the host was not running (the deadline it missed).
+ */
+export function lateTick(nowMs: number, latenessMs: number, t: LoopTiming): Input | undefined {
   const budgetMs = t.latenessBudgetMs;
   if (latenessMs <= budgetMs) return undefined;
-  return { type: "late", detail: `loop tick ${latenessMs.toFixed(1)} ms late, budget ${budgetMs} ms` };
+  const detail = `loop tick ${latenessMs.toFixed(1)} ms late, budget ${budgetMs} ms`;
+  return { type: "late", detail, asleepFromMs: nowMs - latenessMs };
 }
 
 /**

@@ -10,6 +10,9 @@ export const EXIT_CODES = {
   3:
     "stopped by a safety fault, an operator stop or e-stop, or a refusal to arm on a board mismatch " +
     "(no board, a board that does not match, a latched alarm that may not or cannot be cleared)",
+  4:
+    "held: the session stopped itself short of its plan with the needle parked and the board disarmed, " +
+    "nothing latched (a zone's target depth the loop cannot reach)",
 } as const;
 export type ExitCode = keyof typeof EXIT_CODES;
 
@@ -33,6 +36,13 @@ export const RUN_ENDINGS = {
     outcome: "stopped",
     exit: 3,
     doc: "an operator STOP (the needle parked), a stop or e-stop before the session ran, or the link lost then",
+  },
+  held: {
+    outcome: "held",
+    exit: 4,
+    doc:
+      "a zone's target out of reach (TARGET_UNREACHABLE): no new dots, the dots in flight ended, the board " +
+      "disarmed with the needle parked; nothing latched, so the next run needs no --unlock",
   },
   limitsRefused: {
     outcome: "refused",

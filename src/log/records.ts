@@ -1,5 +1,6 @@
-// Session record types (append-only JSON Lines): a header, one record per dot, state changes, faults and
-// an end record. Also the pure reader (tolerates a torn last line) and the summary used by the CLI.
+// Session record types (append-only JSON Lines): a header, the alarm the board had latched when the run
+// reached it, one record per dot, state changes, faults and an end record that says how and why the run ended.
+// Also the pure reader (tolerates a torn last line) and the summary used by the CLI.
 
 export interface HeaderRecord {
   type: "header";
@@ -16,6 +17,20 @@ export interface HeaderRecord {
   hardMaxCurrentMa: number;
   hardMaxDwellMs: number;
   envelope: string;
+}
+
+/**
+ * The alarm the board had latched when this run reached it (its first STATUS after INFO showed ALARM). It
+ * completes an earlier run's record that could not know it (a fault record with boardAlarm "unknown": the link
+ * was lost): the same bootId as that run's header means the board has not reset since.
+ */
+export interface LatchedRecord {
+  type: "latched";
+  tMs: number;
+  alarm: string;
+  /** The board showed the needle parked (STATUS parked). */
+  parked: boolean;
+  bootId: number;
 }
 
 export interface StateRecord {
@@ -64,15 +79,31 @@ export interface FaultRecord {
   codeNumber: number;
   source: "board" | "host";
   detail: string;
-  /** Detection to needle parked; null when the board never confirmed (link gone). */
+  /**
+   * Detection to needle parked; null when it was not confirmed. Measured by the board: from the board's own
+   * latch (boardEvent) to parked, by its clock. Measured by the host: from tMs to the board's confirmation.
+   */
   parkedAfterMs: number | null;
   /**
    * How parkedAfterMs was measured: by the board's own clock, by the host up to the board's confirmation,
-   * not at all (link gone), or not needed because the drive was never enabled.
+   * not at all (link gone, or the board cannot know), or not needed because the drive was never enabled.
    */
   parkedMeasuredBy: "board" | "host" | "unconfirmed" | "never-armed";
-  /** The alarm the board itself latched, when the host knows it (may differ from the host's cause). */
+  /** Why the park was measured the way it was, when not the plain way (absent then). */
+  parkNote?: string;
+  /**
+   * The alarm latched on the board now, as the board last said in a STATUS at or after the detection: an
+   * alarm name, "none" (it showed none latched), or "unknown" (no word from the board since the detection: the
+   * link was lost; the next contact, a later run's `latched` record, tells it). Absent when never armed.
+   */
   boardAlarm?: string;
+  /**
+   * The board's own account of its latch, from its ALARM frame: the alarm, the board tick at its detection,
+   * detection to parked (us, the board's clock), and atMs, that tick on the host's clock (estimated).
+   */
+  boardEvent?: { alarm: string; tick: number; parkedUs: number; atMs: number };
+  /** HOST_LATE from a late loop tick: the host was not running from fromMs (the missed deadline) to wokeAtMs. */
+  hostAsleep?: { fromMs: number; wokeAtMs: number };
   /** The dot in flight when the fault was detected (host or board fault); absent when none was. */
   dot?: number;
   /** With dot: that dot's deepest measured stroke, as in its dot record (null: no stroke arrived). */
@@ -82,7 +113,12 @@ export interface FaultRecord {
 export interface EndRecord {
   type: "end";
   tMs: number;
-  outcome: "done" | "fault" | "stopped";
+  outcome: "done" | "fault" | "stopped" | "held";
+  /** How the run ended: a RUN_ENDINGS name of src/errors/errors.ts, which decides the exit code. */
+  ending: string;
+  /** Why, in words: the run's closing message. */
+  reason: string;
+  exitCode: number;
   dotsPlaced: number;
   link: Record<string, number | undefined>;
   loop: { ticks: number; maxLatenessMs: number; p99LatenessMs: number };
@@ -91,7 +127,7 @@ export interface EndRecord {
   trueDeepestTipUm?: number;
 }
 
-export type SessionRecord = HeaderRecord | StateRecord | DotRecord | FaultRecord | EndRecord;
+export type SessionRecord = HeaderRecord | LatchedRecord | StateRecord | DotRecord | FaultRecord | EndRecord;
 
 /**
  * How a fault record says the needle parked, the one wording for every place that shows it: "UNCONFIRMED",

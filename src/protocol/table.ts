@@ -262,6 +262,10 @@ export const ALARMS = {
   HANDSHAKE_MISMATCH: { code: 57, doc: "protocol version, schema hash or limits do not match" },
   UNEXPECTED_NAK: { code: 58, doc: "board refused a command the host considered valid" },
   HOST_OVER_SPEED: { code: 59, doc: "measured stroke rate far above the setpoint" },
+  TARGET_UNREACHABLE: {
+    code: 60,
+    doc: "a zone's target depth out of reach: its deepest strokes stay short of target less the tolerance",
+  },
 } as const satisfies Record<string, CodeSpec>;
 export type AlarmName = keyof typeof ALARMS;
 

@@ -2,7 +2,8 @@
 // phase of a session run, from HELLO to the outcome. The rules: the drive is enabled only in "running";
 // every fault ends in "parking" and every parking ends the run (no automatic restart: the board stays
 // latched, and clearing it is the operator's deliberate act, a new run with --unlock); the first cause is the
-// one recorded; `smp run` unlocks POWER_UP by itself, any other latched alarm only with --unlock, and once.
+// one recorded; `smp run` unlocks POWER_UP by itself, any other latched alarm only with --unlock, and once. A
+// session whose target depth is out of reach ends held: no new dots, the board disarmed, nothing latched.
 
 import { ALARMS, type AlarmName, type BoardStateName } from "../protocol/table.ts";
 import type { RunEnding } from "../errors/errors.ts";
@@ -35,6 +36,8 @@ export interface Fault {
   readonly source: "board" | "host";
   readonly detail: string;
   readonly dot?: number;
+  /** HOST_LATE from a late loop tick: the tick's deadline, a time by which the host had stopped running. */
+  readonly asleepFromMs?: number;
 }
 
 export interface Outcome {
@@ -45,7 +48,9 @@ export interface Outcome {
 
 type Plain = Exclude<StateName, "parking" | "done">;
 export type SupervisorState =
-  | { readonly name: Plain }
+  | { readonly name: Exclude<Plain, "disarming"> }
+  /** held: the session ends held for this reason (TARGET_UNREACHABLE) once the board has disarmed. */
+  | { readonly name: "disarming"; readonly held?: Fault }
   /** holding: a STOP-like hold (STOP, PEDAL_RELEASED, HOST_LATE) rather than a fault; first: the recorded cause. */
   | { readonly name: "parking"; readonly holding: boolean; readonly cause: AlarmName; readonly first: FirstCause }
   /** shown: what the record shows at the end (the state before, or what the last step made it). */
@@ -71,13 +76,19 @@ export type Input =
   | { readonly type: "start" } // the dot source has a dot: arm the board
   | { readonly type: "armAcked" }
   | { readonly type: "stop" } // the operator's STOP
-  | { readonly type: "late"; readonly detail: string } // the host itself is late: HOST_LATE hold
+  /** The host itself is late: HOST_LATE hold (asleepFromMs: the late tick's deadline). */
+  | { readonly type: "late"; readonly detail: string; readonly asleepFromMs?: number }
   | { readonly type: "estop" } // the operator's E-STOP
   | { readonly type: "fault"; readonly code: AlarmName; readonly detail: string; readonly dot?: number } // host
-  | { readonly type: "sessionDone" }
+  /** No dot left to place; held: the host withdrew the session's remaining dots for this reason. */
+  | { readonly type: "sessionDone"; readonly held?: Omit<Fault, "source"> }
   | { readonly type: "disarmAcked" }
   | { readonly type: "unlockRefused"; readonly detail: string }
-  | { readonly type: "parked"; readonly via: "status" | "alarm" } // STATUS parked in ALARM, or an ALARM frame
+  /**
+   * STATUS parked in ALARM (alarm: the code it shows, if known; again: not the first such STATUS since the
+   * fault), or an ALARM frame.
+   */
+  | { readonly type: "parked"; readonly via: "status" | "alarm"; readonly alarm?: AlarmName; readonly again?: boolean }
   | { readonly type: "parkTimeout" };
 export type InputType = Input["type"];
 
@@ -125,6 +136,7 @@ const SHOWN_AS = {
 
 export function shown(s: SupervisorState): Shown {
   if (s.name === "parking") return { name: s.holding ? "hold" : "fault", cause: s.cause };
+  if (s.name === "disarming" && s.held) return { name: "hold", cause: s.held.code };
   return s.name === "done" ? s.shown : { name: SHOWN_AS[s.name] };
 }
 
@@ -141,11 +153,23 @@ function end(s: SupervisorState, ending: RunEnding, detail: string, effects: Eff
   const outcome = { ending, detail };
   return { next: { name: "done", outcome, shown: as }, effects: [...effects, { type: "finish", outcome }] };
 }
+const confirmsHostFault = (s: Parking, p: { alarm?: AlarmName; again?: boolean }): boolean =>
+  s.first.source === "host" && (p.again === true || p.alarm === undefined || p.alarm === "STOP" || p.alarm === "ESTOP");
 const parkedEnding = (s: { first: FirstCause }): RunEnding => (s.first.code === "STOP" ? "stopped" : "fault");
 const live = (s: SupervisorState) => s.name === "arming" || s.name === "running";
+/** The board is armed (or about to be, or still): a stop parks and is recorded, the link's loss is a fault. */
+const armedNow = (s: SupervisorState) => live(s) || s.name === "armed" || s.name === "disarming";
 const beforeInfo = (s: SupervisorState) => s.name === "connecting" || s.name === "handshaking";
 
 export function transition(s: SupervisorState, input: Input): Result {
+  const r = step(s, input);
+  if (s.name !== "disarming" || !s.held || r.next.name !== "parking") return r;
+  // a held session parking after all (a stop, a board alarm): the hold stays the recorded first cause
+  const first = { code: s.held.code, source: s.held.source };
+  return { next: { ...r.next, first }, effects: r.effects.filter((e) => e.type !== "fault") };
+}
+
+function step(s: SupervisorState, input: Input): Result {
   const reject = (why: string): Result => ({ next: s, effects: [], rejected: `${input.type} in ${s.name}: ${why}` });
   if (s.name === "done") return stay(s); // terminal
   const parking = s.name === "parking" ? s : undefined;
@@ -165,7 +189,7 @@ export function transition(s: SupervisorState, input: Input): Result {
       if (s.name === "connecting") return end(s, "noBoard", `no board: ${input.detail}`);
       if (parking) return escalate(parking, "LINK_LOST", [ESTOP]);
       const f: Fault = { code: "LINK_LOST", source: "host", detail: input.detail };
-      if (live(s) || s.name === "armed") return park(false, f, [ESTOP]);
+      if (armedNow(s)) return park(false, f, [ESTOP]);
       return end(s, "stopped", input.detail, [], { name: "disconnected" });
     }
     case "status":
@@ -177,12 +201,15 @@ export function transition(s: SupervisorState, input: Input): Result {
     case "armAcked":
       return s.name === "arming" ? go("running") : stay(s);
     case "stop":
-      if (live(s)) return park(true, { code: "STOP", source: "host", detail: "operator stop" }, [STOP]);
+      if (live(s) || s.name === "disarming")
+        return park(true, { code: "STOP", source: "host", detail: "operator stop" }, [STOP]);
       if (parking) return stay(s);
       return end(s, "stopped", `stopped by the operator ${BEFORE} (in ${shown(s).name})`, [STOP]);
-    case "late":
+    case "late": {
       if (!live(s)) return reject("only a running session is late");
-      return park(true, { code: "HOST_LATE", source: "host", detail: input.detail }, [STOP]);
+      const asleep = input.asleepFromMs !== undefined ? { asleepFromMs: input.asleepFromMs } : {};
+      return park(true, { code: "HOST_LATE", source: "host", detail: input.detail, ...asleep }, [STOP]);
+    }
     case "estop":
       if (beforeInfo(s)) return end(s, "stopped", `e-stopped by the operator ${BEFORE} (in ${shown(s).name})`, [ESTOP]);
       if (parking) return parking.holding ? escalate(parking, "ESTOP", [ESTOP]) : { next: s, effects: [ESTOP] };
@@ -194,15 +221,23 @@ export function transition(s: SupervisorState, input: Input): Result {
       const f: Fault = { code, source: "host", detail, ...(dot !== undefined ? { dot } : {}) };
       return park(false, f, [ESTOP]);
     }
-    case "sessionDone":
-      return s.name === "running" ? go("disarming", [{ type: "send", command: "DISARM" }]) : reject("not running");
+    case "sessionDone": {
+      if (s.name !== "running") return reject("not running");
+      const disarm: Effect = { type: "send", command: "DISARM" };
+      if (!input.held) return go("disarming", [disarm]);
+      const held: Fault = { ...input.held, source: "host" };
+      return { next: { name: "disarming", held }, effects: [disarm, { type: "fault", ...held }] };
+    }
     case "disarmAcked":
-      return s.name === "disarming" ? end(s, "done", "") : stay(s);
+      if (s.name !== "disarming") return stay(s);
+      return s.held ? end(s, "held", "") : end(s, "done", "");
     case "unlockRefused":
       return s.name === "unlocking" ? end(s, "unlockRefused", input.detail) : stay(s);
     case "parked":
-      // the board sends ALARM once parked; a STATUS showing parked confirms a host fault only
-      if (!parking || (input.via === "status" && parking.first.source === "board")) return stay(s);
+      // the board sends ALARM once parked; a STATUS showing parked confirms a host fault only, at once with the
+      // STOP or E-STOP the host asked for; a latch of the board's own waits for its ALARM frame (its own timing),
+      // which comes before the board's next STATUS: a second parked STATUS means it was lost
+      if (!parking || (input.via === "status" && !confirmsHostFault(parking, input))) return stay(s);
       return end(s, parkedEnding(parking), "");
     case "parkTimeout":
       return parking ? end(s, parkedEnding(parking), "") : reject("nothing is parking");

@@ -189,8 +189,11 @@ export class BurstRunner {
     if (extensionUm > core.config.hardMaxExtensionUm) return core.latch("OVER_EXTENSION");
     // a turning cam moves the needle by its whole stroke between two edges; a frozen reading is a stuck sensor.
     // Not judged on a window cut short by an unsynchronised extend (spin-up timeout): it may hold only the
-    // parked needle, which the sensor reads at its bottom rail.
-    if (!b.windowCut && b.strokeMaxUm - b.strokeMinUm < D.stuckSwingUm) return core.latch("SENSOR_STUCK");
+    // parked needle, which the sensor reads at its bottom rail. Nor while the actuator's feedback is away from
+    // its setpoint (moving, or lying): where the actuator put the needle is unknown, and the actuator check
+    // decides within its settle time (the first real cause: a frozen feedback is ACTUATOR_FAULT).
+    const settling = Math.abs(p.actuatorFeedbackUm() - p.actuatorSetUm) > D.actuatorTrackingUm;
+    if (!b.windowCut && !settling && b.strokeMaxUm - b.strokeMinUm < D.stuckSwingUm) return core.latch("SENSOR_STUCK");
     b.windowCut = false;
     const actuatorOut = b.phase === "strokes" && p.actuatorFeedbackUm() >= b.dot.extensionUm - D.actuatorOutMarginUm;
     if (extensionUm > 0) {
