@@ -56,9 +56,9 @@ describe("handshake check", () => {
   });
 
   it("refuses a target past the command cap (the host's 100 um minimum here), one problem per zone", () => {
-    expect(machine.calibration.overtravelUm).toBe(40);
+    const m40 = { ...machine, calibration: { ...machine.calibration, overtravelUm: 40 } };
     const deep: DotSettings = { ...plan[0]!.settings, targetExtensionUm: 1401 };
-    const problems = handshake.checkBoard(INFO, { ...needs, settings: [deep, deep, plan[6]!.settings] });
+    const problems = handshake.checkBoard(INFO, { ...needs, machine: m40, settings: [deep, deep, plan[6]!.settings] });
     expect(problems).toEqual([
       {
         field: "hairline.session1.targetExtensionUm",
@@ -69,7 +69,8 @@ describe("handshake check", () => {
     expect(handshake.limitsOnly(problems)).toBe(true); // exit 2: the profile and machine, not the board
     // 40 um of overtravel is inside the host's 100 um minimum: the engineer envelope's 1400 um stays reachable
     expect(handshake.commandCapUm(INFO, 40)).toBe(1400);
-    expect(handshake.checkBoard(INFO, { ...needs, settings: [{ ...deep, targetExtensionUm: 1400 }] })).toEqual([]);
+    const at1400 = [{ ...deep, targetExtensionUm: 1400 }];
+    expect(handshake.checkBoard(INFO, { ...needs, machine: m40, settings: at1400 })).toEqual([]);
   });
 
   it("takes the margin from the machine file: more overtravel, a shallower deepest target", () => {

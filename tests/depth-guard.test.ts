@@ -1,6 +1,6 @@
 // The reference board's depth guard (docs/protocol.md §7.5 extension check, §7.12 depth forecast), judged on
 // the simulated world's true needle tip, not on the sensor: a broken cartridge spring (+600 um, no give) on
-// the deepest extension the host commands for the envelope's 1200 um, striking before the actuator goes out
+// the deepest extension the host commands on the machine (its command cap), striking before the actuator goes out
 // (the reference board and the emulated firmware) or while the tip is high in its stroke (the reference board;
 // the firmware has no forecast yet), on the rotary and the coil machine. Virtual time throughout.
 
@@ -11,6 +11,7 @@ import { loadMachineFile } from "../src/profiles/files.ts";
 import { plantFromMachine } from "../src/sim/rig.ts";
 import { depthFloorUm } from "../src/sim/board-depth.ts";
 import { tickAdd } from "../src/time/ticks.ts";
+import { commandCapUm } from "../src/control/handshake.ts";
 import { connectSimRig, WireClient } from "../hardware-tests/harness.ts";
 
 const HARD_MAX_UM = BOARD_DEFAULTS.hardMaxExtensionUm;
@@ -18,8 +19,11 @@ const MACHINES = {
   rotary: loadMachineFile("profiles/machines/rotary-pmu.json"),
   coil: loadMachineFile("profiles/machines/coil-short.json"),
 } as const;
-/** What the host's depth loop commands for a 1200 um target on these machines (it adds the expected give). */
-const DEEP_COMMAND_UM = 1300;
+/** The deepest the host ever commands on each machine: its command cap, the hard maximum less overtravelUm. */
+const DEEP_COMMAND_UM = {
+  rotary: commandCapUm({ hardMaxExtensionUm: HARD_MAX_UM }, MACHINES.rotary.calibration.overtravelUm),
+  coil: commandCapUm({ hardMaxExtensionUm: HARD_MAX_UM }, MACHINES.coil.calibration.overtravelUm),
+} as const;
 const OVERSHOOT_UM = 600;
 
 async function armedRig(machine: keyof typeof MACHINES, firmware = false) {
@@ -38,7 +42,7 @@ async function armedRig(machine: keyof typeof MACHINES, firmware = false) {
   const dot = (over: Partial<FrameOf<"DOT">["fields"]> = {}): FrameOf<"DOT">["fields"] => ({
     dot: 1,
     atTick: tickAdd(tick(), ticks(20)),
-    extensionUm: DEEP_COMMAND_UM,
+    extensionUm: DEEP_COMMAND_UM[machine],
     strokeHz: 110,
     dutyPermille: 700,
     strokes: 20,
@@ -80,7 +84,7 @@ describe("the depth forecast is a lower bound of the coming BDC depth", () => {
 });
 
 for (const machine of ["rotary", "coil"] as const) {
-  describe(`${machine}: a broken spring on a ${DEEP_COMMAND_UM} um extension`, () => {
+  describe(`${machine}: a broken spring on a ${DEEP_COMMAND_UM[machine]} um extension`, () => {
     it.each([
       ["the reference board", false],
       ["the emulated firmware", true],

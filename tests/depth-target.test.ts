@@ -84,7 +84,10 @@ describe("a stroke deeper than the zone's target plus tolerance", () => {
 });
 
 describe("a target the loop cannot reach within tolerance ends the session held", () => {
-  const rotary = loadMachineFile("profiles/machines/rotary-pmu.json");
+  const shipped = loadMachineFile("profiles/machines/rotary-pmu.json");
+  /** The issue's machine: the rotary pen as it was then, 40 um of overtravel (a cap of 1400 um). Today's file
+   * declares the broken spring's residual (tests/overtravel.test.ts) and refuses the profile: tested below. */
+  const rotary = { ...shipped, calibration: { ...shipped.calibration, overtravelUm: 40 } };
   /** The case: the demo profile at 1400 um in every zone (the engineer envelope). */
   const deep = (() => {
     const json = JSON.parse(readFileSync("profiles/demo.json", "utf8")) as {
@@ -95,6 +98,17 @@ describe("a target the loop cannot reach within tolerance ends the session held"
     for (const z of json.zones) for (const s of z.sessions) s.targetExtensionUm = 1400;
     return parseDepthProfile(JSON.stringify(json), "demo-at-1400.json");
   })();
+
+  it("on today's rotary pen (a 1249 um cap) refuses the 1400 um profile before arming", async () => {
+    const sink = new MemorySink();
+    const r = await runSession({
+      ...{ profile: deep, machine: shipped, session: 1, dots: 20, sink, startedAt: "test", engineerApproved: true },
+      target: { kind: "sim", virtualTime: true, seed: 1 },
+    });
+    expect(r.outcome).toMatchObject({ exitCode: 2, dotsPlaced: 0 });
+    expect(sink.records.find((x) => x.type === "fault")).toMatchObject({ code: "HANDSHAKE_MISMATCH" });
+    expect(r.rig!.board.completedDots).toHaveLength(0);
+  });
 
   it("1400 um, ~1160 um reached: TARGET_UNREACHABLE after a zone's settling dots, exit 4 (was: done, 0)", async () => {
     const sink = new MemorySink();

@@ -22,7 +22,10 @@ import { SimRig, plantFromMachine } from "../src/sim/rig.ts";
 import { VirtualScheduler } from "../src/time/scheduler.ts";
 
 const demo = loadDepthProfileFile("profiles/demo.json");
-const machine = loadMachineFile("profiles/machines/rotary-pmu.json");
+/** The rotary pen with the issue's 40 um of overtravel, so that a 1400 um target is sent and found out of
+ * reach (today's file refuses it before arming: tests/depth-target.test.ts). */
+const shipped = loadMachineFile("profiles/machines/rotary-pmu.json");
+const machine = { ...shipped, calibration: { ...shipped.calibration, overtravelUm: 40 } };
 /** The case: the demo profile at 1400 um in every zone, the engineer envelope. */
 const deep = (() => {
   const json = JSON.parse(readFileSync("profiles/demo.json", "utf8")) as {

@@ -22,13 +22,13 @@ const CASES: readonly Case[] = BOARDS.flatMap((board): Case[] =>
 
 describe("healthy sessions on every simulated board", () => {
   it.each(CASES)(
-    "%s: %s (every target at 1200 um: %s, %i dots) ends done",
+    "%s: %s (every target at the machine's deepest: %s, %i dots) ends done",
     async (board, profilePath, deep, dots) => {
       const v = await executeRun({ seed: 3, board, profilePath, deep, dots, faults: [] });
       expect(v.firstFault).toBeUndefined();
       expect(v.exitCode).toBe(0);
       expect(v.trueDeepestTipUm).toBeLessThanOrEqual(BOARD_DEFAULTS.hardMaxExtensionUm);
-      expect(v.trueDeepestTipUm).toBeGreaterThan(deep ? 900 : 400); // the needle did go into the skin
+      expect(v.trueDeepestTipUm).toBeGreaterThan(deep ? 800 : 400); // the needle did go into the skin
     },
     60_000,
   );

@@ -38,7 +38,7 @@ const marginUm = (overtravelUm: number): number => Math.max(MIN_COMMAND_MARGIN_U
  * worst-case overtravel stays below the board's hard maximum (whole um, so one under it at most), and a command
  * stays at least MIN_COMMAND_MARGIN_UM under it.
  */
-export const commandCapUm = (info: BoardInfo, overtravelUm: number): number =>
+export const commandCapUm = (info: Pick<BoardInfo, "hardMaxExtensionUm">, overtravelUm: number): number =>
   info.hardMaxExtensionUm - marginUm(overtravelUm);
 
 /** Why a command past commandCapUm is refused, in the words of a limit. */

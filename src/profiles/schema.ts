@@ -148,10 +148,13 @@ export const MachineCalibrationSchema = z
     /** Spring give of the cartridge. */
     cartridgeGiveUm: z.int().min(0).max(1500),
     /**
-     * The worst case, in normal operation, that the needle tip goes (or reads) beyond the actuator's extension:
-     * needle overtravel and the position sensor's error (cartridge give only shortens). The host keeps every
-     * commanded extension this far under the board's hard maximum. Not a broken spring: that is a single fault,
-     * and the board catches it (docs/protocol.md section 7.5).
+     * The farthest the needle tip can go past the commanded extension, in normal operation (needle overtravel,
+     * the position sensor's error; cartridge give only shortens) or under any single fault before the board's
+     * depth guard has it back (docs/protocol.md section 7.12). The worst single fault is a broken cartridge
+     * spring: the needle gains its lead as fast as the cam descends and the actuator retracts at only
+     * 250 um/ms, so the residual grows with the stroke rate; tests/overtravel.test.ts measures it at the
+     * envelope's fastest stroke rate for every shipped machine file. The host keeps every commanded extension
+     * this far (+1 um, at least 100 um) under the board's hard maximum, and refuses a target above that cap.
      */
     overtravelUm: z.int().min(0).max(MAX_OVERTRAVEL_UM),
     notes: z.string().max(2000).optional(),

@@ -52,8 +52,10 @@ export interface PlantFaults {
   speedFraction: number;
   overCurrentMa: number;
   /** A broken cartridge spring: from the moment it breaks the needle no longer gives under skin load, and it
-   * slides ahead of its actuator by up to this much (0 = healthy). It gains that lead only while the cam drives
-   * it towards the skin, and no faster than the cam moves (the needle is pushed, nothing pulls it): see leadUm. */
+   * slides ahead of its actuator by up to this much, the cartridge's free travel (0 = healthy). Nothing holds
+   * it against the drive any more, so it runs on by inertia while the drive decelerates towards bottom dead
+   * centre (the second half of the descent), no faster than the drive moves, and only in the air: skin holds
+   * it. See leadUm. */
   overshootUm: number;
   /** The cartridge's give is gone (a spring gone stiff, the handpiece pressed hard): the tip reaches its free
    * position under any skin load. The depth loop had commanded deeper to make up for the give it learned. */
@@ -183,7 +185,8 @@ export class Plant {
   }
 
   /** A broken spring's needle gains lead by the cam's travel towards the skin between cam phases from and to
-   * (unwrapped, from <= to): the cam descends in phases (k, k + 0.5), by A (1 - cos 2 pi phase) from top. */
+   * (unwrapped, from <= to) while the cam decelerates, phases (k + 0.25, k + 0.5), and the tip is in the air
+   * (the cam stands A (1 - cos 2 pi phase) below its top). */
   private gainLead(from: number, to: number): void {
     if (this.faults.overshootUm === 0) this.leadUm = 0; // a fresh cartridge
     const wantUm = this.faults.overshootUm - this.leadUm;
@@ -191,9 +194,11 @@ export class Plant {
     const heightUm = (phase: number) => (this.params.strokeUm * (1 - Math.cos(2 * Math.PI * phase))) / 2;
     let descentUm = 0;
     for (let k = Math.floor(from); k < to; k++) {
-      const a = Math.max(from, k);
+      const a = Math.max(from, k + 0.25);
       const b = Math.min(to, k + 0.5);
-      if (b > a) descentUm += heightUm(b) - heightUm(a);
+      // the tip gains twice what the cam descends (cam and lead): it reaches the skin after half its distance
+      const airUm = -(this.freeTipUm(a) + this.leadUm + descentUm);
+      if (b > a && airUm > 0) descentUm += Math.min(heightUm(b) - heightUm(a), airUm / 2);
     }
     this.leadUm += Math.min(wantUm, descentUm);
   }

@@ -11,7 +11,9 @@
 
 import { runSession } from "../../src/app/session.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../../src/profiles/files.ts";
-import { parseDepthProfile, type LoadedProfile } from "../../src/profiles/load.ts";
+import { parseDepthProfile, type LoadedMachine, type LoadedProfile } from "../../src/profiles/load.ts";
+import { commandCapUm } from "../../src/control/handshake.ts";
+import { ENVELOPES } from "../../src/safety/limits.ts";
 import { MemorySink, type FaultRecord } from "../../src/log/records.ts";
 import { parseFaultSpec, type FaultKind } from "../../src/sim/faults.ts";
 import { Rng } from "../../src/sim/plant.ts";
@@ -87,7 +89,7 @@ export const CAMPAIGN_KINDS = Object.keys(EXPECTATIONS) as FaultKind[];
 export interface CampaignRun {
   readonly seed: number;
   readonly board: CampaignBoard;
-  /** Profile file, and whether every target was raised to the envelope's deepest (1200 um). */
+  /** Profile file, and whether every target was raised to the deepest the machine accepts (deepTargetUm). */
   readonly profilePath: string;
   readonly deep: boolean;
   readonly dots: number;
@@ -143,10 +145,25 @@ export interface RunVerdict {
   readonly violations: readonly string[];
 }
 
-function profileFor(run: CampaignRun): LoadedProfile {
+/** A deep target for a machine: its command cap (the hard maximum less its overtravelUm) less DEEP_BELOW_CAP_UM
+ * for the skin's give, which the depth loop adds on top (the standard envelope's deepest if that is shallower). */
+export function deepTargetUm(machine: LoadedMachine): number {
+  const capUm = commandCapUm(
+    { hardMaxExtensionUm: BOARD_DEFAULTS.hardMaxExtensionUm },
+    machine.calibration.overtravelUm,
+  );
+  return Math.min(ENVELOPES.standard.extensionUm.max, capUm - DEEP_BELOW_CAP_UM);
+}
+const DEEP_BELOW_CAP_UM = 250;
+
+function profileFor(run: CampaignRun, machine: LoadedMachine): LoadedProfile {
   if (!run.deep) return loadDepthProfileFile(run.profilePath);
-  const text = readFileSync(run.profilePath, "utf8").replace(/"targetExtensionUm": \d+/g, '"targetExtensionUm": 1200');
-  return parseDepthProfile(text, `${run.profilePath} (every target at 1200 um)`);
+  const deepUm = deepTargetUm(machine);
+  const text = readFileSync(run.profilePath, "utf8").replace(
+    /"targetExtensionUm": \d+/g,
+    `"targetExtensionUm": ${deepUm}`,
+  );
+  return parseDepthProfile(text, `${run.profilePath} (every target at ${deepUm} um)`);
 }
 
 const MACHINES = {
@@ -159,9 +176,10 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
   const [family, machineKind] = run.board.split("-") as ["model" | "firmware", "rotary" | "coil"];
   const sink = new MemorySink();
   const specs = run.faults.map(parseFaultSpec);
+  const machine = loadMachineFile(MACHINES[machineKind]);
   const result = await runSession({
-    profile: profileFor(run),
-    machine: loadMachineFile(MACHINES[machineKind]),
+    profile: profileFor(run, machine),
+    machine,
     session: 1,
     dots: run.dots,
     target: { kind: "sim", virtualTime: true, seed: run.seed, firmware: family === "firmware" },
