@@ -141,6 +141,22 @@ describe("faults end with the needle parked, the alarm latched, a fault record a
     expect(r.dots.length).toBeLessThan(12);
   });
 
+  it.each([
+    ["reset", "EXTERNAL", "EXTERNAL_RESET"],
+    ["watchdog", "WATCHDOG", "WATCHDOG_RESET"],
+    ["brownout", "BROWN_OUT", "BROWNOUT_RESET"],
+  ])(
+    "a %s mid-session is a BOARD_RESET fault that records the cause and the board's own alarm",
+    async (kind, cause, alarm) => {
+      const r = await run({ dots: 12, faults: [kind] });
+      expect(r.result.outcome.exitCode).toBe(3);
+      expect(r.faults).toHaveLength(1);
+      expect(r.faults[0]).toMatchObject({ code: "BOARD_RESET", resetCause: cause, boardAlarm: alarm });
+      expect(r.faults[0]!.detail).toContain(`the board latched ${alarm}`);
+      expect(r.result.rig!.board.alarm).toBe(alarm);
+    },
+  );
+
   it(
     "an unplugged cable is a LINK_LOST fault whose parking the host cannot confirm, " +
       "and the board parks by its lease",

@@ -10,12 +10,6 @@
 
 #include "limits.h"
 
-/* reset causes, as BOOT.resetCause reports them */
-#define HAL_RESET_POWER_ON 0u
-#define HAL_RESET_WATCHDOG 1u
-#define HAL_RESET_EXTERNAL 2u
-#define HAL_RESET_BROWN_OUT 3u
-
 /* ADC channels */
 #define HAL_ADC_NEEDLE 0u   /* ADC0: needle tip position sensor */
 #define HAL_ADC_ACTUATOR 1u /* ADC1: actuator position feedback */
@@ -41,7 +35,7 @@ typedef struct {
 } hal_edge;
 
 void hal_init(void); /* everything; leaves the drive off, the actuator parked, interrupts on, watchdog on */
-uint8_t hal_reset_cause(void);
+uint8_t hal_reset_cause(void); /* BOOT.resetCause, SMP_RESET_* of protocol_v1.h (generated from RESET_CAUSES) */
 void hal_wdt_feed(void);
 
 uint32_t hal_tick(void);

@@ -57,12 +57,14 @@ void hal_early_init(void) {
   wdt_disable();
 }
 
+/* Only a clean power-on is POWER_ON. A power-on sets BORF too as the supply ramps up, so PORF counts first;
+ * no flag at all (a jump to the reset vector, or a bootloader that cleared them) is not a power-on. */
 uint8_t hal_reset_cause(void) {
-  if (hal_mcusr & _BV(WDRF)) return HAL_RESET_WATCHDOG;
-  if (hal_mcusr & _BV(PORF)) return HAL_RESET_POWER_ON;
-  if (hal_mcusr & _BV(BORF)) return HAL_RESET_BROWN_OUT;
-  if (hal_mcusr & _BV(EXTRF)) return HAL_RESET_EXTERNAL;
-  return HAL_RESET_POWER_ON;
+  if (hal_mcusr & _BV(PORF)) return SMP_RESET_POWER_ON;
+  if (hal_mcusr & _BV(BORF)) return SMP_RESET_BROWN_OUT;
+  if (hal_mcusr & _BV(WDRF)) return SMP_RESET_WATCHDOG;
+  if (hal_mcusr & _BV(EXTRF)) return SMP_RESET_EXTERNAL;
+  return SMP_RESET_UNEXPLAINED;
 }
 
 void hal_wdt_feed(void) { wdt_reset(); }

@@ -543,15 +543,20 @@ static void step(void) {
 
 /* ---- power-up (SimBoard.powerUp) ---- */
 
+/* The alarm each BOOT.resetCause latches (RESET_CAUSES): only a clean power-on is POWER_UP. */
+static const uint8_t RESET_ALARMS[SMP_RESET_COUNT] SMP_PROGMEM = SMP_RESET_ALARMS_INIT;
+
 static void power_up(void) {
   uint8_t bytes[SMP_EE_CONFIG_BYTES];
   smp_value v[SMP_MSG_BOOT_NFIELDS];
   uint32_t t0;
+  uint8_t cause;
   hal_init(); /* drive off, actuator parked, watchdog on */
+  cause = hal_reset_cause();
   hal_eeprom_read(SMP_EE_CONFIG_ADDR, bytes, sizeof bytes);
   cfg_ok = smp_config_unpack(bytes, &cfg) == SMP_CFG_OK;
-  /* in ALARM since reset: POWER_UP, or CONFIG_INVALID when the compiled-in defaults are in force */
-  alarm_code = cfg_ok ? SMP_ALARM_POWER_UP : SMP_ALARM_CONFIG_INVALID;
+  /* in ALARM since reset: the reset cause's alarm, or CONFIG_INVALID when the compiled-in defaults are in force */
+  alarm_code = cfg_ok ? smp_pgm_byte(&RESET_ALARMS[cause]) : SMP_ALARM_CONFIG_INVALID;
   needle_over = smp_needle_over_count(&cfg.limits, &cfg.cal);
   current_over = smp_current_over_count(&cfg.limits, &cfg.cal);
   guard_sync(); /* state ALARM: the guard only watches the pedal contacts */
@@ -566,7 +571,7 @@ static void power_up(void) {
   now_us = hal_now_us();
   smp_edge_init(&last_edge, now_us);
   v[SMP_F_BOOT_BOOT_ID].u = boot_id;
-  v[SMP_F_BOOT_RESET_CAUSE].u = hal_reset_cause();
+  v[SMP_F_BOOT_RESET_CAUSE].u = cause;
   send_line_break(); /* a reset may have cut a frame short on the wire: end that line before BOOT */
   send(SMP_M_BOOT, v);
   send_status();

@@ -61,7 +61,7 @@ export class FaultRecorder {
     if (!p) return undefined;
     this.pending = undefined;
     const { dot } = p;
-    const { code, source, detail } = p.fault;
+    const { code, source, detail, resetCause } = p.fault;
     const deepestMeasuredUm = dot === undefined ? undefined : deepestUm(dot);
     const hostMs = p.parkedSeenAtMs !== undefined ? p.parkedSeenAtMs - p.detectedAtMs : undefined;
     const parkedAfterMs = p.boardParkedMs ?? hostMs;
@@ -77,6 +77,7 @@ export class FaultRecorder {
       ...(boardAlarm ? { boardAlarm } : {}),
       ...(dot !== undefined ? { dot } : {}),
       ...(deepestMeasuredUm !== undefined ? { deepestMeasuredUm } : {}),
+      ...(resetCause !== undefined ? { resetCause } : {}),
     });
   }
 

@@ -50,6 +50,7 @@ export function closeRun(c: Closing): { end: EndRecord; outcome: RunOutcome } {
     type: "end",
     tMs: round1(c.tMs),
     outcome: outcome === "refused" ? "fault" : outcome,
+    ...(!c.parked && ending !== "done" && message ? { detail: message } : {}),
     dotsPlaced,
     link: { ...c.link },
     loop: {

@@ -77,6 +77,15 @@ export interface FaultRecord {
   dot?: number;
   /** With dot: that dot's deepest measured stroke, as in its dot record (null: no stroke arrived). */
   deepestMeasuredUm?: number | null;
+  /** BOARD_RESET: why the board restarted, from its BOOT's resetCause (RESET_CAUSES: WATCHDOG, EXTERNAL, ...). */
+  resetCause?: string;
+}
+
+/** Something the host did on the operator's behalf, in words: clearing the board's latched alarm at the start. */
+export interface NoteRecord {
+  type: "note";
+  tMs: number;
+  text: string;
 }
 
 export interface EndRecord {
@@ -86,12 +95,14 @@ export interface EndRecord {
   dotsPlaced: number;
   link: Record<string, number | undefined>;
   loop: { ticks: number; maxLatenessMs: number; p99LatenessMs: number };
+  /** Why the run ended, when no fault record tells it (a refusal before arming: a latched alarm, ...). */
+  detail?: string;
   /** Simulated boards only: the deepest the needle tip really went in the run (um), from the simulated world,
    * not from any measurement the controller saw. Absent on a real board. */
   trueDeepestTipUm?: number;
 }
 
-export type SessionRecord = HeaderRecord | StateRecord | DotRecord | FaultRecord | EndRecord;
+export type SessionRecord = HeaderRecord | StateRecord | NoteRecord | DotRecord | FaultRecord | EndRecord;
 
 /**
  * How a fault record says the needle parked, the one wording for every place that shows it: "UNCONFIRMED",

@@ -11,10 +11,12 @@ import {
   BOARD_STATES,
   LINK,
   PROTOCOL_VERSION,
+  RESET_CAUSES,
   schemaHash,
   type AlarmName,
   type BoardStateName,
   type FrameOf,
+  type ResetCauseName,
 } from "../protocol/table.ts";
 import { msToTicks, tickAdd, tickBefore } from "../time/ticks.ts";
 import { BurstRunner, type DotCommand } from "./board-burst.ts";
@@ -76,7 +78,7 @@ export class SimBoard implements BoardModel {
     };
     this.bursts = new BurstRunner(core, this.completedDots);
     this.guard = new BoardGuard(core, this.alarmHistory);
-    this.powerUp(bootId, 0);
+    this.powerUp(bootId, "POWER_ON");
   }
 
   /** Board clock, u32 ticks since the last power-up or reset. */
@@ -98,9 +100,12 @@ export class SimBoard implements BoardModel {
     return !this.plant.driveOn && this.plant.actuatorUm <= 0;
   }
 
-  /** Simulate a reset (power glitch, watchdog): all volatile state is lost; the board reboots into ALARM. */
-  reset(bootId: number): void {
-    this.powerUp(bootId, 2);
+  /**
+   * Simulate a reset (default: through the reset pin): all volatile state is lost; the board reboots into ALARM
+   * with the cause's alarm (RESET_CAUSES). A watchdog reset happens at once here (the firmware's hangs first).
+   */
+  reset(bootId: number, cause: ResetCauseName = "EXTERNAL"): void {
+    this.powerUp(bootId, cause);
   }
 
   /** Stop the board dead (unplugged): no more frames, no processing. The plant is left as it is. */
@@ -274,7 +279,7 @@ export class SimBoard implements BoardModel {
     };
   }
 
-  private powerUp(bootId: number, resetCause: number): void {
+  private powerUp(bootId: number, cause: ResetCauseName): void {
     const p = this.plant;
     p.driveOn = false;
     p.dutyPermille = 0;
@@ -285,13 +290,13 @@ export class SimBoard implements BoardModel {
     this.guard.reset();
     this.leaseTick = 0;
     this.state = "ALARM";
-    this.alarm = "POWER_UP";
+    this.alarm = RESET_CAUSES[cause].alarm; // only a clean power-on is POWER_UP
     this.lastDotAccepted = undefined;
     this.bursts.lastCompletedDot = 0;
     this.bursts.clear();
     this.disarmPending = false;
     this.link.lineBreak(); // end a frame a reset may have cut short on the wire
-    this.link.send({ id: "BOOT", seq: 0, fields: { bootId, resetCause } });
+    this.link.send({ id: "BOOT", seq: 0, fields: { bootId, resetCause: RESET_CAUSES[cause].code } });
     this.sendStatus();
   }
 }
