@@ -561,7 +561,7 @@ describe("firmware-only behaviour", () => {
     },
   );
 
-  it("detects an expired lease within 2 board ticks (the guard runs every 200 us) and parks within 25 ms", async () => {
+  it("detects an expired lease within 3 board ticks (the guard runs every 200 us) and parks within 25 ms", async () => {
     const s = new Session(fwBench());
     await s.armed();
     const leaseTick = tickAdd(s.boardTick(), s.ticks(120));
@@ -570,7 +570,9 @@ describe("firmware-only behaviour", () => {
     const alarm = (await s.c.next("ALARM", 600, from)).fields;
     expect(alarm.alarm).toBe(ALARMS.LEASE_EXPIRED.code);
     expect(alarm.tick - leaseTick).toBeGreaterThanOrEqual(1);
-    expect(alarm.tick - leaseTick).toBeLessThanOrEqual(2);
+    // the guard runs half a tick after every second tick; ALARM.tick is the tick of the moment it posts the
+    // alarm (the same instant as its microsecond time), which its checks may have carried into the next tick
+    expect(alarm.tick - leaseTick).toBeLessThanOrEqual(3);
     expect(alarm.parkedUs).toBeLessThan(25_000);
   });
 

@@ -31,9 +31,9 @@ async function run(fault: string, firmware: boolean, dots = 5): Promise<SessionR
   return sink.records;
 }
 
-/** The order every run keeps: a header, then state and dot records, then the fault, then the end. */
+/** The order every run keeps: a header, then state, note and dot records, then the fault, then the end. */
 function expectOrder(records: readonly SessionRecord[]): void {
-  const types = records.map((r) => r.type).filter((t) => t !== "state");
+  const types = records.map((r) => r.type).filter((t) => t !== "state" && t !== "note");
   expect(types[0]).toBe("header");
   expect(types.slice(-2)).toEqual(["fault", "end"]);
   expect(types.slice(1, -2).every((t) => t === "dot")).toBe(true);

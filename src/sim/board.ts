@@ -64,6 +64,7 @@ export class SimBoard implements BoardModel {
       priority: (which) => this.latch(which),
       execute: (frame) => this.execute(frame),
       halted: () => this.halted,
+      nowUs: () => this.tUs,
     });
     const core: BoardCore = {
       plant,
@@ -122,6 +123,7 @@ export class SimBoard implements BoardModel {
       if (this.halted) continue;
       for (const e of edges) this.bursts.onTachEdge(e.tUs, e.bdcCount);
       this.mainLoop();
+      this.link.pump();
     }
   }
 
@@ -241,24 +243,27 @@ export class SimBoard implements BoardModel {
   private setState(state: BoardStateName): void {
     if (state === this.state) return;
     this.state = state;
-    this.sendStatus();
+    this.sendStatus(state === "ALARM"); // a latch's STATUS goes ahead of the telemetry still waiting (§7.7)
   }
 
-  private sendStatus(): void {
+  private sendStatus(priority = false): void {
     this.nextStatusUs = this.tUs + LINK.statusPeriodMs * 1000;
-    this.link.send({
-      id: "STATUS",
-      seq: 0,
-      fields: {
-        tick: this.tick,
-        state: BOARD_STATES[this.state],
-        alarm: this.alarm ? ALARMS[this.alarm].code : 0,
-        credit: this.config.queueSlots - this.bursts.queued,
-        parked: feedbackParked(this.plant) ? 1 : 0,
-        lastDot: this.bursts.lastCompletedDot,
-        ...this.link.counters,
+    this.link.send(
+      {
+        id: "STATUS",
+        seq: 0,
+        fields: {
+          tick: this.tick,
+          state: BOARD_STATES[this.state],
+          alarm: this.alarm ? ALARMS[this.alarm].code : 0,
+          credit: this.config.queueSlots - this.bursts.queued,
+          parked: feedbackParked(this.plant) ? 1 : 0,
+          lastDot: this.bursts.lastCompletedDot,
+          ...this.link.counters,
+        },
       },
-    });
+      priority,
+    );
   }
 
   private info(): FrameOf<"INFO">["fields"] {
