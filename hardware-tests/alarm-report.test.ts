@@ -187,6 +187,11 @@ for (const target of TARGETS) {
             `after its tick (bound ${boundMs.toFixed(1)} ms), ahead of ${infos.length - 1} INFO`,
         );
         expect(delayMs).toBeLessThanOrEqual(boundMs);
+        // every frame still arrives whole, and each once: nothing was cut, interleaved or lost to make room
+        expect(c.corrupt).toEqual([]);
+        const seqs = c.received.slice(from).map((r) => r.frame.seq);
+        expect(new Set(seqs).size).toBe(seqs.length);
+        expect(Math.max(...seqs) - Math.min(...seqs) + 1).toBe(seqs.length);
         await idle();
       }
     });
@@ -209,6 +214,7 @@ for (const target of TARGETS) {
         const boundMs = Math.max(...c.received.slice(from).map((r) => wireMs(r.frame))) + 3 + jitterMs();
         expect(delayMs, `STOP ${1 + (n - 1) * 0.7} ms after a STROKE`).toBeLessThanOrEqual(boundMs);
         delays.push(delayMs);
+        expect(c.corrupt).toEqual([]);
         await idle();
         const leaseTick = tickAdd(boardTick(), ticks(400));
         expect((await c.command({ id: "ARM", fields: { leaseTick } })).id).toBe("ACK");
