@@ -28,6 +28,8 @@ export interface BoardWorld {
   setNeedleOvershoot(um: number): void;
   /** The actuator's position feedback (ADC1) freezes at its present reading; the actuator itself still moves. */
   freezeActuatorFeedback(): void;
+  /** Reset the board: its reset pin, its watchdog (the firmware hangs first) or a brown-out. */
+  reset(cause: "EXTERNAL" | "WATCHDOG" | "BROWN_OUT"): void;
   /** Board-side truth: the needle is parked and the drive off. */
   parked(): boolean;
 }
@@ -98,6 +100,8 @@ export function rigWorld(rig: SimRig): BoardWorld {
     setMotorSlow: (fraction) => rig.injectDeviceFault({ kind: "slow", fraction }),
     setNeedleOvershoot: (um) => rig.injectDeviceFault({ kind: "overshoot", overshootUm: um }),
     freezeActuatorFeedback: () => rig.injectDeviceFault({ kind: "actuator-feedback-stuck" }),
+    reset: (cause) =>
+      rig.injectDeviceFault({ kind: cause === "EXTERNAL" ? "reset" : cause === "WATCHDOG" ? "watchdog" : "brownout" }),
     parked: () => rig.board.parked,
   };
 }

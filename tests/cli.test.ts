@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseSessionLog, type DotRecord, type FaultRecord, type HeaderRecord } from "../src/log/records.ts";
+import type { EndRecord, NoteRecord } from "../src/log/records.ts";
 import { PROTOCOL_VERSION, schemaHash } from "../src/protocol/table.ts";
 
 function smp(...args: string[]) {
@@ -60,6 +61,36 @@ describe("smp", () => {
     expect(r.stdout).toMatch(/FAULT SENSOR_DROPOUT/);
     const fault = parseSessionLog(readFileSync(log, "utf8")).records.find((x): x is FaultRecord => x.type === "fault");
     expect(fault).toMatchObject({ type: "fault", code: "SENSOR_DROPOUT", parkedAfterMs: expect.any(Number) });
+  });
+
+  it("after a watchdog reset a plain run refuses, naming the cause and --unlock; with --unlock it proceeds", () => {
+    const dir = tmp();
+    const refused = smp("run", "--virtual-time", "--dots", "4", "--fault", "watchdog,atMs=0", "--log", join(dir, "a"));
+    expect(refused.code).toBe(3);
+    const said = `${refused.stdout}${refused.stderr}`;
+    expect(said).toMatch(/WATCHDOG_RESET is latched \(the board's watchdog reset it/);
+    expect(said).toMatch(/--unlock/);
+    const record = parseSessionLog(readFileSync(join(dir, "a"), "utf8")).records;
+    expect(record.find((x): x is EndRecord => x.type === "end")?.reason).toMatch(/WATCHDOG_RESET.*--unlock/);
+    expect(record.some((x) => x.type === "dot")).toBe(false); // nothing was armed
+    const unlocked = smp(
+      "run",
+      "--virtual-time",
+      "--dots",
+      "4",
+      "--fault",
+      "watchdog,atMs=0",
+      "--unlock",
+      "--log",
+      join(dir, "b"),
+    );
+    expect(unlocked.code).toBe(0);
+    const after = parseSessionLog(readFileSync(join(dir, "b"), "utf8")).records;
+    const note = after.find((x): x is NoteRecord => x.type === "note");
+    expect(note?.text).toMatch(
+      /WATCHDOG_RESET is latched .*unlocking because the operator started this run with --unlock/,
+    );
+    expect(after.filter((x) => x.type === "dot")).toHaveLength(4);
   });
 
   it("refuses a bad profile with exit 2, naming field, value and limit", () => {

@@ -11,7 +11,8 @@ import { WireClient, connectSimRig, rotaryRig, type BoardConnection } from "../h
 import type { VirtualScheduler } from "../src/time/scheduler.ts";
 import { loadMachineFile } from "../src/profiles/files.ts";
 import { crc16 } from "../src/protocol/codec.ts";
-import { ALARMS, BOARD_STATES, NAKS, PRIORITY_BYTES, type Frame, type FrameOf } from "../src/protocol/table.ts";
+import { ALARMS, BOARD_STATES, NAKS, PRIORITY_BYTES, RESET_CAUSES } from "../src/protocol/table.ts";
+import type { Frame, FrameOf, ResetCauseName } from "../src/protocol/table.ts";
 import { EmulatedBoard, F_CPU, FIRMWARE_EEP, parseIntelHex, type EmulatedBoardOptions } from "../src/sim/firmware.ts";
 import { PARK_UM } from "../src/sim/plant.ts";
 import type { SimRig } from "../src/sim/rig.ts";
@@ -271,31 +272,52 @@ describe("firmware in emulation against the reference board", () => {
     }
   });
 
-  it(
-    "a reset mid-burst: drive off, BOOT with a new boot id and resetCause 2 (external), " + "POWER_UP on both",
-    async () => {
+  const resets: [DeviceFault["kind"], ResetCauseName][] = [
+    ["reset", "EXTERNAL"],
+    ["brownout", "BROWN_OUT"],
+    ["watchdog", "WATCHDOG"],
+  ];
+  it.each(resets)(
+    "a --fault %s mid-burst: drive off, BOOT with a new boot id and resetCause %s, its own alarm on both boards",
+    async (kind, cause) => {
       for (const [name, make] of both()) {
         const b = make();
         const s = new Session(b);
         expect((await s.c.next("BOOT", 50)).fields, name).toEqual({ bootId: 1, resetCause: 0 });
+        expect(await s.c.status(), name).toMatchObject({ alarm: ALARMS.POWER_UP.code }); // a clean power-on
         await s.armed();
         const from = s.c.received.length;
         await s.c.command({ id: "DOT", fields: s.dot(1, { strokes: 30, strokeHz: 100 }) });
         await s.c.next("STROKE", 300, from);
-        b.rig.injectDeviceFault({ kind: "reset" });
-        expect((await s.c.next("BOOT", 50, from)).fields, name).toEqual({ bootId: 2, resetCause: 2 });
+        b.rig.injectDeviceFault({ kind });
+        // the firmware's watchdog needs its 64 ms to fire (the guard's lease parks the needle meanwhile)
+        const boot = (await s.c.next("BOOT", 120, from)).fields;
+        expect(boot, name).toEqual({ bootId: 2, resetCause: RESET_CAUSES[cause].code });
         await b.conn.waitMs(30);
         expect(b.conn.world!.parked(), name).toBe(true);
         expect(await s.c.status(), name).toMatchObject({
           state: BOARD_STATES.ALARM,
-          alarm: ALARMS.POWER_UP.code,
+          alarm: ALARMS[RESET_CAUSES[cause].alarm].code,
           lastDot: 0,
           rxOk: 0,
         });
+        expect(b.rig.board.alarm, name).toBe(RESET_CAUSES[cause].alarm);
         expect(s.c.frames("DOTEND", from), name).toHaveLength(0);
+        await s.hello(); // the operator's unlock clears it like any other latch
+        expect((await s.c.command({ id: "UNLOCK", fields: {} })).id, name).toBe("ACK");
       }
     },
   );
+
+  it("a restart with no reset flag (a jump to the reset vector) latches UNEXPLAINED_RESET, not POWER_UP", async () => {
+    const b = fwBench();
+    const s = new Session(b);
+    await s.c.next("BOOT", 50);
+    const from = s.c.received.length;
+    emulated(b).reset(0, "UNEXPLAINED");
+    expect((await s.c.next("BOOT", 50, from)).fields).toEqual({ bootId: 2, resetCause: 4 });
+    expect(await s.c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.UNEXPLAINED_RESET.code });
+  });
 
   it(
     "spin-up timeout (the motor never reaches 85 % of strokeHz): " +
@@ -428,7 +450,7 @@ describe("firmware-only behaviour", () => {
     expect((await second.c.next("BOOT", 50)).fields).toEqual({ bootId: 2, resetCause: 0 });
   });
 
-  it("a hung main loop is reset by the watchdog: BOOT with resetCause 1, drive off, a new boot id", async () => {
+  it("a hung main loop is reset by the watchdog: BOOT with resetCause 1, WATCHDOG_RESET, drive off", async () => {
     const b = fwBench();
     const s = new Session(b);
     await s.armed();
@@ -437,20 +459,14 @@ describe("firmware-only behaviour", () => {
     await s.c.next("STROKE", 300, from);
     // hang: the main loop's watchdog feed (hal_wdt_feed: wdr; ret) becomes a NOP, everything else runs on
     const board = emulated(b);
-    const program = board.cpu.progMem;
-    const feeds = [...program.keys()].filter((i) => program[i] === 0x95a8 && program[i + 1] === 0x9508);
-    expect(feeds).toHaveLength(1);
-    program[feeds[0]!] = 0x0000;
-    try {
-      const hungAt = b.conn.nowMs();
-      const boot = (await s.c.next("BOOT", 200, from)).fields;
-      expect(boot).toEqual({ bootId: 2, resetCause: 1 });
-      expect(b.conn.nowMs() - hungAt).toBeLessThan(64 + 20); // WDTO_60MS is 64 ms nominal; BOOT about 6 ms later
-      expect(board.driveOn).toBe(false);
-    } finally {
-      program[feeds[0]!] = 0x95a8;
-    }
-    expect(await s.c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.POWER_UP.code });
+    board.hangMainLoop();
+    const hungAt = b.conn.nowMs();
+    const boot = (await s.c.next("BOOT", 200, from)).fields;
+    expect(boot).toEqual({ bootId: 2, resetCause: 1 });
+    expect(b.conn.nowMs() - hungAt).toBeLessThan(64 + 20); // WDTO_60MS is 64 ms nominal; BOOT about 6 ms later
+    expect(board.driveOn).toBe(false);
+    // the reset ended the hang (the feed is back) and latched the watchdog's own alarm, not POWER_UP
+    expect(await s.c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.WATCHDOG_RESET.code });
     // and it works again: every peripheral (the ADC sequencer too) came back with the reset
     await s.armed();
     const again = s.c.received.length;
@@ -548,7 +564,7 @@ describe("firmware-only behaviour", () => {
     },
   );
 
-  it("detects an expired lease within 2 board ticks (the guard runs every 200 us) and parks within 25 ms", async () => {
+  it("detects an expired lease within 3 board ticks (the guard runs every 200 us) and parks within 25 ms", async () => {
     const s = new Session(fwBench());
     await s.armed();
     const leaseTick = tickAdd(s.boardTick(), s.ticks(120));
@@ -557,7 +573,9 @@ describe("firmware-only behaviour", () => {
     const alarm = (await s.c.next("ALARM", 600, from)).fields;
     expect(alarm.alarm).toBe(ALARMS.LEASE_EXPIRED.code);
     expect(alarm.tick - leaseTick).toBeGreaterThanOrEqual(1);
-    expect(alarm.tick - leaseTick).toBeLessThanOrEqual(2);
+    // the guard runs half a tick after every second tick; ALARM.tick is the tick of the moment it posts the
+    // alarm (the same instant as its microsecond time), which its checks may have carried into the next tick
+    expect(alarm.tick - leaseTick).toBeLessThanOrEqual(3);
     expect(alarm.parkedUs).toBeLessThan(25_000);
   });
 

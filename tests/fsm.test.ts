@@ -28,7 +28,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ALARMS, type AlarmName } from "../src/protocol/table.ts";
+import { ALARMS, RESET_CAUSES, hostUnlocks, type AlarmName, type ResetCauseName } from "../src/protocol/table.ts";
 import type { RunEnding } from "../src/errors/errors.ts";
 import {
   SHOWN_NAMES,
@@ -160,7 +160,7 @@ const STOP_F = fault("STOP", "host", "operator stop");
 const LATE_F = fault("HOST_LATE", "host", "late");
 const STALL_F = fault("HOST_STALL", "host", "stall", 3);
 const unlockNote = (alarm: AlarmName, flag: string) =>
-  `board alarm ${alarm} latched; unlocking because the operator started this run${flag}`;
+  `board alarm ${alarm} is latched (${ALARMS[alarm].doc}); unlocking because the operator started this run${flag}`;
 const UNLOCKING = (alarm: AlarmName, flag = ""): Expected => [
   { name: "unlocking" },
   [{ type: "info", message: unlockNote(alarm, flag) }, send("UNLOCK")],
@@ -575,6 +575,48 @@ describe("transition table", () => {
       });
     }
   }
+});
+
+describe("reset policy: only a clean power-on is unlocked by smp run itself", () => {
+  const proceed = (latched: AlarmName, unlockLatched: boolean, bootCause?: ResetCauseName): Input => ({
+    ...{ type: "proceed", board: "ALARM", latched, linkIdle: true, unlockLatched },
+    ...(bootCause ? { bootCause } : {}),
+  });
+  const alarm: SupervisorState = { name: "alarm" };
+
+  it.each(Object.entries(RESET_CAUSES).filter(([c]) => c !== "POWER_ON"))(
+    "a %s reset's alarm needs --unlock, and the refusal says what happened and how to go on",
+    (cause, { alarm: latched }) => {
+      const refused = transition(alarm, proceed(latched, false, cause as ResetCauseName));
+      expect(refused.next).toMatchObject({ name: "done", outcome: { ending: "alarmLatched" } });
+      const { detail } = (refused.next as Extract<SupervisorState, { name: "done" }>).outcome;
+      expect(detail).toContain(latched);
+      expect(detail).toContain(ALARMS[latched].doc);
+      expect(detail).toContain("--unlock");
+      expect(refused.effects.some((e) => e.type === "send")).toBe(false); // no UNLOCK goes out
+      const unlocked = transition(alarm, proceed(latched, true, cause as ResetCauseName));
+      expect(unlocked.next).toEqual({ name: "unlocking" });
+      expect(unlocked.effects).toEqual([
+        { type: "info", message: `${unlockNote(latched, " with --unlock")}` },
+        send("UNLOCK"),
+      ]);
+    },
+  );
+
+  it("a board latched in POWER_UP whose BOOT named another cause is not unlocked by itself", () => {
+    const r = transition(alarm, proceed("POWER_UP", false, "WATCHDOG"));
+    const { detail } = (r.next as Extract<SupervisorState, { name: "done" }>).outcome;
+    expect(detail).toContain("its BOOT said resetCause 1");
+    expect(detail).toContain(ALARMS.WATCHDOG_RESET.doc);
+    expect(transition(alarm, proceed("POWER_UP", false, "POWER_ON")).next).toEqual({ name: "unlocking" });
+    expect(transition(alarm, proceed("POWER_UP", true, "WATCHDOG")).next).toEqual({ name: "unlocking" });
+  });
+
+  it("the table gives every reset cause its own alarm, and only POWER_UP is unlocked by the host", () => {
+    const latched = Object.values(RESET_CAUSES).map((c) => c.alarm);
+    expect(new Set(latched).size).toBe(latched.length);
+    expect((Object.keys(ALARMS) as AlarmName[]).filter(hostUnlocks)).toEqual(["POWER_UP"]);
+  });
 });
 
 describe("what the record shows", () => {

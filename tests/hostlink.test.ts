@@ -322,6 +322,22 @@ describe("HostLink receive side", () => {
     expect(link.stats.rxMissing).toBe(2);
   });
 
+  it("a frame sent ahead of others (a latch's STATUS) does not count them lost once they arrive", () => {
+    const link = new HostLink(TIMING);
+    link.receive(statusLine(20), 0);
+    link.receive(statusLine(23), 0); // the latching STATUS went ahead of 21 and 22, queued before it
+    expect(link.stats.rxMissing).toBe(2);
+    link.receive(statusLine(21), 0);
+    link.receive(statusLine(22), 0);
+    expect(link.stats.rxMissing).toBe(0);
+    link.receive(statusLine(24), 0); // the count goes on from the latest, not from the late ones
+    expect(link.stats.rxMissing).toBe(0);
+    link.receive(statusLine(22), 0); // a duplicate of a late one is not counted twice
+    link.receive(statusLine(27), 0);
+    expect(link.stats.rxMissing).toBe(2);
+    expect(link.stats.rxFrames).toBe(7);
+  });
+
   it("BOOT resets the expected sequence number (no gap counted across a reboot)", () => {
     const link = new HostLink(TIMING);
     // just before the 16-bit wrap, so that a reboot to seq 0 would look like a short gap if BOOT were not special

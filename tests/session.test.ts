@@ -55,7 +55,8 @@ function expectSafe(r: Run): void {
   // dots that ended normally: every one fired, in order; a dot cut short by the run's end (partial: true)
   // has the strokes that arrived, maybe none (null), and comes after them
   const ended = r.dots.filter((d) => !d.partial);
-  for (const d of ended) expect(d.maxExtensionUm).toBeLessThanOrEqual(HARD_MAX_UM);
+  // (null: every STROKE and the DOTEND of a dot that ended were lost, telemetry "partial")
+  for (const d of ended) if (d.maxExtensionUm !== null) expect(d.maxExtensionUm).toBeLessThanOrEqual(HARD_MAX_UM);
   for (const d of r.dots)
     if (d.partial && d.maxExtensionUm !== null) expect(d.maxExtensionUm).toBeLessThanOrEqual(HARD_MAX_UM);
   expect(r.dots.slice(0, ended.length)).toEqual(ended);
@@ -140,6 +141,22 @@ describe("faults end with the needle parked, the alarm latched, a fault record a
     expect(r.result.rig!.board.alarm).toBeDefined();
     expect(r.dots.length).toBeLessThan(12);
   });
+
+  it.each([
+    ["reset", "EXTERNAL", "EXTERNAL_RESET"],
+    ["watchdog", "WATCHDOG", "WATCHDOG_RESET"],
+    ["brownout", "BROWN_OUT", "BROWNOUT_RESET"],
+  ])(
+    "a %s mid-session is a BOARD_RESET fault that records the cause and the board's own alarm",
+    async (kind, cause, alarm) => {
+      const r = await run({ dots: 12, faults: [kind] });
+      expect(r.result.outcome.exitCode).toBe(3);
+      expect(r.faults).toHaveLength(1);
+      expect(r.faults[0]).toMatchObject({ code: "BOARD_RESET", resetCause: cause, boardAlarm: alarm });
+      expect(r.faults[0]!.detail).toContain(`the board latched ${alarm}`);
+      expect(r.result.rig!.board.alarm).toBe(alarm);
+    },
+  );
 
   it(
     "an unplugged cable is a LINK_LOST fault whose parking the host cannot confirm, " +

@@ -10,12 +10,6 @@
 
 #include "limits.h"
 
-/* reset causes, as BOOT.resetCause reports them */
-#define HAL_RESET_POWER_ON 0u
-#define HAL_RESET_WATCHDOG 1u
-#define HAL_RESET_EXTERNAL 2u
-#define HAL_RESET_BROWN_OUT 3u
-
 /* ADC channels */
 #define HAL_ADC_NEEDLE 0u   /* ADC0: needle tip position sensor */
 #define HAL_ADC_ACTUATOR 1u /* ADC1: actuator position feedback */
@@ -25,9 +19,10 @@
  * with the received bytes around them: the STOP and E-STOP priority bytes (receive interrupt), the e-stop
  * input (INT0), and the guard's continuous checks (tick interrupt, smp_guard_step in limits.c). */
 typedef struct {
-  uint8_t code;  /* SMP_ALARM_* to latch */
-  uint32_t tick; /* board tick when it happened */
-  uint32_t us;   /* microsecond clock when it happened */
+  uint8_t code;       /* SMP_ALARM_* to latch */
+  uint16_t act_count; /* actuator feedback (ADC1) when it happened, with the drive already off: parked then? */
+  uint32_t tick;      /* board tick when it happened */
+  uint32_t us;        /* microsecond clock when it happened */
 } hal_event;
 
 /* One tachometer edge (bottom dead centre) with the needle position sampled right after it and the
@@ -41,11 +36,12 @@ typedef struct {
 } hal_edge;
 
 void hal_init(void); /* everything; leaves the drive off, the actuator parked, interrupts on, watchdog on */
-uint8_t hal_reset_cause(void);
+uint8_t hal_reset_cause(void); /* BOOT.resetCause, SMP_RESET_* of protocol_v1.h (generated from RESET_CAUSES) */
 void hal_wdt_feed(void);
 
 uint32_t hal_tick(void);
 uint32_t hal_now_us(void);
+uint32_t hal_now_us_tick(uint32_t *tick); /* the microsecond clock and the tick of the same instant */
 
 /* Drive. hal_drive_on refuses (returns 0, drive stays off, *on_us untouched) while an interrupt-latched event
  * is pending or the e-stop input is active; coil machines get the PWM gated at stroke_hz (50 % gate). On
@@ -86,6 +82,9 @@ uint8_t hal_rx_next(uint8_t *byte, hal_event *ev);
 uint16_t hal_tx_begin(void);
 uint8_t *hal_tx_ring(void);
 void hal_tx_end(uint16_t len);
+/* The same for a frame that must not wait behind telemetry (the STATUS of a latch): it goes out right after
+ * the frame on the wire and the priority frames already queued, ahead of every other frame queued. */
+void hal_tx_end_priority(uint16_t len);
 
 /* EEPROM */
 void hal_eeprom_read(uint16_t addr, void *dst, uint16_t n);

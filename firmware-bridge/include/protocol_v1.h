@@ -3,7 +3,7 @@
 #define SMP_PROTOCOL_V1_H
 
 #define SMP_PROTOCOL_VERSION 1u
-#define SMP_SCHEMA_HASH "7692a80e"
+#define SMP_SCHEMA_HASH "36876b33"
 /* link settings (LINK) */
 #define SMP_BAUD 250000UL
 #define SMP_MAX_FRAME_BYTES 256UL
@@ -23,7 +23,7 @@
 #define SMP_STATE_COUNT 4u
 
 /* alarm codes (1-49 board, 50-99 host) */
-#define SMP_ALARM_POWER_UP 1u /* board powered up or reset; unlock to continue */
+#define SMP_ALARM_POWER_UP 1u /* the board came up from a clean power-on (its supply was off); smp run unlocks it by itself */
 #define SMP_ALARM_ESTOP 2u /* emergency stop (priority byte, frame or input) */
 #define SMP_ALARM_STOP 3u /* stop requested (priority byte or frame) */
 #define SMP_ALARM_LEASE_EXPIRED 4u /* no valid frame from the control path before the lease expired */
@@ -39,10 +39,13 @@
 #define SMP_ALARM_LATE_START 14u /* a queued dot could not start within LINK.lateStartMs of its start tick (bursts overran the dot interval) */
 #define SMP_ALARM_DWELL_EXCEEDED 15u /* burst drive on-time reached the hard maximum before its punctures were done */
 #define SMP_ALARM_CARTRIDGE_MISSING 16u /* cartridge switch open */
-#define SMP_ALARM_WATCHDOG_RESET 17u /* firmware watchdog reset */
+#define SMP_ALARM_WATCHDOG_RESET 17u /* the board's watchdog reset it: its firmware stopped running its main loop (a hang or a crash) */
 #define SMP_ALARM_HOST_RESTART 18u /* HELLO while armed: the host restarted mid-session */
 #define SMP_ALARM_CONFIG_INVALID 19u /* EEPROM configuration record missing or failing its CRC; compiled-in defaults in force; UNLOCK refused */
 #define SMP_ALARM_ACTUATOR_FAULT 20u /* actuator position feedback does not follow its setpoint (stuck or broken feedback, jammed actuator) */
+#define SMP_ALARM_BROWNOUT_RESET 21u /* the board was reset by its brown-out detector: its supply voltage dropped below the safe level */
+#define SMP_ALARM_EXTERNAL_RESET 22u /* the board was reset through its reset pin (a reset button, a programmer, or noise on the reset line) */
+#define SMP_ALARM_UNEXPLAINED_RESET 23u /* the board restarted with no reset flag set: its firmware jumped to the reset vector (a crash), or a bootloader cleared the flags */
 #define SMP_ALARM_HOST_LATE 50u /* host control loop late beyond its budget */
 #define SMP_ALARM_LINK_LOST 51u /* command not acknowledged after all retries, or port closed */
 #define SMP_ALARM_TELEMETRY_STALE 52u /* no valid frame from the board within the staleness bound */
@@ -54,6 +57,15 @@
 #define SMP_ALARM_UNEXPECTED_NAK 58u /* board refused a command the host considered valid */
 #define SMP_ALARM_HOST_OVER_SPEED 59u /* measured stroke rate far above the setpoint */
 #define SMP_ALARM_TARGET_UNREACHABLE 60u /* a zone's target depth out of reach: its deepest strokes stay short of target less the tolerance */
+
+/* BOOT.resetCause codes, and the alarm each latches at boot (only a clean power-on is POWER_UP) */
+#define SMP_RESET_POWER_ON 0u /* latches POWER_UP */
+#define SMP_RESET_WATCHDOG 1u /* latches WATCHDOG_RESET */
+#define SMP_RESET_EXTERNAL 2u /* latches EXTERNAL_RESET */
+#define SMP_RESET_BROWN_OUT 3u /* latches BROWNOUT_RESET */
+#define SMP_RESET_UNEXPLAINED 4u /* latches UNEXPLAINED_RESET */
+#define SMP_RESET_COUNT 5u
+#define SMP_RESET_ALARMS_INIT {SMP_ALARM_POWER_UP, SMP_ALARM_WATCHDOG_RESET, SMP_ALARM_EXTERNAL_RESET, SMP_ALARM_BROWNOUT_RESET, SMP_ALARM_UNEXPLAINED_RESET}
 
 /* NAK codes */
 #define SMP_NAK_BAD_STATE 1u /* command not allowed in the current board state */
@@ -114,7 +126,7 @@
 #define SMP_MSG_BOOT "BOOT" /* board -> host */
 #define SMP_MSG_BOOT_NFIELDS 2u
 #define SMP_FIELD_BOOT_BOOT_ID "bootId" /* #0 u32: new boot id */
-#define SMP_FIELD_BOOT_RESET_CAUSE "resetCause" /* #1 u32: 0 power-on, 1 watchdog, 2 external, 3 brown-out */
+#define SMP_FIELD_BOOT_RESET_CAUSE "resetCause" /* #1 u32: why the board restarted: 0 power-on, 1 watchdog, 2 external, 3 brown-out, 4 unexplained */
 #define SMP_MSG_STATUS "STATUS" /* board -> host */
 #define SMP_MSG_STATUS_NFIELDS 9u
 #define SMP_FIELD_STATUS_TICK "tick" /* #0 u32: board tick when sent */

@@ -57,12 +57,14 @@ void hal_early_init(void) {
   wdt_disable();
 }
 
+/* Only a clean power-on is POWER_ON. A power-on sets BORF too as the supply ramps up, so PORF counts first;
+ * no flag at all (a jump to the reset vector, or a bootloader that cleared them) is not a power-on. */
 uint8_t hal_reset_cause(void) {
-  if (hal_mcusr & _BV(WDRF)) return HAL_RESET_WATCHDOG;
-  if (hal_mcusr & _BV(PORF)) return HAL_RESET_POWER_ON;
-  if (hal_mcusr & _BV(BORF)) return HAL_RESET_BROWN_OUT;
-  if (hal_mcusr & _BV(EXTRF)) return HAL_RESET_EXTERNAL;
-  return HAL_RESET_POWER_ON;
+  if (hal_mcusr & _BV(PORF)) return SMP_RESET_POWER_ON;
+  if (hal_mcusr & _BV(BORF)) return SMP_RESET_BROWN_OUT;
+  if (hal_mcusr & _BV(WDRF)) return SMP_RESET_WATCHDOG;
+  if (hal_mcusr & _BV(EXTRF)) return SMP_RESET_EXTERNAL;
+  return SMP_RESET_UNEXPLAINED;
 }
 
 void hal_wdt_feed(void) { wdt_reset(); }
@@ -73,18 +75,29 @@ static volatile uint32_t g_tick;
 static volatile uint32_t g_us_base; /* microsecond clock at the last tick interrupt */
 static volatile uint8_t g_tick_early; /* the last tick interrupt ran before TCNT1 left TOP (avr8js) */
 
-/* Microsecond clock; interrupts must be off. The compare flag is set when TCNT1 wraps (real part) or when
- * it reaches TOP (avr8js): both are handled, so the clock never jumps. */
-static uint32_t now_us_locked(void) {
+/* Microsecond clock and the tick of the same instant; interrupts must be off. The compare flag is set when
+ * TCNT1 wraps (real part) or when it reaches TOP (avr8js): both are handled, so the clock never jumps. */
+static uint32_t now_us_tick_locked(uint32_t *tick) {
   uint16_t c = TCNT1;
   uint8_t pending = TIFR1 & _BV(OCF1A);
   uint32_t base = g_us_base;
+  uint32_t t = g_tick;
   if (pending) {
-    if (c < (TICK_TOP + 1u) / 2u) base += US_PER_TICK;
+    if (c < (TICK_TOP + 1u) / 2u) {
+      base += US_PER_TICK;
+      t++;
+    }
   } else if (c == TICK_TOP && g_tick_early) {
     base -= US_PER_TICK;
+    t--;
   }
+  *tick = t;
   return base + (c >> 1);
+}
+
+static uint32_t now_us_locked(void) {
+  uint32_t t;
+  return now_us_tick_locked(&t);
 }
 
 uint32_t hal_tick(void) {
@@ -97,6 +110,13 @@ uint32_t hal_now_us(void) {
   uint32_t t;
   ATOMIC_BLOCK(ATOMIC_RESTORESTATE) { t = now_us_locked(); }
   return t;
+}
+
+uint32_t hal_now_us_tick(uint32_t *tick) {
+  uint32_t us, t;
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) { us = now_us_tick_locked(&t); }
+  *tick = t;
+  return us;
 }
 
 /* ---- drive, actuator and the inhibit ---- */
@@ -115,6 +135,7 @@ static volatile uint32_t last_tach_us; /* latest tachometer edge, or the last dr
 static volatile struct {
   uint8_t code;
   uint8_t pos; /* rx ring head when it happened */
+  uint16_t act_count;
   uint32_t tick;
   uint32_t us;
 } ev_q[EV_SLOTS];
@@ -420,10 +441,12 @@ static void post_event_locked(uint8_t code) { /* code: the alarm to latch */
   }
   if (ev_n < EV_SLOTS) {
     uint8_t slot = (uint8_t)((ev_tail + ev_n) % EV_SLOTS);
+    uint32_t tick;
     ev_q[slot].code = code;
     ev_q[slot].pos = pos;
-    ev_q[slot].tick = g_tick;
-    ev_q[slot].us = now_us_locked();
+    ev_q[slot].act_count = adc_last[HAL_ADC_ACTUATOR];
+    ev_q[slot].us = now_us_tick_locked(&tick);
+    ev_q[slot].tick = tick;
     ev_n++;
   } else if (!ev_lost) {
     ev_lost = code; /* reported after the queued ones; the hardware is off either way */
@@ -464,6 +487,7 @@ uint8_t hal_rx_next(uint8_t *byte, hal_event *ev) {
   ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
     if (ev_n != 0 && ev_q[ev_tail].pos == rx_tail) {
       ev->code = ev_q[ev_tail].code;
+      ev->act_count = ev_q[ev_tail].act_count;
       ev->tick = ev_q[ev_tail].tick;
       ev->us = ev_q[ev_tail].us;
       ev_tail = (uint8_t)((ev_tail + 1u) % EV_SLOTS);
@@ -475,8 +499,8 @@ uint8_t hal_rx_next(uint8_t *byte, hal_event *ev) {
       r = 1;
     } else if (ev_lost != 0) {
       ev->code = ev_lost;
-      ev->tick = g_tick;
-      ev->us = now_us_locked();
+      ev->act_count = adc_last[HAL_ADC_ACTUATOR];
+      ev->us = now_us_tick_locked(&ev->tick);
       ev_lost = 0;
       r = 2;
     }
@@ -489,18 +513,34 @@ uint8_t hal_rx_next(uint8_t *byte, hal_event *ev) {
  * starts it. UCSR0B is written once, at init, and never again: avr8js 0.21 drops a pending receive
  * interrupt on every UCSR0B write while the receiver is on (so toggling UDRIE per frame loses received
  * bytes), and it clears UDRE when it services the UDRE interrupt (the real USART does not). Costs ~2 us
- * of line time per byte against UDRE double buffering. */
+ * of line time per byte against UDRE double buffering.
+ *
+ * Priority frames (hal_tx_end_priority: the STATUS of a latch) go ahead of every frame queued and not yet
+ * started, behind the frame on the wire and the priority frames before them: the ring segment from there
+ * to the new frame is rotated in place (no second ring: RAM is short), while the interrupt holds at the end
+ * of the frame on the wire. Frames are never interleaved, so every frame still arrives whole. */
 static volatile uint8_t tx_busy;
+static volatile uint8_t tx_hold;      /* stop after the frame on the wire: the ring is being rearranged */
+static volatile uint8_t tx_last = '\n'; /* the last byte handed to the USART ('\n': between frames) */
+static volatile uint8_t tx_prio_queued; /* priority frames wait ahead of the rest, ending at tx_prio_end */
+static volatile uint16_t tx_prio_end;
 
-ISR(USART_TX_vect) {
+/* The next byte to the USART, unless the ring is empty or held between frames; interrupts off. */
+static void tx_next_locked(void) {
   uint16_t t = tx_tail;
-  if (t != tx_head) {
-    UDR0 = tx_ring[t];
-    tx_tail = (uint16_t)((t + 1u) & TX_MASK);
-  } else {
+  if (t == tx_head || (tx_hold && tx_last == '\n')) {
     tx_busy = 0;
+    return;
   }
+  tx_busy = 1;
+  tx_last = tx_ring[t];
+  UDR0 = tx_last;
+  t = (uint16_t)((t + 1u) & TX_MASK);
+  tx_tail = t;
+  if (t == tx_prio_end) tx_prio_queued = 0; /* the last priority frame has gone out */
 }
+
+ISR(USART_TX_vect) { tx_next_locked(); }
 
 uint16_t hal_tx_begin(void) {
   uint16_t used, head;
@@ -518,11 +558,53 @@ uint8_t *hal_tx_ring(void) { return (uint8_t *)tx_ring; }
 void hal_tx_end(uint16_t len) {
   ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
     tx_head = (uint16_t)((tx_head + len) & TX_MASK);
-    if (!tx_busy && tx_tail != tx_head) { /* transmitter idle: start it */
-      tx_busy = 1;
-      UDR0 = tx_ring[tx_tail];
-      tx_tail = (uint16_t)((tx_tail + 1u) & TX_MASK);
+    if (!tx_busy) tx_next_locked(); /* transmitter idle: start it */
+  }
+}
+
+static void tx_reverse(uint16_t from, uint16_t n) { /* ring bytes [from, from + n), in place */
+  uint16_t a = from, b = (uint16_t)(from + n - 1u);
+  for (n /= 2u; n; n--) {
+    uint8_t x = tx_ring[a & TX_MASK];
+    tx_ring[a & TX_MASK] = tx_ring[b & TX_MASK];
+    tx_ring[b & TX_MASK] = x;
+    a++;
+    b--;
+  }
+}
+
+void hal_tx_end_priority(uint16_t len) {
+  uint16_t frame, from, queued, i;
+  uint8_t skip;
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+    tx_hold = 1;
+    frame = tx_head; /* the new frame is written at the head, not yet committed */
+    if (tx_prio_queued) { /* behind the priority frames already ahead (a frame boundary) */
+      from = tx_prio_end;
+      skip = 0;
+    } else { /* a frame half sent goes on to its end, then the interrupt holds */
+      from = tx_tail;
+      skip = tx_busy && tx_last != '\n';
     }
+  }
+  if (skip) { /* past the rest of the frame on the wire: those bytes stay where they are */
+    while (tx_ring[from & TX_MASK] != '\n') from++;
+    from++;
+  }
+  from &= TX_MASK;
+  queued = (uint16_t)((frame - from) & TX_MASK);
+  if (queued) { /* [from, frame) then [frame, frame + len) becomes the new frame, then the rest */
+    tx_reverse(from, (uint16_t)(queued + len));
+    tx_reverse(from, len);
+    tx_reverse((uint16_t)(from + len), queued);
+  }
+  i = (uint16_t)((from + len) & TX_MASK);
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+    tx_prio_end = i;
+    tx_prio_queued = 1;
+    tx_head = (uint16_t)((frame + len) & TX_MASK);
+    tx_hold = 0;
+    if (!tx_busy) tx_next_locked();
   }
 }
 
@@ -605,6 +687,9 @@ void hal_init(void) {
   UBRR0L = (uint8_t)(F_CPU / 16u / SMP_BAUD - 1u); /* 3: exact 250000 Bd */
   UCSR0C = _BV(UCSZ01) | _BV(UCSZ00);
   tx_busy = 0;
+  tx_hold = 0;
+  tx_last = '\n';
+  tx_prio_queued = 0;
   UCSR0B = _BV(RXCIE0) | _BV(TXCIE0) | _BV(RXEN0) | _BV(TXEN0); /* written once: see the TX section */
 
   wdt_enable(WDTO_60MS);

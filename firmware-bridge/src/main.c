@@ -60,13 +60,16 @@ static uint8_t disarm_pending;
 static struct {
   uint8_t active;
   uint8_t code;
+  uint8_t parked_at_detection; /* the needle was parked when the alarm was detected: parkedUs 0 */
   uint32_t since_us;
   uint32_t tick;
 } parking;
 static uint32_t next_status_us;
 static smp_edge_ref last_edge; /* the latest tach edge, for periods (wrap-safe: limits.h) */
 static uint16_t needle_over, current_over; /* guard thresholds in ADC counts */
-static uint32_t now_us; /* time of the current main-loop step */
+/* Time of what the main loop is handling now (a step, a received line, an interrupt's event), as the microsecond
+ * clock and the tick of the same instant: the frames it causes are stamped with it (docs/protocol.md §7.8). */
+static uint32_t now_us, now_tick;
 static smp_assembler rx_asm;
 
 /* ---- the guard's view of the board (limits.h smp_guard_step, run by the tick interrupt) ---- */
@@ -86,16 +89,20 @@ static void guard_sync(void) {
 
 /* ---- transmit ---- */
 
-static void send(uint8_t msg, const smp_value *v) {
+static void send_as(uint8_t msg, const smp_value *v, uint8_t priority) {
   smp_out out;
   uint16_t len;
   out.buf = hal_tx_ring();
   out.mask = HAL_TX_MASK;
   out.start = hal_tx_begin();
   len = smp_encode(&out, tx_seq, msg, v);
-  hal_tx_end(len);
-  if (len) tx_seq++; /* a frame that cannot be encoded (never, with these values) is not sent at all */
+  if (!len) return; /* a frame that cannot be encoded (never, with these values) is not sent at all */
+  if (priority) hal_tx_end_priority(len);
+  else hal_tx_end(len);
+  tx_seq++;
 }
+
+static void send(uint8_t msg, const smp_value *v) { send_as(msg, v, 0); }
 
 /* A bare LF: the receiver drops the cut-off line it ends (it fails its CRC) and an empty line is ignored. */
 static void send_line_break(void) {
@@ -137,10 +144,14 @@ static uint8_t pedal_reads_pressed(void) { return hal_pedal_no_closed(); }
 
 /* ---- STATUS and state changes ---- */
 
-static void send_status(void) {
+static void take_now(void) { now_us = hal_now_us_tick(&now_tick); }
+
+/* Stamped with the moment being handled: a state change's tick, or the step at which the period ran out (and
+ * the period restarts from that same instant, so periodic STATUS are never less than 500 ticks apart). */
+static void send_status_as(uint8_t priority) {
   smp_value v[SMP_MSG_STATUS_NFIELDS];
   next_status_us = now_us + SMP_STATUS_PERIOD_MS * 1000UL;
-  v[SMP_F_STATUS_TICK].u = hal_tick();
+  v[SMP_F_STATUS_TICK].u = now_tick;
   v[SMP_F_STATUS_STATE].u = state;
   v[SMP_F_STATUS_ALARM].u = alarm_code;
   v[SMP_F_STATUS_CREDIT].u = SMP_QUEUE_SLOTS - q_len;
@@ -149,20 +160,26 @@ static void send_status(void) {
   v[SMP_F_STATUS_RX_OK].u = rx_ok;
   v[SMP_F_STATUS_RX_BAD].u = rx_bad;
   v[SMP_F_STATUS_RX_DUP].u = rx_dup;
-  send(SMP_M_STATUS, v);
+  send_as(SMP_M_STATUS, v, priority);
 }
+
+static void send_status(void) { send_status_as(0); }
 
 static void set_state(uint8_t s) {
   if (s == state) return;
   state = s;
   guard_sync();
   hal_led(s == SMP_STATE_ALARM);
-  send_status();
+  /* the STATUS of a latch goes ahead of the telemetry already queued (docs/protocol.md §7.7); the ALARM frame
+   * that confirms the park keeps its place, behind the cut burst's last STROKE frames */
+  send_status_as(s == SMP_STATE_ALARM);
 }
 
 /* ---- latching (SimBoard.latch) ---- */
 
-static void latch_at(uint8_t code, uint32_t tick, uint32_t us) {
+/* parked_at_detection: the needle was already parked when the alarm was detected (the drive is off from the
+ * detection on: the interrupt, or the line just above), so the ALARM frame says 0 us. */
+static void latch_at(uint8_t code, uint32_t tick, uint32_t us, uint8_t parked_at_detection) {
   hal_drive_off();
   hal_actuator_set(0); /* park */
   q_len = 0;
@@ -175,21 +192,31 @@ static void latch_at(uint8_t code, uint32_t tick, uint32_t us) {
   alarm_code = code;
   parking.active = 1;
   parking.code = code;
+  parking.parked_at_detection = parked_at_detection;
   parking.since_us = us;
   parking.tick = tick;
   set_state(SMP_STATE_ALARM);
 }
 
-static void latch(uint8_t code) { latch_at(code, hal_tick(), now_us); }
+/* Detected by the main loop now; parked at detection if the feedback says so once the drive is off. */
+static void latch(uint8_t code) {
+  hal_drive_off();
+  latch_at(code, now_tick, now_us, parked());
+}
 
-/* BoardGuard.checkParked: one ALARM frame per latch, once the needle is parked. */
+/* BoardGuard.checkParked: one ALARM frame per latch, once the needle is parked; parkedUs runs from the
+ * detection to the pass that first sees the feedback parked (0 when it was parked at the detection). */
 static void check_parked(void) {
   smp_value v[SMP_MSG_ALARM_NFIELDS];
-  if (!parking.active || !parked()) return;
+  uint32_t parked_us;
+  if (!parking.active) return;
+  if (parking.parked_at_detection) parked_us = 0;
+  else if (parked()) parked_us = hal_now_us() - parking.since_us;
+  else return;
   parking.active = 0;
   v[SMP_F_ALARM_ALARM].u = parking.code;
   v[SMP_F_ALARM_TICK].u = parking.tick;
-  v[SMP_F_ALARM_PARKED_US].u = now_us - parking.since_us;
+  v[SMP_F_ALARM_PARKED_US].u = parked_us;
   send(SMP_M_ALARM, v);
 }
 
@@ -208,7 +235,7 @@ static void maybe_disarm(void) {
 }
 
 static void extend_lease(uint32_t requested) {
-  lease_tick = smp_lim_lease(&cfg.limits, hal_tick(), requested);
+  lease_tick = smp_lim_lease(&cfg.limits, now_tick, requested); /* from the command's arrival (§7.3) */
   guard_sync(); /* at once: the guard must never judge a renewed lease by the old tick */
 }
 
@@ -373,14 +400,15 @@ static void drain_rx(void) {
   hal_event ev;
   uint8_t r;
   while ((r = hal_rx_next(&byte, &ev)) != 0) {
-    if (r == 2) {
-      now_us = hal_now_us();
-      latch_at(ev.code, ev.tick, ev.us);
+    if (r == 2) { /* the interrupt switched everything off at ev.us: the change of state is that moment's */
+      now_us = ev.us;
+      now_tick = ev.tick;
+      latch_at(ev.code, ev.tick, ev.us, smp_actuator_nm(&cfg.cal, ev.act_count) <= 0);
       continue;
     }
     switch (smp_asm_push(&rx_asm, byte)) {
       case SMP_ASM_LINE:
-        now_us = hal_now_us();
+        take_now();
         on_line((const char *)rx_asm.buf, rx_asm.len);
         break;
       case SMP_ASM_OVERFLOW:
@@ -422,6 +450,7 @@ static void start_next_burst(void) {
   burst.strokes = 0;
   burst.max_extension_nm = INT32_MIN;
   burst.tip_ahead_nm = SMP_AHEAD_NONE;
+  take_now(); /* the BURST STATUS carries a tick after the drive went on, so never one before atTick */
   set_state(SMP_STATE_BURST);
 }
 
@@ -520,7 +549,7 @@ static void run_burst(void) {
     v[SMP_F_DOTEND_STROKES].u = burst.strokes;
     v[SMP_F_DOTEND_MAX_EXTENSION_UM].i = smp_nm_to_um(burst.max_extension_nm);
     v[SMP_F_DOTEND_ON_TIME_US].u = now_us - burst.drive_on_us;
-    v[SMP_F_DOTEND_TICK].u = hal_tick();
+    v[SMP_F_DOTEND_TICK].u = now_tick; /* and the ARMED STATUS below carries the same tick */
     send(SMP_M_DOTEND, v);
     last_completed_dot = burst.dot.dot;
     burst.active = 0;
@@ -537,7 +566,7 @@ static void run_burst(void) {
  * switches everything off at once and queues the alarm for latch_at(). */
 static void step(void) {
   hal_edge e;
-  now_us = hal_now_us();
+  take_now();
   smp_edge_age(&last_edge, now_us); /* before the edges: every edge taken so far is older than now_us */
   while (hal_edge_pop(&e)) on_edge(&e);
   if (burst.active) run_burst();
@@ -549,17 +578,22 @@ static void step(void) {
 
 /* ---- power-up (SimBoard.powerUp) ---- */
 
+/* The alarm each BOOT.resetCause latches (RESET_CAUSES): only a clean power-on is POWER_UP. */
+static const uint8_t RESET_ALARMS[SMP_RESET_COUNT] SMP_PROGMEM = SMP_RESET_ALARMS_INIT;
+
 /* Not inlined: its EEPROM buffer would otherwise stay on main's stack frame for good, under every deeper call
  * and the guard interrupt's depth forecast on top of them (2 KB of RAM). */
 static void __attribute__((noinline)) power_up(void) {
   uint8_t bytes[SMP_EE_CONFIG_BYTES];
   smp_value v[SMP_MSG_BOOT_NFIELDS];
   uint32_t t0;
+  uint8_t cause;
   hal_init(); /* drive off, actuator parked, watchdog on */
+  cause = hal_reset_cause();
   hal_eeprom_read(SMP_EE_CONFIG_ADDR, bytes, sizeof bytes);
   cfg_ok = smp_config_unpack(bytes, &cfg) == SMP_CFG_OK;
-  /* in ALARM since reset: POWER_UP, or CONFIG_INVALID when the compiled-in defaults are in force */
-  alarm_code = cfg_ok ? SMP_ALARM_POWER_UP : SMP_ALARM_CONFIG_INVALID;
+  /* in ALARM since reset: the reset cause's alarm, or CONFIG_INVALID when the compiled-in defaults are in force */
+  alarm_code = cfg_ok ? smp_pgm_byte(&RESET_ALARMS[cause]) : SMP_ALARM_CONFIG_INVALID;
   needle_over = smp_needle_over_count(&cfg.limits, &cfg.cal);
   current_over = smp_current_over_count(&cfg.limits, &cfg.cal);
   guard_sync(); /* state ALARM: the guard only watches the pedal contacts */
@@ -571,10 +605,10 @@ static void __attribute__((noinline)) power_up(void) {
   } /* first samples of every channel, so the first STATUS reports parked truthfully */
   smp_asm_init(&rx_asm);
   hal_led(1);
-  now_us = hal_now_us();
+  take_now();
   smp_edge_init(&last_edge, now_us);
   v[SMP_F_BOOT_BOOT_ID].u = boot_id;
-  v[SMP_F_BOOT_RESET_CAUSE].u = hal_reset_cause();
+  v[SMP_F_BOOT_RESET_CAUSE].u = cause;
   send_line_break(); /* a reset may have cut a frame short on the wire: end that line before BOOT */
   send(SMP_M_BOOT, v);
   send_status();

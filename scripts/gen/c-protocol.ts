@@ -1,7 +1,8 @@
 // Generates firmware-bridge/include/protocol_v1.h from the protocol table (src/protocol/table.ts): the
-// schema hash, the LINK settings, the priority bytes, state, alarm and NAK codes, every message id and field
-// name, and the codec's message table (message and field indices, wire types and the spec strings that
-// src/codec.c decodes and encodes with), so the firmware and the host share every name, number and order.
+// schema hash, the LINK settings, the priority bytes, state, alarm and NAK codes, the reset causes (and the
+// alarm each latches), every message id and field name, and the codec's message table (message and field
+// indices, wire types and the spec strings that src/codec.c decodes and encodes with), so the firmware and the
+// host share every name, number and order.
 
 import {
   ALARMS,
@@ -12,6 +13,7 @@ import {
   NAKS,
   PRIORITY_BYTES,
   PROTOCOL_VERSION,
+  RESET_CAUSES,
   schemaHash,
   type FieldKind,
 } from "../../src/protocol/table.ts";
@@ -107,6 +109,13 @@ export function generateProtocolHeader(): string {
   out.push(`#define SMP_STATE_COUNT ${states.length}u`);
   out.push("", "/* alarm codes (1-49 board, 50-99 host) */");
   for (const [n, s] of Object.entries(ALARMS)) out.push(`#define SMP_ALARM_${n} ${s.code}u /* ${s.doc} */`);
+  out.push("", "/* BOOT.resetCause codes, and the alarm each latches at boot (only a clean power-on is POWER_UP) */");
+  const causes = Object.entries(RESET_CAUSES);
+  if (causes.some(([, c], i) => c.code !== i))
+    throw new Error("reset cause codes must be 0, 1, 2, ... (a table index)");
+  for (const [n, c] of causes) out.push(`#define SMP_RESET_${n} ${c.code}u /* latches ${c.alarm} */`);
+  out.push(`#define SMP_RESET_COUNT ${causes.length}u`);
+  out.push(`#define SMP_RESET_ALARMS_INIT {${causes.map(([, c]) => `SMP_ALARM_${c.alarm}`).join(", ")}}`);
   out.push("", "/* NAK codes */");
   for (const [n, s] of Object.entries(NAKS)) out.push(`#define SMP_NAK_${n} ${s.code}u /* ${s.doc} */`);
   out.push("", "/* messages: id string, field count, and each field's name in wire order */");

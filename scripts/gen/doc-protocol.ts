@@ -1,8 +1,8 @@
 // Generates the table-derived sections of docs/protocol.md between their markers, from the protocol table and
 // the acceptance matrix: each message's description, field table and (for a command) the states that take it
-// (§5), the board states (§6.1), the command x state matrix (§6.2), the alarm codes (§6.3) and the NAK codes
-// (§6.4). Columns the tables do not hold (the prose on who raises an alarm, a state's drive) are written by
-// hand and kept, row by row, across regenerations.
+// (§5), the board states (§6.1), the command x state matrix (§6.2), the alarm codes (§6.3), the NAK codes
+// (§6.4) and the reset causes (§7.1). Columns the tables do not hold (the prose on who raises an alarm, a
+// state's drive) are written by hand and kept, row by row, across regenerations.
 //
 // A block is  <!-- generated: NAME -->  ...  <!-- end generated: NAME -->  with NAME one of BLOCK_NAMES.
 
@@ -13,6 +13,8 @@ import {
   HOST_MESSAGES,
   MESSAGES,
   NAKS,
+  RESET_CAUSES,
+  hostUnlocks,
   isHostMessageId,
   type BoardStateName,
   type HostMessageId,
@@ -122,10 +124,21 @@ const TABLE_BLOCKS: Record<string, TableBlock> = {
       { header: "code", cell: (k) => `${ALARMS[k as keyof typeof ALARMS].code}` },
       { header: "name", cell: code },
       { header: "meaning (table)", cell: (k) => escapeCell(ALARMS[k as keyof typeof ALARMS].doc) },
+      { header: "unlock (§9)", cell: (k) => unlockRule(k as keyof typeof ALARMS) },
       { header: "raised by, and when (reference implementations)" },
     ],
     keyColumn: 1,
     keys: Object.keys(ALARMS),
+  },
+  resets: {
+    columns: [
+      { header: "resetCause", cell: (k) => `${RESET_CAUSES[k as keyof typeof RESET_CAUSES].code}` },
+      { header: "cause", cell: code },
+      { header: "alarm latched", cell: (k) => code(RESET_CAUSES[k as keyof typeof RESET_CAUSES].alarm) },
+      { header: "the firmware reads it from" },
+    ],
+    keyColumn: 1,
+    keys: Object.keys(RESET_CAUSES),
   },
   naks: {
     columns: [
@@ -138,6 +151,12 @@ const TABLE_BLOCKS: Record<string, TableBlock> = {
     keys: Object.keys(NAKS),
   },
 };
+
+/** Who may clear a latched alarm: smp run by itself (POWER_UP), or only the operator's --unlock. */
+function unlockRule(alarm: keyof typeof ALARMS): string {
+  if (ALARMS[alarm].code >= 50) return "— (host)";
+  return hostUnlocks(alarm) ? "`smp run` by itself" : "operator: `--unlock`";
+}
 
 /** Split a Markdown table row into its cells (a `\|` inside a cell is not a separator). */
 export function tableCells(row: string): string[] {
@@ -176,6 +195,7 @@ export const BLOCK_NAMES: readonly string[] = [
   "acceptance",
   "alarms",
   "naks",
+  "resets",
 ];
 
 function blockContent(name: string, old: string): string[] {

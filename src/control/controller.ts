@@ -6,15 +6,16 @@
 // recording, the loop's bounds and the operator script.
 
 import { HostLink, type BoardFrame, type HostCommand, type LinkEvent } from "../protocol/hostlink.ts";
-import { PRIORITY_BYTES, type AlarmName, type FrameOf } from "../protocol/table.ts";
+import { PRIORITY_BYTES, type AlarmName, type FrameOf, type ResetCauseName } from "../protocol/table.ts";
 import { driveEnabled, initialState, transition } from "../safety/fsm.ts";
 import type { Effect, Input, SupervisorState } from "../safety/fsm.ts";
 import type { RunEnding } from "../errors/errors.ts";
 import type { DotRecord } from "../log/records.ts";
 import { DotAccounting, type DotEndFrame } from "./accounting.ts";
 import { FaultRecorder } from "./fault-recorder.ts";
-import { bootInput, nakInput, readStatus } from "./frames.ts";
+import { bootCause, bootInput, nakInput, readStatus } from "./frames.ts";
 import { closeRun, stateChange } from "./outcome.ts";
+import { round1 } from "./precision.ts";
 import * as handshake from "./handshake.ts";
 import { LatenessHistogram } from "./lateness.ts";
 import { OPERATOR_TURN } from "./operator.ts";
@@ -40,6 +41,8 @@ export class SessionController {
   private lastRxMs: number | undefined;
   private lastHelloMs = 0;
   private lastBoardAlarm: AlarmName | undefined;
+  /** The reset cause of the last BOOT the board sent since the host connected. */
+  private bootCause: ResetCauseName | undefined;
   private result: RunOutcome | undefined;
   private resolve!: (o: RunOutcome) => void;
   private readonly done: Promise<RunOutcome>;
@@ -190,6 +193,7 @@ export class SessionController {
       case "INFO":
         return this.onInfo(frame.fields, nowMs);
       case "BOOT":
+        this.bootCause = bootCause(frame.fields);
         return this.input(bootInput(this.board?.info.bootId, frame.fields));
       case "STATUS":
         return this.onStatus(frame.fields, nowMs);
@@ -234,7 +238,8 @@ export class SessionController {
       this.input({ type: "parked", via: "status", again, ...(alarm ? { alarm } : {}) });
     }
     // what `smp run` does on the operator's behalf (control/operator.ts)
-    const view = { ...this.o, board, lastBoardAlarm: this.lastBoardAlarm, linkIdle: this.link.idle };
+    const { lastBoardAlarm, bootCause: cause } = this;
+    const view = { ...this.o, board, lastBoardAlarm, linkIdle: this.link.idle, bootCause: cause };
     for (const step of OPERATOR_TURN) this.input(step(this.state, view));
   }
 
@@ -286,7 +291,8 @@ export class SessionController {
       case "fault":
         if (effect.neverArmed) return this.o.sink.write(this.faults.neverArmed(effect, nowMs));
         return this.faults.detected(effect, nowMs, this.books.currentDot);
-      case "info":
+      case "info": // what the host did on the operator's behalf: shown, and kept in the record
+        this.o.sink.write({ type: "note", tMs: round1(nowMs), text: effect.message });
         return this.observe({ type: "info", message: effect.message });
       case "finish":
         return this.finish(effect.outcome.ending, effect.outcome.detail);

@@ -98,7 +98,7 @@ export class FaultRecorder {
     if (!p) return undefined;
     this.pending = undefined;
     const { dot, event } = p;
-    const { code, source, detail, asleepFromMs } = p.fault;
+    const { code, source, detail, asleepFromMs, resetCause } = p.fault;
     const deepestMeasuredUm = dot === undefined ? undefined : deepestUm(dot);
     const boardAlarm = p.boardAlarm ?? "unknown";
     return this.keep({
@@ -125,6 +125,7 @@ export class FaultRecorder {
         : {}),
       ...(dot !== undefined ? { dot } : {}),
       ...(deepestMeasuredUm !== undefined ? { deepestMeasuredUm } : {}),
+      ...(resetCause !== undefined ? { resetCause } : {}),
     });
   }
 

@@ -3,8 +3,9 @@
 // send again).
 
 import type { HostCommand } from "../protocol/hostlink.ts";
-import { ALARMS, BOARD_STATES, alarmName, boardStateName, nakName } from "../protocol/table.ts";
-import type { AlarmName, BoardStateName, FrameOf } from "../protocol/table.ts";
+import { ALARMS, BOARD_STATES, RESET_CAUSES, alarmName, boardStateName, nakName } from "../protocol/table.ts";
+import { resetCauseName, type AlarmName, type BoardStateName, type FrameOf } from "../protocol/table.ts";
+import type { ResetCauseName } from "../protocol/table.ts";
 import type { Input } from "../safety/fsm.ts";
 
 const isAlarm = (name: string): name is AlarmName => name in ALARMS;
@@ -56,9 +57,24 @@ export function nakInput(
   return { type: "fault", code: "UNEXPECTED_NAK", detail: why };
 }
 
+/** A BOOT's resetCause by name; undefined for a code this host does not know. */
+export function bootCause(f: FrameOf<"BOOT">["fields"]): ResetCauseName | undefined {
+  const name = resetCauseName(f.resetCause);
+  return name in RESET_CAUSES ? (name as ResetCauseName) : undefined;
+}
+
+/** A BOOT's reset cause in words: the alarm it latches and what that means. */
+export function resetCauseText(f: FrameOf<"BOOT">["fields"]): string {
+  const cause = bootCause(f);
+  if (cause === undefined) return `resetCause ${f.resetCause}, a cause this host does not know`;
+  const { alarm } = RESET_CAUSES[cause];
+  return `resetCause ${f.resetCause} (${cause}): ${ALARMS[alarm].doc}; the board latched ${alarm}`;
+}
+
 /** A BOOT frame: a fault when the board has rebooted since it answered HELLO (boot id wasBootId). */
 export function bootInput(wasBootId: number | undefined, f: FrameOf<"BOOT">["fields"]): Input | undefined {
   if (wasBootId === undefined || f.bootId === wasBootId) return undefined;
-  const detail = `board rebooted (boot id ${wasBootId} -> ${f.bootId}, cause ${f.resetCause})`;
-  return { type: "fault", code: "BOARD_RESET", detail };
+  const detail = `board reset during the session (boot id ${wasBootId} -> ${f.bootId}), ${resetCauseText(f)}`;
+  const cause = bootCause(f);
+  return { type: "fault", code: "BOARD_RESET", detail, ...(cause !== undefined ? { resetCause: cause } : {}) };
 }

@@ -1,10 +1,11 @@
 // The operator script of `smp run`, pure: what the command does on the operator's behalf after each STATUS
 // from the board. Starting the run is the operator's deliberate act, so the command goes on by itself: it
-// unlocks the board's POWER_UP latch (any other latched alarm only with --unlock), arms the board, and starts
+// unlocks the board's POWER_UP latch (any other latched alarm, and a board whose BOOT named another reset cause,
+// only with --unlock), arms the board, and starts
 // as soon as the dot source has a dot (the scripted plan at once; a pedal source when it is pressed). The
 // state machine decides what each step means in the state it finds.
 
-import type { AlarmName, BoardStateName } from "../protocol/table.ts";
+import type { AlarmName, BoardStateName, ResetCauseName } from "../protocol/table.ts";
 import type { Input, SupervisorState } from "../safety/fsm.ts";
 import type { DotSource } from "./dot-source.ts";
 
@@ -16,6 +17,8 @@ export interface OperatorView {
   readonly linkIdle: boolean;
   /** The operator's --unlock: clear a latched alarm other than POWER_UP (default: no). */
   readonly unlockLatched?: boolean;
+  /** The reset cause of the board's BOOT, when the host saw one since it connected. */
+  readonly bootCause?: ResetCauseName | undefined;
   readonly source: DotSource;
 }
 
@@ -28,6 +31,7 @@ const goOn: OperatorStep = (_s, v) => ({
   latched: v.lastBoardAlarm ?? "POWER_UP",
   linkIdle: v.linkIdle,
   unlockLatched: v.unlockLatched ?? false,
+  ...(v.bootCause !== undefined ? { bootCause: v.bootCause } : {}),
 });
 
 /** Armed, and the source has a dot ready: start (the state machine sends ARM). */

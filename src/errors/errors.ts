@@ -58,7 +58,9 @@ export const RUN_ENDINGS = {
   alarmLatched: {
     outcome: "refused",
     exit: 3,
-    doc: "a board alarm other than POWER_UP is latched and the operator did not ask to clear it (--unlock)",
+    doc:
+      "a board alarm other than POWER_UP (a fault, or a reset other than a clean power-on) is latched " +
+      "and the operator did not ask to clear it (--unlock)",
   },
   unlockRefused: { outcome: "refused", exit: 3, doc: "the board refused UNLOCK: the alarm's cause is still there" },
 } as const satisfies Record<string, { outcome: string; exit: ExitCode; doc: string }>;

@@ -108,6 +108,15 @@ export interface FaultRecord {
   dot?: number;
   /** With dot: that dot's deepest measured stroke, as in its dot record (null: no stroke arrived). */
   deepestMeasuredUm?: number | null;
+  /** BOARD_RESET: why the board restarted, from its BOOT's resetCause (RESET_CAUSES: WATCHDOG, EXTERNAL, ...). */
+  resetCause?: string;
+}
+
+/** Something the host did on the operator's behalf, in words: clearing the board's latched alarm at the start. */
+export interface NoteRecord {
+  type: "note";
+  tMs: number;
+  text: string;
 }
 
 export interface EndRecord {
@@ -127,7 +136,8 @@ export interface EndRecord {
   trueDeepestTipUm?: number;
 }
 
-export type SessionRecord = HeaderRecord | LatchedRecord | StateRecord | DotRecord | FaultRecord | EndRecord;
+export type SessionRecord =
+  HeaderRecord | LatchedRecord | StateRecord | NoteRecord | DotRecord | FaultRecord | EndRecord;
 
 /**
  * How a fault record says the needle parked, the one wording for every place that shows it: "UNCONFIRMED",

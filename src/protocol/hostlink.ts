@@ -25,6 +25,11 @@ export interface LinkTiming {
 
 export const DEFAULT_LINK_TIMING: LinkTiming = { initialRtoMs: 30, minRtoMs: 8, maxRtoMs: 120, maxAttempts: 5 };
 
+/** A jump in the board's sequence numbers shorter than this is a gap (lost frames); a longer one a restart. */
+const MAX_GAP = 1000;
+/** How many of the sequence numbers counted missing are remembered, in case they arrive late. */
+const MAX_SKIPPED_KEPT = 64;
+
 export interface LinkStats {
   txFrames: number;
   retransmits: number;
@@ -51,6 +56,8 @@ export class HostLink {
   private outstanding: Outstanding | undefined;
   private txSeq: number;
   private rxExpected: number | undefined;
+  /** Sequence numbers counted missing (the latest MAX_SKIPPED_KEPT), in case they arrive late. */
+  private readonly rxSkipped = new Set<number>();
   private rttvarMs = 0;
 
   constructor(
@@ -141,14 +148,33 @@ export class HostLink {
     return [{ type: "frame", frame: frame as BoardFrame }];
   }
 
+  /**
+   * Gaps in the board's sequence numbers (docs/protocol.md §3.4). A frame from behind the expected number is a
+   * duplicate, or a frame the board sent late on purpose (a latch's STATUS goes ahead of the telemetry queued
+   * before it, §7.7): it takes back its place in the count if it was counted missing, and the expected number
+   * does not move back.
+   */
   private countGap(frame: Frame): void {
     if (frame.id === "BOOT") {
       this.rxExpected = nextSeq(frame.seq);
+      this.rxSkipped.clear();
       return;
     }
-    if (this.rxExpected !== undefined && frame.seq !== this.rxExpected) {
-      const missing = (frame.seq - this.rxExpected + SEQ_MODULO) % SEQ_MODULO;
-      if (missing < 1000) this.stats.rxMissing += missing;
+    const expected = this.rxExpected;
+    if (expected !== undefined && frame.seq !== expected) {
+      const ahead = (frame.seq - expected + SEQ_MODULO) % SEQ_MODULO;
+      if (ahead >= SEQ_MODULO - MAX_GAP) {
+        if (this.rxSkipped.delete(frame.seq)) this.stats.rxMissing--; // late, not lost
+        return;
+      }
+      if (ahead < MAX_GAP) {
+        this.stats.rxMissing += ahead;
+        for (let k = 0; k < ahead; k++) this.rxSkipped.add((expected + k) % SEQ_MODULO);
+        for (const old of this.rxSkipped) {
+          if (this.rxSkipped.size <= MAX_SKIPPED_KEPT) break;
+          this.rxSkipped.delete(old); // the oldest: a frame that late is lost
+        }
+      }
     }
     this.rxExpected = nextSeq(frame.seq);
   }

@@ -113,10 +113,14 @@ export const BOARD_MESSAGES = [
   {
     id: "BOOT",
     dir: "board",
-    fields: [u32("bootId", "new boot id"), u32("resetCause", "0 power-on, 1 watchdog, 2 external, 3 brown-out")],
+    fields: [
+      u32("bootId", "new boot id"),
+      u32("resetCause", "why the board restarted: 0 power-on, 1 watchdog, 2 external, 3 brown-out, 4 unexplained"),
+    ],
     doc:
-      "Sent once after power-up; the board is in ALARM POWER_UP " +
-      "(CONFIG_INVALID if its configuration record is invalid, §7.1).",
+      "Sent once after every power-up or reset; the board is in ALARM with the reset cause's alarm " +
+      "(RESET_CAUSES: POWER_UP only after a clean power-on), or CONFIG_INVALID if its configuration record is " +
+      "invalid (§7.1).",
   },
   {
     id: "STATUS",
@@ -207,13 +211,23 @@ interface CodeSpec {
   readonly doc: string;
 }
 
+interface AlarmSpec extends CodeSpec {
+  /** `smp run` clears this latch by itself when the operator starts a run; every other board alarm needs the
+   * operator's explicit --unlock (host alarms are never latched on the board). Only POWER_UP. */
+  readonly hostUnlocks?: true;
+}
+
 /**
  * Alarm and fault codes share one numbering. 1-49 are latched by the board; 50-99 are raised by the host
  * supervisor, which then makes the board latch too (STOP for HOST_LATE, E-STOP for the others) unless the
  * board was never armed (HANDSHAKE_MISMATCH).
  */
 export const ALARMS = {
-  POWER_UP: { code: 1, doc: "board powered up or reset; unlock to continue" },
+  POWER_UP: {
+    code: 1,
+    doc: "the board came up from a clean power-on (its supply was off); smp run unlocks it by itself",
+    hostUnlocks: true,
+  },
   ESTOP: { code: 2, doc: "emergency stop (priority byte, frame or input)" },
   STOP: { code: 3, doc: "stop requested (priority byte or frame)" },
   LEASE_EXPIRED: { code: 4, doc: "no valid frame from the control path before the lease expired" },
@@ -237,7 +251,10 @@ export const ALARMS = {
   },
   DWELL_EXCEEDED: { code: 15, doc: "burst drive on-time reached the hard maximum before its punctures were done" },
   CARTRIDGE_MISSING: { code: 16, doc: "cartridge switch open" },
-  WATCHDOG_RESET: { code: 17, doc: "firmware watchdog reset" },
+  WATCHDOG_RESET: {
+    code: 17,
+    doc: "the board's watchdog reset it: its firmware stopped running its main loop (a hang or a crash)",
+  },
   HOST_RESTART: { code: 18, doc: "HELLO while armed: the host restarted mid-session" },
   CONFIG_INVALID: {
     code: 19,
@@ -246,6 +263,20 @@ export const ALARMS = {
   ACTUATOR_FAULT: {
     code: 20,
     doc: "actuator position feedback does not follow its setpoint (stuck or broken feedback, jammed actuator)",
+  },
+  BROWNOUT_RESET: {
+    code: 21,
+    doc: "the board was reset by its brown-out detector: its supply voltage dropped below the safe level",
+  },
+  EXTERNAL_RESET: {
+    code: 22,
+    doc: "the board was reset through its reset pin (a reset button, a programmer, or noise on the reset line)",
+  },
+  UNEXPLAINED_RESET: {
+    code: 23,
+    doc:
+      "the board restarted with no reset flag set: its firmware jumped to the reset vector " +
+      "(a crash), or a bootloader cleared the flags",
   },
   HOST_LATE: { code: 50, doc: "host control loop late beyond its budget" },
   LINK_LOST: { code: 51, doc: "command not acknowledged after all retries, or port closed" },
@@ -266,8 +297,24 @@ export const ALARMS = {
     code: 60,
     doc: "a zone's target depth out of reach: its deepest strokes stay short of target less the tolerance",
   },
-} as const satisfies Record<string, CodeSpec>;
+} as const satisfies Record<string, AlarmSpec>;
 export type AlarmName = keyof typeof ALARMS;
+
+/** Whether `smp run` may clear this latched board alarm by itself (only POWER_UP); else only with --unlock. */
+export const hostUnlocks = (alarm: AlarmName): boolean => (ALARMS[alarm] as AlarmSpec).hostUnlocks === true;
+
+/**
+ * BOOT.resetCause: why the board restarted, and the alarm it latches for it (§7.1). Only a clean power-on is
+ * POWER_UP; every other cause latches its own alarm, which the operator must clear with --unlock.
+ */
+export const RESET_CAUSES = {
+  POWER_ON: { code: 0, alarm: "POWER_UP" },
+  WATCHDOG: { code: 1, alarm: "WATCHDOG_RESET" },
+  EXTERNAL: { code: 2, alarm: "EXTERNAL_RESET" },
+  BROWN_OUT: { code: 3, alarm: "BROWNOUT_RESET" },
+  UNEXPLAINED: { code: 4, alarm: "UNEXPLAINED_RESET" },
+} as const satisfies Record<string, { readonly code: number; readonly alarm: AlarmName }>;
+export type ResetCauseName = keyof typeof RESET_CAUSES;
 
 export const NAKS = {
   BAD_STATE: { code: 1, doc: "command not allowed in the current board state" },
@@ -281,8 +328,11 @@ export const NAKS = {
 export type NakName = keyof typeof NAKS;
 
 /** Name of a code in one of the tables, or UNKNOWN_<code> (a board may be newer than this table). */
-function codeName<K extends string>(table: Record<K, number | CodeSpec>, code: number): K | `UNKNOWN_${number}` {
-  for (const [name, entry] of Object.entries(table) as [K, number | CodeSpec][]) {
+function codeName<K extends string>(
+  table: Record<K, number | { readonly code: number }>,
+  code: number,
+): K | `UNKNOWN_${number}` {
+  for (const [name, entry] of Object.entries(table) as [K, number | { readonly code: number }][]) {
     if ((typeof entry === "number" ? entry : entry.code) === code) return name;
   }
   return `UNKNOWN_${code}`;
@@ -291,6 +341,7 @@ function codeName<K extends string>(table: Record<K, number | CodeSpec>, code: n
 export const alarmName = (code: number) => codeName<AlarmName>(ALARMS, code);
 export const nakName = (code: number) => codeName<NakName>(NAKS, code);
 export const boardStateName = (code: number) => codeName<BoardStateName>(BOARD_STATES, code);
+export const resetCauseName = (code: number) => codeName<ResetCauseName>(RESET_CAUSES, code);
 
 export function isHostMessageId(id: string): id is HostMessageId {
   return HOST_MESSAGES.some((m) => m.id === id);
@@ -308,6 +359,7 @@ export function canonicalSchemaText(): string {
   for (const [n, v] of Object.entries(BOARD_STATES)) lines.push(`state ${n} ${v}`);
   for (const [n, s] of Object.entries(ALARMS)) lines.push(`alarm ${n} ${s.code}`);
   for (const [n, s] of Object.entries(NAKS)) lines.push(`nak ${n} ${s.code}`);
+  for (const [n, s] of Object.entries(RESET_CAUSES)) lines.push(`reset ${n} ${s.code}`);
   for (const [n, v] of Object.entries(LINK)) lines.push(`link ${n} ${v}`);
   return lines.join("\n");
 }

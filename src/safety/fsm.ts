@@ -2,10 +2,13 @@
 // phase of a session run, from HELLO to the outcome. The rules: the drive is enabled only in "running";
 // every fault ends in "parking" and every parking ends the run (no automatic restart: the board stays
 // latched, and clearing it is the operator's deliberate act, a new run with --unlock); the first cause is the
-// one recorded; `smp run` unlocks POWER_UP by itself, any other latched alarm only with --unlock, and once. A
-// session whose target depth is out of reach ends held: no new dots, the board disarmed, nothing latched.
+// one recorded; `smp run` unlocks POWER_UP by itself (a clean power-on, and only if the board's BOOT, when
+// the host saw one, said so too), any other latched alarm (a reset of any other cause included) only with
+// --unlock, and once. A session whose target depth is out of reach ends held: no new dots, the board disarmed,
+// nothing latched.
 
-import { ALARMS, type AlarmName, type BoardStateName } from "../protocol/table.ts";
+import { ALARMS, RESET_CAUSES, hostUnlocks, type AlarmName, type BoardStateName } from "../protocol/table.ts";
+import type { ResetCauseName } from "../protocol/table.ts";
 import type { RunEnding } from "../errors/errors.ts";
 
 export const STATES = [
@@ -38,6 +41,8 @@ export interface Fault {
   readonly dot?: number;
   /** HOST_LATE from a late loop tick: the tick's deadline, a time by which the host had stopped running. */
   readonly asleepFromMs?: number;
+  /** BOARD_RESET: why the board restarted, from its BOOT. */
+  readonly resetCause?: ResetCauseName;
 }
 
 export interface Outcome {
@@ -72,6 +77,8 @@ export type Input =
       readonly latched: AlarmName;
       readonly linkIdle: boolean;
       readonly unlockLatched: boolean;
+      /** The reset cause of the board's BOOT, when the host saw one since it connected. */
+      readonly bootCause?: ResetCauseName;
     }
   | { readonly type: "start" } // the dot source has a dot: arm the board
   | { readonly type: "armAcked" }
@@ -79,7 +86,13 @@ export type Input =
   /** The host itself is late: HOST_LATE hold (asleepFromMs: the late tick's deadline). */
   | { readonly type: "late"; readonly detail: string; readonly asleepFromMs?: number }
   | { readonly type: "estop" } // the operator's E-STOP
-  | { readonly type: "fault"; readonly code: AlarmName; readonly detail: string; readonly dot?: number } // host
+  | {
+      readonly type: "fault";
+      readonly code: AlarmName;
+      readonly detail: string;
+      readonly dot?: number;
+      readonly resetCause?: ResetCauseName;
+    } // host
   /** No dot left to place; held: the host withdrew the session's remaining dots for this reason. */
   | { readonly type: "sessionDone"; readonly held?: Omit<Fault, "source"> }
   | { readonly type: "disarmAcked" }
@@ -217,8 +230,12 @@ function step(s: SupervisorState, input: Input): Result {
     case "fault": {
       if (beforeInfo(s)) return reject("no session to fault yet");
       if (parking) return escalate(parking, input.code, [ESTOP]); // first cause wins
-      const { code, detail, dot } = input;
-      const f: Fault = { code, source: "host", detail, ...(dot !== undefined ? { dot } : {}) };
+      const { code, detail, dot, resetCause } = input;
+      const f: Fault = {
+        ...{ code, source: "host", detail },
+        ...(dot !== undefined ? { dot } : {}),
+        ...(resetCause !== undefined ? { resetCause } : {}),
+      };
       return park(false, f, [ESTOP]);
     }
     case "sessionDone": {
@@ -271,11 +288,11 @@ function onProceed(s: SupervisorState, input: Input & { type: "proceed" }): Resu
     case "alarm": {
       if (board === "IDLE") return go("idle");
       if (board !== "ALARM" || !input.linkIdle) return stay(s);
-      const why = ALARMS[latched].doc;
-      if (latched !== "POWER_UP" && !input.unlockLatched)
-        return end(s, "alarmLatched", `board alarm ${latched} is latched (${why}); ` + UNLOCK_HINT);
-      const note = `board alarm ${latched} latched; unlocking because the operator started this run`;
-      const message = `${note}${latched === "POWER_UP" ? "" : " with --unlock"}`;
+      const what = latchedText(latched, input.bootCause);
+      const byItself = hostUnlocks(latched) && (input.bootCause === undefined || input.bootCause === "POWER_ON");
+      if (!byItself && !input.unlockLatched) return end(s, "alarmLatched", `${what}; ` + UNLOCK_HINT);
+      const note = `${what}; unlocking because the operator started this run`;
+      const message = `${note}${byItself ? "" : " with --unlock"}`;
       return go("unlocking", [
         { type: "info", message },
         { type: "send", command: "UNLOCK" },
@@ -290,4 +307,12 @@ function onProceed(s: SupervisorState, input: Input & { type: "proceed" }): Resu
   }
 }
 const UNLOCK_HINT = "find its cause, then run again with --unlock to clear it deliberately";
+
+/** What the board has latched, in words; with what its BOOT said when that names another cause. */
+function latchedText(latched: AlarmName, bootCause: ResetCauseName | undefined): string {
+  const text = `board alarm ${latched} is latched (${ALARMS[latched].doc})`;
+  if (bootCause === undefined || bootCause === "POWER_ON" || RESET_CAUSES[bootCause].alarm === latched) return text;
+  const said = RESET_CAUSES[bootCause];
+  return `${text}; its BOOT said resetCause ${said.code}: ${ALARMS[said.alarm].doc}`;
+}
 const BEFORE = "before the session started";

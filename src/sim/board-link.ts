@@ -1,10 +1,14 @@
 // The reference board's link layer (docs/protocol.md §2.4, §3.1, §3.2): bytes to lines with the priority bytes
 // pulled out, decoding, the rxOk/rxBad/rxDup counters, de-duplication by sequence number (HELLO always
-// executes; a repeat gets the stored answer again), and the board's own numbered frames, ACK and NAK. Part of
-// SimBoard (src/sim/board.ts), which executes the commands this hands it.
+// executes; a repeat gets the stored answer again), and the board's own numbered frames, ACK and NAK, through
+// its transmitter: one frame at a time on the wire at the line rate, a latch's STATUS ahead of the frames
+// still waiting (§7.7). Part of SimBoard (src/sim/board.ts), which executes the commands this hands it.
 
 import { LineAssembler, decodeFrame, encodeFrame, nextSeq } from "../protocol/codec.ts";
-import { NAKS, isHostMessageId, type Frame, type HostMessageId, type NakName } from "../protocol/table.ts";
+import { LINK, NAKS, isHostMessageId, type Frame, type HostMessageId, type NakName } from "../protocol/table.ts";
+
+/** One byte on the wire, 8N1, in microseconds. */
+const BYTE_US = (10 * 1e6) / LINK.baud;
 
 export type HostFrame = Extract<Frame, { id: HostMessageId }>;
 function isHostFrame(f: Frame): f is HostFrame {
@@ -18,6 +22,13 @@ export interface LinkHandlers {
   execute(frame: HostFrame): void;
   /** The board is halted (unplugged): nothing goes out. */
   halted(): boolean;
+  /** The board's clock, microseconds. */
+  nowUs(): number;
+}
+
+interface Outgoing {
+  readonly bytes: Uint8Array;
+  readonly priority: boolean;
 }
 
 export class BoardLink {
@@ -26,19 +37,25 @@ export class BoardLink {
   private lastRxSeq: number | undefined;
   private lastResponse: Frame | undefined;
   private rx = new LineAssembler();
+  /** Frames encoded and waiting for the wire, in order; a priority frame goes before the others. */
+  private tx: Outgoing[] = [];
+  /** When the frame on the wire has gone out (board clock, us). */
+  private wireFreeUs = 0;
 
   constructor(
     private readonly transmit: (bytes: Uint8Array) => void,
     private readonly handlers: LinkHandlers,
   ) {}
 
-  /** Power-up: counters, sequence numbers, the stored answer and a half-received line are all gone. */
+  /** Power-up: counters, sequence numbers, the stored answer, a half-received line and the frames still waiting
+   * for the wire are all gone (the frame on the wire finishes). */
   reset(): void {
     this.counters = { rxOk: 0, rxBad: 0, rxDup: 0 };
     this.lastRxSeq = undefined;
     this.lastResponse = undefined;
     this.rx = new LineAssembler();
     this.txSeq = 0;
+    this.tx = [];
   }
 
   /** Receive interrupt: priority bytes act at once; other bytes build lines. */
@@ -87,16 +104,40 @@ export class BoardLink {
     this.send(frame);
   }
 
-  /** Send a frame with the board's next sequence number. */
-  send(frame: Frame): void {
+  /**
+   * Send a frame with the board's next sequence number. A priority frame (a latch's STATUS) goes out right after
+   * the frame on the wire and the priority frames before it, ahead of every other frame still waiting.
+   */
+  send(frame: Frame, priority = false): void {
     if (this.handlers.halted()) return;
     const line = encodeFrame({ ...frame, seq: this.txSeq });
     this.txSeq = nextSeq(this.txSeq);
-    this.transmit(Buffer.from(line, "latin1"));
+    this.queue({ bytes: Buffer.from(line, "latin1"), priority });
   }
 
   /** A bare LF: ends a frame a reset may have cut short on the wire (receivers ignore the empty line). */
   lineBreak(): void {
-    if (!this.handlers.halted()) this.transmit(Uint8Array.of(0x0a));
+    if (!this.handlers.halted()) this.queue({ bytes: Uint8Array.of(0x0a), priority: false });
+  }
+
+  /** The transmitter: the next frame goes on the wire once the one before it has gone out. */
+  pump(): void {
+    const nowUs = this.handlers.nowUs();
+    while (this.tx.length > 0 && this.wireFreeUs <= nowUs && !this.handlers.halted()) {
+      const [next] = this.tx.splice(
+        Math.max(
+          0,
+          this.tx.findIndex((f) => f.priority),
+        ),
+        1,
+      );
+      this.transmit(next!.bytes);
+      this.wireFreeUs = Math.max(this.wireFreeUs, nowUs) + next!.bytes.length * BYTE_US;
+    }
+  }
+
+  private queue(frame: Outgoing): void {
+    this.tx.push(frame);
+    this.pump();
   }
 }

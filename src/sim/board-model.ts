@@ -3,7 +3,13 @@
 // reference board's configuration and defaults (from BOARD_DEFAULTS), and the view of the board its parts
 // share (BoardCore, for src/sim/board-burst.ts and src/sim/board-guard.ts).
 
-import { BOARD_DEFAULTS, type AlarmName, type BoardStateName, type Frame } from "../protocol/table.ts";
+import {
+  BOARD_DEFAULTS,
+  type AlarmName,
+  type BoardStateName,
+  type Frame,
+  type ResetCauseName,
+} from "../protocol/table.ts";
 import type { Plant } from "./plant.ts";
 
 export interface BoardConfig {
@@ -65,7 +71,8 @@ export interface BoardModel {
   readonly parked: boolean;
   /** Dot whose burst is running, if known. */
   readonly currentDot: number | undefined;
-  reset(bootId: number): void;
+  /** A reset with this cause (default: the reset pin); the board reboots latched in the cause's alarm. */
+  reset(bootId: number, cause?: ResetCauseName): void;
   halt(): void;
   /** The board's own account, for tests: dots completed, alarms latched, state. */
   readonly completedDots: readonly number[];

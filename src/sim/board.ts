@@ -11,10 +11,12 @@ import {
   BOARD_STATES,
   LINK,
   PROTOCOL_VERSION,
+  RESET_CAUSES,
   schemaHash,
   type AlarmName,
   type BoardStateName,
   type FrameOf,
+  type ResetCauseName,
 } from "../protocol/table.ts";
 import { msToTicks, tickAdd, tickBefore } from "../time/ticks.ts";
 import { BurstRunner, type DotCommand } from "./board-burst.ts";
@@ -62,6 +64,7 @@ export class SimBoard implements BoardModel {
       priority: (which) => this.latch(which),
       execute: (frame) => this.execute(frame),
       halted: () => this.halted,
+      nowUs: () => this.tUs,
     });
     const core: BoardCore = {
       plant,
@@ -76,7 +79,7 @@ export class SimBoard implements BoardModel {
     };
     this.bursts = new BurstRunner(core, this.completedDots);
     this.guard = new BoardGuard(core, this.alarmHistory);
-    this.powerUp(bootId, 0);
+    this.powerUp(bootId, "POWER_ON");
   }
 
   /** Board clock, u32 ticks since the last power-up or reset. */
@@ -98,9 +101,12 @@ export class SimBoard implements BoardModel {
     return !this.plant.driveOn && this.plant.actuatorUm <= 0;
   }
 
-  /** Simulate a reset (power glitch, watchdog): all volatile state is lost; the board reboots into ALARM. */
-  reset(bootId: number): void {
-    this.powerUp(bootId, 2);
+  /**
+   * Simulate a reset (default: through the reset pin): all volatile state is lost; the board reboots into ALARM
+   * with the cause's alarm (RESET_CAUSES). A watchdog reset happens at once here (the firmware's hangs first).
+   */
+  reset(bootId: number, cause: ResetCauseName = "EXTERNAL"): void {
+    this.powerUp(bootId, cause);
   }
 
   /** Stop the board dead (unplugged): no more frames, no processing. The plant is left as it is. */
@@ -117,6 +123,7 @@ export class SimBoard implements BoardModel {
       if (this.halted) continue;
       for (const e of edges) this.bursts.onTachEdge(e.tUs, e.bdcCount);
       this.mainLoop();
+      this.link.pump();
     }
   }
 
@@ -236,24 +243,27 @@ export class SimBoard implements BoardModel {
   private setState(state: BoardStateName): void {
     if (state === this.state) return;
     this.state = state;
-    this.sendStatus();
+    this.sendStatus(state === "ALARM"); // a latch's STATUS goes ahead of the telemetry still waiting (§7.7)
   }
 
-  private sendStatus(): void {
+  private sendStatus(priority = false): void {
     this.nextStatusUs = this.tUs + LINK.statusPeriodMs * 1000;
-    this.link.send({
-      id: "STATUS",
-      seq: 0,
-      fields: {
-        tick: this.tick,
-        state: BOARD_STATES[this.state],
-        alarm: this.alarm ? ALARMS[this.alarm].code : 0,
-        credit: this.config.queueSlots - this.bursts.queued,
-        parked: feedbackParked(this.plant) ? 1 : 0,
-        lastDot: this.bursts.lastCompletedDot,
-        ...this.link.counters,
+    this.link.send(
+      {
+        id: "STATUS",
+        seq: 0,
+        fields: {
+          tick: this.tick,
+          state: BOARD_STATES[this.state],
+          alarm: this.alarm ? ALARMS[this.alarm].code : 0,
+          credit: this.config.queueSlots - this.bursts.queued,
+          parked: feedbackParked(this.plant) ? 1 : 0,
+          lastDot: this.bursts.lastCompletedDot,
+          ...this.link.counters,
+        },
       },
-    });
+      priority,
+    );
   }
 
   private info(): FrameOf<"INFO">["fields"] {
@@ -274,7 +284,7 @@ export class SimBoard implements BoardModel {
     };
   }
 
-  private powerUp(bootId: number, resetCause: number): void {
+  private powerUp(bootId: number, cause: ResetCauseName): void {
     const p = this.plant;
     p.driveOn = false;
     p.dutyPermille = 0;
@@ -285,13 +295,13 @@ export class SimBoard implements BoardModel {
     this.guard.reset();
     this.leaseTick = 0;
     this.state = "ALARM";
-    this.alarm = "POWER_UP";
+    this.alarm = RESET_CAUSES[cause].alarm; // only a clean power-on is POWER_UP
     this.lastDotAccepted = undefined;
     this.bursts.lastCompletedDot = 0;
     this.bursts.clear();
     this.disarmPending = false;
     this.link.lineBreak(); // end a frame a reset may have cut short on the wire
-    this.link.send({ id: "BOOT", seq: 0, fields: { bootId, resetCause } });
+    this.link.send({ id: "BOOT", seq: 0, fields: { bootId, resetCause: RESET_CAUSES[cause].code } });
     this.sendStatus();
   }
 }

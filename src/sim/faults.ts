@@ -5,10 +5,10 @@
 // Device level (in the simulated board/plant): stall, slow (the motor turns at 40 % of its speed: punctures
 //   keep coming, no stall, but a burst overruns the dwell cap), runaway (the motor 60 % faster than driven),
 //   overcurrent, overshoot (broken cartridge spring: no give, and the needle slides up to 600 um ahead of its
-//   actuator as the cam drives it down),
-//   give-loss (the cartridge gives no more under load), sensor-stuck, sensor-dropout, reset, pedal-stuck,
-//   pedal-release, estop-button, actuator-feedback-stuck (the actuator's position feedback freezes where it is;
-//   the actuator itself still moves).
+//   actuator), give-loss (the cartridge gives no more under load), sensor-stuck, sensor-dropout, reset (through
+//   the reset pin), watchdog (the firmware hangs and its watchdog resets the board), brownout (the supply sags:
+//   a brown-out reset), pedal-stuck, pedal-release, estop-button, actuator-feedback-stuck (the actuator's
+//   position feedback freezes where it is; the actuator still moves).
 // Operator and host: estop (operator presses e-stop on the workstation), stop, hang (host process frozen).
 // Triggers: atDot=N fires when the board starts dot N's burst, plus afterMs; atMs=T fires T ms after the
 // run starts. Without a trigger a fault fires at dot 3, 75 ms into its burst (needle in the skin).
@@ -27,6 +27,8 @@ export const DEVICE_FAULTS = [
   "sensor-stuck",
   "sensor-dropout",
   "reset",
+  "watchdog",
+  "brownout",
   "pedal-stuck",
   "pedal-release",
   "estop-button",

@@ -53,6 +53,7 @@ export const REG = {
 /** MCUSR reset flags: what the firmware's .init3 code reads as the reset cause. */
 export const MCUSR_PORF = 0x01;
 export const MCUSR_EXTRF = 0x02;
+export const MCUSR_BORF = 0x04;
 export const MCUSR_WDRF = 0x08;
 
 /**

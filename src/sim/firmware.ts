@@ -14,12 +14,13 @@
 
 import { readFileSync } from "node:fs";
 import { encodeFrame } from "../protocol/codec.ts";
-import type { AlarmName, BoardStateName, Frame } from "../protocol/table.ts";
+import type { AlarmName, BoardStateName, Frame, ResetCauseName } from "../protocol/table.ts";
 import { DEFAULT_BOARD, type AlarmRecord, type BoardInputs, type BoardModel } from "./board-model.ts";
 import {
   CHAR_US,
   F_CPU,
   EEPROM_BYTES,
+  MCUSR_BORF,
   MCUSR_EXTRF,
   MCUSR_PORF,
   MCUSR_WDRF,
@@ -48,6 +49,11 @@ const CYCLES_PER_US = F_CPU / 1e6;
 /** Plant step: the reference board's main-loop step (DEFAULT_BOARD.stepUs). */
 const STEP_US = DEFAULT_BOARD.stepUs;
 const STEP_CYCLES = STEP_US * CYCLES_PER_US;
+/** MCUSR at a reset of each cause but the watchdog's (avr8js sets no flag itself but WDRF). */
+const RESET_FLAGS = { POWER_ON: MCUSR_PORF, EXTERNAL: MCUSR_EXTRF, BROWN_OUT: MCUSR_BORF, UNEXPLAINED: 0 } as const;
+/** hal_wdt_feed, the main loop's watchdog feed: `wdr; ret`. */
+const WDR = 0x95a8;
+const RET = 0x9508;
 /** Tachometer pulse width (README: at least 20 us). */
 const TACH_PULSE_CYCLES = 50 * CYCLES_PER_US;
 
@@ -86,6 +92,8 @@ export class EmulatedBoard implements BoardModel {
   /** CPU cycle the CPU runs to; set below the count to stop it at once (a watchdog reset). */
   private readonly run: RunLimit = { end: 0 };
   private watchdogFired = false;
+  /** Word index of the watchdog feed while it is patched out (a hung main loop), else undefined. */
+  private hungFeed: number | undefined;
 
   constructor(
     readonly plant: Plant,
@@ -158,11 +166,24 @@ export class EmulatedBoard implements BoardModel {
   }
 
   /**
-   * External reset (reset pin): a new CPU on the same flash and EEPROM, every register at its reset value;
-   * BOOT reports resetCause 2. (A watchdog reset does the same, with resetCause 1.)
+   * A reset with this cause (default: the reset pin): a new CPU on the same flash and EEPROM, every register at
+   * its reset value, MCUSR holding the cause's flag. WATCHDOG is a real one: the main loop hangs (its watchdog
+   * feed is patched out) and the firmware's watchdog resets it within 64 ms.
    */
-  reset(): void {
-    this.powerUp(MCUSR_EXTRF);
+  reset(_bootId?: number, cause: ResetCauseName = "EXTERNAL"): void {
+    if (cause === "WATCHDOG") return this.hangMainLoop();
+    this.powerUp(RESET_FLAGS[cause]);
+  }
+
+  /** The main loop hangs: it stops feeding the watchdog (the interrupts still run) until the next reset. */
+  hangMainLoop(): void {
+    if (this.hungFeed !== undefined) return;
+    const p = this.program;
+    const feeds = [...p.keys()].filter((i) => p[i] === WDR && p[i + 1] === RET);
+    if (feeds.length !== 1)
+      throw new Error(`expected one watchdog feed (wdr; ret) in the flash, found ${feeds.length}`);
+    this.hungFeed = feeds[0]!;
+    p[this.hungFeed] = 0x0000; // nop
   }
 
   /** Stop the board dead: the CPU no longer runs, sends or receives; the plant goes on with the outputs as set. */
@@ -202,6 +223,8 @@ export class EmulatedBoard implements BoardModel {
   // ---- the MCU ------------------------------------------------------------------------------------------
 
   private powerUp(mcusr: number): void {
+    if (this.hungFeed !== undefined) this.program[this.hungFeed] = WDR; // the reset ends the hang
+    this.hungFeed = undefined;
     this.mcu = createMcu(
       this.program,
       this.mcuEeprom,

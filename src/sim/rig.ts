@@ -61,7 +61,12 @@ export type DeviceFault =
   | { kind: "give-loss" }
   | { kind: "sensor-stuck" }
   | { kind: "sensor-dropout" }
+  /** A reset through the reset pin. */
   | { kind: "reset" }
+  /** The board's firmware hangs and its watchdog resets it. */
+  | { kind: "watchdog" }
+  /** The supply sags below the brown-out level: the board resets. */
+  | { kind: "brownout" }
   | { kind: "pedal-stuck" }
   | { kind: "pedal-release" }
   | { kind: "estop-button" }
@@ -193,7 +198,13 @@ export class SimRig {
         f.sensor = "dropout";
         break;
       case "reset":
-        this.board.reset(++this.bootCount);
+        this.board.reset(++this.bootCount, "EXTERNAL");
+        break;
+      case "watchdog":
+        this.board.reset(++this.bootCount, "WATCHDOG");
+        break;
+      case "brownout":
+        this.board.reset(++this.bootCount, "BROWN_OUT");
         break;
       case "pedal-stuck":
         this.board.inputs.pedalStuck = true;

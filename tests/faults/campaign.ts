@@ -42,7 +42,7 @@ const LINK_CAUSES = ["LINK_LOST", "TELEMETRY_STALE", "LEASE_EXPIRED"] as const;
 const LEASE_MS = DEFAULT_TIMING.leaseMs;
 const int = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng.next() * (hi - lo + 1));
 
-/** One row per fault kind in the campaign (21 kinds; --fault's vocabulary, src/sim/faults.ts). */
+/** One row per fault kind in the campaign: every kind of --fault (src/sim/faults.ts). */
 export const EXPECTATIONS: Readonly<Record<FaultKind, Expectation>> = {
   flip: { hazard: "link-corrupt", causes: [], stops: false, params: (r) => `count=${int(r, 1, 3)}` },
   drop: { hazard: "link-corrupt", causes: [], stops: false, params: (r) => `count=${int(r, 1, 3)}` },
@@ -69,7 +69,9 @@ export const EXPECTATIONS: Readonly<Record<FaultKind, Expectation>> = {
   "give-loss": { hazard: "over-depth", causes: ["DEPTH_DEVIATION", "OVER_EXTENSION"], stops: "either" },
   "sensor-stuck": { hazard: "sensor", causes: ["SENSOR_STUCK"], stops: true },
   "sensor-dropout": { hazard: "sensor", causes: ["SENSOR_DROPOUT"], stops: true },
-  reset: { hazard: "board-reset", causes: ["BOARD_RESET", "WATCHDOG_RESET", "EXTERNAL_RESET"], stops: true },
+  reset: { hazard: "board-reset", causes: ["BOARD_RESET", "EXTERNAL_RESET"], stops: true },
+  watchdog: { hazard: "board-reset", causes: ["BOARD_RESET", "WATCHDOG_RESET"], stops: true },
+  brownout: { hazard: "board-reset", causes: ["BOARD_RESET", "BROWNOUT_RESET"], stops: true },
   "pedal-stuck": { hazard: "pedal-estop-wiring", causes: ["PEDAL_FAULT"], stops: true },
   "pedal-release": { hazard: "pedal-estop-wiring", causes: ["PEDAL_RELEASED"], stops: true },
   "estop-button": { hazard: "pedal-estop-wiring", causes: ["ESTOP"], stops: true },
