@@ -204,14 +204,14 @@ export interface Received {
  */
 let clientsMade = 0;
 const SEQ_SPACING = 4099;
-/** STATUS samples the board clock is taken from: the last 200 ms of a 50 ms STATUS period. */
-const CLOCK_SAMPLES = 4;
+/** STATUS samples the board clock is taken from: the freshest only. */
+const CLOCK_SAMPLES = 1;
 
 /**
  * Protocol client for tests: numbers commands, keeps every valid frame received with its arrival time, and
- * keeps the board's clock from the latest STATUS frames (the largest offset of the last CLOCK_SAMPLES,
- * BoardClockEstimate): a lower bound of the board's tick while its clock runs at its nominal rate, and close
- * to it when it runs slow (an emulated board on a loaded machine), which a longer window would not follow.
+ * keeps the board's clock from the latest STATUS received (BoardClockEstimate over CLOCK_SAMPLES): behind the
+ * board by that frame's transit time, which the target's latency covers; an older, faster-delivered sample
+ * would put the estimate ahead of a board whose clock runs slow (the emulated firmware on a loaded machine).
  * INFO and BOOT start a new clock (the board may have reset); until a STATUS has arrived after them, times
  * fall back to the target's clock.
  */

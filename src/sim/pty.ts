@@ -72,11 +72,18 @@ function startPtyPair(): Promise<{ relay: ChildProcess; boardPath: string; clien
   });
 }
 
+/** What a test may watch from the board's side of the line: the bytes each way, as the board sends or takes them. */
+export interface PtyTap {
+  toClient?(bytes: Uint8Array): void;
+  fromClient?(bytes: Uint8Array): void;
+}
+
 export async function servePtyBoard(
   machine: MachineCalibration,
   faults: readonly FaultSpec[],
   seed = 1,
   firmware = false,
+  tap: PtyTap = {},
 ): Promise<PtyBoard> {
   const { relay, boardPath, clientPath } = await startPtyPair();
   const port = new SerialPort({ path: boardPath, baudRate: LINK.baud, autoOpen: false });
@@ -94,9 +101,15 @@ export async function servePtyBoard(
     seed,
     pumpMs: 1,
     firmware,
-    rawHostSink: (bytes) => port.write(Buffer.from(bytes)),
+    rawHostSink: (bytes) => {
+      tap.toClient?.(bytes);
+      port.write(Buffer.from(bytes));
+    },
   });
-  port.on("data", (chunk: Buffer) => rig.transport.write(chunk));
+  port.on("data", (chunk: Buffer) => {
+    tap.fromClient?.(chunk);
+    rig.transport.write(chunk);
+  });
   for (const f of faults) rig.arm(f);
   const stopClock = runBoardClock(scheduler);
   return {
