@@ -12,6 +12,7 @@ import {
   HOST_MESSAGES,
   NAKS,
   type BoardStateName,
+  type Frame,
   type FrameOf,
   type HostMessageId,
 } from "../src/protocol/table.ts";
@@ -78,7 +79,8 @@ for (const target of TARGETS) {
         expect((await c.command({ id: "DOT", fields: dot(1, 32, 20) })).id).toBe("ACK");
         const burst = await c.waitFor((f) => f.id === "STATUS" && f.fields.state === BOARD_STATES.BURST, 200, from);
         // the lease renewed from the burst's start, so it outlasts the burst however far ahead the dot was planned
-        expect((await c.command({ id: "KEEP", fields: { leaseTick: leaseTick() } })).id).toBe("ACK");
+        const keep = await c.command({ id: "KEEP", fields: { leaseTick: leaseTick() } });
+        expect(keep.id, "the lease expired before the KEEP arrived: host latency beyond the lease").toBe("ACK");
         return (burst as FrameOf<"STATUS">).fields;
       }
       const status = await c.status();
@@ -113,12 +115,12 @@ for (const target of TARGETS) {
         // the burst must still have been running when the board answered, or this cell was not tested
         const answeredAt = c.received.findIndex((r) => r.frame === answer);
         const startedAt = c.received.findIndex((r) => r.frame.fields === before);
-        const ended = c.received
-          .slice(startedAt, answeredAt)
-          .some(
-            (r) =>
-              r.frame.id === "DOTEND" || (r.frame.id === "ALARM" && r.frame.fields.alarm === ALARMS.LEASE_EXPIRED.code),
-          );
+        // ...and its lease must not have run out around the command (its STATUS or ALARM may follow the answer)
+        const leaseExpired = (f: Frame) =>
+          (f.id === "ALARM" || f.id === "STATUS") && f.fields.alarm === ALARMS.LEASE_EXPIRED.code;
+        const ended =
+          c.received.slice(startedAt, answeredAt).some((r) => r.frame.id === "DOTEND") ||
+          c.received.slice(startedAt).some((r) => leaseExpired(r.frame));
         expect(ended, "the burst ended before the command was answered: host latency too high to judge").toBe(false);
       }
       switch (cell.verdict) {
