@@ -11,8 +11,8 @@ import {
   BOARD_STATES,
   HOST_MESSAGES,
   NAKS,
-  PRIORITY_BYTES,
   type BoardStateName,
+  type Frame,
   type FrameOf,
   type HostMessageId,
 } from "../src/protocol/table.ts";
@@ -46,10 +46,9 @@ for (const target of TARGETS) {
   describe.skipIf(target.unavailable !== undefined)(`acceptance matrix: ${title}`, () => {
     let conn: BoardConnection;
     let c: WireClient;
-    let info: FrameOf<"INFO">["fields"];
-    let infoAtMs = 0;
-    const boardTick = () => tickAdd(info.tick, Math.round(((conn.nowMs() - infoAtMs) * info.clockHz) / 1000));
-    const leaseTick = () => tickAdd(boardTick(), Math.round((400 * info.clockHz) / 1000));
+    /** A tick `ms` ahead of the board (its clock from the STATUS received), plus the target's latency. */
+    const ahead = (ms: number) => tickAdd(c.boardTick(), c.ticks(ms + conn.latencyMs));
+    const leaseTick = () => ahead(400);
 
     beforeEach(async () => {
       conn = await target.connect();
@@ -59,33 +58,34 @@ for (const target of TARGETS) {
       await conn.close();
     });
 
-    async function hello(): Promise<void> {
-      const from = c.received.length;
-      expect((await c.command({ id: "HELLO", fields: {} })).id).toBe("ACK");
-      info = (await c.next("INFO", 200, from)).fields;
-      infoAtMs = conn.nowMs();
-    }
-
     function dot(n: number, strokes: number, leadMs: number): FrameOf<"DOT">["fields"] {
-      const atTick = tickAdd(boardTick(), Math.round((leadMs * info.clockHz) / 1000));
-      return { dot: n, atTick, extensionUm: 800, strokeHz: 120, dutyPermille: 700, strokes, leaseTick: leaseTick() };
+      const atTick = ahead(leadMs);
+      return { dot: n, atTick, extensionUm: 800, strokeHz: 100, dutyPermille: 700, strokes, leaseTick: leaseTick() };
     }
 
-    /** A fresh board in `state`: latched STOP (ALARM), unlocked (IDLE), armed, or running a long burst. */
-    async function enter(state: BoardStateName): Promise<void> {
-      await hello();
-      c.sendRaw(Uint8Array.of(PRIORITY_BYTES.STOP));
-      await conn.waitMs(30);
-      if (state !== "ALARM") expect((await c.command({ id: "UNLOCK", fields: {} })).id).toBe("ACK");
+    /**
+     * A known board in `state`, brought there by the board's own means whatever the last test left: latched
+     * STOP with the needle parked (ALARM), unlocked (IDLE), armed, or running a long burst. Returns the STATUS
+     * that shows the board in that state (for BURST, the burst's start: no wait added to the burst's time).
+     */
+    async function enter(state: BoardStateName): Promise<FrameOf<"STATUS">["fields"]> {
+      if (state === "ALARM") await c.toLatched();
+      else await c.toIdle();
       if (state === "ARMED" || state === "BURST")
         expect((await c.command({ id: "ARM", fields: { leaseTick: leaseTick() } })).id).toBe("ACK");
       if (state === "BURST") {
-        // 30 strokes at 120 Hz: about 300 ms of burst, far longer than the checks below
+        // 32 strokes at 100 Hz, the longest burst the dwell cap admits: about 350 ms, far longer than the checks
         const from = c.received.length;
-        expect((await c.command({ id: "DOT", fields: dot(1, 30, 20) })).id).toBe("ACK");
-        await c.waitFor((f) => f.id === "STATUS" && f.fields.state === BOARD_STATES.BURST, 200, from);
+        expect((await c.command({ id: "DOT", fields: dot(1, 32, 20) })).id).toBe("ACK");
+        const burst = await c.waitFor((f) => f.id === "STATUS" && f.fields.state === BOARD_STATES.BURST, 200, from);
+        // the lease renewed from the burst's start, so it outlasts the burst however far ahead the dot was planned
+        const keep = await c.command({ id: "KEEP", fields: { leaseTick: leaseTick() } });
+        expect(keep.id, "the lease expired before the KEEP arrived: host latency beyond the lease").toBe("ACK");
+        return (burst as FrameOf<"STATUS">).fields;
       }
-      expect((await c.status()).state).toBe(BOARD_STATES[state]);
+      const status = await c.status();
+      expect(status.state).toBe(BOARD_STATES[state]);
+      return status;
     }
 
     function command(id: HostMessageId): Command {
@@ -107,11 +107,22 @@ for (const target of TARGETS) {
     const cells = HOST_MESSAGES.flatMap((m) => STATES.map((s) => [m.id, s] as const));
     it.each(cells)("%s in %s", async (id, state) => {
       const cell: Acceptance = COMMAND_ACCEPTANCE[id].in[state];
-      await enter(state);
-      const before = await c.status();
+      const before = await enter(state);
       const from = c.received.length;
       const answer = await c.command(command(id));
       const after = await c.status();
+      if (state === "BURST") {
+        // the burst must still have been running when the board answered, or this cell was not tested
+        const answeredAt = c.received.findIndex((r) => r.frame === answer);
+        const startedAt = c.received.findIndex((r) => r.frame.fields === before);
+        // ...and its lease must not have run out around the command (its STATUS or ALARM may follow the answer)
+        const leaseExpired = (f: Frame) =>
+          (f.id === "ALARM" || f.id === "STATUS") && f.fields.alarm === ALARMS.LEASE_EXPIRED.code;
+        const ended =
+          c.received.slice(startedAt, answeredAt).some((r) => r.frame.id === "DOTEND") ||
+          c.received.slice(startedAt).some((r) => leaseExpired(r.frame));
+        expect(ended, "the burst ended before the command was answered: host latency too high to judge").toBe(false);
+      }
       switch (cell.verdict) {
         case "nak":
           expect(answer).toMatchObject({ id: "NAK", fields: { nak: NAKS[cell.nak].code } });

@@ -4,17 +4,30 @@
 // serial-target.ts, the simulated board behind the real serial transport on a mock binding).
 // The suite is written once against BoardTarget; each target supplies its clock and, where it can, the
 // physical world (pedal, e-stop button, cartridge switch, and plant faults: a slow motor, a needle overshooting).
+// The client keeps the board's clock from the STATUS frames it receives (never from INFO's tick, which is
+// stamped before the ACK and INFO go out) and waits in board time, so a real board behind a slow or loaded
+// host is judged by what it did, not by when the host got round to looking.
 
 import { encodeFrame, decodeFrame, nextSeq } from "../src/protocol/codec.ts";
-import type { Frame, FrameOf, HostMessageId, MessageId } from "../src/protocol/table.ts";
+import {
+  BOARD_STATES,
+  NAKS,
+  PRIORITY_BYTES,
+  type Frame,
+  type FrameOf,
+  type HostMessageId,
+  type MessageId,
+} from "../src/protocol/table.ts";
 import { VirtualScheduler } from "../src/time/scheduler.ts";
 import { existsSync } from "node:fs";
 import { SimRig, plantFromMachine, type SimRigOptions } from "../src/sim/rig.ts";
 import { FIRMWARE_HEX } from "../src/sim/firmware.ts";
 import { loadMachineFile } from "../src/profiles/files.ts";
 import type { LineTransport } from "../src/ports/line-transport.ts";
-import { openSerialTransport } from "../src/transport/serial.ts";
+import { SerialPort } from "serialport";
+import { serialTransport } from "../src/transport/serial.ts";
 import { LINK } from "../src/protocol/table.ts";
+import { BoardClockEstimate, tickAdd, tickDiff } from "../src/time/ticks.ts";
 
 /** What a test may do to the board's physical world. Absent on a real board (a person would have to). */
 export interface BoardWorld {
@@ -38,6 +51,13 @@ export interface BoardConnection {
   readonly transport: LineTransport;
   /** The target's clock in ms: virtual or emulated board time, or the wall clock for a real board. */
   nowMs(): number;
+  /**
+   * The host and link latency this target may add, in ms: 0 in virtual time; on the wall clock (a real board,
+   * a pseudo-terminal) a generous bound, below the board's hardMaxLeaseMs (a dot planned further ahead than the
+   * lease would never start). Start and lease ticks are planned this much further ahead, board-time timeouts get
+   * four times this slack, and host-side latency figures are printed instead of asserted.
+   */
+  readonly latencyMs: number;
   /** Line rate, 8N1: a byte takes 10 / baud s on the wire. */
   readonly baud: number;
   /** Let time pass: advances virtual time, or sleeps. */
@@ -74,6 +94,7 @@ export function connectSimRig(options: SimRigOptions): {
   const conn: BoardConnection = {
     transport: rig.transport,
     nowMs: () => scheduler.nowMs(),
+    latencyMs: 0,
     baud: options.baud ?? LINK.baud,
     waitMs: (ms) => {
       scheduler.runUntil(scheduler.nowMs() + ms);
@@ -125,24 +146,52 @@ export const firmwareTarget: BoardTarget = {
   },
 };
 
+/** How long a real-board open is retried while the port is still held (the previous test's close, a monitor). */
+const OPEN_RETRY_MS = 5000;
+const OPEN_RETRY_STEP_MS = 50;
+/** Host latency allowed on the wall clock (HIL_LATENCY_MS): a loaded host, a USB adapter, a pseudo-terminal. */
+const WALL_CLOCK_LATENCY_MS = Number(process.env.HIL_LATENCY_MS ?? 250);
+
+/**
+ * A board on a serial device (a real board, or the emulated firmware on a pseudo-terminal): the wall clock,
+ * no world. The open is retried for OPEN_RETRY_MS while the port is busy ("Cannot lock port": the previous
+ * test's close, or another program), so one test's close never fails the next test's open; what the board sent
+ * before the open (left in the driver's buffers) is flushed, so a test reads only its own answers.
+ */
+export async function connectPort(path: string, baud: number): Promise<BoardConnection> {
+  const giveUpMs = performance.now() + OPEN_RETRY_MS;
+  let transport: LineTransport | undefined;
+  for (let attempt = 1; !transport; attempt++) {
+    try {
+      const port = new SerialPort({ path, baudRate: baud, autoOpen: false });
+      transport = await serialTransport(port);
+      await new Promise((r) => port.flush(r));
+    } catch (e) {
+      const busy = /lock|busy|temporarily unavailable/i.test(String((e as Error).message));
+      if (!busy || performance.now() > giveUpMs)
+        throw new Error(`cannot open ${path} (attempt ${attempt}): ${(e as Error).message}`, { cause: e });
+      await new Promise((r) => setTimeout(r, OPEN_RETRY_STEP_MS));
+    }
+  }
+  const open = transport;
+  const origin = performance.now();
+  return {
+    transport: open,
+    nowMs: () => performance.now() - origin,
+    latencyMs: WALL_CLOCK_LATENCY_MS,
+    baud,
+    waitMs: (ms) => new Promise((r) => setTimeout(r, ms)),
+    world: undefined,
+    close: () => open.close(),
+  };
+}
+
 export const realTarget: BoardTarget = {
   name: `real board on ${process.env.HIL_PORT ?? "HIL_PORT"}`,
   unavailable: process.env.HIL_PORT
     ? undefined
     : "HIL_PORT is not set: no real board attached (set HIL_PORT and HIL_BAUD to run it)",
-  async connect() {
-    const baud = Number(process.env.HIL_BAUD ?? LINK.baud);
-    const transport = await openSerialTransport(process.env.HIL_PORT!, baud);
-    const origin = performance.now();
-    return {
-      transport,
-      nowMs: () => performance.now() - origin,
-      baud,
-      waitMs: (ms) => new Promise((r) => setTimeout(r, ms)),
-      world: undefined,
-      close: () => transport.close(),
-    };
-  },
+  connect: () => connectPort(process.env.HIL_PORT!, Number(process.env.HIL_BAUD ?? LINK.baud)),
 };
 
 type Unseq<F> = F extends { seq: number } ? Omit<F, "seq"> : never;
@@ -153,18 +202,118 @@ export interface Received {
   readonly atMs: number;
 }
 
-/** Protocol client for tests: numbers commands, keeps every valid frame received with its arrival time. */
+/**
+ * On a wall-clock port, start each client's sequence numbers far from the last one's, so an answer left on the
+ * line by an earlier client never matches (in virtual time nothing is left over, and every client starts at 100).
+ */
+let clientsMade = 0;
+const SEQ_SPACING = 4099;
+/** STATUS samples the board clock is taken from: the freshest only. */
+const CLOCK_SAMPLES = 1;
+
+/**
+ * Protocol client for tests: numbers commands, keeps every valid frame received with its arrival time, and
+ * keeps the board's clock from the latest STATUS received (BoardClockEstimate over CLOCK_SAMPLES): behind the
+ * board by that frame's transit time, which the target's latency covers; an older, faster-delivered sample
+ * would put the estimate ahead of a board whose clock runs slow (the emulated firmware on a loaded machine).
+ * INFO and BOOT start a new clock (the board may have reset); until a STATUS has arrived after them, times
+ * fall back to the target's clock.
+ */
 export class WireClient {
   readonly received: Received[] = [];
   readonly corrupt: string[] = [];
-  private seq = 100;
+  private seq: number;
+  private clockHz: number | undefined;
+  private clock: BoardClockEstimate | undefined;
 
   constructor(readonly conn: BoardConnection) {
+    this.seq = conn.latencyMs > 0 ? (100 + SEQ_SPACING * clientsMade++) % 65536 : 100;
     conn.transport.onLine((line) => {
       const d = decodeFrame(line);
-      if (d.ok) this.received.push({ frame: d.frame, atMs: conn.nowMs() });
-      else this.corrupt.push(line);
+      if (!d.ok) return void this.corrupt.push(line);
+      const atMs = conn.nowMs();
+      this.received.push({ frame: d.frame, atMs });
+      if (d.frame.id === "INFO") this.clockHz = d.frame.fields.clockHz;
+      if (d.frame.id === "INFO" || d.frame.id === "BOOT")
+        this.clock = this.clockHz === undefined ? undefined : new BoardClockEstimate(this.clockHz, CLOCK_SAMPLES);
+      if (d.frame.id === "STATUS") this.clock?.sample(d.frame.fields.tick, atMs);
     });
+  }
+
+  /** Board ticks in ms (at INFO's clockHz). */
+  ticks(ms: number): number {
+    if (this.clockHz === undefined) throw new Error("no INFO yet: the board's clock rate is unknown");
+    return Math.round((ms * this.clockHz) / 1000);
+  }
+
+  /** The board's tick now, from the STATUS frames received since the last INFO (a lower bound). */
+  boardTick(): number {
+    if (!this.clock?.synced) throw new Error("no STATUS since INFO: the board's clock is unknown (call sync())");
+    return this.clock.boardTickAt(this.conn.nowMs());
+  }
+
+  /** The tick of the last STATUS received: a tick the board has certainly passed. */
+  lastStatusTick(): number {
+    const last = this.received.findLast((r) => r.frame.id === "STATUS");
+    if (!last) throw new Error("no STATUS received yet");
+    return (last.frame as FrameOf<"STATUS">).fields.tick;
+  }
+
+  /** Wait for a STATUS sent after this call, so the board clock has a fresh sample. */
+  async sync(): Promise<FrameOf<"STATUS">["fields"]> {
+    return this.status();
+  }
+
+  /**
+   * Let `ms` of board time pass: wait until a STATUS stamped at least that far past the board's tick now has
+   * arrived (so everything the board sent until then has arrived too).
+   */
+  async waitBoardMs(ms: number): Promise<void> {
+    const untilTick = tickAdd(this.boardTick(), this.ticks(ms));
+    const from = this.received.length;
+    await this.waitFor((f) => f.id === "STATUS" && tickDiff(f.fields.tick, untilTick) >= 0, ms + 100, from);
+  }
+
+  /** HELLO, its INFO, and a fresh STATUS for the board's clock. */
+  async hello(): Promise<FrameOf<"INFO">["fields"]> {
+    const from = this.received.length;
+    const answer = await this.command({ id: "HELLO", fields: {} });
+    if (answer.id !== "ACK") throw new Error(`HELLO refused: ${JSON.stringify(answer.fields)}`);
+    const info = (await this.next("INFO", 200, from)).fields;
+    await this.sync();
+    return info;
+  }
+
+  /**
+   * From any state to a known one, by the board's own means: HELLO (which latches HOST_RESTART if an earlier
+   * client left it armed), the STOP byte, and a STATUS showing ALARM with the needle parked. Returns INFO.
+   */
+  async toLatched(): Promise<FrameOf<"INFO">["fields"]> {
+    const info = await this.hello();
+    const from = this.received.length;
+    this.sendRaw(Uint8Array.of(PRIORITY_BYTES.STOP));
+    await this.waitFor(
+      (f) => f.id === "STATUS" && f.fields.state === BOARD_STATES.ALARM && f.fields.parked === 1,
+      300,
+      from,
+    );
+    return info;
+  }
+
+  /** From any state to IDLE: latched and parked, then UNLOCK; says why when the board cannot be unlocked. */
+  async toIdle(): Promise<FrameOf<"INFO">["fields"]> {
+    const info = await this.toLatched();
+    const from = this.received.length;
+    const answer = await this.command({ id: "UNLOCK", fields: {} });
+    if (answer.id === "NAK" && answer.fields.nak === NAKS.ALARM_ACTIVE.code)
+      throw new Error(
+        "cannot bring the board to IDLE: UNLOCK refused (ALARM_ACTIVE): a cause persists; release the e-stop, " +
+          "close the cartridge switch and check the pedal's two contacts",
+      );
+    if (answer.id !== "ACK")
+      throw new Error(`cannot bring the board to IDLE: UNLOCK answered ${JSON.stringify(answer)}`);
+    await this.waitFor((f) => f.id === "STATUS" && f.fields.state === BOARD_STATES.IDLE, 200, from);
+    return info;
   }
 
   /** Encode a command with the next sequence number (or the given one) without sending it. */
@@ -195,21 +344,35 @@ export class WireClient {
     return f as FrameOf<"ACK"> | FrameOf<"NAK">;
   }
 
-  /** Wait until a frame matching pred arrives (searching from index `from`); throws on timeout. */
+  /**
+   * Wait until a frame matching pred arrives (searching from index `from`); throws on timeout. With the board's
+   * clock known the timeout is board time (plus four times the target's latency, for the way there and back):
+   * it has passed once a STATUS stamped after it has arrived with no match before it, however late the host
+   * looks. A board that falls silent is given up on the target's clock, at twice the timeout (plus 100 ms and
+   * twenty times the latency).
+   */
   async waitFor(pred: (f: Frame) => boolean, timeoutMs: number, from = 0): Promise<Frame> {
-    const deadline = this.conn.nowMs() + timeoutMs;
-    for (;;) {
-      const hit = this.received.slice(from).find((r) => pred(r.frame));
-      if (hit) return hit.frame;
-      if (this.conn.nowMs() >= deadline)
-        throw new Error(
-          `no matching frame within ${timeoutMs} ms; last frames: ${this.received
-            .slice(-4)
-            .map((r) => r.frame.id)
-            .join(", ")}`,
-        );
+    const slackMs = timeoutMs + 4 * this.conn.latencyMs;
+    const deadlineTick = this.clock?.synced ? tickAdd(this.boardTick(), this.ticks(slackMs)) : undefined;
+    const giveUpMs = this.conn.nowMs() + 2 * timeoutMs + 100 + 20 * this.conn.latencyMs;
+    for (let i = from; ;) {
+      for (; i < this.received.length; i++) {
+        const f = this.received[i]!.frame;
+        if (pred(f)) return f;
+        if (deadlineTick !== undefined && f.id === "STATUS" && tickDiff(f.fields.tick, deadlineTick) > 0)
+          throw new Error(`no matching frame within ${timeoutMs} ms of board time; ${this.lastFrames()}`);
+      }
+      if (this.conn.nowMs() >= giveUpMs)
+        throw new Error(`no matching frame within ${timeoutMs} ms (the board sent no STATUS); ${this.lastFrames()}`);
       await this.conn.waitMs(1);
     }
+  }
+
+  private lastFrames(): string {
+    return `last frames: ${this.received
+      .slice(-4)
+      .map((r) => r.frame.id)
+      .join(", ")}`;
   }
 
   async next<I extends MessageId>(id: I, timeoutMs = 200, from = this.received.length): Promise<FrameOf<I>> {

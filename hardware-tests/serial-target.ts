@@ -34,6 +34,7 @@ export async function connectSerialSimRig(options: SimRigOptions): Promise<Board
   return {
     transport,
     nowMs: () => scheduler.nowMs(),
+    latencyMs: 0,
     baud,
     waitMs: async (ms) => {
       const untilMs = scheduler.nowMs() + ms;

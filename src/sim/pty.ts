@@ -2,7 +2,9 @@
 // program, the contract suite) reaches it through the real serial stack. scripts/pty-pair.py (Python
 // standard library only) makes two raw pseudo-terminals and relays between them, as `socat pty pty` would;
 // the board side is opened with serialport like any device, the other side's path is what clients open.
-// Runs on the wall clock until stopped.
+// Runs until stopped, on a board clock of its own, like a real board's crystal: it follows the wall clock in
+// steps of at most BOARD_STEP_MS of board time, and on a machine too loaded to emulate the board in real time it
+// runs slower instead of catching up in ever longer bursts (which would starve the port of reads and writes).
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -10,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { SerialPort } from "serialport";
 import { SmpError } from "../errors/errors.ts";
 import { WallClockScheduler } from "../wallclock/scheduler.ts";
+import { VirtualScheduler } from "../time/scheduler.ts";
 import { SimRig, plantFromMachine } from "./rig.ts";
 import { warmUpEmulator } from "./firmware.ts";
 import { Plant } from "./plant.ts";
@@ -22,6 +25,28 @@ export interface PtyBoard {
   readonly clientPath: string;
   readonly rig: SimRig;
   stop(): Promise<void>;
+}
+
+/** The most board time emulated between two looks at the port: 5 ms, 20 STATUS-free main-loop windows at most. */
+const BOARD_STEP_MS = 5;
+
+/**
+ * Drive `board` (a VirtualScheduler that the rig runs on) from the wall clock: every millisecond or so, advance it
+ * by the wall time that passed, but by no more than BOARD_STEP_MS; time the process did not get is lost, not
+ * caught up. Returns the stop function.
+ */
+function runBoardClock(board: VirtualScheduler): () => void {
+  const wall = new WallClockScheduler();
+  let lastWallMs = wall.nowMs();
+  let cancel = () => {};
+  const step = () => {
+    const wallMs = wall.nowMs();
+    board.runUntil(board.nowMs() + Math.min(wallMs - lastWallMs, BOARD_STEP_MS));
+    lastWallMs = wallMs;
+    cancel = wall.at(wall.nowMs() + 1, step);
+  };
+  step();
+  return () => cancel();
 }
 
 const PTY_PAIR_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "../../scripts/pty-pair.py");
@@ -47,32 +72,51 @@ function startPtyPair(): Promise<{ relay: ChildProcess; boardPath: string; clien
   });
 }
 
+/** What a test may watch from the board's side of the line: the bytes each way, as the board sends or takes them. */
+export interface PtyTap {
+  toClient?(bytes: Uint8Array): void;
+  fromClient?(bytes: Uint8Array): void;
+}
+
 export async function servePtyBoard(
   machine: MachineCalibration,
   faults: readonly FaultSpec[],
   seed = 1,
   firmware = false,
+  tap: PtyTap = {},
 ): Promise<PtyBoard> {
   const { relay, boardPath, clientPath } = await startPtyPair();
   const port = new SerialPort({ path: boardPath, baudRate: LINK.baud, autoOpen: false });
   await new Promise<void>((res, rej) =>
     port.open((e) => (e ? rej(new SmpError("PORT", `cannot open ${boardPath}: ${e.message}`)) : res())),
   );
+  // a close with a read pending reports "canceled": the end of the port, not a fault
+  port.on("error", (e: Error & { canceled?: boolean }) => {
+    if (!e.canceled) throw e;
+  });
   if (firmware) warmUpEmulator(new Plant(plantFromMachine(machine, seed)));
-  const scheduler = new WallClockScheduler();
+  const scheduler = new VirtualScheduler();
   const rig = new SimRig(scheduler, {
     plant: plantFromMachine(machine, seed),
     seed,
     pumpMs: 1,
     firmware,
-    rawHostSink: (bytes) => port.write(Buffer.from(bytes)),
+    rawHostSink: (bytes) => {
+      tap.toClient?.(bytes);
+      port.write(Buffer.from(bytes));
+    },
   });
-  port.on("data", (chunk: Buffer) => rig.transport.write(chunk));
+  port.on("data", (chunk: Buffer) => {
+    tap.fromClient?.(chunk);
+    rig.transport.write(chunk);
+  });
   for (const f of faults) rig.arm(f);
+  const stopClock = runBoardClock(scheduler);
   return {
     clientPath,
     rig,
     stop: async () => {
+      stopClock();
       await rig.transport.close();
       await new Promise<void>((res) => (port.isOpen ? port.close(() => res()) : res()));
       relay.kill("SIGTERM");
