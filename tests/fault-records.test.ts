@@ -148,8 +148,9 @@ describe("a frozen host records the board's event and when it woke", () => {
     expect(late!.boardEvent).toMatchObject({ alarm: "LEASE_EXPIRED" });
     const event = late!.boardEvent!;
     expect(event.parkedUs).toBeLessThan(20_000);
-    // on the host's clock, the latch was long before the host woke (and the estimate errs late, not early)
-    expect(event.atMs).toBeGreaterThanOrEqual(latch.atUs / 1000 - 0.5);
+    // on the host's clock, the latch was long before the host woke; the board stamps its ALARM at the latch
+    // itself, while the emulated board's alarm history notes it when the emulation next looks (within 1.5 ms)
+    expect(event.atMs).toBeGreaterThanOrEqual(latch.atUs / 1000 - 1.5);
     expect(event.atMs).toBeLessThan(latch.atUs / 1000 + 10);
     expect(late!.tMs - event.atMs).toBeGreaterThan(500);
     // the park: the board's figure, said to be so (was: the host's "0 ms" at the thaw)

@@ -266,7 +266,7 @@ describe("host process faults against the emulated firmware on a pseudo-terminal
       const { code } = await last.exit;
       console.log(`[process faults] re-armed run: exit ${code}`);
       expect(last.output).toMatch(
-        /LEASE_EXPIRED latched; unlocking because the operator started this run with --unlock/,
+        /board alarm LEASE_EXPIRED is latched \([^)]*\); unlocking because the operator started this run with --unlock/,
       );
       expect(side.sentSince("STATUS", before).some((s) => s.fields.state === BOARD_STATES.ARMED)).toBe(true);
       expect(readRecord(last.log).at(-1)).toMatchObject({ type: "end" });

@@ -255,6 +255,12 @@ uint32_t hal_now_us(void) {
   return fuzz_hal.us;
 }
 
+uint32_t hal_now_us_tick(uint32_t *tick) {
+  irq_point();
+  *tick = fuzz_hal.tick; /* the stub's clocks move only between operations: one instant */
+  return fuzz_hal.us;
+}
+
 uint8_t hal_drive_on(uint8_t pwm_ocr, uint16_t stroke_hz, uint8_t coil, uint32_t *on_us) {
   (void)pwm_ocr;
   (void)stroke_hz;
@@ -398,6 +404,9 @@ void hal_tx_end(uint16_t len) {
   tx_head = (uint16_t)((tx_head + len) & HAL_TX_MASK);
   if (len) fuzz_on_tx(line, len);
 }
+
+/* The stub's line is infinitely fast, so nothing ever waits in its ring: a priority frame goes out as any other. */
+void hal_tx_end_priority(uint16_t len) { hal_tx_end(len); }
 
 void hal_eeprom_read(uint16_t addr, void *dst, uint16_t n) {
   irq_point();
