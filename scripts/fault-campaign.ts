@@ -4,7 +4,7 @@
 // against its budget, and exits 1 if any run broke a promise.
 
 import { planRun, executeRun, replayCommand, EXPECTATIONS, type RunVerdict } from "../tests/faults/campaign.ts";
-import { HAZARDS, type HazardName } from "../src/safety/hazards.ts";
+import { HAZARDS, type HazardBudget, type HazardName } from "../src/safety/hazards.ts";
 import { parseFaultSpec } from "../src/sim/faults.ts";
 import { CI_CAMPAIGN_RUNS } from "../tests/faults/sizes.ts";
 
@@ -38,14 +38,20 @@ for (const v of verdicts) {
   const h = EXPECTATIONS[v.stopperKind ?? parseFaultSpec(v.run.faults[0]!).kind].hazard;
   byHazard.set(h, [...(byHazard.get(h) ?? []), v]);
 }
-process.stdout.write("\nhazard                      runs  worst tip (um)  worst parked (ms)  budget (ms)\n");
+process.stdout.write(
+  "\nhazard                runs  worst tip (um)  worst drive off (ms) / budget  worst parked (ms) / budget\n",
+);
+const worst = (vs: RunVerdict[], f: (v: RunVerdict) => number | undefined) => {
+  const xs = vs.flatMap((v) => (f(v) !== undefined ? [f(v)!] : []));
+  return xs.length ? Math.max(...xs).toFixed(1) : "-";
+};
 for (const [h, vs] of byHazard) {
   const tip = Math.max(...vs.map((v) => v.trueDeepestTipUm ?? -Infinity));
-  const parked = Math.max(-Infinity, ...vs.flatMap((v) => (v.parkedAfterMs !== undefined ? [v.parkedAfterMs] : [])));
-  const parkedText = Number.isFinite(parked) ? parked.toFixed(1) : "-";
+  const b = HAZARDS[h] as HazardBudget;
   process.stdout.write(
-    `${h.padEnd(27)} ${String(vs.length).padStart(4)}  ${String(tip).padStart(14)}  ` +
-      `${parkedText.padStart(17)}  ${String(HAZARDS[h].parkedWithinMs).padStart(11)}\n`,
+    `${h.padEnd(20)} ${String(vs.length).padStart(5)}  ${String(tip).padStart(14)}  ` +
+      `${worst(vs, (v) => v.driveOffAfterMs).padStart(20)} / ${String(b.driveOffWithinMs ?? "-").padEnd(6)}  ` +
+      `${worst(vs, (v) => v.parkedAfterMs).padStart(17)} / ${String(b.parkedWithinMs ?? "-")}\n`,
   );
 }
 const failed = verdicts.filter((v) => v.violations.length > 0);

@@ -121,6 +121,8 @@ export class Plant {
   lastOutOfParkUs = 0;
   /** Physical truth for tests: when the needle last left park (start of the interval lastOutOfParkUs ends). */
   outOfParkSinceUs = 0;
+  /** Physical truth for tests: the last moment (us, end of a step) the drive was on. */
+  lastDriveOnUs = 0;
   private lastLoadFraction = 0;
   private frozenCount: number | undefined;
   private frozenFeedbackUm: number | undefined;
@@ -253,6 +255,7 @@ export class Plant {
     this.phase = end - Math.floor(end);
     this.tUs += dtUs;
     this.deepestTipUm = Math.max(this.deepestTipUm, this.tipUm());
+    if (this.driveOn) this.lastDriveOnUs = this.tUs;
     if (this.driveOn || this.actuatorUm > PARK_UM + PARK_TOLERANCE_UM) {
       if (this.lastOutOfParkUs < this.tUs - dtUs) this.outOfParkSinceUs = this.tUs - dtUs;
       this.lastOutOfParkUs = this.tUs;

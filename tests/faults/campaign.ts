@@ -44,28 +44,28 @@ const int = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng.next() * (
 
 /** One row per fault kind in the campaign: every kind of --fault (src/sim/faults.ts). */
 export const EXPECTATIONS: Readonly<Record<FaultKind, Expectation>> = {
-  flip: { hazard: "link-corrupt", causes: [], stops: false, params: (r) => `count=${int(r, 1, 3)}` },
-  drop: { hazard: "link-corrupt", causes: [], stops: false, params: (r) => `count=${int(r, 1, 3)}` },
-  dup: { hazard: "link-corrupt", causes: [], stops: false, params: (r) => `count=${int(r, 1, 3)}` },
-  delay: { hazard: "link-corrupt", causes: [], stops: false, params: (r) => `ms=${int(r, 2, 30)},count=1` },
+  flip: { hazard: "link", causes: [], stops: false, params: (r) => `count=${int(r, 1, 3)}` },
+  drop: { hazard: "link", causes: [], stops: false, params: (r) => `count=${int(r, 1, 3)}` },
+  dup: { hazard: "link", causes: [], stops: false, params: (r) => `count=${int(r, 1, 3)}` },
+  delay: { hazard: "link", causes: [], stops: false, params: (r) => `ms=${int(r, 2, 30)},count=1` },
   disconnect: {
-    hazard: "link-lost",
+    hazard: "link",
     causes: LINK_CAUSES,
     stops: true,
     graceMs: LEASE_MS,
     params: (r) => `forMs=${int(r, 600, 3000)}`,
   },
-  unplug: { hazard: "link-lost", causes: LINK_CAUSES, stops: true, graceMs: LEASE_MS },
+  unplug: { hazard: "link", causes: LINK_CAUSES, stops: true, graceMs: LEASE_MS },
   // a stalled DC motor draws its locked-rotor current: an over-current is the stall seen first
-  stall: { hazard: "stall", causes: ["STALL", "HOST_STALL", "OVER_CURRENT", "HOST_OVER_CURRENT"], stops: true },
+  stall: { hazard: "stall-heating", causes: ["STALL", "HOST_STALL", "OVER_CURRENT", "HOST_OVER_CURRENT"], stops: true },
   slow: {
-    hazard: "stall",
+    hazard: "stall-heating",
     causes: ["DWELL_EXCEEDED", "HOST_STALL", "STALL", "HOST_OVER_CURRENT", "OVER_CURRENT", "LATE_START"],
     stops: true,
   },
   runaway: { hazard: "over-speed", causes: ["OVER_SPEED", "HOST_OVER_SPEED"], stops: "either" },
-  overcurrent: { hazard: "over-current", causes: ["OVER_CURRENT", "HOST_OVER_CURRENT"], stops: true },
-  overshoot: { hazard: "over-depth", causes: ["OVER_EXTENSION", "DEPTH_DEVIATION"], stops: true },
+  overcurrent: { hazard: "stall-heating", causes: ["OVER_CURRENT", "HOST_OVER_CURRENT"], stops: true },
+  overshoot: { hazard: "cartridge", causes: ["OVER_EXTENSION", "DEPTH_DEVIATION"], stops: true },
   "give-loss": { hazard: "over-depth", causes: ["DEPTH_DEVIATION", "OVER_EXTENSION"], stops: "either" },
   "sensor-stuck": { hazard: "sensor", causes: ["SENSOR_STUCK"], stops: true },
   "sensor-dropout": { hazard: "sensor", causes: ["SENSOR_DROPOUT"], stops: true },
@@ -137,6 +137,8 @@ export interface RunVerdict {
   /** True time from the first fault's strike to the needle parked, ms (undefined: it never struck, or the
    * session did not stop). */
   readonly parkedAfterMs: number | undefined;
+  /** The same to the drive off, ms. */
+  readonly driveOffAfterMs: number | undefined;
   readonly firstFault: FaultRecord | undefined;
   readonly boardState: string;
   readonly boardAlarm: string | undefined;
@@ -203,6 +205,7 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
   if (tipUm !== undefined && tipUm > BOARD_DEFAULTS.hardMaxExtensionUm)
     violations.push(`true tip ${tipUm} um beyond the hard maximum ${BOARD_DEFAULTS.hardMaxExtensionUm} um`);
   let parkedAfterMs: number | undefined;
+  let driveOffAfterMs: number | undefined;
   if (struck > 0) {
     const mustRide = expectations.every((e) => e.stops === false);
     // a fault that must stop the session: no burst that started after it struck (and its grace) may complete;
@@ -220,10 +223,20 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
       // the needle's last time out of park, from the strike or from the moment it went out after it
       const lastOutMs = rig.plant.lastOutOfParkUs / 1000;
       const outAfterStrike = lastOutMs > stopper.atMs;
-      parkedAfterMs = outAfterStrike ? lastOutMs - Math.max(stopper.atMs, rig.plant.outOfParkSinceUs / 1000) : 0;
-      const budgetMs = Math.max(...expectations.map((e) => HAZARD_BUDGETS[e.hazard].parkedWithinMs));
-      if (parkedAfterMs > budgetMs)
-        violations.push(`needle parked ${parkedAfterMs.toFixed(1)} ms after the fault, budget ${budgetMs} ms`);
+      const fromMs = Math.max(stopper.atMs, rig.plant.outOfParkSinceUs / 1000);
+      parkedAfterMs = outAfterStrike ? lastOutMs - fromMs : 0;
+      const lastDriveMs = rig.plant.lastDriveOnUs / 1000;
+      driveOffAfterMs = lastDriveMs > stopper.atMs ? lastDriveMs - fromMs : 0;
+      const budget = (key: "parkedWithinMs" | "driveOffWithinMs") =>
+        Math.max(...expectations.map((e) => HAZARD_BUDGETS[e.hazard][key] ?? 0));
+      if (parkedAfterMs > budget("parkedWithinMs"))
+        violations.push(
+          `needle parked ${parkedAfterMs.toFixed(1)} ms after the fault, budget ${budget("parkedWithinMs")} ms`,
+        );
+      if (driveOffAfterMs > budget("driveOffWithinMs"))
+        violations.push(
+          `drive off ${driveOffAfterMs.toFixed(1)} ms after the fault, budget ${budget("driveOffWithinMs")} ms`,
+        );
       if (rig.plant.driveOn) violations.push("drive still on at the end");
       // a board that had the needle out after the fault must hold it latched until the operator unlocks
       if (outAfterStrike && rig.board.state !== "ALARM")
@@ -241,6 +254,7 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
     ending: result.outcome.ending,
     trueDeepestTipUm: tipUm,
     parkedAfterMs,
+    driveOffAfterMs,
     firstFault,
     boardState: rig.board.state,
     boardAlarm: rig.board.alarm,
