@@ -2,7 +2,8 @@
 // the simulated world's true needle tip, not on the sensor: a broken cartridge spring (+600 um, no give) on
 // the deepest extension the host commands for the envelope's 1200 um, striking before the actuator goes out
 // (the reference board and the emulated firmware) or while the tip is high in its stroke (the reference board;
-// the firmware has no forecast yet), on the rotary and the coil machine. Virtual time throughout.
+// tests/depth-sweep.test.ts sweeps both boards over the strike moment), on the rotary and the coil machine.
+// Virtual time throughout.
 
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
