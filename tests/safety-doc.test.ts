@@ -31,7 +31,7 @@ describe("docs/safety.md", () => {
     expect(budget).toContain(`true tip ≤ ${BOARD_DEFAULTS.hardMaxExtensionUm} µm`);
     if (h.driveOffWithinMs === undefined) {
       expect(h.parkedWithinMs).toBeUndefined();
-      expect(budget).toMatch(/refused before arming|no time budget of its own/);
+      expect(budget).toContain("refused before arming");
     } else {
       expect(budget).toContain(`drive off ≤ ${h.driveOffWithinMs} ms`);
       expect(budget).toContain(`needle parked ≤ ${h.parkedWithinMs} ms`);

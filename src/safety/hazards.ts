@@ -27,7 +27,11 @@ export const HAZARDS = {
   "pedal-estop-wiring": { title: "Pedal or e-stop wiring broken", driveOffWithinMs: 50, parkedWithinMs: 60 },
   profile: { title: "Wrong, stale or corrupted profile" },
   "machine-calibration": { title: "Wrong machine calibration" },
-  cartridge: { title: "Cartridge without membrane, with a broken spring, or reused" },
+  cartridge: {
+    title: "Cartridge without membrane, with a broken spring, or reused",
+    driveOffWithinMs: 100,
+    parkedWithinMs: 110,
+  },
   clock: { title: "Clock problems", driveOffWithinMs: 270, parkedWithinMs: 280 },
   "operator-stop": { title: "Operator stop and e-stop not obeyed", driveOffWithinMs: 20, parkedWithinMs: 30 },
 } as const satisfies Record<string, HazardBudget>;

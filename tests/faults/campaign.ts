@@ -78,10 +78,12 @@ export const EXPECTATIONS: Readonly<Record<FaultKind, Expectation>> = {
   "actuator-feedback-stuck": { hazard: "actuator-stuck", causes: ["ACTUATOR_FAULT"], stops: true },
   estop: { hazard: "operator-stop", causes: ["ESTOP"], stops: true },
   stop: { hazard: "operator-stop", causes: ["STOP"], stops: true },
+  // a freeze shorter than the time to the next dot, or before arming, is ridden out; one that outlasts the
+  // lease while armed stops the session through the board's lease
   hang: {
     hazard: "host-dead",
     causes: ["LEASE_EXPIRED", "HOST_LATE"],
-    stops: true,
+    stops: "either",
     graceMs: LEASE_MS,
     params: (r) => `forMs=${int(r, 600, 2500)}`,
   },
