@@ -17,7 +17,8 @@ const sections = new Map(
 );
 const field = (body: string, name: string) => new RegExp(`\\*\\*${name}:\\*\\* (.*?)(?= - \\*\\*|$)`).exec(body)?.[1];
 /** `path` "title text" pairs of a Tests field. */
-const namedTests = (tests: string) => [...tests.matchAll(/`([^`]+\.ts)` "([^"]+)"/g)].map((m) => [m[1]!, m[2]!]);
+const namedTests = (tests: string) =>
+  [...tests.matchAll(/`([^`]+\.ts)` "([^"]+)"/g)].map((m): [string, string] => [m[1]!, m[2]!]);
 
 describe("docs/safety.md", () => {
   it("has one section per hazard of src/safety/hazards.ts, under its title, and no other", () => {
