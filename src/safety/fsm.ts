@@ -203,7 +203,9 @@ function step(s: SupervisorState, input: Input): Result {
       if (parking) return escalate(parking, "LINK_LOST", [ESTOP]);
       const f: Fault = { code: "LINK_LOST", source: "host", detail: input.detail };
       if (armedNow(s)) return park(false, f, [ESTOP]);
-      return end(s, "stopped", input.detail, [], { name: "disconnected" });
+      // after INFO, before arming: nothing to park, but the run ends on a fault and its record says so
+      const lost = { ...f, detail: `link lost before the board was armed (in ${shown(s).name}): ${input.detail}` };
+      return end(s, "fault", lost.detail, [{ type: "fault", neverArmed: true, ...lost }], { name: "disconnected" });
     }
     case "status":
       return onStatus(s, input);
