@@ -234,8 +234,9 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
       parkedAfterMs = outAfterStrike ? lastOutMs - fromMs : 0;
       const lastDriveMs = rig.plant.lastDriveOnUs / 1000;
       driveOffAfterMs = lastDriveMs > stopper.atMs ? lastDriveMs - fromMs : 0;
-      const budget = (key: "parkedWithinMs" | "driveOffWithinMs") =>
-        Math.max(...expectations.map((e) => HAZARD_BUDGETS[e.hazard][key] ?? 0));
+      // judged on the hazard of the fault that struck first of those that stop a session: its controls own the park
+      const stopperHazard = HAZARD_BUDGETS[EXPECTATIONS[stopper.kind as FaultKind].hazard];
+      const budget = (key: "parkedWithinMs" | "driveOffWithinMs") => stopperHazard[key] ?? 0;
       if (parkedAfterMs > budget("parkedWithinMs"))
         violations.push(
           `needle parked ${parkedAfterMs.toFixed(1)} ms after the fault, budget ${budget("parkedWithinMs")} ms`,
