@@ -4,16 +4,15 @@
 // the command; before, a 500 um target received ~760 um and the run ended "done", exit 0. The shallow side: a
 // target the loop cannot reach within the tolerance ends the session held (TARGET_UNREACHABLE, exit 4).
 
+import { demoAt1400Um, rotaryWith40UmOvertravel } from "./fixtures/issue-cases.ts";
 import { describe, expect, it } from "vitest";
 import { SessionController } from "../src/control/controller.ts";
 import { ScriptedDotSource, planSession } from "../src/control/dot-source.ts";
 import { VirtualScheduler } from "../src/time/scheduler.ts";
 import { MemorySink, type DotRecord, type FaultRecord } from "../src/log/records.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts";
-import { parseDepthProfile } from "../src/profiles/load.ts";
 import { runSession } from "../src/app/session.ts";
 import { REACH_SETTLING_DOTS, ReachWatch } from "../src/control/reach.ts";
-import { readFileSync } from "node:fs";
 import { SimRig, plantFromMachine } from "../src/sim/rig.ts";
 import type { PlantParams } from "../src/sim/plant.ts";
 
@@ -85,19 +84,9 @@ describe("a stroke deeper than the zone's target plus tolerance", () => {
 
 describe("a target the loop cannot reach within tolerance ends the session held", () => {
   const shipped = loadMachineFile("profiles/machines/rotary-pmu.json");
-  /** The issue's machine: the rotary pen as it was then, 40 um of overtravel (a cap of 1400 um). Today's file
-   * declares the broken spring's residual (tests/overtravel.test.ts) and refuses the profile: tested below. */
-  const rotary = { ...shipped, calibration: { ...shipped.calibration, overtravelUm: 40 } };
-  /** The issue's case: the demo profile at 1400 um in every zone (the engineer envelope). */
-  const deep = (() => {
-    const json = JSON.parse(readFileSync("profiles/demo.json", "utf8")) as {
-      envelope: string;
-      zones: { sessions: { targetExtensionUm: number }[] }[];
-    };
-    json.envelope = "engineer";
-    for (const z of json.zones) for (const s of z.sessions) s.targetExtensionUm = 1400;
-    return parseDepthProfile(JSON.stringify(json), "demo-at-1400.json");
-  })();
+  // the issue's machine and profile (tests/fixtures/issue-cases.ts); today's file refuses it: tested below
+  const rotary = rotaryWith40UmOvertravel();
+  const deep = demoAt1400Um();
 
   it("on today's rotary pen (a 1249 um cap) refuses the 1400 um profile before arming", async () => {
     const sink = new MemorySink();

@@ -7,7 +7,7 @@
 // - every way a run can end (RUN_ENDINGS) leaves an end record that says which, why, and its exit code; a link
 //   lost after the handshake but before arming (before: ended stopped with no fault record) a LINK_LOST record.
 
-import { readFileSync } from "node:fs";
+import { demoAt1400Um, rotaryWith40UmOvertravel } from "./fixtures/issue-cases.ts";
 import { describe, expect, it } from "vitest";
 import { SessionController } from "../src/control/controller.ts";
 import { ScriptedDotSource, planSession } from "../src/control/dot-source.ts";
@@ -15,8 +15,8 @@ import { runSession } from "../src/app/session.ts";
 import { RUN_ENDINGS, runExitCode, type RunEnding } from "../src/errors/errors.ts";
 import { MemorySink, type EndRecord, type FaultRecord, type SessionRecord } from "../src/log/records.ts";
 import type { LineTransport } from "../src/ports/line-transport.ts";
-import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts";
-import { parseDepthProfile, type LoadedProfile } from "../src/profiles/load.ts";
+import { loadDepthProfileFile } from "../src/profiles/files.ts";
+import type { LoadedProfile } from "../src/profiles/load.ts";
 import { parseFaultSpec } from "../src/sim/faults.ts";
 import { DEFAULT_BOARD, type BoardConfig } from "../src/sim/board.ts";
 import { SimRig, plantFromMachine } from "../src/sim/rig.ts";
@@ -24,19 +24,9 @@ import { VirtualScheduler } from "../src/time/scheduler.ts";
 
 const demo = loadDepthProfileFile("profiles/demo.json");
 /** The rotary pen with the issue's 40 um of overtravel, so that a 1400 um target is sent and found out of
- * reach (today's file refuses it before arming: tests/depth-target.test.ts). */
-const shipped = loadMachineFile("profiles/machines/rotary-pmu.json");
-const machine = { ...shipped, calibration: { ...shipped.calibration, overtravelUm: 40 } };
-/** The issue's case: the demo profile at 1400 um in every zone, the engineer envelope. */
-const deep = (() => {
-  const json = JSON.parse(readFileSync("profiles/demo.json", "utf8")) as {
-    envelope: string;
-    zones: { sessions: { targetExtensionUm: number }[] }[];
-  };
-  json.envelope = "engineer";
-  for (const z of json.zones) for (const s of z.sessions) s.targetExtensionUm = 1400;
-  return parseDepthProfile(JSON.stringify(json), "demo-at-1400.json");
-})();
+ * reach, and the issue's demo profile at 1400 um (tests/fixtures/issue-cases.ts). */
+const machine = rotaryWith40UmOvertravel();
+const deep = demoAt1400Um();
 
 const faultsOf = (rs: readonly SessionRecord[]) => rs.filter((r): r is FaultRecord => r.type === "fault");
 const endOf = (rs: readonly SessionRecord[]) => rs.at(-1) as EndRecord;
