@@ -192,7 +192,9 @@ describe("host process faults against the emulated firmware on a pseudo-terminal
         const statusBefore = [...side.sent].reverse().find((s) => s.at < lastLease.at && s.frame.id === "STATUS")!
           .frame as FrameOf<"STATUS">;
         // the lease the board kept: the leaseTick asked for, or hardMaxLeaseMs from the command's arrival if that is
-        // sooner (§7.3); the command arrived after the STATUS the board sent before it, within one STATUS period
+        // sooner (§7.3); the command reached the board after the STATUS the tap saw before it, within two STATUS
+        // periods of it (the tap sees the host's bytes as they are written; the pty board takes them in its next
+        // step, and under load its clock runs in steps and behind: a CI run saw 558.5 ms against one period's 552)
         const afterLeaseTicks = tickDiff(alarm.tick, leaseTick);
         const leaseRanTicks = tickDiff(alarm.tick, statusBefore.fields.tick);
         console.log(
@@ -202,7 +204,7 @@ describe("host process faults against the emulated firmware on a pseudo-terminal
         );
         expect(afterLeaseTicks, "never later than the lease asked for").toBeLessThanOrEqual(ticks(2));
         expect(leaseRanTicks, "never later than the cap").toBeLessThanOrEqual(
-          ticks(info.hardMaxLeaseMs + LINK.statusPeriodMs + 2),
+          ticks(info.hardMaxLeaseMs + 2 * LINK.statusPeriodMs + 2),
         );
         expect(
           Math.max(afterLeaseTicks, leaseRanTicks - ticks(info.hardMaxLeaseMs)),
