@@ -63,6 +63,10 @@ void hal_guard_set(const smp_guard_cfg *cfg);
 uint8_t hal_pedal_mismatch(void); /* the two pedal contacts agree right now */
 uint8_t hal_actuator_mismatch(void); /* the actuator feedback (ADC1) is away from its setpoint right now */
 
+/* The depth forecast (limits.h smp_depth_over), run by the ADC interrupt on every needle sample of a burst: the
+ * cam as the main loop saw it at the latest tachometer edge (smp_depth_cam_set). */
+void hal_depth_cam(const smp_depth_cam *cam);
+
 uint8_t hal_edge_pop(hal_edge *e);
 void hal_peak_reset(void); /* restart the current peak of the window in progress */
 

@@ -200,33 +200,53 @@ uint16_t smp_needle_over_count(const smp_limits *l, const smp_calibration *c);
 uint16_t smp_current_over_count(const smp_limits *l, const smp_calibration *c);
 
 /* ---- depth forecast (docs/protocol.md §7.12; the reference board's src/sim/board-depth.ts) ----
- * Not called by the guard yet (see §7.12's status). Meant for every guard step in a burst with a fresh needle
- * sample off its floor: a lower bound of the tip's depth
- * at the coming bottom dead centre, setpoint + rel + A - sqrt(A^2 - s^2), in integers. Every rounding errs
- * towards a lower bound (a shallower forecast): the speed is taken in um as nm / 1024, the cam's swing s is
- * capped at 0.949 A, and the comparison A - sqrt(A^2 - s^2) > margin is made as s^2 > margin (2 A - margin),
- * with the margin rounded up (no square root, one division per sample). The cam rate's ceiling is a period: the last one,
- * shortened by the trend of the last two when the motor is speeding up, never longer than 1 / 30 Hz, and
- * shortened again by 5 % (smp_cam_ceiling_period_us, once per tach edge). */
+ * Run by the ADC interrupt on every needle sample of a burst (hal.c), right after the conversion: a lower bound
+ * of the tip's depth at the coming bottom dead centre, setpoint + rel + A - sqrt(A^2 - s^2), in integers and
+ * without a square root or a library division. Every rounding errs towards a lower bound (a shallower forecast):
+ * the speed is taken in um as nm / 1024, the cam's swing s = v / omega is rounded down and capped at 0.949 A, and
+ * the comparison A - sqrt(A^2 - s^2) > margin is made as s^2 > margin (2 A - margin), with the margin rounded up.
+ * The cam rate's ceiling is a period: the last one, shortened by the trend of the last two when the motor is
+ * speeding up, never longer than 1 / 30 Hz, and shortened again by 5 % (smp_cam_ceiling_period_us); the main loop
+ * turns it into 1 / omega once per tachometer edge (smp_depth_cam_set), so the sample's only division is one of
+ * 12 quotient bits, by shift and subtract (some 40 us per sample on the 16 MHz part, measured in emulation). */
 typedef struct {
-  int32_t model_nm;     /* the actuator model: its setpoint followed at SMP_WIRING_ACTUATOR_RATE_UM_PER_MS */
-  uint32_t model_at_us;
-  uint8_t have_prev;    /* the previous needle sample was off its floor (in ARMED/BURST) */
-  uint32_t prev_us;     /* when that sample was taken */
-  int32_t prev_fb_nm;   /* tip minus actuator feedback then */
+  int32_t model_nm;      /* the actuator model: its setpoint followed at SMP_WIRING_ACTUATOR_RATE_UM_PER_MS */
+  uint32_t at_us;        /* the previous sample (the model's time) */
+  uint8_t have_prev;     /* the previous needle sample was off its floor (in this burst) */
+  int32_t prev_fb_nm;    /* tip minus actuator feedback then */
   int32_t prev_model_nm; /* tip minus actuator model then */
+  uint16_t still_us;     /* how long the model has stood at its setpoint (saturating) */
 } smp_depth_watch;
+/* While the actuator may still be moving (its model moved less than this ago), the tip's speed relative to it is
+ * taken a further SMP_WIRING_ACTUATOR_RATE_UM_PER_MS slower: the model moves from the sample after a new setpoint
+ * (up to one sample early), the real actuator from when its driver takes the setpoint (the emulated plant: up to
+ * one 250 us step late), and the feedback is sampled every 416 us, so during a move neither tells the actuator's
+ * own motion from the cam's, and either could count it as the tip's. */
+#define SMP_DEPTH_MOVE_SETTLE_US 500u
 
-/* Power-up: the actuator model at park. */
-void smp_depth_init(smp_depth_watch *w, uint32_t now_us);
-/* Every guard step: the model follows the setpoint; outside ARMED/BURST the speed history is dropped. */
-void smp_depth_track(smp_depth_watch *w, int16_t setpoint_um, uint32_t now_us, uint8_t armed);
+/* The forecast's constants, worked out by the main loop at each tachometer edge (smp_depth_cam_set). */
+typedef struct {
+  int32_t limit_nm;  /* (hardMaxExtensionUm + SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM) x 1000 */
+  int32_t reach_nm;  /* the most the cam's travel still to come can add: A (1 - sqrt(1 - 0.949^2)) < 0.69 A */
+  uint16_t a_um;     /* half the cam's stroke (0: no forecast) */
+  uint16_t cap_um;   /* the cam's swing s is capped at 0.949 A (forecastSwingCapPermille 950) */
+  uint16_t omega_us; /* 1 / omega at the cam rate's ceiling, us per radian, rounded down: period / (2 pi) */
+} smp_depth_cam;
+
+/* Outside a burst (between bursts): the speed history is dropped, and the model restarts at park, where the
+ * actuator is commanded outside a burst. The real one may still be on its way there, at or above the model, so
+ * the tip is judged against its feedback (the larger of the two). Also at power-up. */
+void smp_depth_idle(smp_depth_watch *w, uint32_t now_us);
 /* The cam rate's ceiling as a period, us, from the last two tachometer periods (0: none). */
 uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_us);
-/* One needle sample (count, taken at sample_us; only a new one): 1 if the forecast is beyond hardMaxExtensionUm
- * + SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM. actuator_nm: the feedback (ADC1); setpoint_um: the OCR2A setpoint. */
-uint8_t smp_depth_over(smp_depth_watch *w, const smp_limits *l, const smp_calibration *c, uint16_t needle_count,
-                       uint32_t sample_us, int32_t actuator_nm, int16_t setpoint_um, uint32_t ceiling_period_us);
+/* The constants after a tachometer edge that closed period_us (previous_period_us the one before it). */
+void smp_depth_cam_set(smp_depth_cam *cam, const smp_limits *l, uint16_t stroke_um, uint32_t period_us,
+                       uint32_t previous_period_us);
+/* One needle sample of a burst (count, taken at sample_us; a new one each call): the model follows the setpoint up
+ * to sample_us, then 1 if the forecast is beyond hardMaxExtensionUm + SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM.
+ * actuator_count: the feedback (ADC1); setpoint_um: the OCR2A setpoint. */
+uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_depth_cam *cam, uint16_t needle_count,
+                       uint32_t sample_us, uint16_t actuator_count, int16_t setpoint_um);
 
 /* ---- conversions ---- */
 int32_t smp_sensor_nm(const smp_calibration *c, uint16_t count);   /* needle extension, nm */

@@ -7,7 +7,11 @@
  *   Timer0  phase-correct PWM, /8 (3.9 kHz) on OC0A/PD6: drive; stopped and disconnected when off.
  *   Timer2  phase-correct PWM, /8 (3.9 kHz) on OC2A/PB3: actuator setpoint; disconnected (pin low) = park.
  *   ADC     single conversions chained from its interrupt, /128 (104 us each), sequence 0,1,0,2; a tach
- *           edge makes the next conversion an ADC0 "bottom dead centre" sample.
+ *           edge makes the next conversion an ADC0 "bottom dead centre" sample. In a burst every ADC0 sample
+ *           goes to the depth forecast (§7.12), which runs right after it in the EEPROM-ready interrupt.
+ *   EE_READY used as a software interrupt (it fires while its enable bit is set and no EEPROM write is under
+ *           way; the EEPROM is written only at power-up): the depth forecast, with interrupts on, so the ADC
+ *           interrupt stays short and free of calls.
  *   PCINT0  tachometer on PB0 (the ICP1 pin). avr8js 0.21 has no input capture, so the edge is time-stamped
  *           in the pin-change interrupt from the tick counter and TCNT1 (build with -DSMP_TACH_ICP=1 for a
  *           real board to use the input-capture unit instead; not verifiable in emulation).
@@ -76,8 +80,9 @@ static volatile uint32_t g_us_base; /* microsecond clock at the last tick interr
 static volatile uint8_t g_tick_early; /* the last tick interrupt ran before TCNT1 left TOP (avr8js) */
 
 /* Microsecond clock and the tick of the same instant; interrupts must be off. The compare flag is set when
- * TCNT1 wraps (real part) or when it reaches TOP (avr8js): both are handled, so the clock never jumps. */
-static uint32_t now_us_tick_locked(uint32_t *tick) {
+ * TCNT1 wraps (real part) or when it reaches TOP (avr8js): both are handled, so the clock never jumps. Always
+ * inlined: the ADC interrupt reads it, and a call would cost that interrupt a long prologue. */
+static inline __attribute__((always_inline)) uint32_t now_us_tick_locked(uint32_t *tick) {
   uint16_t c = TCNT1;
   uint8_t pending = TIFR1 & _BV(OCF1A);
   uint32_t base = g_us_base;
@@ -95,10 +100,13 @@ static uint32_t now_us_tick_locked(uint32_t *tick) {
   return base + (c >> 1);
 }
 
-static uint32_t now_us_locked(void) {
+/* The microsecond clock alone (the tick's arithmetic folds away). */
+static inline __attribute__((always_inline)) uint32_t now_us_inline(void) {
   uint32_t t;
   return now_us_tick_locked(&t);
 }
+
+static uint32_t now_us_locked(void) { return now_us_inline(); }
 
 uint32_t hal_tick(void) {
   uint32_t t;
@@ -232,6 +240,13 @@ static uint8_t adc_ch, adc_seq_i;
 static volatile uint8_t adc_bdc_req; /* set by the tach interrupt */
 static uint16_t win_min = 0xFFFFu, win_max, win_peak;
 static uint16_t chk_max0, chk_max2;
+static uint32_t adc_start_us; /* when the conversion in progress started: its sample-and-hold moment */
+/* The latest ADC0 sample of a burst, for the depth forecast (EE_READY_vect); depth_on: a burst is running. */
+static uint16_t depth_count;
+static uint32_t depth_sampled_us;
+static uint8_t depth_on;
+static smp_depth_watch depth_watch; /* the forecast's; hal_guard_set restarts it between bursts */
+static volatile uint8_t depth_busy; /* the forecast is running */
 
 static hal_edge edge_q[EDGE_SLOTS];
 static uint8_t edge_head, edge_ready, edge_tail; /* [tail, ready) complete, [ready, head) await BDC */
@@ -239,6 +254,7 @@ static uint8_t edge_head, edge_ready, edge_tail; /* [tail, ready) complete, [rea
 ISR(ADC_vect) {
   uint16_t v = ADC;
   uint8_t ch = adc_ch;
+  uint32_t sampled_us = adc_start_us;
   uint8_t next;
   /* start the next conversion first: a pending bottom-dead-centre request goes ahead of the sequence */
   if (adc_bdc_req) {
@@ -250,12 +266,23 @@ ISR(ADC_vect) {
   adc_ch = next;
   ADMUX = _BV(REFS0) | (next & 0x0Fu); /* AVCC reference */
   ADCSRA = ADCSRA_RUN;
+  adc_start_us = now_us_inline(); /* inline: a call would cost this interrupt a long prologue */
 
   if ((ch & 0x0Fu) == HAL_ADC_NEEDLE) {
     adc_last[HAL_ADC_NEEDLE] = v;
     if (v < win_min) win_min = v;
     if (v > win_max) win_max = v;
     if (v > chk_max0) chk_max0 = v;
+    if (depth_on) {
+      if (TCCR2A & _BV(COM2A1)) { /* the actuator out: the depth forecast next, in its own interrupt */
+        depth_count = v;
+        depth_sampled_us = sampled_us;
+        EECR |= _BV(EERIE);
+      } else if (!depth_busy) { /* spin-up or retract: parked, the tip cannot reach the limit; the model's clock runs */
+        depth_watch.at_us = sampled_us;
+        depth_watch.have_prev = 0;
+      }
+    }
     if (ch & ADC_BDC) {
       uint8_t r = edge_ready;
       while (r != edge_head) {
@@ -345,6 +372,16 @@ static smp_actuator_track guard_act; /* actuator feedback vs setpoint (ACTUATOR_
 static volatile uint8_t guard_posted; /* a guard alarm is on its way to the main loop */
 
 static void post_event_locked(uint8_t code);
+static void guard_post_locked(uint8_t code);
+static void guard_step_locked(void) __attribute__((noinline));
+
+/* The guard (every 200 us) and the depth forecast (every needle sample of a burst) are the two interrupts that run
+ * with interrupts on; they never nest into each other (each would put its whole frame on the other's, and 2 KB of
+ * RAM has no room for both over the main loop's deepest call): one that comes while the other runs waits for it
+ * to end (some 40 us at most), and is run at its end. */
+static volatile uint8_t guard_busy;    /* the guard step is running */
+static volatile uint8_t guard_due;     /* the guard's turn came while the forecast ran: run it at the forecast's end */
+static volatile uint8_t depth_pending; /* a needle sample came while one of them ran: the forecast is raised after */
 
 /* The tick: kept free of function calls, so its prologue stays short (it runs 10 000 times a second). Every
  * second tick it arms the compare-B interrupt, which runs the guard 50 us later. */
@@ -361,21 +398,27 @@ ISR(TIMER1_COMPA_vect) {
       TCCR0A = on ? (uint8_t)(_BV(COM0A1) | _BV(WGM00)) : (uint8_t)_BV(WGM00);
     }
   }
-  if (!((uint8_t)g_tick & 1u)) {
+  if (!((uint8_t)g_tick & 1u) && !guard_busy) { /* a guard step still running: this one is skipped */
     TIFR1 = _BV(OCF1B);
     TIMSK1 |= _BV(OCIE1B);
   }
 }
 
-/* The guard, every 200 us (the reference board checks every 250 us): a snapshot with interrupts off, then
- * the checks (about 20 us) with interrupts on, so a priority byte or an e-stop edge is never held up by them.
- * It cannot re-enter itself: its interrupt stays disabled until the next even tick. */
 ISR(TIMER1_COMPB_vect) {
-  smp_guard_in in;
+  TIMSK1 &= (uint8_t)~_BV(OCIE1B);
+  if (depth_busy) guard_due = 1; /* the forecast runs it when it ends */
+  else guard_step_locked();
+}
+
+/* The guard, every 200 us (the reference board checks every 250 us; one that waits for the forecast, up to 40 us
+ * later): a snapshot with interrupts off, then the checks (about 20 us) with interrupts on, so a priority byte or
+ * an e-stop edge is never held up by them. Never re-entered (guard_busy). Called with interrupts off. */
+static void guard_step_locked(void) {
+  static smp_guard_in in; /* static: never re-entered, and off the stack */
   uint8_t code, act_fault;
   uint16_t act_count;
   uint8_t act_ocr;
-  TIMSK1 &= (uint8_t)~_BV(OCIE1B);
+  guard_busy = 1;
   in.tick = g_tick;
   in.now_us = now_us_locked();
   in.last_edge_us = last_tach_us;
@@ -396,16 +439,73 @@ ISR(TIMER1_COMPB_vect) {
   act_fault = guard_cfg.cal ? smp_lim_actuator_track(&guard_act, guard_cfg.cal, act_count, act_ocr, in.now_us) : 0u;
   if (!code && act_fault && guard_cfg.state != SMP_STATE_ALARM) code = SMP_ALARM_ACTUATOR_FAULT;
   cli();
-  if (code && !guard_posted) {
-    safe_off_locked(); /* drive off and park now; the main loop latches the alarm next */
-    post_event_locked(code);
-    guard_posted = 1;
+  if (code) guard_post_locked(code);
+  guard_busy = 0;
+  if (depth_pending) { /* right after this interrupt returns */
+    depth_pending = 0;
+    EECR |= _BV(EERIE);
   }
+}
+
+/* A guard or depth-forecast alarm: drive off and park now; the main loop latches the alarm next (one per latch). */
+static void guard_post_locked(uint8_t code) {
+  if (guard_posted) return;
+  safe_off_locked();
+  post_event_locked(code);
+  guard_posted = 1;
+}
+
+/* ---- the depth forecast (limits.h smp_depth_over, docs/protocol.md §7.12) ----
+ * Every ADC0 sample of a burst, right after the ADC interrupt that took it (which raises this one), so the tip is
+ * judged one conversion (104 us) after it was sampled plus the forecast's own time, not up to a guard period
+ * later. With interrupts on: priority bytes, the e-stop edge, the tick and the ADC go first; a sample that comes
+ * while the guard or the forecast runs is taken at its end (the newest one; one in between is skipped). */
+static smp_depth_cam depth_cam;     /* written by the main loop at each tachometer edge (hal_depth_cam) */
+
+static void depth_step_locked(void) __attribute__((noinline));
+
+ISR(EE_READY_vect) { /* thin, so its prologue saves only what a call may clobber */
+  EECR &= (uint8_t)~_BV(EERIE); /* raised again by the next sample */
+  if (guard_busy || depth_busy) depth_pending = 1;
+  else if (depth_on) depth_step_locked();
+}
+
+static void depth_step_locked(void) {
+  static smp_depth_cam cam; /* static: never re-entered (depth_busy), and off the stack */
+  uint8_t act_ocr, over;
+  uint16_t count, act_count;
+  uint32_t sampled_us;
+  depth_busy = 1;
+  count = depth_count;
+  sampled_us = depth_sampled_us;
+  act_count = adc_last[HAL_ADC_ACTUATOR];
+  act_ocr = (TCCR2A & _BV(COM2A1)) ? OCR2A : 0u; /* PWM disconnected: the park setpoint */
+  cam = depth_cam;
+  sei();
+  over = smp_depth_over(&depth_watch, guard_cfg.cal, &cam, count, sampled_us, act_count, smp_act_ocr_to_um(act_ocr));
+  cli();
+  if (over) guard_post_locked(SMP_ALARM_OVER_EXTENSION);
+  depth_busy = 0;
+  if (guard_due) {
+    guard_due = 0;
+    guard_step_locked(); /* raises this interrupt again if a sample is pending */
+  } else if (depth_pending) {
+    depth_pending = 0;
+    EECR |= _BV(EERIE);
+  }
+}
+
+void hal_depth_cam(const smp_depth_cam *cam) {
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) { depth_cam = *cam; }
 }
 
 void hal_guard_set(const smp_guard_cfg *cfg) {
   ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+    uint8_t on = cfg->state == SMP_STATE_BURST && cfg->burst && cfg->cal;
     if (cfg->state != guard_cfg.state && cfg->state != SMP_STATE_ALARM) guard_posted = 0;
+    /* between bursts the forecast forgets its samples (the main loop never runs while it does: it is an interrupt) */
+    if (on != depth_on) smp_depth_idle(&depth_watch, now_us_locked());
+    depth_on = on;
     guard_cfg = *cfg;
   }
 }
@@ -652,6 +752,14 @@ void hal_init(void) {
   guard_cfg.cal = 0;                 /* no actuator check until then either */
   guard_act.mismatch = 0;
   guard_posted = 0;
+  depth_on = 0;
+  depth_busy = 0;
+  depth_pending = 0;
+  guard_busy = 0;
+  guard_due = 0;
+  depth_cam.a_um = 0; /* no forecast before the first tachometer edge */
+  smp_depth_idle(&depth_watch, 0);
+  EECR = 0;           /* EERIE off: the forecast interrupt is raised by a burst's needle samples only */
 
   TCCR1B = 0;
   TCCR1A = 0;

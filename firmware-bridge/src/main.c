@@ -66,6 +66,7 @@ static struct {
 } parking;
 static uint32_t next_status_us;
 static smp_edge_ref last_edge; /* the latest tach edge, for periods (wrap-safe: limits.h) */
+static uint32_t last_period_us; /* the period the latest tach edge closed (SMP_PERIOD_UNKNOWN: none) */
 static uint16_t needle_over, current_over; /* guard thresholds in ADC counts */
 /* Time of what the main loop is handling now (a step, a received line, an interrupt's event), as the microsecond
  * clock and the tick of the same instant: the frames it causes are stamped with it (docs/protocol.md §7.8). */
@@ -474,6 +475,11 @@ static void on_edge(const hal_edge *e) {
   uint32_t period = smp_edge_period(&last_edge, e->t_us); /* SMP_PERIOD_UNKNOWN after a long standstill */
   int32_t ext_nm;
   uint8_t actuator_out;
+  smp_depth_cam cam;
+  /* the depth forecast's cam for the coming stroke (its division here, once per edge, not per sample) */
+  smp_depth_cam_set(&cam, &cfg.limits, cfg.cal.stroke_um, period, last_period_us);
+  hal_depth_cam(&cam);
+  last_period_us = period;
   if (smp_lim_over_speed(&cfg.limits, period) && hal_drive_is_on()) {
     latch(SMP_ALARM_OVER_SPEED);
     return;
@@ -607,6 +613,7 @@ static void __attribute__((noinline)) power_up(void) {
   hal_led(1);
   take_now();
   smp_edge_init(&last_edge, now_us);
+  last_period_us = SMP_PERIOD_UNKNOWN;
   v[SMP_F_BOOT_BOOT_ID].u = boot_id;
   v[SMP_F_BOOT_RESET_CAUSE].u = cause;
   send_line_break(); /* a reset may have cut a frame short on the wire: end that line before BOOT */

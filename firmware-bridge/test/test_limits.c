@@ -263,18 +263,20 @@ static uint16_t needle_count_at(const smp_calibration *c, double tip_um) {
 static uint8_t forecast_at(const smp_calibration *c, double a_um, double hz, double theta, double e_um,
                            double act_um, double trend) {
   smp_depth_watch w;
+  smp_depth_cam cam;
   uint32_t period_us = (uint32_t)lround(1e6 / hz);
-  uint32_t ceiling = smp_cam_ceiling_period_us(period_us, (uint32_t)lround(period_us * trend));
   double omega = 2 * 3.14159265358979 * hz / 1e6; /* rad per us */
   double theta0 = theta + omega * 208; /* the sample before, 208 us earlier */
   int16_t set_um = (int16_t)act_um;
-  int32_t act_nm = (int32_t)set_um * 1000;
-  smp_depth_init(&w, 0);
-  smp_depth_track(&w, set_um, 100000, 1); /* the model reaches the setpoint */
-  smp_depth_over(&w, &L, c, needle_count_at(c, act_um - a_um * (1 - cos(theta0)) + e_um), 200000, act_nm, set_um,
-                 ceiling);
-  return smp_depth_over(&w, &L, c, needle_count_at(c, act_um - a_um * (1 - cos(theta)) + e_um), 200208, act_nm,
-                        set_um, ceiling);
+  /* the actuator feedback at its setpoint */
+  uint16_t act_count = (uint16_t)lround(c->act_zero_count + act_um * 1000.0 / (double)c->act_nm_per_count);
+  smp_depth_cam_set(&cam, &L, c->stroke_um, period_us, (uint32_t)lround(period_us * trend));
+  smp_depth_idle(&w, 0);
+  smp_depth_over(&w, c, &cam, 0, 100000, act_count, set_um); /* the model reaches the setpoint */
+  smp_depth_over(&w, c, &cam, needle_count_at(c, act_um - a_um * (1 - cos(theta0)) + e_um), 200000, act_count,
+                 set_um);
+  return smp_depth_over(&w, c, &cam, needle_count_at(c, act_um - a_um * (1 - cos(theta)) + e_um), 200208,
+                        act_count, set_um);
 }
 
 static void test_depth_forecast(void) {
