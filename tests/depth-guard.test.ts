@@ -2,7 +2,7 @@
 // the simulated world's true needle tip, not on the sensor: a broken cartridge spring (+600 um, no give) on
 // the deepest extension the host commands on the machine (its command cap), striking before the actuator goes out
 // (the reference board and the emulated firmware) or while the tip is high in its stroke (the reference board;
-// tests/depth-sweep.test.ts sweeps both boards over the strike moment), on the rotary and the coil machine.
+// tests/overtravel.test.ts sweeps both boards over the strike moment), on the rotary and the coil machine.
 // Virtual time throughout.
 
 import { describe, expect, it } from "vitest";
@@ -31,11 +31,10 @@ async function armedRig(machine: keyof typeof MACHINES, firmware = false) {
   const plant = plantFromMachine(MACHINES[machine].calibration, 7);
   const { conn, rig } = connectSimRig({ plant, seed: 7, firmware });
   const c = new WireClient(conn);
-  expect((await c.command({ id: "HELLO", fields: {} })).id).toBe("ACK");
-  const info = (await c.next("INFO")).fields;
-  const infoAtMs = conn.nowMs();
-  const tick = () => tickAdd(info.tick, Math.round(((conn.nowMs() - infoAtMs) * info.clockHz) / 1000));
-  const ticks = (ms: number) => Math.round((ms * info.clockHz) / 1000);
+  // board time from a fresh STATUS (INFO's tick is stamped before the ACK and INFO go out: behind by their transit)
+  await c.hello();
+  const tick = () => c.boardTick();
+  const ticks = (ms: number) => c.ticks(ms);
   c.sendRaw(Uint8Array.of(PRIORITY_BYTES.STOP));
   await conn.waitMs(30);
   expect((await c.command({ id: "UNLOCK", fields: {} })).id).toBe("ACK");

@@ -73,6 +73,7 @@ static uint16_t adc_now(uint8_t ch) {
 static void safe_off(void) {
   fuzz_hal.drive_on = 0;
   fuzz_hal.act_ocr = 0;
+  fuzz_hal.retract_left = 0;
 }
 
 static uint8_t inhibited(void) { return ev_n != 0 || ev_lost != 0 || fuzz_hal.estop; }
@@ -124,6 +125,9 @@ static void isr_tach(uint16_t bdc) {
     e->win_max = fuzz_hal.win_max;
     e->win_peak = fuzz_hal.win_peak;
     edge_head++;
+    /* the burst's last puncture parks the actuator in this interrupt (hal.c: the ADC interrupt's BDC sample) */
+    if (fuzz_hal.retract_left && bdc > fuzz_hal.retract_floor && bdc < SMP_ADC_RAIL && --fuzz_hal.retract_left == 0)
+      fuzz_hal.act_ocr = 0;
   }
   fuzz_hal.adc[HAL_ADC_NEEDLE] = bdc;
   if (bdc > fuzz_hal.chk_max0) fuzz_hal.chk_max0 = bdc;
@@ -301,10 +305,17 @@ uint8_t hal_drive_is_on(void) {
 void hal_actuator_set(uint8_t ocr) {
   irq_point();
   fuzz_hal.act_ocr = (ocr == 0 || inhibited()) ? 0u : ocr;
+  if (fuzz_hal.act_ocr == 0) fuzz_hal.retract_left = 0; /* a park cancels the pending retract, as in hal.c */
   /* the hard cap holds for every setpoint the firmware drives: the compiled-in one, and the configured one */
   if (smp_act_ocr_to_um(fuzz_hal.act_ocr) > (int16_t)SMP_ABS_MAX_EXTENSION_UM) abort();
   if (fuzz_hal.guard_cfg.limits && smp_act_ocr_to_um(fuzz_hal.act_ocr) > (int32_t)fuzz_hal.guard_cfg.limits->extension_um)
     abort();
+}
+
+void hal_retract_after(uint16_t punctures, uint16_t floor_count) {
+  irq_point();
+  fuzz_hal.retract_left = punctures;
+  fuzz_hal.retract_floor = floor_count;
 }
 
 uint8_t hal_adc_ready(void) {

@@ -45,6 +45,7 @@ typedef struct {
   smp_depth_watch depth_watch;        /* the depth forecast, run on every ADC0 sample of a burst (hal.c EE_READY) */
   smp_depth_cam depth_cam;            /* as the main loop last set it (hal_depth_cam) */
   uint8_t depth_on;                   /* a burst is running: the forecast judges every needle sample */
+  uint16_t retract_left, retract_floor; /* hal_retract_after: punctures to go before the tach interrupt parks */
   uint16_t win_min, win_max, win_peak; /* ADC statistics since the previous tachometer edge */
   /* the line the main loop is working on: the latest complete line it has taken from hal_rx_next */
   smp_assembler rx_mirror;

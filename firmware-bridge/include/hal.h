@@ -54,6 +54,11 @@ uint8_t hal_drive_is_on(void);
 /* Actuator setpoint as an OCR2A value (limits.h: 8 um per step, 0 = park). Refused like the drive:
  * while inhibited the actuator is parked instead. */
 void hal_actuator_set(uint8_t ocr);
+/* The burst's last puncture retracts in the interrupt that takes its bottom-dead-centre sample, not when the main
+ * loop gets to the edge (it may be milliseconds behind while the depth forecast and the guard run): the actuator
+ * parks at the punctures-th bottom-dead-centre sample from now that is a puncture (a count above floor_count and
+ * below the rail; floor_count: the count of 0 um), as main.c counts them. 0: none (a park cancels it). */
+void hal_retract_after(uint16_t punctures, uint16_t floor_count);
 
 /* ADC */
 uint8_t hal_adc_ready(void);            /* every channel converted at least once since init */

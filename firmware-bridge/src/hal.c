@@ -80,9 +80,8 @@ static volatile uint32_t g_us_base; /* microsecond clock at the last tick interr
 static volatile uint8_t g_tick_early; /* the last tick interrupt ran before TCNT1 left TOP (avr8js) */
 
 /* Microsecond clock and the tick of the same instant; interrupts must be off. The compare flag is set when
- * TCNT1 wraps (real part) or when it reaches TOP (avr8js): both are handled, so the clock never jumps. Always
- * inlined: the ADC interrupt reads it, and a call would cost that interrupt a long prologue. */
-static inline __attribute__((always_inline)) uint32_t now_us_tick_locked(uint32_t *tick) {
+ * TCNT1 wraps (real part) or when it reaches TOP (avr8js): both are handled, so the clock never jumps. */
+static uint32_t now_us_tick_locked(uint32_t *tick) {
   uint16_t c = TCNT1;
   uint8_t pending = TIFR1 & _BV(OCF1A);
   uint32_t base = g_us_base;
@@ -100,13 +99,26 @@ static inline __attribute__((always_inline)) uint32_t now_us_tick_locked(uint32_
   return base + (c >> 1);
 }
 
-/* The microsecond clock alone (the tick's arithmetic folds away). */
-static inline __attribute__((always_inline)) uint32_t now_us_inline(void) {
+static uint32_t now_us_locked(void) {
   uint32_t t;
   return now_us_tick_locked(&t);
 }
 
-static uint32_t now_us_locked(void) { return now_us_inline(); }
+/* The low 16 bits of the microsecond clock, the same corrections; interrupts must be off. Always inlined and
+ * 16-bit only (the low half of g_us_base, no tick): the ADC interrupt stamps every conversion with it, and a call
+ * or 32-bit arithmetic there would cost every other interrupt that waits behind it (docs/protocol.md §7.1). */
+static inline __attribute__((always_inline)) uint16_t now_us16_locked(void) {
+  uint16_t c = TCNT1;
+  uint8_t pending = TIFR1 & _BV(OCF1A);
+  volatile const uint8_t *lo = (volatile const uint8_t *)&g_us_base; /* little-endian: the low half first */
+  uint16_t base = (uint16_t)(lo[0] | (uint16_t)lo[1] << 8);
+  if (pending) {
+    if (c < (TICK_TOP + 1u) / 2u) base += US_PER_TICK;
+  } else if (c == TICK_TOP && g_tick_early) {
+    base -= US_PER_TICK;
+  }
+  return (uint16_t)(base + (c >> 1));
+}
 
 uint32_t hal_tick(void) {
   uint32_t t;
@@ -158,7 +170,11 @@ static void drive_off_locked(void) {
   g_coil = 0;
 }
 
+static uint16_t retract_left; /* punctures to go before the ADC interrupt parks the actuator (0: none) */
+static uint16_t retract_floor;
+
 static void actuator_park_locked(void) {
+  retract_left = 0;
   TCCR2A = _BV(WGM20); /* COM2A = 0: OC2A disconnected, PB3 = 0 V = park setpoint at once */
   PORTB &= (uint8_t)~_BV(PB3);
   TCCR2B = 0;
@@ -172,6 +188,13 @@ static void safe_off_locked(void) {
 }
 
 static uint8_t inhibited_locked(void) { return ev_n != 0 || ev_lost != 0 || ESTOP_ACTIVE(); }
+
+void hal_retract_after(uint16_t punctures, uint16_t floor_count) {
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+    retract_left = punctures;
+    retract_floor = floor_count;
+  }
+}
 
 uint8_t hal_drive_on(uint8_t pwm_ocr, uint16_t stroke_hz, uint8_t coil, uint32_t *on_us) {
   uint8_t ok = 0;
@@ -240,10 +263,12 @@ static uint8_t adc_ch, adc_seq_i;
 static volatile uint8_t adc_bdc_req; /* set by the tach interrupt */
 static uint16_t win_min = 0xFFFFu, win_max, win_peak;
 static uint16_t chk_max0, chk_max2;
-static uint32_t adc_start_us; /* when the conversion in progress started: its sample-and-hold moment */
-/* The latest ADC0 sample of a burst, for the depth forecast (EE_READY_vect); depth_on: a burst is running. */
+static uint16_t adc_start_us16; /* when the conversion in progress started (its sample-and-hold), clock's low 16 bits */
+/* The latest ADC0 sample of a burst, for the depth forecast (EE_READY_vect): its count, when it was taken (the
+ * clock's low 16 bits), whether the actuator was out then; depth_on: a burst is running. */
 static uint16_t depth_count;
-static uint32_t depth_sampled_us;
+static uint16_t depth_sampled_us16;
+static uint8_t depth_out;
 static uint8_t depth_on;
 static smp_depth_watch depth_watch; /* the forecast's; hal_guard_set restarts it between bursts */
 static volatile uint8_t depth_busy; /* the forecast is running */
@@ -251,10 +276,12 @@ static volatile uint8_t depth_busy; /* the forecast is running */
 static hal_edge edge_q[EDGE_SLOTS];
 static uint8_t edge_head, edge_ready, edge_tail; /* [tail, ready) complete, [ready, head) await BDC */
 
+/* Kept short (it runs every 104 us, and every interrupt that comes while it runs waits for it): no call, no 32-bit
+ * arithmetic; the depth forecast's work, spin-up and retract included, is in EE_READY_vect. */
 ISR(ADC_vect) {
   uint16_t v = ADC;
   uint8_t ch = adc_ch;
-  uint32_t sampled_us = adc_start_us;
+  uint16_t sampled_us16 = adc_start_us16;
   uint8_t next;
   /* start the next conversion first: a pending bottom-dead-centre request goes ahead of the sequence */
   if (adc_bdc_req) {
@@ -266,25 +293,24 @@ ISR(ADC_vect) {
   adc_ch = next;
   ADMUX = _BV(REFS0) | (next & 0x0Fu); /* AVCC reference */
   ADCSRA = ADCSRA_RUN;
-  adc_start_us = now_us_inline(); /* inline: a call would cost this interrupt a long prologue */
+  adc_start_us16 = now_us16_locked();
 
   if ((ch & 0x0Fu) == HAL_ADC_NEEDLE) {
     adc_last[HAL_ADC_NEEDLE] = v;
+    adc_seen |= 1u << HAL_ADC_NEEDLE;
     if (v < win_min) win_min = v;
     if (v > win_max) win_max = v;
     if (v > chk_max0) chk_max0 = v;
-    if (depth_on) {
-      if (TCCR2A & _BV(COM2A1)) { /* the actuator out: the depth forecast next, in its own interrupt */
-        depth_count = v;
-        depth_sampled_us = sampled_us;
-        EECR |= _BV(EERIE);
-      } else if (!depth_busy) { /* spin-up or retract: parked, the tip cannot reach the limit; the model's clock runs */
-        depth_watch.at_us = sampled_us;
-        depth_watch.have_prev = 0;
-      }
+    if (depth_on) { /* the depth forecast next, in its own interrupt */
+      depth_count = v;
+      depth_sampled_us16 = sampled_us16;
+      depth_out = TCCR2A & _BV(COM2A1); /* the actuator out; else spin-up or retract: parked */
+      EECR |= _BV(EERIE);
     }
     if (ch & ADC_BDC) {
       uint8_t r = edge_ready;
+      /* the burst's last puncture: park now (main.c's on_edge counts the same punctures, and parks too) */
+      if (retract_left && v > retract_floor && v < SMP_ADC_RAIL && --retract_left == 0) actuator_park_locked();
       while (r != edge_head) {
         hal_edge *e = &edge_q[r % EDGE_SLOTS];
         e->bdc = v;
@@ -300,12 +326,13 @@ ISR(ADC_vect) {
     }
   } else if (ch == HAL_ADC_CURRENT) {
     adc_last[HAL_ADC_CURRENT] = v;
+    adc_seen |= 1u << HAL_ADC_CURRENT;
     if (v > win_peak) win_peak = v;
     if (v > chk_max2) chk_max2 = v;
   } else {
     adc_last[HAL_ADC_ACTUATOR] = v;
+    adc_seen |= 1u << HAL_ADC_ACTUATOR;
   }
-  adc_seen |= (uint8_t)(1u << (ch & 0x03u));
 }
 
 static void tach_edge_locked(uint32_t t) {
@@ -471,18 +498,25 @@ ISR(EE_READY_vect) { /* thin, so its prologue saves only what a call may clobber
 }
 
 static void depth_step_locked(void) {
-  static smp_depth_cam cam; /* static: never re-entered (depth_busy), and off the stack */
-  uint8_t act_ocr, over;
-  uint16_t count, act_count;
-  uint32_t sampled_us;
+  uint8_t act_ocr, over = 0, out;
+  uint16_t count, act_count, sampled_us16;
+  uint32_t base_us, sampled_us;
   depth_busy = 1;
   count = depth_count;
-  sampled_us = depth_sampled_us;
+  sampled_us16 = depth_sampled_us16;
+  out = depth_out;
+  base_us = g_us_base;
   act_count = adc_last[HAL_ADC_ACTUATOR];
   act_ocr = (TCCR2A & _BV(COM2A1)) ? OCR2A : 0u; /* PWM disconnected: the park setpoint */
-  cam = depth_cam;
-  sei();
-  over = smp_depth_over(&depth_watch, guard_cfg.cal, &cam, count, sampled_us, act_count, smp_act_ocr_to_um(act_ocr));
+  sei(); /* depth_cam is read in place: only the main loop writes it, and the main loop cannot run meanwhile */
+  /* the sample's 32-bit time: within 32 ms of the latest tick interrupt's */
+  sampled_us = base_us + (uint32_t)(int32_t)(int16_t)(uint16_t)(sampled_us16 - (uint16_t)base_us);
+  if (out) {
+    over = smp_depth_over(&depth_watch, guard_cfg.cal, &depth_cam, count, sampled_us, act_count, smp_act_ocr_to_um(act_ocr));
+  } else { /* spin-up or retract: parked, the tip cannot reach the limit; the model's clock runs */
+    depth_watch.at_us = sampled_us;
+    depth_watch.have_prev = 0;
+  }
   cli();
   if (over) guard_post_locked(SMP_ALARM_OVER_EXTENSION);
   depth_busy = 0;
@@ -757,6 +791,7 @@ void hal_init(void) {
   depth_pending = 0;
   guard_busy = 0;
   guard_due = 0;
+  retract_left = 0;
   depth_cam.a_um = 0; /* no forecast before the first tachometer edge */
   smp_depth_idle(&depth_watch, 0);
   EECR = 0;           /* EERIE off: the forecast interrupt is raised by a burst's needle samples only */

@@ -468,6 +468,9 @@ static void extend(uint8_t at_edge) {
   burst.phase = PHASE_STROKES;
   burst.setpoint_um = smp_act_ocr_to_um(ocr);
   hal_actuator_set(ocr);
+  /* the last puncture's retract, in the interrupt that samples it (the strokes so far were counted in spin-up: none;
+   * a sensor read "in" at 0 um and below: smp_sensor_nm > 0 from the zero count up) */
+  hal_retract_after(burst.dot.strokes > 0xFFFFu ? 0u : (uint16_t)burst.dot.strokes, cfg.cal.sensor_zero_count);
   hal_peak_reset(); /* motor inrush during spin-up is not a puncture's current */
 }
 
