@@ -4,7 +4,8 @@
 // - a frozen host (before: HOST_LATE at the thaw, "parked after 0 ms" by the host, the board's own latch and
 //   timing thrown away) records the board's event, its own figure for the park, and when the host woke;
 // - an operator STOP while the host waits for DISARM (before: exit 3 with no fault record) parks and is recorded;
-// - every way a run can end (RUN_ENDINGS) leaves an end record that says which, why, and its exit code.
+// - every way a run can end (RUN_ENDINGS) leaves an end record that says which, why, and its exit code; a link
+//   lost after the handshake but before arming (before: ended stopped with no fault record) a LINK_LOST record.
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -216,5 +217,26 @@ describe("every way a run can end leaves a record that says why", () => {
     expect(seen.get("held")!.faults[0]).toMatchObject({ code: "TARGET_UNREACHABLE", boardAlarm: "none" });
     expect(seen.get("alarmLatched")!.end.reason).toMatch(/STALL is latched/);
     expect(seen.get("unlockRefused")!.end.reason).toMatch(/refused UNLOCK/);
+  });
+
+  it("a link lost after the handshake, before arming: a never-armed LINK_LOST record (was: stopped, none)", () => {
+    const { scheduler, rig, plug, run } = bench();
+    const cable = plug();
+    // pulled once the board is unlocked and the host waits to arm it (campaign seed 99: unplug at 83 ms)
+    const watch = (c: SessionController) => {
+      const look = () => {
+        if (c.supervisorState.name === "idle") return cable.pull();
+        if (c.outcome === undefined) scheduler.at(scheduler.nowMs() + 1, look);
+      };
+      scheduler.at(scheduler.nowMs() + 1, look);
+    };
+    const r = run({ transport: cable.transport }, watch);
+    expect(r.outcome).toMatchObject({ ending: "fault", exitCode: 3, dotsPlaced: 0 });
+    expect(faultsOf(r.records)).toMatchObject([
+      { code: "LINK_LOST", source: "host", parkedAfterMs: 0, parkedMeasuredBy: "never-armed" },
+    ]);
+    expect(faultsOf(r.records)[0]!.detail).toMatch(/link lost before the board was armed \(in idle\): .*plug pulled/);
+    expect(endOf(r.records)).toMatchObject({ ending: "fault", exitCode: 3, reason: r.outcome.message });
+    expect(rig.board.state).toBe("IDLE"); // never armed: nothing for the board to park
   });
 });

@@ -6,7 +6,8 @@
 // - handshakeOk(inAlarm | clear) -> alarm | idle: handshaking + status(ALARM ... | IDLE).
 // - handshakeMismatch -> fault(HANDSHAKE_MISMATCH), no STOP/E-STOP (never armed): connecting + mismatch -> done,
 //   shown as fault(HANDSHAKE_MISMATCH), a never-armed fault record; exit 2 (limits) or 3 (board) by the ending.
-// - linkLost: disconnected/alarm/idle -> disconnected (the run ends stopped; before INFO: no board); armed,
+// - linkLost: disconnected/alarm/idle -> disconnected (the run ends on a fault with a never-armed LINK_LOST
+//   record, issue 7 part 4: before, it ended stopped with no fault record; before INFO: no board); armed,
 //   running, hold -> fault(LINK_LOST) with E-STOP; in fault nothing. Same here (hold = parking holding).
 // - unlock in alarm -> UNLOCK; boardIdle in alarm -> idle: proceed(ALARM ...) and proceed(IDLE) in alarm,
 //   with the operator's rule (POWER_UP by itself, another alarm only with --unlock) and UNLOCK sent once.
@@ -170,7 +171,12 @@ const UNLOCKING = (alarm: AlarmName, flag = ""): Expected => [
 type Expected = readonly [SupervisorState, readonly Effect[]] | "SAME" | "REJECT";
 const SAME = "SAME";
 const REJECT = "REJECT";
-const GONE = ended("stopped", "gone", { name: "disconnected" }); // the link went before the session ran
+/** The link went after INFO, before the session ran: nothing to park, a never-armed LINK_LOST record. */
+const GONE = (inState: Shown["name"]): Expected => {
+  const detail = `link lost before the board was armed (in ${inState}): gone`;
+  const lost: Effect = { type: "fault", neverArmed: true, code: "LINK_LOST", source: "host", detail };
+  return ended("fault", detail, { name: "disconnected" }, [lost]);
+};
 
 const TABLE: Record<FromKey, Record<InputKey, Expected>> = {
   connecting: {
@@ -206,7 +212,7 @@ const TABLE: Record<FromKey, Record<InputKey, Expected>> = {
     "mismatch(limits)": REJECT,
     "mismatch(board)": REJECT,
     handshakeTimeout: REJECT,
-    linkLost: GONE,
+    linkLost: GONE("disconnected"),
     "status(IDLE)": [{ name: "idle" }, []],
     "status(ALARM POWER_UP)": [{ name: "alarm" }, []],
     "status(ALARM STALL)": [{ name: "alarm" }, []],
@@ -234,7 +240,7 @@ const TABLE: Record<FromKey, Record<InputKey, Expected>> = {
     "mismatch(limits)": REJECT,
     "mismatch(board)": REJECT,
     handshakeTimeout: REJECT,
-    linkLost: GONE,
+    linkLost: GONE("alarm"),
     "status(IDLE)": SAME,
     "status(ALARM POWER_UP)": SAME, // latched already
     "status(ALARM STALL)": SAME,
@@ -267,7 +273,7 @@ const TABLE: Record<FromKey, Record<InputKey, Expected>> = {
     "mismatch(limits)": REJECT,
     "mismatch(board)": REJECT,
     handshakeTimeout: REJECT,
-    linkLost: GONE,
+    linkLost: GONE("alarm"),
     "status(IDLE)": SAME,
     "status(ALARM POWER_UP)": SAME,
     "status(ALARM STALL)": SAME,
@@ -295,7 +301,7 @@ const TABLE: Record<FromKey, Record<InputKey, Expected>> = {
     "mismatch(limits)": REJECT,
     "mismatch(board)": REJECT,
     handshakeTimeout: REJECT,
-    linkLost: GONE,
+    linkLost: GONE("idle"),
     "status(IDLE)": SAME,
     "status(ALARM POWER_UP)": [parking(false, "POWER_UP", "POWER_UP", "board"), [boardFault("POWER_UP")]],
     "status(ALARM STALL)": [parking(false, "STALL", "STALL", "board"), [boardFault("STALL")]],

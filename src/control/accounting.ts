@@ -98,10 +98,12 @@ export class DotAccounting {
     dot.peakCurrentMa = Math.max(dot.peakCurrentMa, s.currentMa);
     const { strokeHz, strokes, targetExtensionUm, depthToleranceUm } = dot.planned.settings;
     const commanded = { extensionUm: dot.commandedExtensionUm, strokeHz, targetExtensionUm, depthToleranceUm };
-    // a puncture made while the needle retracts (past the planned count) may be shallow by design
-    const retracting = s.stroke > strokes;
+    // not judged shallow: a puncture made while the needle retracts (past the planned count), shallow by design;
+    // nor a burst's first, which the board may make before the actuator has arrived: after a slow spin-up it
+    // extends at its spin-up timeout, mid-stroke, and nothing on the wire says so (docs/protocol.md §9)
+    const shallowJudged = s.stroke > 1 && s.stroke <= strokes;
     const maxCurrentMa = this.machine.drive.maxCurrentMa;
-    const bad = strokeFault(s, commanded, hardMaxExtensionUm, maxCurrentMa, !retracting);
+    const bad = strokeFault(s, commanded, hardMaxExtensionUm, maxCurrentMa, shallowJudged);
     if (bad) return { code: bad.code, detail: `dot ${s.dot} stroke ${s.stroke}: ${bad.detail}`, dot: s.dot };
     if (this.stall.stroke(s.periodUs, strokeHz)) {
       const detail = `dot ${s.dot}: stroke rate below 70 % of ${strokeHz} Hz for more than 100 ms`;

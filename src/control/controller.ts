@@ -13,7 +13,7 @@ import type { RunEnding } from "../errors/errors.ts";
 import type { DotRecord } from "../log/records.ts";
 import { DotAccounting, type DotEndFrame } from "./accounting.ts";
 import { FaultRecorder } from "./fault-recorder.ts";
-import { bootCause, bootInput, nakInput, readStatus } from "./frames.ts";
+import { bootCause, bootInput, nakInput, readStatus, unseenLatch } from "./frames.ts";
 import { closeRun, stateChange } from "./outcome.ts";
 import { round1 } from "./precision.ts";
 import * as handshake from "./handshake.ts";
@@ -204,7 +204,9 @@ export class SessionController {
       case "DOTEND":
         return this.endDot(frame.fields.dot, nowMs, frame.fields);
       case "ALARM": // sent once the needle is parked, with the board's own latch and timing
-        if (!this.board || !this.faults.alarmFrame(frame.fields, this.board.clock, nowMs)) return;
+        if (!this.board) return;
+        if (this.faults.pendingSinceMs === undefined) this.input(unseenLatch(frame.fields, this.state.name));
+        if (!this.faults.alarmFrame(frame.fields, this.board.clock, nowMs)) return;
         return this.input({ type: "parked", via: "alarm" });
     }
   }

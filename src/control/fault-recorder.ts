@@ -3,8 +3,9 @@
 // with its own latch and timing, each STATUS saying what the board has latched now), then written as one
 // FaultRecord: how long parking took and who measured it, and why when the host could not; the alarm latched
 // on the board now, or "unknown" when the board has not been heard since; the board's own event; for a frozen
-// host, when it woke; the dot in flight at the detection with its deepest measured stroke. A refusal at the
-// handshake is recorded at once.
+// host, when it woke; the dot in flight at the detection with its deepest measured stroke. A provisional fault
+// (a refusal that only says the board is not where the host thought) records the board's own latch instead, once
+// the board reports it. A refusal at the handshake is recorded at once.
 
 import { ALARMS, type AlarmName, type FrameOf } from "../protocol/table.ts";
 import type { BoardClockEstimate } from "../time/ticks.ts";
@@ -98,9 +99,10 @@ export class FaultRecorder {
     if (!p) return undefined;
     this.pending = undefined;
     const { dot, event } = p;
-    const { code, source, detail, asleepFromMs, resetCause } = p.fault;
-    const deepestMeasuredUm = dot === undefined ? undefined : deepestUm(dot);
     const boardAlarm = p.boardAlarm ?? "unknown";
+    const fault = boardCause(p, boardAlarm) ?? p.fault;
+    const { code, source, detail, asleepFromMs, resetCause } = fault;
+    const deepestMeasuredUm = dot === undefined ? undefined : deepestUm(dot);
     return this.keep({
       type: "fault",
       tMs: round1(p.detectedAtMs),
@@ -108,7 +110,7 @@ export class FaultRecorder {
       codeNumber: ALARMS[code].code,
       source,
       detail: detail || ALARMS[code].doc,
-      ...park(p, boardAlarm),
+      ...park(p, boardAlarm, fault),
       boardAlarm,
       ...(event
         ? {
@@ -149,6 +151,26 @@ export class FaultRecorder {
   }
 }
 
+/** Alarms the host itself asks the board to latch when it parks: never the board's own cause. */
+const HOST_REQUESTED: readonly AlarmName[] = ["STOP", "ESTOP"];
+
+/**
+ * A provisional fault (the host's inference from a refusal, a NAK BAD_STATE) gives way to the board's own
+ * latch, the refusal's real cause: the alarm of the board's ALARM frame when the board latched it before the
+ * host's detection (the host's clock estimate of a board tick errs late, never early: docs/protocol.md §8), or
+ * else the alarm its STATUS shows latched now, unless that is the STOP or E-STOP the host asked for when it
+ * parked (the board keeps its first latch, so a board in ALARM before the host's request shows its own).
+ */
+function boardCause(p: Pending, boardAlarm: AlarmName | "none" | "unknown"): Fault | undefined {
+  if (!p.fault.provisional) return undefined;
+  const { event } = p;
+  const latched = event?.alarm !== undefined && event.atMs < p.detectedAtMs ? event.alarm : boardAlarm;
+  if (latched === "none" || latched === "unknown" || HOST_REQUESTED.includes(latched)) return undefined;
+  const refusal = `the host first saw it as a refusal: ${p.fault.detail}`;
+  const detail = `board latched ${latched}: ${ALARMS[latched].doc}; ${refusal}`;
+  return { code: latched, source: "board", detail, ...(p.fault.dot !== undefined ? { dot: p.fault.dot } : {}) };
+}
+
 /**
  * How the park is known. The board's own figure (its ALARM frame) counts for a fault the board detected, and
  * for a host fault when the board had latched before the host detected it (a frozen or cut-off host could
@@ -156,7 +178,7 @@ export class FaultRecorder {
  * from its detection to the board's confirmation. An ACTUATOR_FAULT board cannot confirm a park at all: its
  * actuator feedback, the only evidence it has of the park, is what failed.
  */
-function park(p: Pending, boardAlarm: AlarmName | "none" | "unknown"): Park {
+function park(p: Pending, boardAlarm: AlarmName | "none" | "unknown", fault: Fault): Park {
   const { event } = p;
   if (event?.alarm === "ACTUATOR_FAULT" || boardAlarm === "ACTUATOR_FAULT") {
     const parkNote =
@@ -165,16 +187,22 @@ function park(p: Pending, boardAlarm: AlarmName | "none" | "unknown"): Park {
     return { parkedAfterMs: null, parkedMeasuredBy: "unconfirmed", parkNote };
   }
   const boardFirst = event !== undefined && event.atMs < p.detectedAtMs;
-  if (event && (p.fault.source === "board" || boardFirst)) {
+  if (event && (fault.source === "board" || boardFirst)) {
     const parkedAfterMs = round1(Math.max(0, event.parkedUs / 1000));
-    if (p.fault.source === "board") return { parkedAfterMs, parkedMeasuredBy: "board" };
+    if (fault.source === "board") return { parkedAfterMs, parkedMeasuredBy: "board" };
     const parkNote =
       `the board latched ${event.alarm ?? "an alarm"} ${round1(p.detectedAtMs - event.atMs)} ms before the host ` +
       "detected its fault, so the host could not measure the park: this is the board's figure, from its latch";
     return { parkedAfterMs, parkedMeasuredBy: "board", parkNote };
   }
-  if (p.parkedSeenAtMs !== undefined)
-    return { parkedAfterMs: round1(Math.max(0, p.parkedSeenAtMs - p.detectedAtMs)), parkedMeasuredBy: "host" };
+  if (p.parkedSeenAtMs !== undefined) {
+    const parkedAfterMs = round1(Math.max(0, p.parkedSeenAtMs - p.detectedAtMs));
+    if (fault.source !== "board") return { parkedAfterMs, parkedMeasuredBy: "host" };
+    const parkNote =
+      `the board latched ${fault.code} before the host detected it, and its own figure (its ALARM frame) did ` +
+      "not arrive: this is the host's, from its detection to the board's confirmation";
+    return { parkedAfterMs, parkedMeasuredBy: "host", parkNote };
+  }
   const parkNote =
     boardAlarm === "unknown"
       ? "no word from the board since the detection (the link is gone): the board parks on its own when its " +

@@ -31,11 +31,17 @@ export type ErrorCode = keyof typeof ERROR_CODES;
  */
 export const RUN_ENDINGS = {
   done: { outcome: "done", exit: 0, doc: "every dot placed and the board disarmed" },
-  fault: { outcome: "fault", exit: 3, doc: "a safety fault (board or host); the needle parked or the wait ran out" },
+  fault: {
+    outcome: "fault",
+    exit: 3,
+    doc:
+      "a safety fault (board or host); the needle parked or the wait ran out; or the link lost after the " +
+      "handshake, before the board was armed (a never-armed LINK_LOST record)",
+  },
   stopped: {
     outcome: "stopped",
     exit: 3,
-    doc: "an operator STOP (the needle parked), a stop or e-stop before the session ran, or the link lost then",
+    doc: "an operator STOP (the needle parked), or a stop or e-stop before the session ran",
   },
   held: {
     outcome: "held",

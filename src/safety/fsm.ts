@@ -43,6 +43,8 @@ export interface Fault {
   readonly asleepFromMs?: number;
   /** BOARD_RESET: why the board restarted, from its BOOT. */
   readonly resetCause?: ResetCauseName;
+  /** The host's inference from a refusal (a NAK BAD_STATE): a board latch from before it is the real cause. */
+  readonly provisional?: true;
 }
 
 export interface Outcome {
@@ -92,6 +94,7 @@ export type Input =
       readonly detail: string;
       readonly dot?: number;
       readonly resetCause?: ResetCauseName;
+      readonly provisional?: true;
     } // host
   /** No dot left to place; held: the host withdrew the session's remaining dots for this reason. */
   | { readonly type: "sessionDone"; readonly held?: Omit<Fault, "source"> }
@@ -203,7 +206,9 @@ function step(s: SupervisorState, input: Input): Result {
       if (parking) return escalate(parking, "LINK_LOST", [ESTOP]);
       const f: Fault = { code: "LINK_LOST", source: "host", detail: input.detail };
       if (armedNow(s)) return park(false, f, [ESTOP]);
-      return end(s, "stopped", input.detail, [], { name: "disconnected" });
+      // after INFO, before arming: nothing to park, but the run ends on a fault and its record says so
+      const lost = { ...f, detail: `link lost before the board was armed (in ${shown(s).name}): ${input.detail}` };
+      return end(s, "fault", lost.detail, [{ type: "fault", neverArmed: true, ...lost }], { name: "disconnected" });
     }
     case "status":
       return onStatus(s, input);
@@ -230,11 +235,12 @@ function step(s: SupervisorState, input: Input): Result {
     case "fault": {
       if (beforeInfo(s)) return reject("no session to fault yet");
       if (parking) return escalate(parking, input.code, [ESTOP]); // first cause wins
-      const { code, detail, dot, resetCause } = input;
+      const { code, detail, dot, resetCause, provisional } = input;
       const f: Fault = {
         ...{ code, source: "host", detail },
         ...(dot !== undefined ? { dot } : {}),
         ...(resetCause !== undefined ? { resetCause } : {}),
+        ...(provisional ? { provisional } : {}),
       };
       return park(false, f, [ESTOP]);
     }

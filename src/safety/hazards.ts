@@ -21,7 +21,7 @@ export const HAZARDS = {
   "drive-stuck-on": { title: "Drive stuck on", driveOffWithinMs: 420, parkedWithinMs: 430 },
   "host-dead": { title: "Host process dead or frozen", driveOffWithinMs: 270, parkedWithinMs: 280 },
   link: { title: "Serial link corrupt, lost or unplugged", driveOffWithinMs: 270, parkedWithinMs: 280 },
-  "board-reset": { title: "Board reset or brown-out mid-burst", driveOffWithinMs: 5, parkedWithinMs: 20 },
+  "board-reset": { title: "Board reset or brown-out mid-burst", driveOffWithinMs: 70, parkedWithinMs: 80 },
   sensor: { title: "Position sensor stuck, noisy, offset or missing", driveOffWithinMs: 100, parkedWithinMs: 110 },
   "actuator-stuck": { title: "Actuator or its feedback stuck", driveOffWithinMs: 100, parkedWithinMs: 110 },
   "pedal-estop-wiring": { title: "Pedal or e-stop wiring broken", driveOffWithinMs: 50, parkedWithinMs: 60 },

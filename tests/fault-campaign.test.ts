@@ -1,0 +1,44 @@
+// The fault campaign at its CI size inside `npm test` (issue 7 part 6, docs/safety.md): seeds 1 to
+// CI_CAMPAIGN_RUNS, every board (the board model and the emulated firmware, rotary and coil), each seed one test
+// named by its run so that a failure says what to replay (`npm run test:faults -- --replay SEED`). Every run must
+// keep every promise of tests/faults/campaign.ts: true tip within the hard maximum, needle parked within the
+// hazard's budget, the alarm latched, and the first fault record naming a true cause. Then the seeds beyond the
+// CI size that once broke a promise, kept as regressions.
+
+import { describe, expect, it } from "vitest";
+import { BOARDS, CAMPAIGN_KINDS, executeRun, planRun, replayCommand } from "./faults/campaign.ts";
+import { CI_CAMPAIGN_RUNS } from "./faults/sizes.ts";
+import { parseFaultSpec } from "../src/sim/faults.ts";
+
+const seeds = Array.from({ length: CI_CAMPAIGN_RUNS }, (_, i) => i + 1);
+const runs = seeds.map(planRun);
+const title = (seed: number) => {
+  const r = planRun(seed);
+  return `seed ${seed}: ${r.board}, ${r.faults.join(" + ")}`;
+};
+
+describe("the fault campaign at its CI size", () => {
+  it("covers every board and at least 20 fault kinds, each at least twice", () => {
+    expect(new Set(runs.map((r) => r.board))).toEqual(new Set(BOARDS));
+    const kinds = runs.flatMap((r) => r.faults.map((f) => parseFaultSpec(f).kind));
+    const counts = new Map<string, number>();
+    for (const k of kinds) counts.set(k, (counts.get(k) ?? 0) + 1);
+    expect(counts.size).toBeGreaterThanOrEqual(20);
+    expect(CAMPAIGN_KINDS.filter((k) => (counts.get(k) ?? 0) < 2)).toEqual([]);
+  });
+
+  it.each(seeds.map((seed) => ({ seed, name: title(seed) })))("$name", async ({ seed }) => {
+    const v = await executeRun(planRun(seed));
+    expect(v.violations, replayCommand(v.run)).toEqual([]);
+  });
+});
+
+describe("seeds beyond the CI size that once broke a promise", () => {
+  it.each([
+    { seed: 66, was: "UNEXPECTED_NAK for an ARM refused with the pedal released" },
+    { seed: 99, was: "exit 3 with no fault record: unplugged before arming" },
+  ])("seed $seed (was: $was)", async ({ seed }) => {
+    const v = await executeRun(planRun(seed));
+    expect(v.violations, replayCommand(v.run)).toEqual([]);
+  });
+});
