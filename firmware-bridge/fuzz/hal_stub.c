@@ -304,6 +304,8 @@ uint8_t hal_drive_is_on(void) {
 
 void hal_actuator_set(uint8_t ocr) {
   irq_point();
+  if (ocr != 0 && !inhibited() && fuzz_hal.depth_on)
+    smp_depth_set(&fuzz_hal.depth_watch, smp_act_ocr_to_um(fuzz_hal.act_ocr), fuzz_hal.us);
   fuzz_hal.act_ocr = (ocr == 0 || inhibited()) ? 0u : ocr;
   if (fuzz_hal.act_ocr == 0) fuzz_hal.retract_left = 0; /* a park cancels the pending retract, as in hal.c */
   /* the hard cap holds for every setpoint the firmware drives: the compiled-in one, and the configured one */

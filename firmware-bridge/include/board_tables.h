@@ -41,6 +41,7 @@
 #define SMP_WIRING_ADC_REF_MV 5000
 #define SMP_WIRING_CURRENT_SENSE_MV_PER_A 1000
 #define SMP_WIRING_ACTUATOR_RATE_UM_PER_MS 250
+#define SMP_WIRING_ACTUATOR_LAG_US 100
 #define SMP_WIRING_CURRENT_SENSE_UA_PER_COUNT 4883 /* full scale / 1024, rounded */
 
 /* machine kinds (MACHINE_KINDS): the EEPROM record's machine byte */

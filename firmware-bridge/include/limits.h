@@ -109,6 +109,11 @@ uint8_t smp_lim_stall(uint32_t since_last_edge_us);                      /* > st
 uint8_t smp_lim_dwell_exceeded(const smp_limits *l, uint32_t on_time_us); /* > hardMaxDwellMs */
 uint8_t smp_lim_pedal_fault(uint32_t mismatch_us);                       /* >= debounce */
 uint8_t smp_lim_over_extension(const smp_limits *l, int32_t extension_nm);
+/* A stroke's bottom dead centre sensed deeper than the commanded extension (setpoint_um) by more than
+ * SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM: a healthy cartridge only gives, and the actuator only moves towards its setpoint,
+ * so this is a broken spring or an overshooting actuator, caught before its lead can grow over more strokes
+ * (docs/protocol.md §7.5). */
+uint8_t smp_lim_tip_past_command(int32_t extension_nm, int16_t setpoint_um);
 uint8_t smp_lim_over_current(const smp_limits *l, uint32_t current_ma);
 uint8_t smp_lim_over_current_count(const smp_limits *l, const smp_calibration *c, uint16_t count); /* same, ADC2 */
 uint8_t smp_lim_sensor_dropout(uint16_t count);                          /* at the rail */
@@ -211,18 +216,20 @@ uint16_t smp_current_over_count(const smp_limits *l, const smp_calibration *c);
  * 12 quotient bits, by shift and subtract (some 40 us per sample on the 16 MHz part, measured in emulation). */
 typedef struct {
   int32_t model_nm;      /* the actuator model: its setpoint followed at SMP_WIRING_ACTUATOR_RATE_UM_PER_MS */
-  uint32_t at_us;        /* the previous sample (the model's time) */
+  uint32_t model_at_us;  /* the model's time: the previous sample, or a setpoint write after it */
+  uint32_t at_us;        /* the previous sample */
   uint8_t have_prev;     /* the previous needle sample was off its floor (in this burst) */
   int32_t prev_fb_nm;    /* tip minus actuator feedback then */
   int32_t prev_model_nm; /* tip minus actuator model then */
   uint16_t still_us;     /* how long the model has stood at its setpoint (saturating) */
 } smp_depth_watch;
-/* While the actuator may still be moving (its model moved less than this ago), the tip's speed relative to it is
- * taken a further SMP_WIRING_ACTUATOR_RATE_UM_PER_MS slower: the model moves from the sample after a new setpoint
- * (up to one sample early), the real actuator from when its driver takes the setpoint (the emulated plant: up to
- * one 250 us step late), and the feedback is sampled every 416 us, so during a move neither tells the actuator's
- * own motion from the cam's, and either could count it as the tip's. */
-#define SMP_DEPTH_MOVE_SETTLE_US 500u
+/* For this long after the model has arrived at its setpoint, the tip's speed relative to the actuator is taken a
+ * further SMP_WIRING_ACTUATOR_RATE_UM_PER_MS slower: the model moves from the moment the setpoint was written
+ * (smp_depth_set), the real actuator up to SMP_WIRING_ACTUATOR_LAG_US later (firmware-bridge/README.md, wiring), so
+ * it may still be moving after the model stopped, and its feedback is sampled only every 416 us: neither tells the
+ * actuator's own last motion from the cam's. While the model moves, it runs ahead of the real actuator, which makes
+ * the relative speed it gives smaller (a shallower forecast), never larger. */
+#define SMP_DEPTH_MOVE_SETTLE_US (2u * SMP_WIRING_ACTUATOR_LAG_US)
 
 /* The forecast's constants, worked out by the main loop at each tachometer edge (smp_depth_cam_set). */
 typedef struct {
@@ -237,6 +244,9 @@ typedef struct {
  * actuator is commanded outside a burst. The real one may still be on its way there, at or above the model, so
  * the tip is judged against its feedback (the larger of the two). Also at power-up. */
 void smp_depth_idle(smp_depth_watch *w, uint32_t now_us);
+/* The actuator's setpoint is written now: the model follows the one before it up to now_us, and the new one (which
+ * the next smp_depth_over passes) from now_us. */
+void smp_depth_set(smp_depth_watch *w, int16_t previous_setpoint_um, uint32_t now_us);
 /* The cam rate's ceiling as a period, us, from the last two tachometer periods (0: none). */
 uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_us);
 /* The constants after a tachometer edge that closed period_us (previous_period_us the one before it). */

@@ -170,6 +170,10 @@ static void drive_off_locked(void) {
   g_coil = 0;
 }
 
+/* The depth forecast's (see EE_READY_vect): a burst is running; its memory, restarted by hal_guard_set between
+ * bursts, and its actuator model, told of every setpoint by hal_actuator_set. */
+static uint8_t depth_on;
+static smp_depth_watch depth_watch;
 static uint16_t retract_left; /* punctures to go before the ADC interrupt parks the actuator (0: none) */
 static uint16_t retract_floor;
 
@@ -239,6 +243,9 @@ void hal_actuator_set(uint8_t ocr) {
     if (ocr == 0 || inhibited_locked()) {
       actuator_park_locked();
     } else {
+      /* the depth forecast's actuator model: the setpoint before this one, up to now (the forecast's interrupt cannot
+       * be running: the main loop runs only between interrupts) */
+      if (depth_on) smp_depth_set(&depth_watch, smp_act_ocr_to_um((TCCR2A & _BV(COM2A1)) ? OCR2A : 0u), now_us_locked());
       OCR2A = ocr;
       if (!(TCCR2A & _BV(COM2A1))) {
         TCNT2 = 0;
@@ -265,12 +272,10 @@ static uint16_t win_min = 0xFFFFu, win_max, win_peak;
 static uint16_t chk_max0, chk_max2;
 static uint16_t adc_start_us16; /* when the conversion in progress started (its sample-and-hold), clock's low 16 bits */
 /* The latest ADC0 sample of a burst, for the depth forecast (EE_READY_vect): its count, when it was taken (the
- * clock's low 16 bits), whether the actuator was out then; depth_on: a burst is running. */
+ * clock's low 16 bits), whether the actuator was out then. */
 static uint16_t depth_count;
 static uint16_t depth_sampled_us16;
 static uint8_t depth_out;
-static uint8_t depth_on;
-static smp_depth_watch depth_watch; /* the forecast's; hal_guard_set restarts it between bursts */
 static volatile uint8_t depth_busy; /* the forecast is running */
 
 static hal_edge edge_q[EDGE_SLOTS];

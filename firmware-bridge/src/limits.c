@@ -71,6 +71,10 @@ uint8_t smp_lim_over_extension(const smp_limits *l, int32_t extension_nm) {
   return extension_nm > (int32_t)l->extension_um * 1000;
 }
 
+uint8_t smp_lim_tip_past_command(int32_t extension_nm, int16_t setpoint_um) {
+  return extension_nm > ((int32_t)setpoint_um + SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM) * 1000;
+}
+
 uint8_t smp_lim_over_current(const smp_limits *l, uint32_t current_ma) { return current_ma > l->current_ma; }
 
 uint8_t smp_lim_over_current_count(const smp_limits *l, const smp_calibration *c, uint16_t count) {
@@ -240,8 +244,28 @@ uint8_t smp_lim_extension_ahead(const smp_limits *l, uint32_t extension_um, int3
 void smp_depth_idle(smp_depth_watch *w, uint32_t now_us) {
   w->have_prev = 0;
   w->model_nm = (int32_t)SMP_PARK_UM * 1000;
+  w->model_at_us = now_us;
   w->at_us = now_us;
   w->still_us = 0;
+}
+
+/* The model follows set_um from w->model_at_us to until_us (no earlier than the model's time); 1 if it moved. A gap
+ * over 12 ms saturates the move: the whole actuator travel is under 3 mm. */
+static uint8_t model_follow(smp_depth_watch *w, int16_t set_um, uint32_t until_us) {
+  int32_t to_go = (int32_t)set_um * 1000 - w->model_nm;
+  int32_t dt = (int32_t)(until_us - w->model_at_us);
+  int32_t max_move;
+  if (dt <= 0) return 0; /* a setpoint written after this sample was taken */
+  max_move = dt > 12000 ? 3000000L : (int32_t)((uint32_t)(uint16_t)dt * SMP_ACT_RATE_NM_PER_US);
+  if (to_go > max_move) to_go = max_move;
+  if (to_go < -max_move) to_go = -max_move;
+  w->model_nm += to_go;
+  w->model_at_us = until_us;
+  return to_go != 0;
+}
+
+void smp_depth_set(smp_depth_watch *w, int16_t previous_setpoint_um, uint32_t now_us) {
+  if (model_follow(w, previous_setpoint_um, now_us)) w->still_us = 0;
 }
 
 uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_us) {
@@ -257,7 +281,7 @@ uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_
 void smp_depth_cam_set(smp_depth_cam *cam, const smp_limits *l, uint16_t stroke_um, uint32_t period_us,
                        uint32_t previous_period_us) {
   uint16_t a_um = (uint16_t)(stroke_um / 2u);
-  cam->limit_nm = ((int32_t)l->extension_um + SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM) * 1000;
+  cam->limit_nm = (int32_t)l->extension_um * 1000;
   cam->reach_nm = (int32_t)a_um * 690;
   cam->a_um = a_um;
   cam->cap_um = (uint16_t)(((uint32_t)a_um * 972u) >> 10); /* 0.949 A */
@@ -285,20 +309,15 @@ static uint16_t div_q12(uint32_t x, uint16_t d) {
 uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_depth_cam *cam, uint16_t needle_count,
                        uint32_t sample_us, uint16_t actuator_count, int16_t setpoint_um) {
   int32_t set_nm = (int32_t)setpoint_um * 1000;
-  int32_t to_go = set_nm - w->model_nm;
   uint32_t dt = sample_us - w->at_us;
   int32_t tip_nm, fb_nm, model_nm, rel_nm, base_nm, d_nm;
   uint32_t x;
   uint16_t swing_um, margin_um;
   uint8_t had = w->have_prev;
-  /* the model follows the setpoint (samples are 104 to 208 us apart; a longer gap saturates the move: the whole
-   * actuator travel is under 3 mm) */
-  int32_t max_move = dt > 12000u ? 3000000L : (int32_t)((uint32_t)(uint16_t)dt * SMP_ACT_RATE_NM_PER_US);
-  if (to_go > max_move) to_go = max_move;
-  if (to_go < -max_move) to_go = -max_move;
-  w->model_nm += to_go;
+  /* the model follows the setpoint (samples are 104 to 208 us apart) */
+  uint8_t moving = model_follow(w, setpoint_um, sample_us) || w->model_nm != set_nm;
   w->at_us = sample_us;
-  if (to_go != 0) w->still_us = 0;
+  if (moving) w->still_us = 0;
   else if (w->still_us < SMP_DEPTH_MOVE_SETTLE_US) w->still_us = (uint16_t)(w->still_us + (dt > 1000u ? 1000u : dt));
   if (needle_count == 0 || needle_count >= SMP_ADC_RAIL) { /* at the floor: "this far in, or further" */
     w->have_prev = 0;
@@ -317,7 +336,7 @@ uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_d
   if (base_nm > cam->limit_nm) return 1;
   if (!had || dt == 0 || dt > 4000u || cam->a_um == 0) return 0;
   if (base_nm + cam->reach_nm <= cam->limit_nm) return 0; /* nothing the cam's travel can add reaches it */
-  d_nm -= (int32_t)((uint16_t)dt * (uint32_t)(w->still_us < SMP_DEPTH_MOVE_SETTLE_US
+  d_nm -= (int32_t)((uint16_t)dt * (uint32_t)(!moving && w->still_us < SMP_DEPTH_MOVE_SETTLE_US
                                                     ? SMP_SPEED_MARGIN_NM_PER_US + SMP_ACT_RATE_NM_PER_US
                                                     : SMP_SPEED_MARGIN_NM_PER_US));
   if (d_nm <= 0) return 0;

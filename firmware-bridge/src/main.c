@@ -504,8 +504,8 @@ static void on_edge(const hal_edge *e) {
     return;
   }
   ext_nm = smp_sensor_nm(&cfg.cal, e->bdc);
-  if (smp_lim_over_extension(&cfg.limits, ext_nm)) {
-    latch(SMP_ALARM_OVER_EXTENSION);
+  if (smp_lim_over_extension(&cfg.limits, ext_nm) || smp_lim_tip_past_command(ext_nm, burst.setpoint_um)) {
+    latch(SMP_ALARM_OVER_EXTENSION); /* beyond the hard maximum, or ahead of the command: a broken spring (§7.5) */
     return;
   }
   /* a turning cam moves the needle by its whole stroke between two edges; a frozen reading is stuck (an

@@ -93,6 +93,8 @@ static void test_windows(void) {
   CHECK(!smp_lim_pedal_fault(19999u) && smp_lim_pedal_fault(20000u));
   CHECK(!smp_lim_over_current(&L, 3000u) && smp_lim_over_current(&L, 3001u));
   CHECK(!smp_lim_over_extension(&L, 1500000) && smp_lim_over_extension(&L, 1500001));
+  CHECK(!smp_lim_tip_past_command(1240000, 1200) && smp_lim_tip_past_command(1240001, 1200)); /* 40 um tolerance */
+  CHECK(!smp_lim_tip_past_command(-5000, 0) && smp_lim_tip_past_command(41000, 0));
   CHECK(!smp_lim_sensor_dropout(1022u) && smp_lim_sensor_dropout(1023u));
   CHECK(smp_lim_sensor_stuck(199999) && !smp_lim_sensor_stuck(200000));
   CHECK(smp_lim_actuator_out(780000, 800) && !smp_lim_actuator_out(779999, 800));
@@ -252,8 +254,8 @@ static void test_guard(void) {
 }
 
 /* The depth forecast (smp_depth_over, §7.12) on two needle samples of a cam at a known angle: a lower bound of
- * the BDC depth (actuator + e) whenever e is constant (never latches when actuator + e stays within the limit +
- * tolerance), and with a lead that builds up it latches before the tip gets there. Counts from the rotary image's
+ * the BDC depth (actuator + e) whenever e is constant (never latches when actuator + e stays within the limit, up
+ * to the sensor's quantisation), and with a lead that builds up it latches before the tip gets there. Counts from the rotary image's
  * calibration (4 um per count, zero 112), the actuator feedback at its setpoint. */
 static uint16_t needle_count_at(const smp_calibration *c, double tip_um) {
   double count = tip_um * 1000.0 / (double)c->sensor_nm_per_count + c->sensor_zero_count;
@@ -294,9 +296,9 @@ static void test_depth_forecast(void) {
           double tip = act - a * (1 - cos(theta)) + e;
           if (tip < -300 || tip > 1400) continue; /* the sensor's range, and below the limit itself */
           c.cal.stroke_um = (uint16_t)(2 * a);
-          /* e constant: the forecast is a lower bound of actuator + e (the sample quantisation and the noise
-           * a count brings are the tolerance's) */
-          if (act + e <= L.extension_um)
+          /* e constant: the forecast is a lower bound of actuator + e, up to the sensor's quantisation (two counts,
+           * 8 um: the speed comes from two rounded samples) */
+          if (act + e + 8 <= L.extension_um)
             CHECK_MSG(!forecast_at(&c.cal, a, hz, theta, e, act, 1.0), "A %g Hz %g theta %g e %g", a, hz, theta, e);
         }
   /* a lead of 600 um built before the quarter stroke on a 1300 um extension (the reference sweep's case):

@@ -47,7 +47,7 @@ export const FIRMWARE_EEP_COIL = new URL("../../firmware-bridge/smp-board-coil.e
 
 const CYCLES_PER_US = F_CPU / 1e6;
 /** Plant step: the reference board's main-loop step (DEFAULT_BOARD.stepUs). */
-const STEP_US = DEFAULT_BOARD.stepUs;
+const STEP_US = Number(process.env.FW_STEP_US ?? DEFAULT_BOARD.stepUs);
 const STEP_CYCLES = STEP_US * CYCLES_PER_US;
 /** MCUSR at a reset of each cause but the watchdog's (avr8js sets no flag itself but WDRF). */
 const RESET_FLAGS = { POWER_ON: MCUSR_PORF, EXTERNAL: MCUSR_EXTRF, BROWN_OUT: MCUSR_BORF, UNEXPLAINED: 0 } as const;
