@@ -438,6 +438,9 @@ ISR(TIMER1_COMPA_vect) {
 
 ISR(TIMER1_COMPB_vect) {
   TIMSK1 &= (uint8_t)~_BV(OCIE1B);
+  /* a step that comes while one runs is skipped (a step deferred behind the forecast, then armed again by the tick
+   * before it ran, comes due during it): the guard is never re-entered */
+  if (guard_busy) return;
   if (depth_busy) guard_due = 1; /* the forecast runs it when it ends */
   else guard_step_locked();
 }
