@@ -233,7 +233,7 @@ typedef struct {
 
 /* The forecast's constants, worked out by the main loop at each tachometer edge (smp_depth_cam_set). */
 typedef struct {
-  int32_t limit_nm;  /* (hardMaxExtensionUm + SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM) x 1000 */
+  int32_t limit_nm;  /* (hardMaxExtensionUm - SMP_DEFAULT_FORECAST_MARGIN_UM) x 1000 */
   int32_t reach_nm;  /* the most the cam's travel still to come can add: A (1 - sqrt(1 - 0.949^2)) < 0.69 A */
   uint16_t a_um;     /* half the cam's stroke (0: no forecast) */
   uint16_t cap_um;   /* the cam's swing s is capped at 0.949 A (forecastSwingCapPermille 950) */
@@ -253,7 +253,7 @@ uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_
 void smp_depth_cam_set(smp_depth_cam *cam, const smp_limits *l, uint16_t stroke_um, uint32_t period_us,
                        uint32_t previous_period_us);
 /* One needle sample of a burst (count, taken at sample_us; a new one each call): the model follows the setpoint up
- * to sample_us, then 1 if the forecast is beyond hardMaxExtensionUm + SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM.
+ * to sample_us, then 1 if the forecast is beyond hardMaxExtensionUm - SMP_DEFAULT_FORECAST_MARGIN_UM.
  * actuator_count: the feedback (ADC1); setpoint_um: the OCR2A setpoint. */
 uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_depth_cam *cam, uint16_t needle_count,
                        uint32_t sample_us, uint16_t actuator_count, int16_t setpoint_um);

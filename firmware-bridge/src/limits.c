@@ -281,7 +281,7 @@ uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_
 void smp_depth_cam_set(smp_depth_cam *cam, const smp_limits *l, uint16_t stroke_um, uint32_t period_us,
                        uint32_t previous_period_us) {
   uint16_t a_um = (uint16_t)(stroke_um / 2u);
-  cam->limit_nm = (int32_t)l->extension_um * 1000;
+  cam->limit_nm = ((int32_t)l->extension_um - SMP_DEFAULT_FORECAST_MARGIN_UM) * 1000;
   cam->reach_nm = (int32_t)a_um * 690;
   cam->a_um = a_um;
   cam->cap_um = (uint16_t)(((uint32_t)a_um * 972u) >> 10); /* 0.949 A */
@@ -326,8 +326,14 @@ uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_d
   tip_nm = smp_sensor_nm(c, needle_count);
   fb_nm = tip_nm - smp_actuator_nm(c, actuator_count);
   model_nm = tip_nm - w->model_nm;
-  d_nm = fb_nm - w->prev_fb_nm;
-  if (model_nm - w->prev_model_nm < d_nm) d_nm = model_nm - w->prev_model_nm; /* the smaller of the two speeds */
+  /* the speed against the model while the feedback tracks it (the model moves from the setpoint's write, the
+   * feedback is up to 416 us old); against the slower of the two when they part (a fault of one of them) */
+  d_nm = model_nm - w->prev_model_nm;
+  if (fb_nm - model_nm > (int32_t)SMP_ACT_TRACKING_NM || model_nm - fb_nm > (int32_t)SMP_ACT_TRACKING_NM ||
+      w->prev_fb_nm - w->prev_model_nm > (int32_t)SMP_ACT_TRACKING_NM ||
+      w->prev_model_nm - w->prev_fb_nm > (int32_t)SMP_ACT_TRACKING_NM) {
+    if (fb_nm - w->prev_fb_nm < d_nm) d_nm = fb_nm - w->prev_fb_nm;
+  }
   w->have_prev = 1;
   w->prev_fb_nm = fb_nm;
   w->prev_model_nm = model_nm;

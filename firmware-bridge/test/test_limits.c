@@ -254,9 +254,11 @@ static void test_guard(void) {
 }
 
 /* The depth forecast (smp_depth_over, §7.12) on two needle samples of a cam at a known angle: a lower bound of
- * the BDC depth (actuator + e) whenever e is constant (never latches when actuator + e stays within the limit, up
- * to the sensor's quantisation), and with a lead that builds up it latches before the tip gets there. Counts from the rotary image's
- * calibration (4 um per count, zero 112), the actuator feedback at its setpoint. */
+ * the BDC depth (actuator + e) whenever e is constant (never latches while actuator + e stays within its threshold,
+ * the hard maximum less SMP_DEFAULT_FORECAST_MARGIN_UM, up to the tip-ahead tolerance: the speed over one
+ * sample interval runs ahead of the cam's near BDC), and with a lead that builds
+ * up it latches before the tip gets there. Counts from the rotary image's calibration (4 um per count, zero 112),
+ * the actuator feedback at its setpoint. */
 static uint16_t needle_count_at(const smp_calibration *c, double tip_um) {
   double count = tip_um * 1000.0 / (double)c->sensor_nm_per_count + c->sensor_zero_count;
   return count < 0 ? 0 : count > 1022 ? 1022 : (uint16_t)lround(count);
@@ -296,9 +298,9 @@ static void test_depth_forecast(void) {
           double tip = act - a * (1 - cos(theta)) + e;
           if (tip < -300 || tip > 1400) continue; /* the sensor's range, and below the limit itself */
           c.cal.stroke_um = (uint16_t)(2 * a);
-          /* e constant: the forecast is a lower bound of actuator + e, up to the sensor's quantisation (two counts,
-           * 8 um: the speed comes from two rounded samples) */
-          if (act + e + 8 <= L.extension_um)
+          /* e constant: the forecast is a lower bound of actuator + e, up to the tolerance (the host's command
+           * margin is the forecast margin plus it) */
+          if (act + e + SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM <= L.extension_um - SMP_DEFAULT_FORECAST_MARGIN_UM)
             CHECK_MSG(!forecast_at(&c.cal, a, hz, theta, e, act, 1.0), "A %g Hz %g theta %g e %g", a, hz, theta, e);
         }
   /* a lead of 600 um built before the quarter stroke on a 1300 um extension (the reference sweep's case):

@@ -65,6 +65,12 @@ export const BOARD_DEFAULTS = {
    * stroke): around a quarter stroke from BDC the forecast's slope is steepest, where a small speed error would
    * count the cam's whole remaining travel. */
   forecastSwingCapPermille: 950,
+  /** The depth forecast latches OVER_EXTENSION once the coming BDC is forecast beyond hardMaxExtensionUm less this:
+   * the forecast is a lower bound, and its margins (the cam rate's ceiling while the motor speeds up, the speed
+   * margin) leave it up to ~85 um short of the true BDC depth by the time it must act. A host keeps its commands
+   * further than this plus tipAheadToleranceUm below the hard maximum (MIN_OVERTRAVEL_UM), so a healthy stroke,
+   * forecast at or below its command, never comes near it. */
+  forecastMarginUm: 80,
 } as const;
 
 export type BoardDefaultName = keyof typeof BOARD_DEFAULTS;

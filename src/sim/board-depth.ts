@@ -123,8 +123,14 @@ export class DepthWatch {
     const prev = this.prev;
     this.prev = now;
     const rate = (a: number, b: number) => ((a - b) * 1000) / (nowUs - prev!.tUs);
+    // against the model while the feedback tracks it; against the slower of the two when they part (a fault)
+    const tracks = (x: { fbUm: number; modelUm: number }) => Math.abs(x.fbUm - x.modelUm) <= D.actuatorTrackingUm;
     const speed =
-      prev && nowUs > prev.tUs ? Math.min(rate(now.fbUm, prev.fbUm), rate(now.modelUm, prev.modelUm)) : undefined;
+      prev && nowUs > prev.tUs
+        ? tracks(now) && tracks(prev)
+          ? rate(now.modelUm, prev.modelUm)
+          : Math.min(rate(now.fbUm, prev.fbUm), rate(now.modelUm, prev.modelUm))
+        : undefined;
     return depthFloorUm(setpointUm, Math.min(now.fbUm, now.modelUm), speed, strokeUm, cam);
   }
 }

@@ -73,7 +73,7 @@ export class BoardGuard {
       if (count >= ADC_MAX)
         core.latch("SENSOR_DROPOUT"); // open wire: the pull-up takes the input to the rail
       else if (tipUm > core.config.hardMaxExtensionUm) core.latch("OVER_EXTENSION");
-      else if (this.forecastUm(count, tipUm, cam) > core.config.hardMaxExtensionUm)
+      else if (this.forecastUm(count, tipUm, cam) > core.config.hardMaxExtensionUm - D.forecastMarginUm)
         core.latch("OVER_EXTENSION"); // the tip is still on its way down: act before it gets there (§7.12)
     } else {
       this.depth.reset();
