@@ -12,7 +12,7 @@ import { loadMachineFile } from "../src/profiles/files.ts";
 import { plantFromMachine } from "../src/sim/rig.ts";
 import { depthFloorUm } from "../src/sim/board-depth.ts";
 import { tickAdd } from "../src/time/ticks.ts";
-import { commandCapUm } from "../src/control/handshake.ts";
+import { MIN_COMMAND_MARGIN_UM, commandCapUm } from "../src/control/handshake.ts";
 import { connectSimRig, WireClient } from "../hardware-tests/harness.ts";
 
 const HARD_MAX_UM = BOARD_DEFAULTS.hardMaxExtensionUm;
@@ -130,10 +130,11 @@ for (const machine of ["rotary", "coil"] as const) {
       });
     }
 
-    it("healthy strokes at the hard maximum itself never trip the forecast", async () => {
+    it(`healthy strokes at the host's closest command (${MIN_COMMAND_MARGIN_UM} um short of the hard maximum) never trip the forecast`, async () => {
       const { conn, rig, c, dot } = await armedRig(machine);
       const from = c.received.length;
-      expect((await c.command({ id: "DOT", fields: dot({ extensionUm: HARD_MAX_UM, strokes: 15 }) })).id).toBe("ACK");
+      const extensionUm = HARD_MAX_UM - MIN_COMMAND_MARGIN_UM;
+      expect((await c.command({ id: "DOT", fields: dot({ extensionUm, strokes: 15 }) })).id).toBe("ACK");
       const end = (await c.next("DOTEND", 400, from)).fields;
       expect(end.strokes).toBeGreaterThanOrEqual(15);
       expect(rig.board.alarm).toBeUndefined();

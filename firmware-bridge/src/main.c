@@ -504,8 +504,8 @@ static void on_edge(const hal_edge *e) {
     return;
   }
   ext_nm = smp_sensor_nm(&cfg.cal, e->bdc);
-  if (smp_lim_over_extension(&cfg.limits, ext_nm) || smp_lim_tip_past_command(ext_nm, burst.setpoint_um)) {
-    latch(SMP_ALARM_OVER_EXTENSION); /* beyond the hard maximum, or ahead of the command: a broken spring (§7.5) */
+  if (smp_lim_over_extension(&cfg.limits, ext_nm)) {
+    latch(SMP_ALARM_OVER_EXTENSION);
     return;
   }
   /* a turning cam moves the needle by its whole stroke between two edges; a frozen reading is stuck (an
@@ -537,6 +537,12 @@ static void on_edge(const hal_edge *e) {
     v[SMP_F_STROKE_PERIOD_US].u = period;
     v[SMP_F_STROKE_CURRENT_MA].u = smp_current_ma(&cfg.cal, e->win_peak);
     send(SMP_M_STROKE, v);
+    /* ahead of the command: a broken spring, stopped before its lead grows over more strokes; after its STROKE, so
+     * the host has the depth that tripped it (§7.5) */
+    if (smp_lim_tip_past_command(ext_nm, burst.setpoint_um)) {
+      latch(SMP_ALARM_OVER_EXTENSION);
+      return;
+    }
     burst.inside_reads = 0;
   } else if (actuator_out && ++burst.inside_reads >= SMP_INSIDE_READS_DROPOUT) {
     latch(SMP_ALARM_SENSOR_DROPOUT); /* extended actuator, yet the sensor sees the needle inside the grip */

@@ -187,9 +187,6 @@ export class BurstRunner {
     const extensionUm = sensorUm(p, bdcCount);
     if (bdcCount >= ADC_MAX) return core.latch("SENSOR_DROPOUT");
     if (extensionUm > core.config.hardMaxExtensionUm) return core.latch("OVER_EXTENSION");
-    // ahead of the command at bottom dead centre: a healthy cartridge only gives and the actuator only moves towards
-    // its setpoint, so this is a broken spring (or an overshooting actuator), stopped before its lead grows further
-    if (extensionUm > b.dot.extensionUm + D.tipAheadToleranceUm) return core.latch("OVER_EXTENSION");
     // a turning cam moves the needle by its whole stroke between two edges; a frozen reading is a stuck sensor.
     // Not judged on a window cut short by an unsynchronised extend (spin-up timeout): it may hold only the
     // parked needle, which the sensor reads at its bottom rail. Nor while the actuator's feedback is away from
@@ -215,6 +212,10 @@ export class BurstRunner {
           currentMa: Math.round(b.peakCurrentMa),
         },
       });
+      // ahead of the command at bottom dead centre: a healthy cartridge only gives and the actuator only moves
+      // towards its setpoint, so this is a broken spring (or an overshooting actuator), stopped before its lead
+      // grows over more strokes; after its STROKE, so the host has the depth that tripped it (docs/protocol.md §7.5)
+      if (extensionUm > b.dot.extensionUm + D.tipAheadToleranceUm) return core.latch("OVER_EXTENSION");
       if (b.phase === "strokes" && b.strokes >= b.dot.strokes) {
         b.phase = "retract";
         p.actuatorSetUm = PARK_UM; // just past bottom dead centre: parked before the next one
