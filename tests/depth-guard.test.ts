@@ -72,6 +72,7 @@ describe("the depth forecast is a lower bound of the coming BDC depth", () => {
           const forecast = depthFloorUm(actuatorUm, relUm, vUmPerMs, 2 * a, {
             periodUs: 1e6 / rateHz,
             previousPeriodUs: 0,
+            burstStrokeHz: 0,
           });
           // the margin (camRateMarginPercent) covers a cam up to 5 % faster than its last period
           if (drift <= 1 + BOARD_DEFAULTS.camRateMarginPercent / 100)

@@ -247,11 +247,14 @@ void smp_depth_idle(smp_depth_watch *w, uint32_t now_us);
 /* The actuator's setpoint is written now: the model follows the one before it up to now_us, and the new one (which
  * the next smp_depth_over passes) from now_us. */
 void smp_depth_set(smp_depth_watch *w, int16_t previous_setpoint_um, uint32_t now_us);
-/* The cam rate's ceiling as a period, us, from the last two tachometer periods (0: none). */
-uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_us);
-/* The constants after a tachometer edge that closed period_us (previous_period_us the one before it). */
+/* The cam rate's ceiling as a period, us, from the last two tachometer periods (0: none), never longer than the
+ * running burst's commanded stroke rate gives (burst_hz; 0: none): the first strokes after spin-up, still speeding up
+ * towards it, have no trend to go by. */
+uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_us, uint16_t burst_hz);
+/* The constants after a tachometer edge that closed period_us (previous_period_us the one before it; burst_hz the
+ * running burst's stroke rate, 0: none). */
 void smp_depth_cam_set(smp_depth_cam *cam, const smp_limits *l, uint16_t stroke_um, uint32_t period_us,
-                       uint32_t previous_period_us);
+                       uint32_t previous_period_us, uint16_t burst_hz);
 /* One needle sample of a burst (count, taken at sample_us; a new one each call): the model follows the setpoint up
  * to sample_us, then 1 if the forecast is beyond hardMaxExtensionUm - SMP_DEFAULT_FORECAST_MARGIN_UM.
  * actuator_count: the feedback (ADC1); setpoint_um: the OCR2A setpoint. */

@@ -268,25 +268,26 @@ void smp_depth_set(smp_depth_watch *w, int16_t previous_setpoint_um, uint32_t no
   if (model_follow(w, previous_setpoint_um, now_us)) w->still_us = 0;
 }
 
-uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_us) {
+uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_us, uint16_t burst_hz) {
   uint32_t p = period_us;
   if (p == 0 || p > SMP_SLOWEST_PERIOD_US) {
     p = SMP_SLOWEST_PERIOD_US; /* no edge yet, or a standstill: the floor rate */
   } else if (previous_period_us > p && previous_period_us <= SMP_SLOWEST_PERIOD_US) {
     p = (p * p) / previous_period_us; /* speeding up: as much faster again (p^2 < 2^31) */
   }
+  if (burst_hz && p > (uint32_t)1000000u / burst_hz) p = (uint32_t)1000000u / burst_hz; /* spinning up to the command */
   return (p * SMP_CAM_CEILING_Q10) >> 10; /* shorter, so faster: at most / (1 + margin) */
 }
 
 void smp_depth_cam_set(smp_depth_cam *cam, const smp_limits *l, uint16_t stroke_um, uint32_t period_us,
-                       uint32_t previous_period_us) {
+                       uint32_t previous_period_us, uint16_t burst_hz) {
   uint16_t a_um = (uint16_t)(stroke_um / 2u);
   cam->limit_nm = ((int32_t)l->extension_um - SMP_DEFAULT_FORECAST_MARGIN_UM) * 1000;
   cam->reach_nm = (int32_t)a_um * 690;
   cam->a_um = a_um;
   cam->cap_um = (uint16_t)(((uint32_t)a_um * 972u) >> 10); /* 0.949 A */
   /* period / (2 pi) = period x 0.159155; x 651 / 4096 = 0.158936 rounds it down (period <= 31 746 us here) */
-  cam->omega_us = (uint16_t)((smp_cam_ceiling_period_us(period_us, previous_period_us) * 651u) >> 12);
+  cam->omega_us = (uint16_t)((smp_cam_ceiling_period_us(period_us, previous_period_us, burst_hz) * 651u) >> 12);
 }
 
 /* x / d for a quotient below 4096 (x < 4096 d), rounded down: 12 steps of shift and subtract, a fraction of the
@@ -338,7 +339,9 @@ uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_d
   w->prev_fb_nm = fb_nm;
   w->prev_model_nm = model_nm;
   rel_nm = fb_nm < model_nm ? fb_nm : model_nm; /* against the larger of feedback and model */
-  base_nm = set_nm + rel_nm;
+  /* the actuator where it is now, or at its setpoint if it is past it: a move on its way out may not arrive before
+   * this BDC (the coil's whole travel takes longer than a stroke at 150 Hz), so only where it already is counts */
+  base_nm = set_nm + rel_nm < tip_nm ? set_nm + rel_nm : tip_nm;
   if (base_nm > cam->limit_nm) return 1;
   if (!had || dt == 0 || dt > 4000u || cam->a_um == 0) return 0;
   if (base_nm + cam->reach_nm <= cam->limit_nm) return 0; /* nothing the cam's travel can add reaches it */

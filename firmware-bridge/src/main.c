@@ -480,7 +480,8 @@ static void on_edge(const hal_edge *e) {
   uint8_t actuator_out;
   smp_depth_cam cam;
   /* the depth forecast's cam for the coming stroke (its division here, once per edge, not per sample) */
-  smp_depth_cam_set(&cam, &cfg.limits, cfg.cal.stroke_um, period, last_period_us);
+  smp_depth_cam_set(&cam, &cfg.limits, cfg.cal.stroke_um, period, last_period_us,
+                    burst.active ? (uint16_t)burst.dot.stroke_hz : 0u);
   hal_depth_cam(&cam);
   last_period_us = period;
   if (smp_lim_over_speed(&cfg.limits, period) && hal_drive_is_on()) {

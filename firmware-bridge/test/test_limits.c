@@ -274,7 +274,7 @@ static uint8_t forecast_at(const smp_calibration *c, double a_um, double hz, dou
   int16_t set_um = (int16_t)act_um;
   /* the actuator feedback at its setpoint */
   uint16_t act_count = (uint16_t)lround(c->act_zero_count + act_um * 1000.0 / (double)c->act_nm_per_count);
-  smp_depth_cam_set(&cam, &L, c->stroke_um, period_us, (uint32_t)lround(period_us * trend));
+  smp_depth_cam_set(&cam, &L, c->stroke_um, period_us, (uint32_t)lround(period_us * trend), 0);
   smp_depth_idle(&w, 0);
   smp_depth_over(&w, c, &cam, 0, 100000, act_count, set_um); /* the model reaches the setpoint */
   smp_depth_over(&w, c, &cam, needle_count_at(c, act_um - a_um * (1 - cos(theta0)) + e_um), 200000, act_count,
@@ -287,9 +287,11 @@ static void test_depth_forecast(void) {
   smp_config c;
   double a, hz, theta, e;
   smp_config_defaults(&c);
-  CHECK(smp_cam_ceiling_period_us(10000, 0) < 10000 * 100 / 105 + 1);   /* 5 % faster */
-  CHECK(smp_cam_ceiling_period_us(10000, 11000) < 10000 * 10 / 11 + 1); /* speeding up: as much again */
-  CHECK(smp_cam_ceiling_period_us(0, 0) <= 1000000 / 30);               /* no edge: the floor rate */
+  CHECK(smp_cam_ceiling_period_us(10000, 0, 0) < 10000 * 100 / 105 + 1);   /* 5 % faster */
+  CHECK(smp_cam_ceiling_period_us(10000, 11000, 0) < 10000 * 10 / 11 + 1); /* speeding up: as much again */
+  CHECK(smp_cam_ceiling_period_us(0, 0, 0) <= 1000000 / 30);               /* no edge: the floor rate */
+  CHECK(smp_cam_ceiling_period_us(20000, 0, 60) < 1000000 / 60 * 100 / 105 + 1); /* 50 Hz, spinning up to 60 */
+  CHECK(smp_cam_ceiling_period_us(10000, 0, 60) > 10000 * 95 / 100);             /* beyond its command: as measured */
   for (a = 1250; a <= 2000; a += 250)
     for (hz = 40; hz <= 160; hz += 30)
       for (theta = 0.05; theta < 3.1; theta += 0.05)

@@ -56,7 +56,11 @@ export class BurstRunner {
 
   /** The cam's timing as the tachometer shows it, for the depth forecast. */
   get cam(): CamTiming {
-    return { periodUs: this.lastPeriodUs, previousPeriodUs: this.previousPeriodUs };
+    return {
+      periodUs: this.lastPeriodUs,
+      previousPeriodUs: this.previousPeriodUs,
+      burstStrokeHz: this.burst?.dot.strokeHz ?? 0,
+    };
   }
 
   /** Dots accepted and not started yet. */

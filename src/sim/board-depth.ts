@@ -32,17 +32,20 @@ export interface CamTiming {
   readonly periodUs: number;
   /** The one before it, us (0: none). */
   readonly previousPeriodUs: number;
+  /** The running burst's commanded stroke rate, Hz (0: none): a motor still spinning up towards it. */
+  readonly burstStrokeHz: number;
 }
 
 /** The fastest the cam may be turning now, Hz: the last period's rate, as much faster again as it was faster
  * than the period before (a motor speeding up; not after a standstill, a period longer than the slowest
- * stroke), plus camRateMarginPercent, and at least forecastMinStrokeHz. */
+ * stroke), at least the burst's commanded rate (the first strokes after spin-up, still speeding up towards it,
+ * have no trend to go by) and forecastMinStrokeHz, plus camRateMarginPercent. */
 export function camRateCeilingHz(cam: CamTiming): number {
   const lastHz = cam.periodUs > 0 ? 1e6 / cam.periodUs : 0;
   const slowestPeriodUs = 1e6 / D.forecastMinStrokeHz; // a longer one is a standstill, not a trend
   const speedingUp = cam.periodUs > 0 && cam.previousPeriodUs > cam.periodUs && cam.previousPeriodUs <= slowestPeriodUs;
   const trend = speedingUp ? cam.previousPeriodUs / cam.periodUs : 1;
-  return Math.max(lastHz * trend, D.forecastMinStrokeHz) * (1 + D.camRateMarginPercent / 100);
+  return Math.max(lastHz * trend, cam.burstStrokeHz, D.forecastMinStrokeHz) * (1 + D.camRateMarginPercent / 100);
 }
 
 /**
@@ -97,7 +100,7 @@ export class DepthWatch {
     this.prev = undefined;
   }
 
-  /** Every main-loop step: the actuator model follows the setpoint. */
+  /** Every main-loop step: the actuator model follows the setpoint the actuator had over the step just run. */
   track(nowUs: number, setpointUm: number): void {
     const maxMoveUm = (BOARD_WIRING.actuatorRateUmPerMs * (nowUs - this.modelAtUs)) / 1000;
     const toGoUm = setpointUm - this.modelUm;
@@ -131,6 +134,9 @@ export class DepthWatch {
           ? rate(now.modelUm, prev.modelUm)
           : Math.min(rate(now.fbUm, prev.fbUm), rate(now.modelUm, prev.modelUm))
         : undefined;
-    return depthFloorUm(setpointUm, Math.min(now.fbUm, now.modelUm), speed, strokeUm, cam);
+    // the actuator where it is now (the larger of feedback and model), or at its setpoint if it is past it: a move
+    // on its way out may not arrive before this BDC (the coil's whole travel takes longer than a stroke at 150 Hz)
+    const relUm = Math.min(now.fbUm, now.modelUm);
+    return depthFloorUm(Math.min(setpointUm, tipUm - relUm), relUm, speed, strokeUm, cam);
   }
 }
