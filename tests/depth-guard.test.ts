@@ -69,7 +69,7 @@ describe("the depth forecast is a lower bound of the coming BDC depth", () => {
           const actuatorUm = 1000;
           const relUm = -a * (1 - Math.cos(theta)) + eUm;
           const vUmPerMs = a * omegaPerMs * Math.sin(theta);
-          const forecast = depthFloorUm(actuatorUm, relUm, vUmPerMs, 2 * a, {
+          const forecast = depthFloorUm(actuatorUm, undefined, relUm, vUmPerMs, 2 * a, {
             periodUs: 1e6 / rateHz,
             previousPeriodUs: 0,
             burstStrokeHz: 0,

@@ -314,7 +314,7 @@ uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_d
   int32_t tip_nm, fb_nm, model_nm, rel_nm, base_nm, d_nm;
   uint32_t x;
   uint16_t swing_um, margin_um;
-  uint8_t had = w->have_prev;
+  uint8_t had = w->have_prev, tracks;
   /* the model follows the setpoint (samples are 104 to 208 us apart) */
   uint8_t moving = model_follow(w, setpoint_um, sample_us) || w->model_nm != set_nm;
   w->at_us = sample_us;
@@ -330,21 +330,20 @@ uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_d
   /* the speed against the model while the feedback tracks it (the model moves from the setpoint's write, the
    * feedback is up to 416 us old); against the slower of the two when they part (a fault of one of them) */
   d_nm = model_nm - w->prev_model_nm;
-  if (fb_nm - model_nm > (int32_t)SMP_ACT_TRACKING_NM || model_nm - fb_nm > (int32_t)SMP_ACT_TRACKING_NM ||
-      w->prev_fb_nm - w->prev_model_nm > (int32_t)SMP_ACT_TRACKING_NM ||
-      w->prev_model_nm - w->prev_fb_nm > (int32_t)SMP_ACT_TRACKING_NM) {
-    if (fb_nm - w->prev_fb_nm < d_nm) d_nm = fb_nm - w->prev_fb_nm;
-  }
+  tracks = !(fb_nm - model_nm > (int32_t)SMP_ACT_TRACKING_NM || model_nm - fb_nm > (int32_t)SMP_ACT_TRACKING_NM ||
+             w->prev_fb_nm - w->prev_model_nm > (int32_t)SMP_ACT_TRACKING_NM ||
+             w->prev_model_nm - w->prev_fb_nm > (int32_t)SMP_ACT_TRACKING_NM);
+  if (!tracks && fb_nm - w->prev_fb_nm < d_nm) d_nm = fb_nm - w->prev_fb_nm;
   w->have_prev = 1;
   w->prev_fb_nm = fb_nm;
   w->prev_model_nm = model_nm;
   rel_nm = fb_nm < model_nm ? fb_nm : model_nm; /* against the larger of feedback and model */
   /* the actuator where it is now, or at its setpoint if it is past it: a move on its way out may not arrive before
-   * this BDC (the coil's whole travel takes longer than a stroke at 150 Hz), so only where it already is counts */
+   * this BDC (the coil's whole travel takes longer than a stroke at 150 Hz); how much more of it does, below */
   base_nm = set_nm + rel_nm < tip_nm ? set_nm + rel_nm : tip_nm;
   if (base_nm > cam->limit_nm) return 1;
   if (!had || dt == 0 || dt > 4000u || cam->a_um == 0) return 0;
-  if (base_nm + cam->reach_nm <= cam->limit_nm) return 0; /* nothing the cam's travel can add reaches it */
+  if (set_nm + rel_nm + cam->reach_nm <= cam->limit_nm) return 0; /* nothing the cam's travel can add reaches it */
   d_nm -= (int32_t)((uint16_t)dt * (uint32_t)(!moving && w->still_us < SMP_DEPTH_MOVE_SETTLE_US
                                                     ? SMP_SPEED_MARGIN_NM_PER_US + SMP_ACT_RATE_NM_PER_US
                                                     : SMP_SPEED_MARGIN_NM_PER_US));
@@ -356,6 +355,14 @@ uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_d
   swing_um = x >= (uint32_t)cam->cap_um * (uint16_t)dt ? cam->cap_um : div_q12(x, (uint16_t)dt);
   /* A - sqrt(A^2 - s^2) > M  <=>  s^2 > M (2 A - M)  (0 < M < A), with M = (limit - base) in um, rounded up
    * (x 1049 / 2^20 = / 999.6): no square root and no second division */
+  /* an actuator on its way out (and followed by its feedback) goes on out at its rate until the coming BDC, at least
+   * theta / omega away, theta >= s / A: s x (us per rad) / (4 A) in us / 4, x 4 x rate in nm */
+  if (moving && tracks && base_nm < set_nm + rel_nm) {
+    int32_t gain_nm = (int32_t)div_q12((uint32_t)swing_um * cam->omega_us, (uint16_t)(4u * cam->a_um)) *
+                      (int32_t)(4u * SMP_ACT_RATE_NM_PER_US);
+    base_nm = base_nm + gain_nm < set_nm + rel_nm ? base_nm + gain_nm : set_nm + rel_nm;
+    if (base_nm > cam->limit_nm) return 1;
+  }
   margin_um = (uint16_t)(((uint32_t)(cam->limit_nm - base_nm) * 1049u >> 20) + 1u);
   return (uint32_t)swing_um * swing_um > (uint32_t)margin_um * (uint16_t)(2u * cam->a_um - margin_um);
 }

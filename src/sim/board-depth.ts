@@ -49,20 +49,23 @@ export function camRateCeilingHz(cam: CamTiming): number {
 }
 
 /**
- * Lower bound of the tip's depth at the coming BDC, um. actuatorUm: where the actuator will be then, its
- * setpoint (it moves only right after a BDC and arrives before the next; if a move is cut short the bound
- * errs deep, which only makes the guard act sooner, and with a healthy cartridge it still stays at or below
- * the setpoint); relUm: sensed tip minus actuator feedback; relSpeedUmPerMs: its rate of change (positive:
- * towards the skin), undefined when not measured; strokeUm: the cam's stroke.
+ * Lower bound of the tip's depth at the coming BDC, um. actuatorUm: where the actuator is now; outUm: where it is on
+ * its way out to, at BOARD_WIRING.actuatorRateUmPerMs, if it is (undefined: it stands, or its feedback does not
+ * follow its model): it goes on out until the BDC, at least theta / omega away, with theta >= s / A (a move that
+ * does not arrive before the BDC, as the coil's whole travel at 150 Hz, counts only as far as it gets); relUm:
+ * sensed tip minus actuator; relSpeedUmPerMs: its rate of change (positive: towards the skin), undefined when not
+ * measured; strokeUm: the cam's stroke.
  */
 export function depthFloorUm(
   actuatorUm: number,
+  outUm: number | undefined,
   relUm: number,
   relSpeedUmPerMs: number | undefined,
   strokeUm: number,
   cam: CamTiming,
 ): number {
   let camToGoUm = 0;
+  let actuatorAtBdcUm = actuatorUm;
   if (relSpeedUmPerMs !== undefined && relSpeedUmPerMs > 0 && strokeUm > 0) {
     const omegaPerMs = (2 * Math.PI * camRateCeilingHz(cam)) / 1000;
     const aUm = strokeUm / 2;
@@ -71,8 +74,12 @@ export function depthFloorUm(
     // would count the cam's whole remaining travel
     const swingUm = Math.min((aUm * D.forecastSwingCapPermille) / 1000, speedUmPerMs / omegaPerMs);
     camToGoUm = aUm - Math.sqrt(aUm * aUm - swingUm * swingUm); // A (1 - |cos theta|) <= A (1 - cos theta)
+    if (outUm !== undefined && outUm > actuatorUm) {
+      const toBdcMs = swingUm / aUm / omegaPerMs;
+      actuatorAtBdcUm = Math.min(outUm, actuatorUm + BOARD_WIRING.actuatorRateUmPerMs * toBdcMs);
+    }
   }
-  return actuatorUm + relUm + camToGoUm;
+  return actuatorAtBdcUm + relUm + camToGoUm;
 }
 
 /**
@@ -128,15 +135,18 @@ export class DepthWatch {
     const rate = (a: number, b: number) => ((a - b) * 1000) / (nowUs - prev!.tUs);
     // against the model while the feedback tracks it; against the slower of the two when they part (a fault)
     const tracks = (x: { fbUm: number; modelUm: number }) => Math.abs(x.fbUm - x.modelUm) <= D.actuatorTrackingUm;
+    const tracking = tracks(now) && (prev === undefined || tracks(prev));
     const speed =
       prev && nowUs > prev.tUs
-        ? tracks(now) && tracks(prev)
+        ? tracking
           ? rate(now.modelUm, prev.modelUm)
           : Math.min(rate(now.fbUm, prev.fbUm), rate(now.modelUm, prev.modelUm))
         : undefined;
-    // the actuator where it is now (the larger of feedback and model), or at its setpoint if it is past it: a move
-    // on its way out may not arrive before this BDC (the coil's whole travel takes longer than a stroke at 150 Hz)
+    // the actuator where it is now (the larger of feedback and model), or at its setpoint if it is past it; on its
+    // way out while the feedback follows the model, as far as it gets before the BDC
     const relUm = Math.min(now.fbUm, now.modelUm);
-    return depthFloorUm(Math.min(setpointUm, tipUm - relUm), relUm, speed, strokeUm, cam);
+    const actuatorUm = Math.min(setpointUm, tipUm - relUm);
+    const moving = this.modelUm !== setpointUm;
+    return depthFloorUm(actuatorUm, moving && tracking ? setpointUm : undefined, relUm, speed, strokeUm, cam);
   }
 }
