@@ -85,21 +85,23 @@ describe("a stroke deeper than the zone's target plus tolerance", () => {
 
 describe("a target the loop cannot reach within tolerance ends the session held", () => {
   const shipped = loadMachineFile("profiles/machines/rotary-pmu.json");
-  /** The issue's machine: the rotary pen as it was then, 40 um of overtravel (a cap of 1400 um). Today's file
-   * declares the broken spring's residual (tests/overtravel.test.ts) and refuses the profile: tested below. */
+  /** The issue's machine: the rotary pen as it was then, 40 um of overtravel; the host's minimum margin
+   * (MIN_COMMAND_MARGIN_UM, 140 um) makes its cap 1360 um. Today's file declares the broken spring's residual
+   * (tests/overtravel.test.ts) and refuses the profile: tested below. */
   const rotary = { ...shipped, calibration: { ...shipped.calibration, overtravelUm: 40 } };
-  /** The issue's case: the demo profile at 1400 um in every zone (the engineer envelope). */
+  /** The issue's case, as deep as that machine still takes: the demo profile at 1350 um in every zone (the issue
+   * had 1400 um, now refused before arming on any machine by the host's minimum margin; the engineer envelope). */
   const deep = (() => {
     const json = JSON.parse(readFileSync("profiles/demo.json", "utf8")) as {
       envelope: string;
       zones: { sessions: { targetExtensionUm: number }[] }[];
     };
     json.envelope = "engineer";
-    for (const z of json.zones) for (const s of z.sessions) s.targetExtensionUm = 1400;
-    return parseDepthProfile(JSON.stringify(json), "demo-at-1400.json");
+    for (const z of json.zones) for (const s of z.sessions) s.targetExtensionUm = 1350;
+    return parseDepthProfile(JSON.stringify(json), "demo-at-1350.json");
   })();
 
-  it("on today's rotary pen (a 1249 um cap) refuses the 1400 um profile before arming", async () => {
+  it("on today's rotary pen (a 1249 um cap) refuses the 1350 um profile before arming", async () => {
     const sink = new MemorySink();
     const r = await runSession({
       ...{ profile: deep, machine: shipped, session: 1, dots: 20, sink, startedAt: "test", engineerApproved: true },
@@ -110,7 +112,7 @@ describe("a target the loop cannot reach within tolerance ends the session held"
     expect(r.rig!.board.completedDots).toHaveLength(0);
   });
 
-  it("1400 um, ~1160 um reached: TARGET_UNREACHABLE after a zone's settling dots, exit 4 (was: done, 0)", async () => {
+  it("1350 um, ~1160 um reached: TARGET_UNREACHABLE after a zone's settling dots, exit 4 (was: done, 0)", async () => {
     const sink = new MemorySink();
     const r = await runSession({
       ...{ profile: deep, machine: rotary, session: 1, dots: 20, sink, startedAt: "test", engineerApproved: true },
@@ -119,14 +121,14 @@ describe("a target the loop cannot reach within tolerance ends the session held"
     expect(r.outcome).toMatchObject({ ending: "held", outcome: "held", exitCode: 4 });
     const dots = sink.records.filter((x): x is DotRecord => x.type === "dot");
     expect(dots).toHaveLength(REACH_SETTLING_DOTS); // the first zone's settling dots, no more
-    for (const d of dots) expect(d.maxExtensionUm!).toBeLessThan(1400 - deep.profile.depthToleranceUm);
+    for (const d of dots) expect(d.maxExtensionUm!).toBeLessThan(1350 - deep.profile.depthToleranceUm);
     const faults = sink.records.filter((x): x is FaultRecord => x.type === "fault");
     expect(faults).toMatchObject([{ code: "TARGET_UNREACHABLE", source: "host", boardAlarm: "none", dot: 3 }]);
     const reachedUm = Math.max(...dots.map((d) => d.maxExtensionUm!));
     expect(faults[0]!.detail).toBe(
       `zone hairline: its last 3 dots reached at most ${reachedUm} um (deepest strokes ` +
-        `${dots.map((d) => d.maxExtensionUm).join(", ")} um), short of target 1400 um less depthToleranceUm ` +
-        `150 um = 1250 um, commanded 1400 um`,
+        `${dots.map((d) => d.maxExtensionUm).join(", ")} um), short of target 1350 um less depthToleranceUm ` +
+        `150 um = 1200 um, commanded 1360 um`,
     );
     expect(r.outcome.message).toMatch(/^held TARGET_UNREACHABLE: zone hairline: .*board disarmed, nothing latched/);
     expect(sink.records.at(-1)).toMatchObject({ type: "end", outcome: "held", ending: "held", exitCode: 4 });

@@ -23,19 +23,20 @@ import { SimRig, plantFromMachine } from "../src/sim/rig.ts";
 import { VirtualScheduler } from "../src/time/scheduler.ts";
 
 const demo = loadDepthProfileFile("profiles/demo.json");
-/** The rotary pen with the issue's 40 um of overtravel, so that a 1400 um target is sent and found out of
+/** The rotary pen with the issue's 40 um of overtravel, so that a 1350 um target is sent and found out of
  * reach (today's file refuses it before arming: tests/depth-target.test.ts). */
 const shipped = loadMachineFile("profiles/machines/rotary-pmu.json");
 const machine = { ...shipped, calibration: { ...shipped.calibration, overtravelUm: 40 } };
-/** The case: the demo profile at 1400 um in every zone, the engineer envelope. */
+/** The issue's case, as deep as that machine still takes (tests/depth-target.test.ts): the demo profile at 1350 um
+ * in every zone, the engineer envelope. */
 const deep = (() => {
   const json = JSON.parse(readFileSync("profiles/demo.json", "utf8")) as {
     envelope: string;
     zones: { sessions: { targetExtensionUm: number }[] }[];
   };
   json.envelope = "engineer";
-  for (const z of json.zones) for (const s of z.sessions) s.targetExtensionUm = 1400;
-  return parseDepthProfile(JSON.stringify(json), "demo-at-1400.json");
+  for (const z of json.zones) for (const s of z.sessions) s.targetExtensionUm = 1350;
+  return parseDepthProfile(JSON.stringify(json), "demo-at-1350.json");
 })();
 
 const faultsOf = (rs: readonly SessionRecord[]) => rs.filter((r): r is FaultRecord => r.type === "fault");
@@ -187,7 +188,7 @@ describe("every way a run can end leaves a record that says why", () => {
 
     const b = bench();
     keep(b.run({ dots: 2 })); // done
-    keep(b.run({ profile: deep, dots: 12 })); // held: 1400 um is out of reach (3 dots a zone), nothing latched
+    keep(b.run({ profile: deep, dots: 12 })); // held: 1350 um is out of reach (3 dots a zone), nothing latched
     const stop = (c: SessionController) => b.scheduler.at(b.scheduler.nowMs() + 150, () => c.operatorStop());
     keep(b.run({ dots: 1 }, stop)); // stopped (no --unlock needed: the hold left nothing latched)
     b.rig.when({ atDot: 2, afterMs: 40 }, () => b.rig.injectDeviceFault({ kind: "stall" }));
