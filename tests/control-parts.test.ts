@@ -56,7 +56,7 @@ describe("handshake check", () => {
     );
   });
 
-  it(`refuses a target past the command cap (the host's ${MIN_COMMAND_MARGIN_UM} um minimum here), one problem per zone`, () => {
+  it(`refuses a target past the command cap (the host's ${MIN_COMMAND_MARGIN_UM} um minimum), a problem a zone`, () => {
     const m40 = { ...machine, calibration: { ...machine.calibration, overtravelUm: 40 } };
     const capUm = 1500 - MIN_COMMAND_MARGIN_UM;
     const deep: DotSettings = { ...plan[0]!.settings, targetExtensionUm: capUm + 1 };
@@ -65,7 +65,9 @@ describe("handshake check", () => {
       {
         field: "hairline.session1.targetExtensionUm",
         value: capUm + 1,
-        limit: `above the command cap ${capUm} um: board hard maximum 1500 um less the host's ${MIN_COMMAND_MARGIN_UM} um margin`,
+        limit:
+          `above the command cap ${capUm} um: board hard maximum 1500 um ` +
+          `less the host's ${MIN_COMMAND_MARGIN_UM} um margin`,
       },
     ]);
     expect(handshake.limitsOnly(problems)).toBe(true); // exit 2: the profile and machine, not the board

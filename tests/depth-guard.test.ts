@@ -131,7 +131,7 @@ for (const machine of ["rotary", "coil"] as const) {
       });
     }
 
-    it(`healthy strokes at the host's closest command (${MIN_COMMAND_MARGIN_UM} um short of the hard maximum) never trip the forecast`, async () => {
+    it(`healthy strokes at the closest command (${MIN_COMMAND_MARGIN_UM} um short) never trip it`, async () => {
       const { conn, rig, c, dot } = await armedRig(machine);
       const from = c.received.length;
       const extensionUm = HARD_MAX_UM - MIN_COMMAND_MARGIN_UM;

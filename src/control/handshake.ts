@@ -4,7 +4,14 @@
 // (fits, or refuse to arm), the session record's header built from it, and the record of the alarm the board
 // had latched when the run reached it.
 
-import { BOARD_DEFAULTS, PROTOCOL_VERSION, alarmName, boardStateName, schemaHash, type FrameOf } from "../protocol/table.ts";
+import {
+  BOARD_DEFAULTS,
+  PROTOCOL_VERSION,
+  alarmName,
+  boardStateName,
+  schemaHash,
+  type FrameOf,
+} from "../protocol/table.ts";
 import { ENVELOPES, envelopeFitsBoard } from "../safety/limits.ts";
 import { profileFitsBoard, type DotSettings, type LoadedMachine, type LoadedProfile } from "../profiles/load.ts";
 import type { SessionNumber } from "../profiles/schema.ts";

@@ -187,7 +187,7 @@ export function runCycles(cpu: CPU, limit: RunLimit): void {
     if (!enabledBefore && data[SREG]! & SREG_I) {
       data[SREG] = data[SREG]! & ~SREG_I; // timers and peripherals step, no interrupt is taken yet
       cpu.tick();
-      data[SREG] = data[SREG]! | SREG_I;
+      data[SREG] |= SREG_I;
     } else {
       cpu.tick();
     }
