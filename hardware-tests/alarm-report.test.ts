@@ -139,7 +139,9 @@ for (const target of TARGETS) {
       const period = ticks(LINK.statusPeriodMs);
       expect(gaps.length).toBeGreaterThan(5);
       for (const g of gaps) expect(g).toBeGreaterThanOrEqual(period);
-      for (const g of gaps) expect(g).toBeLessThanOrEqual(period + ticks(2)); // one pass, encoding included
+      // one pass, encoding included: up to 4 ms during strokes on the firmware, where the interrupts (depth forecast,
+      // guard, ADC, transmit, tick) leave the main loop >= 15 % of the CPU (docs/protocol.md §7.8)
+      for (const g of gaps) expect(g).toBeLessThanOrEqual(period + ticks(4));
     });
 
     it("a state change's STATUS carries the tick of the change: a burst's start and its DOTEND", async () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { loadDepthProfileFile, loadMachineFile } from "../src/profiles/files.ts";
 import type { DotSettings } from "../src/profiles/load.ts";
 import * as handshake from "../src/control/handshake.ts";
+const { MIN_COMMAND_MARGIN_UM } = handshake;
 import { ScriptedDotSource, planSession, type PlannedDot } from "../src/control/dot-source.ts";
 import { DotPacer } from "../src/control/pacing.ts";
 import { DEFAULT_TIMING } from "../src/control/timing.ts";
@@ -55,22 +56,25 @@ describe("handshake check", () => {
     );
   });
 
-  it("refuses a target past the command cap (the host's 100 um minimum here), one problem per zone", () => {
+  it(`refuses a target past the command cap (the host's ${MIN_COMMAND_MARGIN_UM} um minimum), a problem a zone`, () => {
     const m40 = { ...machine, calibration: { ...machine.calibration, overtravelUm: 40 } };
-    const deep: DotSettings = { ...plan[0]!.settings, targetExtensionUm: 1401 };
+    const capUm = 1500 - MIN_COMMAND_MARGIN_UM;
+    const deep: DotSettings = { ...plan[0]!.settings, targetExtensionUm: capUm + 1 };
     const problems = handshake.checkBoard(INFO, { ...needs, machine: m40, settings: [deep, deep, plan[6]!.settings] });
     expect(problems).toEqual([
       {
         field: "hairline.session1.targetExtensionUm",
-        value: 1401,
-        limit: "above the command cap 1400 um: board hard maximum 1500 um less the host's 100 um margin",
+        value: capUm + 1,
+        limit:
+          `above the command cap ${capUm} um: board hard maximum 1500 um ` +
+          `less the host's ${MIN_COMMAND_MARGIN_UM} um margin`,
       },
     ]);
     expect(handshake.limitsOnly(problems)).toBe(true); // exit 2: the profile and machine, not the board
-    // 40 um of overtravel is inside the host's 100 um minimum: the engineer envelope's 1400 um stays reachable
-    expect(handshake.commandCapUm(INFO, 40)).toBe(1400);
-    const at1400 = [{ ...deep, targetExtensionUm: 1400 }];
-    expect(handshake.checkBoard(INFO, { ...needs, machine: m40, settings: at1400 })).toEqual([]);
+    // 40 um of overtravel is inside the host's minimum: the cap is the minimum's, and a target at it is taken
+    expect(handshake.commandCapUm(INFO, 40)).toBe(capUm);
+    const atCap = [{ ...deep, targetExtensionUm: capUm }];
+    expect(handshake.checkBoard(INFO, { ...needs, machine: m40, settings: atCap })).toEqual([]);
   });
 
   it("takes the margin from the machine file: more overtravel, a shallower deepest target", () => {
@@ -86,7 +90,7 @@ describe("handshake check", () => {
       },
     ]);
     // no overtravel at all: the host's minimum margin still holds
-    expect(handshake.commandCapUm({ ...INFO, hardMaxExtensionUm: 1200 }, 0)).toBe(1100);
+    expect(handshake.commandCapUm({ ...INFO, hardMaxExtensionUm: 1200 }, 0)).toBe(1200 - MIN_COMMAND_MARGIN_UM);
   });
 
   it("builds the header from INFO and the session", () => {

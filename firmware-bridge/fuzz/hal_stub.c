@@ -2,8 +2,8 @@
  * registers, every input set by the harness (hal_stub.h), time virtual. The interrupt paths follow hal.c
  * step for step: the receive interrupt acts on the priority bytes, INT0 on the e-stop input, the guard runs
  * smp_guard_step and smp_lim_actuator_track every second tick and switches everything off before it posts
- * its alarm, events keep their place among the received bytes, and the drive and the actuator refuse to go
- * on while an event is pending or the e-stop input is active. */
+ * its alarm, the depth forecast judges every needle sample of a burst, events keep their place among the received
+ * bytes, and the drive and the actuator refuse to go on while an event is pending or the e-stop input is active. */
 #include "hal_stub.h"
 
 #include <stdlib.h>
@@ -73,6 +73,7 @@ static uint16_t adc_now(uint8_t ch) {
 static void safe_off(void) {
   fuzz_hal.drive_on = 0;
   fuzz_hal.act_ocr = 0;
+  fuzz_hal.retract_left = 0;
 }
 
 static uint8_t inhibited(void) { return ev_n != 0 || ev_lost != 0 || fuzz_hal.estop; }
@@ -124,6 +125,9 @@ static void isr_tach(uint16_t bdc) {
     e->win_max = fuzz_hal.win_max;
     e->win_peak = fuzz_hal.win_peak;
     edge_head++;
+    /* the burst's last puncture parks the actuator in this interrupt (hal.c: the ADC interrupt's BDC sample) */
+    if (fuzz_hal.retract_left && bdc > fuzz_hal.retract_floor && bdc < SMP_ADC_RAIL && --fuzz_hal.retract_left == 0)
+      fuzz_hal.act_ocr = 0;
   }
   fuzz_hal.adc[HAL_ADC_NEEDLE] = bdc;
   if (bdc > fuzz_hal.chk_max0) fuzz_hal.chk_max0 = bdc;
@@ -157,6 +161,18 @@ static void isr_guard(void) {
   if (code && !fuzz_hal.guard_posted) {
     safe_off();
     post_event(code);
+    fuzz_hal.guard_posted = 1;
+  }
+}
+
+/* The depth forecast on a needle sample of a burst (hal.c: ADC_vect, then EE_READY_vect). */
+static void isr_depth(uint16_t count) {
+  if (!fuzz_hal.depth_on) return;
+  if (smp_depth_over(&fuzz_hal.depth_watch, fuzz_hal.guard_cfg.cal, &fuzz_hal.depth_cam, count, fuzz_hal.us,
+                     adc_now(HAL_ADC_ACTUATOR), smp_act_ocr_to_um(fuzz_hal.act_ocr)) &&
+      !fuzz_hal.guard_posted) {
+    safe_off();
+    post_event(SMP_ALARM_OVER_EXTENSION);
     fuzz_hal.guard_posted = 1;
   }
 }
@@ -205,6 +221,7 @@ void fuzz_hal_set_adc(uint8_t channel, uint16_t count) {
     if (count < fuzz_hal.win_min) fuzz_hal.win_min = count;
     if (count > fuzz_hal.win_max) fuzz_hal.win_max = count;
     if (count > fuzz_hal.chk_max0) fuzz_hal.chk_max0 = count;
+    isr_depth(count);
   } else if (channel == HAL_ADC_CURRENT) {
     if (count > fuzz_hal.win_peak) fuzz_hal.win_peak = count;
     if (count > fuzz_hal.chk_max2) fuzz_hal.chk_max2 = count;
@@ -287,11 +304,20 @@ uint8_t hal_drive_is_on(void) {
 
 void hal_actuator_set(uint8_t ocr) {
   irq_point();
+  if (ocr != 0 && !inhibited() && fuzz_hal.depth_on)
+    smp_depth_set(&fuzz_hal.depth_watch, smp_act_ocr_to_um(fuzz_hal.act_ocr), fuzz_hal.us);
   fuzz_hal.act_ocr = (ocr == 0 || inhibited()) ? 0u : ocr;
+  if (fuzz_hal.act_ocr == 0) fuzz_hal.retract_left = 0; /* a park cancels the pending retract, as in hal.c */
   /* the hard cap holds for every setpoint the firmware drives: the compiled-in one, and the configured one */
   if (smp_act_ocr_to_um(fuzz_hal.act_ocr) > (int16_t)SMP_ABS_MAX_EXTENSION_UM) abort();
   if (fuzz_hal.guard_cfg.limits && smp_act_ocr_to_um(fuzz_hal.act_ocr) > (int32_t)fuzz_hal.guard_cfg.limits->extension_um)
     abort();
+}
+
+void hal_retract_after(uint16_t punctures, uint16_t floor_count) {
+  irq_point();
+  fuzz_hal.retract_left = punctures;
+  fuzz_hal.retract_floor = floor_count;
 }
 
 uint8_t hal_adc_ready(void) {
@@ -306,8 +332,11 @@ uint16_t hal_adc_last(uint8_t channel) {
 }
 
 void hal_guard_set(const smp_guard_cfg *cfg) {
+  uint8_t on = cfg->state == SMP_STATE_BURST && cfg->burst && cfg->cal;
   irq_point();
   if (cfg->state != fuzz_hal.guard_cfg.state && cfg->state != SMP_STATE_ALARM) fuzz_hal.guard_posted = 0;
+  if (on != fuzz_hal.depth_on) smp_depth_idle(&fuzz_hal.depth_watch, fuzz_hal.us);
+  fuzz_hal.depth_on = on;
   if (cfg->lease_tick != fuzz_hal.guard_cfg.lease_tick) fuzz_hal.lease_set_tick = fuzz_hal.tick;
   fuzz_hal.guard_cfg = *cfg;
   fuzz_hal.guard_cfg_set = 1;
@@ -321,6 +350,11 @@ uint8_t hal_pedal_mismatch(void) {
 uint8_t hal_actuator_mismatch(void) {
   irq_point();
   return fuzz_hal.guard_act.mismatch;
+}
+
+void hal_depth_cam(const smp_depth_cam *cam) {
+  irq_point();
+  fuzz_hal.depth_cam = *cam;
 }
 
 uint8_t hal_edge_pop(hal_edge *e) {

@@ -4,7 +4,8 @@
  *
  * Time moves only when the harness says so (fuzz_hal_advance_us); the tick and guard interrupts it crosses run
  * in order on the way, as on the board: the tick every 100 us, the guard (smp_guard_step and the actuator
- * tracking of limits.c, exactly as hal.c calls them) every second tick. An interrupt can also be scheduled to
+ * tracking of limits.c, exactly as hal.c calls them) every second tick. In a burst every ADC0 sample the harness
+ * sets goes through the depth forecast (smp_depth_over), as hal.c's ADC and EEPROM-ready interrupts do. An interrupt can also be scheduled to
  * fire in the middle of a main-loop step, at the n-th hal_* call from now (fuzz_hal_irq_at). */
 #ifndef SMP_HAL_STUB_H
 #define SMP_HAL_STUB_H
@@ -41,6 +42,10 @@ typedef struct {
   smp_actuator_track guard_act;
   uint8_t guard_posted;
   uint16_t chk_max0, chk_max2;        /* ADC0/ADC2 maxima since the previous guard step */
+  smp_depth_watch depth_watch;        /* the depth forecast, run on every ADC0 sample of a burst (hal.c EE_READY) */
+  smp_depth_cam depth_cam;            /* as the main loop last set it (hal_depth_cam) */
+  uint8_t depth_on;                   /* a burst is running: the forecast judges every needle sample */
+  uint16_t retract_left, retract_floor; /* hal_retract_after: punctures to go before the tach interrupt parks */
   uint16_t win_min, win_max, win_peak; /* ADC statistics since the previous tachometer edge */
   /* the line the main loop is working on: the latest complete line it has taken from hal_rx_next */
   smp_assembler rx_mirror;

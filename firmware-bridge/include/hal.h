@@ -54,6 +54,11 @@ uint8_t hal_drive_is_on(void);
 /* Actuator setpoint as an OCR2A value (limits.h: 8 um per step, 0 = park). Refused like the drive:
  * while inhibited the actuator is parked instead. */
 void hal_actuator_set(uint8_t ocr);
+/* The burst's last puncture retracts in the interrupt that takes its bottom-dead-centre sample, not when the main
+ * loop gets to the edge (it may be milliseconds behind while the depth forecast and the guard run): the actuator
+ * parks at the punctures-th bottom-dead-centre sample from now that is a puncture (a count above floor_count and
+ * below the rail; floor_count: the count of 0 um), as main.c counts them. 0: none (a park cancels it). */
+void hal_retract_after(uint16_t punctures, uint16_t floor_count);
 
 /* ADC */
 uint8_t hal_adc_ready(void);            /* every channel converted at least once since init */
@@ -62,6 +67,10 @@ uint16_t hal_adc_last(uint8_t channel);
 void hal_guard_set(const smp_guard_cfg *cfg);
 uint8_t hal_pedal_mismatch(void); /* the two pedal contacts agree right now */
 uint8_t hal_actuator_mismatch(void); /* the actuator feedback (ADC1) is away from its setpoint right now */
+
+/* The depth forecast (limits.h smp_depth_over), run by the ADC interrupt on every needle sample of a burst: the
+ * cam as the main loop saw it at the latest tachometer edge (smp_depth_cam_set). */
+void hal_depth_cam(const smp_depth_cam *cam);
 
 uint8_t hal_edge_pop(hal_edge *e);
 void hal_peak_reset(void); /* restart the current peak of the window in progress */

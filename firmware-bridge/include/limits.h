@@ -109,6 +109,11 @@ uint8_t smp_lim_stall(uint32_t since_last_edge_us);                      /* > st
 uint8_t smp_lim_dwell_exceeded(const smp_limits *l, uint32_t on_time_us); /* > hardMaxDwellMs */
 uint8_t smp_lim_pedal_fault(uint32_t mismatch_us);                       /* >= debounce */
 uint8_t smp_lim_over_extension(const smp_limits *l, int32_t extension_nm);
+/* A stroke's bottom dead centre sensed deeper than the commanded extension (setpoint_um) by more than
+ * SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM: a healthy cartridge only gives, and the actuator only moves towards its setpoint,
+ * so this is a broken spring or an overshooting actuator, caught before its lead can grow over more strokes
+ * (docs/protocol.md §7.5). */
+uint8_t smp_lim_tip_past_command(int32_t extension_nm, int16_t setpoint_um);
 uint8_t smp_lim_over_current(const smp_limits *l, uint32_t current_ma);
 uint8_t smp_lim_over_current_count(const smp_limits *l, const smp_calibration *c, uint16_t count); /* same, ADC2 */
 uint8_t smp_lim_sensor_dropout(uint16_t count);                          /* at the rail */
@@ -200,33 +205,61 @@ uint16_t smp_needle_over_count(const smp_limits *l, const smp_calibration *c);
 uint16_t smp_current_over_count(const smp_limits *l, const smp_calibration *c);
 
 /* ---- depth forecast (docs/protocol.md §7.12; the reference board's src/sim/board-depth.ts) ----
- * Not called by the guard yet (see §7.12's status). Meant for every guard step in a burst with a fresh needle
- * sample off its floor: a lower bound of the tip's depth
- * at the coming bottom dead centre, setpoint + rel + A - sqrt(A^2 - s^2), in integers. Every rounding errs
- * towards a lower bound (a shallower forecast): the speed is taken in um as nm / 1024, the cam's swing s is
- * capped at 0.949 A, and the comparison A - sqrt(A^2 - s^2) > margin is made as s^2 > margin (2 A - margin),
- * with the margin rounded up (no square root, one division per sample). The cam rate's ceiling is a period: the last one,
- * shortened by the trend of the last two when the motor is speeding up, never longer than 1 / 30 Hz, and
- * shortened again by 5 % (smp_cam_ceiling_period_us, once per tach edge). */
+ * Run by the ADC interrupt on every needle sample of a burst (hal.c), right after the conversion: a lower bound
+ * of the tip's depth at the coming bottom dead centre, setpoint + rel + A - sqrt(A^2 - s^2), in integers and
+ * without a square root or a library division. Every rounding errs towards a lower bound (a shallower forecast):
+ * the speed is taken in um as nm / 1024, the cam's swing s = v / omega is rounded down and capped at 0.949 A, and
+ * the comparison A - sqrt(A^2 - s^2) > margin is made as s^2 > margin (2 A - margin), with the margin rounded up.
+ * The cam rate's ceiling is a period: the last one, shortened by the trend of the last two when the motor is
+ * speeding up, never longer than 1 / 30 Hz, and shortened again by 5 % (smp_cam_ceiling_period_us); the main loop
+ * turns it into 1 / omega once per tachometer edge (smp_depth_cam_set), so the sample's only division is one of
+ * 12 quotient bits, by shift and subtract (some 40 us per sample on the 16 MHz part, measured in emulation). */
 typedef struct {
-  int32_t model_nm;     /* the actuator model: its setpoint followed at SMP_WIRING_ACTUATOR_RATE_UM_PER_MS */
-  uint32_t model_at_us;
-  uint8_t have_prev;    /* the previous needle sample was off its floor (in ARMED/BURST) */
-  uint32_t prev_us;     /* when that sample was taken */
-  int32_t prev_fb_nm;   /* tip minus actuator feedback then */
+  int32_t model_nm;      /* the actuator model: its setpoint followed at SMP_WIRING_ACTUATOR_RATE_UM_PER_MS */
+  uint32_t model_at_us;  /* the model's time: the previous sample, or a setpoint write after it */
+  uint32_t at_us;        /* the previous sample */
+  uint8_t have_prev;     /* the previous needle sample was off its floor (in this burst) */
+  int32_t prev_fb_nm;    /* tip minus actuator feedback then */
   int32_t prev_model_nm; /* tip minus actuator model then */
+  uint16_t still_us;     /* how long the model has stood at its setpoint (saturating) */
 } smp_depth_watch;
+/* For this long after the model has arrived at its setpoint, the tip's speed relative to the actuator is taken a
+ * further SMP_WIRING_ACTUATOR_RATE_UM_PER_MS slower: the model moves from the moment the setpoint was written
+ * (smp_depth_set), the real actuator up to SMP_WIRING_ACTUATOR_LAG_US later (firmware-bridge/README.md, wiring), so
+ * it may still be moving after the model stopped, and its feedback is sampled only every 416 us: neither tells the
+ * actuator's own last motion from the cam's. While the model moves, it runs ahead of the real actuator, which makes
+ * the relative speed it gives smaller (a shallower forecast), never larger. */
+#define SMP_DEPTH_MOVE_SETTLE_US (2u * SMP_WIRING_ACTUATOR_LAG_US)
 
-/* Power-up: the actuator model at park. */
-void smp_depth_init(smp_depth_watch *w, uint32_t now_us);
-/* Every guard step: the model follows the setpoint; outside ARMED/BURST the speed history is dropped. */
-void smp_depth_track(smp_depth_watch *w, int16_t setpoint_um, uint32_t now_us, uint8_t armed);
-/* The cam rate's ceiling as a period, us, from the last two tachometer periods (0: none). */
-uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_us);
-/* One needle sample (count, taken at sample_us; only a new one): 1 if the forecast is beyond hardMaxExtensionUm
- * + SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM. actuator_nm: the feedback (ADC1); setpoint_um: the OCR2A setpoint. */
-uint8_t smp_depth_over(smp_depth_watch *w, const smp_limits *l, const smp_calibration *c, uint16_t needle_count,
-                       uint32_t sample_us, int32_t actuator_nm, int16_t setpoint_um, uint32_t ceiling_period_us);
+/* The forecast's constants, worked out by the main loop at each tachometer edge (smp_depth_cam_set). */
+typedef struct {
+  int32_t limit_nm;  /* (hardMaxExtensionUm - SMP_DEFAULT_FORECAST_MARGIN_UM) x 1000 */
+  int32_t reach_nm;  /* the most the cam's travel still to come can add: A (1 - sqrt(1 - 0.949^2)) < 0.69 A */
+  uint16_t a_um;     /* half the cam's stroke (0: no forecast) */
+  uint16_t cap_um;   /* the cam's swing s is capped at 0.949 A (forecastSwingCapPermille 950) */
+  uint16_t omega_us; /* 1 / omega at the cam rate's ceiling, us per radian, rounded down: period / (2 pi) */
+} smp_depth_cam;
+
+/* Outside a burst (between bursts): the speed history is dropped, and the model restarts at park, where the
+ * actuator is commanded outside a burst. The real one may still be on its way there, at or above the model, so
+ * the tip is judged against its feedback (the larger of the two). Also at power-up. */
+void smp_depth_idle(smp_depth_watch *w, uint32_t now_us);
+/* The actuator's setpoint is written now: the model follows the one before it up to now_us, and the new one (which
+ * the next smp_depth_over passes) from now_us. */
+void smp_depth_set(smp_depth_watch *w, int16_t previous_setpoint_um, uint32_t now_us);
+/* The cam rate's ceiling as a period, us, from the last two tachometer periods (0: none), never longer than the
+ * running burst's commanded stroke rate gives (burst_hz; 0: none): the first strokes after spin-up, still speeding up
+ * towards it, have no trend to go by. */
+uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_us, uint16_t burst_hz);
+/* The constants after a tachometer edge that closed period_us (previous_period_us the one before it; burst_hz the
+ * running burst's stroke rate, 0: none). */
+void smp_depth_cam_set(smp_depth_cam *cam, const smp_limits *l, uint16_t stroke_um, uint32_t period_us,
+                       uint32_t previous_period_us, uint16_t burst_hz);
+/* One needle sample of a burst (count, taken at sample_us; a new one each call): the model follows the setpoint up
+ * to sample_us, then 1 if the forecast is beyond hardMaxExtensionUm - SMP_DEFAULT_FORECAST_MARGIN_UM.
+ * actuator_count: the feedback (ADC1); setpoint_um: the OCR2A setpoint. */
+uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_depth_cam *cam, uint16_t needle_count,
+                       uint32_t sample_us, uint16_t actuator_count, int16_t setpoint_um);
 
 /* ---- conversions ---- */
 int32_t smp_sensor_nm(const smp_calibration *c, uint16_t count);   /* needle extension, nm */

@@ -7,7 +7,11 @@
  *   Timer0  phase-correct PWM, /8 (3.9 kHz) on OC0A/PD6: drive; stopped and disconnected when off.
  *   Timer2  phase-correct PWM, /8 (3.9 kHz) on OC2A/PB3: actuator setpoint; disconnected (pin low) = park.
  *   ADC     single conversions chained from its interrupt, /128 (104 us each), sequence 0,1,0,2; a tach
- *           edge makes the next conversion an ADC0 "bottom dead centre" sample.
+ *           edge makes the next conversion an ADC0 "bottom dead centre" sample. In a burst every ADC0 sample
+ *           goes to the depth forecast (§7.12), which runs right after it in the EEPROM-ready interrupt.
+ *   EE_READY used as a software interrupt (it fires while its enable bit is set and no EEPROM write is under
+ *           way; the EEPROM is written only at power-up): the depth forecast, with interrupts on, so the ADC
+ *           interrupt stays short and free of calls.
  *   PCINT0  tachometer on PB0 (the ICP1 pin). avr8js 0.21 has no input capture, so the edge is time-stamped
  *           in the pin-change interrupt from the tick counter and TCNT1 (build with -DSMP_TACH_ICP=1 for a
  *           real board to use the input-capture unit instead; not verifiable in emulation).
@@ -100,6 +104,22 @@ static uint32_t now_us_locked(void) {
   return now_us_tick_locked(&t);
 }
 
+/* The low 16 bits of the microsecond clock, the same corrections; interrupts must be off. Always inlined and
+ * 16-bit only (the low half of g_us_base, no tick): the ADC interrupt stamps every conversion with it, and a call
+ * or 32-bit arithmetic there would cost every other interrupt that waits behind it (docs/protocol.md §7.1). */
+static inline __attribute__((always_inline)) uint16_t now_us16_locked(void) {
+  uint16_t c = TCNT1;
+  uint8_t pending = TIFR1 & _BV(OCF1A);
+  volatile const uint8_t *lo = (volatile const uint8_t *)&g_us_base; /* little-endian: the low half first */
+  uint16_t base = (uint16_t)(lo[0] | (uint16_t)lo[1] << 8);
+  if (pending) {
+    if (c < (TICK_TOP + 1u) / 2u) base += US_PER_TICK;
+  } else if (c == TICK_TOP && g_tick_early) {
+    base -= US_PER_TICK;
+  }
+  return (uint16_t)(base + (c >> 1));
+}
+
 uint32_t hal_tick(void) {
   uint32_t t;
   ATOMIC_BLOCK(ATOMIC_RESTORESTATE) { t = g_tick; }
@@ -150,7 +170,15 @@ static void drive_off_locked(void) {
   g_coil = 0;
 }
 
+/* The depth forecast's (see EE_READY_vect): a burst is running; its memory, restarted by hal_guard_set between
+ * bursts, and its actuator model, told of every setpoint by hal_actuator_set. */
+static uint8_t depth_on;
+static smp_depth_watch depth_watch;
+static uint16_t retract_left; /* punctures to go before the ADC interrupt parks the actuator (0: none) */
+static uint16_t retract_floor;
+
 static void actuator_park_locked(void) {
+  retract_left = 0;
   TCCR2A = _BV(WGM20); /* COM2A = 0: OC2A disconnected, PB3 = 0 V = park setpoint at once */
   PORTB &= (uint8_t)~_BV(PB3);
   TCCR2B = 0;
@@ -164,6 +192,13 @@ static void safe_off_locked(void) {
 }
 
 static uint8_t inhibited_locked(void) { return ev_n != 0 || ev_lost != 0 || ESTOP_ACTIVE(); }
+
+void hal_retract_after(uint16_t punctures, uint16_t floor_count) {
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+    retract_left = punctures;
+    retract_floor = floor_count;
+  }
+}
 
 uint8_t hal_drive_on(uint8_t pwm_ocr, uint16_t stroke_hz, uint8_t coil, uint32_t *on_us) {
   uint8_t ok = 0;
@@ -208,6 +243,9 @@ void hal_actuator_set(uint8_t ocr) {
     if (ocr == 0 || inhibited_locked()) {
       actuator_park_locked();
     } else {
+      /* the depth forecast's actuator model: the setpoint before this one, up to now (the forecast's interrupt cannot
+       * be running: the main loop runs only between interrupts) */
+      if (depth_on) smp_depth_set(&depth_watch, smp_act_ocr_to_um((TCCR2A & _BV(COM2A1)) ? OCR2A : 0u), now_us_locked());
       OCR2A = ocr;
       if (!(TCCR2A & _BV(COM2A1))) {
         TCNT2 = 0;
@@ -232,13 +270,23 @@ static uint8_t adc_ch, adc_seq_i;
 static volatile uint8_t adc_bdc_req; /* set by the tach interrupt */
 static uint16_t win_min = 0xFFFFu, win_max, win_peak;
 static uint16_t chk_max0, chk_max2;
+static uint16_t adc_start_us16; /* when the conversion in progress started (its sample-and-hold), clock's low 16 bits */
+/* The latest ADC0 sample of a burst, for the depth forecast (EE_READY_vect): its count, when it was taken (the
+ * clock's low 16 bits), whether the actuator was out then. */
+static uint16_t depth_count;
+static uint16_t depth_sampled_us16;
+static uint8_t depth_out;
+static volatile uint8_t depth_busy; /* the forecast is running */
 
 static hal_edge edge_q[EDGE_SLOTS];
 static uint8_t edge_head, edge_ready, edge_tail; /* [tail, ready) complete, [ready, head) await BDC */
 
+/* Kept short (it runs every 104 us, and every interrupt that comes while it runs waits for it): no call, no 32-bit
+ * arithmetic; the depth forecast's work, spin-up and retract included, is in EE_READY_vect. */
 ISR(ADC_vect) {
   uint16_t v = ADC;
   uint8_t ch = adc_ch;
+  uint16_t sampled_us16 = adc_start_us16;
   uint8_t next;
   /* start the next conversion first: a pending bottom-dead-centre request goes ahead of the sequence */
   if (adc_bdc_req) {
@@ -250,14 +298,24 @@ ISR(ADC_vect) {
   adc_ch = next;
   ADMUX = _BV(REFS0) | (next & 0x0Fu); /* AVCC reference */
   ADCSRA = ADCSRA_RUN;
+  adc_start_us16 = now_us16_locked();
 
   if ((ch & 0x0Fu) == HAL_ADC_NEEDLE) {
     adc_last[HAL_ADC_NEEDLE] = v;
+    adc_seen |= 1u << HAL_ADC_NEEDLE;
     if (v < win_min) win_min = v;
     if (v > win_max) win_max = v;
     if (v > chk_max0) chk_max0 = v;
+    if (depth_on) { /* the depth forecast next, in its own interrupt */
+      depth_count = v;
+      depth_sampled_us16 = sampled_us16;
+      depth_out = TCCR2A & _BV(COM2A1); /* the actuator out; else spin-up or retract: parked */
+      EECR |= _BV(EERIE);
+    }
     if (ch & ADC_BDC) {
       uint8_t r = edge_ready;
+      /* the burst's last puncture: park now (main.c's on_edge counts the same punctures, and parks too) */
+      if (retract_left && v > retract_floor && v < SMP_ADC_RAIL && --retract_left == 0) actuator_park_locked();
       while (r != edge_head) {
         hal_edge *e = &edge_q[r % EDGE_SLOTS];
         e->bdc = v;
@@ -273,12 +331,13 @@ ISR(ADC_vect) {
     }
   } else if (ch == HAL_ADC_CURRENT) {
     adc_last[HAL_ADC_CURRENT] = v;
+    adc_seen |= 1u << HAL_ADC_CURRENT;
     if (v > win_peak) win_peak = v;
     if (v > chk_max2) chk_max2 = v;
   } else {
     adc_last[HAL_ADC_ACTUATOR] = v;
+    adc_seen |= 1u << HAL_ADC_ACTUATOR;
   }
-  adc_seen |= (uint8_t)(1u << (ch & 0x03u));
 }
 
 static void tach_edge_locked(uint32_t t) {
@@ -345,6 +404,16 @@ static smp_actuator_track guard_act; /* actuator feedback vs setpoint (ACTUATOR_
 static volatile uint8_t guard_posted; /* a guard alarm is on its way to the main loop */
 
 static void post_event_locked(uint8_t code);
+static void guard_post_locked(uint8_t code);
+static void guard_step_locked(void) __attribute__((noinline));
+
+/* The guard (every 200 us) and the depth forecast (every needle sample of a burst) are the two interrupts that run
+ * with interrupts on; they never nest into each other (each would put its whole frame on the other's, and 2 KB of
+ * RAM has no room for both over the main loop's deepest call): one that comes while the other runs waits for it
+ * to end (some 40 us at most), and is run at its end. */
+static volatile uint8_t guard_busy;    /* the guard step is running */
+static volatile uint8_t guard_due;     /* the guard's turn came while the forecast ran: run it at the forecast's end */
+static volatile uint8_t depth_pending; /* a needle sample came while one of them ran: the forecast is raised after */
 
 /* The tick: kept free of function calls, so its prologue stays short (it runs 10 000 times a second). Every
  * second tick it arms the compare-B interrupt, which runs the guard 50 us later. */
@@ -361,21 +430,30 @@ ISR(TIMER1_COMPA_vect) {
       TCCR0A = on ? (uint8_t)(_BV(COM0A1) | _BV(WGM00)) : (uint8_t)_BV(WGM00);
     }
   }
-  if (!((uint8_t)g_tick & 1u)) {
+  if (!((uint8_t)g_tick & 1u) && !guard_busy) { /* a guard step still running: this one is skipped */
     TIFR1 = _BV(OCF1B);
     TIMSK1 |= _BV(OCIE1B);
   }
 }
 
-/* The guard, every 200 us (the reference board checks every 250 us): a snapshot with interrupts off, then
- * the checks (about 20 us) with interrupts on, so a priority byte or an e-stop edge is never held up by them.
- * It cannot re-enter itself: its interrupt stays disabled until the next even tick. */
 ISR(TIMER1_COMPB_vect) {
-  smp_guard_in in;
+  TIMSK1 &= (uint8_t)~_BV(OCIE1B);
+  /* a step that comes while one runs is skipped (a step deferred behind the forecast, then armed again by the tick
+   * before it ran, comes due during it): the guard is never re-entered */
+  if (guard_busy) return;
+  if (depth_busy) guard_due = 1; /* the forecast runs it when it ends */
+  else guard_step_locked();
+}
+
+/* The guard, every 200 us (the reference board checks every 250 us; one that waits for the forecast, up to 40 us
+ * later): a snapshot with interrupts off, then the checks (about 20 us) with interrupts on, so a priority byte or
+ * an e-stop edge is never held up by them. Never re-entered (guard_busy). Called with interrupts off. */
+static void guard_step_locked(void) {
+  static smp_guard_in in; /* static: never re-entered, and off the stack */
   uint8_t code, act_fault;
   uint16_t act_count;
   uint8_t act_ocr;
-  TIMSK1 &= (uint8_t)~_BV(OCIE1B);
+  guard_busy = 1;
   in.tick = g_tick;
   in.now_us = now_us_locked();
   in.last_edge_us = last_tach_us;
@@ -396,16 +474,80 @@ ISR(TIMER1_COMPB_vect) {
   act_fault = guard_cfg.cal ? smp_lim_actuator_track(&guard_act, guard_cfg.cal, act_count, act_ocr, in.now_us) : 0u;
   if (!code && act_fault && guard_cfg.state != SMP_STATE_ALARM) code = SMP_ALARM_ACTUATOR_FAULT;
   cli();
-  if (code && !guard_posted) {
-    safe_off_locked(); /* drive off and park now; the main loop latches the alarm next */
-    post_event_locked(code);
-    guard_posted = 1;
+  if (code) guard_post_locked(code);
+  guard_busy = 0;
+  if (depth_pending) { /* right after this interrupt returns */
+    depth_pending = 0;
+    EECR |= _BV(EERIE);
   }
+}
+
+/* A guard or depth-forecast alarm: drive off and park now; the main loop latches the alarm next (one per latch). */
+static void guard_post_locked(uint8_t code) {
+  if (guard_posted) return;
+  safe_off_locked();
+  post_event_locked(code);
+  guard_posted = 1;
+}
+
+/* ---- the depth forecast (limits.h smp_depth_over, docs/protocol.md §7.12) ----
+ * Every ADC0 sample of a burst, right after the ADC interrupt that took it (which raises this one), so the tip is
+ * judged one conversion (104 us) after it was sampled plus the forecast's own time, not up to a guard period
+ * later. With interrupts on: priority bytes, the e-stop edge, the tick and the ADC go first; a sample that comes
+ * while the guard or the forecast runs is taken at its end (the newest one; one in between is skipped). */
+static smp_depth_cam depth_cam;     /* written by the main loop at each tachometer edge (hal_depth_cam) */
+
+static void depth_step_locked(void) __attribute__((noinline));
+
+ISR(EE_READY_vect) { /* thin, so its prologue saves only what a call may clobber */
+  EECR &= (uint8_t)~_BV(EERIE); /* raised again by the next sample */
+  if (guard_busy || depth_busy) depth_pending = 1;
+  else if (depth_on) depth_step_locked();
+}
+
+static void depth_step_locked(void) {
+  uint8_t act_ocr, over = 0, out;
+  uint16_t count, act_count, sampled_us16;
+  uint32_t base_us, sampled_us;
+  depth_busy = 1;
+  count = depth_count;
+  sampled_us16 = depth_sampled_us16;
+  out = depth_out;
+  base_us = g_us_base;
+  act_count = adc_last[HAL_ADC_ACTUATOR];
+  act_ocr = (TCCR2A & _BV(COM2A1)) ? OCR2A : 0u; /* PWM disconnected: the park setpoint */
+  sei(); /* depth_cam is read in place: only the main loop writes it, and the main loop cannot run meanwhile */
+  /* the sample's 32-bit time: within 32 ms of the latest tick interrupt's */
+  sampled_us = base_us + (uint32_t)(int32_t)(int16_t)(uint16_t)(sampled_us16 - (uint16_t)base_us);
+  if (out) {
+    over = smp_depth_over(&depth_watch, guard_cfg.cal, &depth_cam, count, sampled_us, act_count, smp_act_ocr_to_um(act_ocr));
+  } else { /* spin-up or retract: parked, the tip cannot reach the limit; the model's clock runs */
+    depth_watch.at_us = sampled_us;
+    depth_watch.have_prev = 0;
+  }
+  cli();
+  if (over) guard_post_locked(SMP_ALARM_OVER_EXTENSION);
+  depth_busy = 0;
+  if (guard_due) {
+    guard_due = 0;
+    guard_step_locked(); /* raises this interrupt again if a sample is pending */
+  } else if (depth_pending) {
+    depth_pending = 0;
+    EECR |= _BV(EERIE);
+  }
+}
+
+void hal_depth_cam(const smp_depth_cam *cam) {
+  ATOMIC_BLOCK(ATOMIC_RESTORESTATE) { depth_cam = *cam; }
 }
 
 void hal_guard_set(const smp_guard_cfg *cfg) {
   ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
+    uint8_t on = cfg->state == SMP_STATE_BURST && cfg->burst && cfg->cal;
     if (cfg->state != guard_cfg.state && cfg->state != SMP_STATE_ALARM) guard_posted = 0;
+    /* between bursts the forecast forgets its samples (the main loop never runs while it does: it is an interrupt) */
+    if (on != depth_on) smp_depth_idle(&depth_watch, now_us_locked());
+    depth_on = on;
     guard_cfg = *cfg;
   }
 }
@@ -652,6 +794,15 @@ void hal_init(void) {
   guard_cfg.cal = 0;                 /* no actuator check until then either */
   guard_act.mismatch = 0;
   guard_posted = 0;
+  depth_on = 0;
+  depth_busy = 0;
+  depth_pending = 0;
+  guard_busy = 0;
+  guard_due = 0;
+  retract_left = 0;
+  depth_cam.a_um = 0; /* no forecast before the first tachometer edge */
+  smp_depth_idle(&depth_watch, 0);
+  EECR = 0;           /* EERIE off: the forecast interrupt is raised by a burst's needle samples only */
 
   TCCR1B = 0;
   TCCR1A = 0;

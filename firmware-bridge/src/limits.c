@@ -71,6 +71,10 @@ uint8_t smp_lim_over_extension(const smp_limits *l, int32_t extension_nm) {
   return extension_nm > (int32_t)l->extension_um * 1000;
 }
 
+uint8_t smp_lim_tip_past_command(int32_t extension_nm, int16_t setpoint_um) {
+  return extension_nm > ((int32_t)setpoint_um + SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM) * 1000;
+}
+
 uint8_t smp_lim_over_current(const smp_limits *l, uint32_t current_ma) { return current_ma > l->current_ma; }
 
 uint8_t smp_lim_over_current_count(const smp_limits *l, const smp_calibration *c, uint16_t count) {
@@ -237,73 +241,128 @@ uint8_t smp_lim_extension_ahead(const smp_limits *l, uint32_t extension_um, int3
 /* 1 / (1 + camRateMarginPercent / 100) in Q10, rounded down (975 / 1024 = 0.952 <= 1 / 1.05) */
 #define SMP_CAM_CEILING_Q10 (102400u / (100u + SMP_DEFAULT_CAM_RATE_MARGIN_PERCENT))
 
-void smp_depth_init(smp_depth_watch *w, uint32_t now_us) {
+void smp_depth_idle(smp_depth_watch *w, uint32_t now_us) {
+  w->have_prev = 0;
   w->model_nm = (int32_t)SMP_PARK_UM * 1000;
   w->model_at_us = now_us;
-  w->have_prev = 0;
+  w->at_us = now_us;
+  w->still_us = 0;
 }
 
-void smp_depth_track(smp_depth_watch *w, int16_t setpoint_um, uint32_t now_us, uint8_t armed) {
-  uint32_t dt = now_us - w->model_at_us;
-  int32_t to_go = (int32_t)setpoint_um * 1000 - w->model_nm;
-  /* a step is 200 us; a longer gap (power-up) saturates the move: the whole actuator travel is under 3 mm */
-  int32_t max_move = dt > 12000u ? 3000000L : (int32_t)(dt * SMP_ACT_RATE_NM_PER_US);
+/* The model follows set_um from w->model_at_us to until_us (no earlier than the model's time); 1 if it moved. A gap
+ * over 12 ms saturates the move: the whole actuator travel is under 3 mm. */
+static uint8_t model_follow(smp_depth_watch *w, int16_t set_um, uint32_t until_us) {
+  int32_t to_go = (int32_t)set_um * 1000 - w->model_nm;
+  int32_t dt = (int32_t)(until_us - w->model_at_us);
+  int32_t max_move;
+  if (dt <= 0) return 0; /* a setpoint written after this sample was taken */
+  max_move = dt > 12000 ? 3000000L : (int32_t)((uint32_t)(uint16_t)dt * SMP_ACT_RATE_NM_PER_US);
   if (to_go > max_move) to_go = max_move;
   if (to_go < -max_move) to_go = -max_move;
   w->model_nm += to_go;
-  w->model_at_us = now_us;
-  if (!armed) w->have_prev = 0;
+  w->model_at_us = until_us;
+  return to_go != 0;
 }
 
-uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_us) {
+void smp_depth_set(smp_depth_watch *w, int16_t previous_setpoint_um, uint32_t now_us) {
+  if (model_follow(w, previous_setpoint_um, now_us)) w->still_us = 0;
+}
+
+uint32_t smp_cam_ceiling_period_us(uint32_t period_us, uint32_t previous_period_us, uint16_t burst_hz) {
   uint32_t p = period_us;
   if (p == 0 || p > SMP_SLOWEST_PERIOD_US) {
     p = SMP_SLOWEST_PERIOD_US; /* no edge yet, or a standstill: the floor rate */
   } else if (previous_period_us > p && previous_period_us <= SMP_SLOWEST_PERIOD_US) {
     p = (p * p) / previous_period_us; /* speeding up: as much faster again (p^2 < 2^31) */
   }
+  if (burst_hz && p > (uint32_t)1000000u / burst_hz) p = (uint32_t)1000000u / burst_hz; /* spinning up to the command */
   return (p * SMP_CAM_CEILING_Q10) >> 10; /* shorter, so faster: at most / (1 + margin) */
 }
 
-uint8_t smp_depth_over(smp_depth_watch *w, const smp_limits *l, const smp_calibration *c, uint16_t needle_count,
-                       uint32_t sample_us, int32_t actuator_nm, int16_t setpoint_um, uint32_t ceiling_period_us) {
-  int32_t tip_nm, fb_nm, model_nm, rel_nm, base_nm, limit_nm, d_nm;
-  uint32_t a_um, dt, den, swing_um, cap_um, margin_um;
-  uint8_t had = w->have_prev;
-  uint32_t prev_us = w->prev_us;
-  int32_t prev_fb = w->prev_fb_nm, prev_model = w->prev_model_nm;
+void smp_depth_cam_set(smp_depth_cam *cam, const smp_limits *l, uint16_t stroke_um, uint32_t period_us,
+                       uint32_t previous_period_us, uint16_t burst_hz) {
+  uint16_t a_um = (uint16_t)(stroke_um / 2u);
+  cam->limit_nm = ((int32_t)l->extension_um - SMP_DEFAULT_FORECAST_MARGIN_UM) * 1000;
+  cam->reach_nm = (int32_t)a_um * 690;
+  cam->a_um = a_um;
+  cam->cap_um = (uint16_t)(((uint32_t)a_um * 972u) >> 10); /* 0.949 A */
+  /* period / (2 pi) = period x 0.159155; x 651 / 4096 = 0.158936 rounds it down (period <= 31 746 us here) */
+  cam->omega_us = (uint16_t)((smp_cam_ceiling_period_us(period_us, previous_period_us, burst_hz) * 651u) >> 12);
+}
+
+/* x / d for a quotient below 4096 (x < 4096 d), rounded down: 12 steps of shift and subtract, a fraction of the
+ * library's 32-bit division on the AVR. */
+static uint16_t div_q12(uint32_t x, uint16_t d) {
+  uint32_t dd = (uint32_t)d << 11;
+  uint16_t q = 0;
+  uint8_t i;
+  for (i = 0; i < 12u; i++) {
+    q = (uint16_t)(q << 1);
+    if (x >= dd) {
+      x -= dd;
+      q |= 1u;
+    }
+    dd >>= 1;
+  }
+  return q;
+}
+
+uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_depth_cam *cam, uint16_t needle_count,
+                       uint32_t sample_us, uint16_t actuator_count, int16_t setpoint_um) {
+  int32_t set_nm = (int32_t)setpoint_um * 1000;
+  uint32_t dt = sample_us - w->at_us;
+  int32_t tip_nm, fb_nm, model_nm, rel_nm, base_nm, d_nm;
+  uint32_t x;
+  uint16_t swing_um, margin_um;
+  uint8_t had = w->have_prev, tracks;
+  /* the model follows the setpoint (samples are 104 to 208 us apart) */
+  uint8_t moving = model_follow(w, setpoint_um, sample_us) || w->model_nm != set_nm;
+  w->at_us = sample_us;
+  if (moving) w->still_us = 0;
+  else if (w->still_us < SMP_DEPTH_MOVE_SETTLE_US) w->still_us = (uint16_t)(w->still_us + (dt > 1000u ? 1000u : dt));
   if (needle_count == 0 || needle_count >= SMP_ADC_RAIL) { /* at the floor: "this far in, or further" */
     w->have_prev = 0;
     return 0;
   }
   tip_nm = smp_sensor_nm(c, needle_count);
-  fb_nm = tip_nm - actuator_nm;
+  fb_nm = tip_nm - smp_actuator_nm(c, actuator_count);
   model_nm = tip_nm - w->model_nm;
+  /* the speed against the model while the feedback tracks it (the model moves from the setpoint's write, the
+   * feedback is up to 416 us old); against the slower of the two when they part (a fault of one of them) */
+  d_nm = model_nm - w->prev_model_nm;
+  tracks = !(fb_nm - model_nm > (int32_t)SMP_ACT_TRACKING_NM || model_nm - fb_nm > (int32_t)SMP_ACT_TRACKING_NM ||
+             w->prev_fb_nm - w->prev_model_nm > (int32_t)SMP_ACT_TRACKING_NM ||
+             w->prev_model_nm - w->prev_fb_nm > (int32_t)SMP_ACT_TRACKING_NM);
+  if (!tracks && fb_nm - w->prev_fb_nm < d_nm) d_nm = fb_nm - w->prev_fb_nm;
   w->have_prev = 1;
-  w->prev_us = sample_us;
   w->prev_fb_nm = fb_nm;
   w->prev_model_nm = model_nm;
   rel_nm = fb_nm < model_nm ? fb_nm : model_nm; /* against the larger of feedback and model */
-  base_nm = (int32_t)setpoint_um * 1000 + rel_nm;
-  limit_nm = ((int32_t)l->extension_um + SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM) * 1000;
-  if (base_nm > limit_nm) return 1;
-  a_um = c->stroke_um / 2u;
-  dt = sample_us - prev_us;
-  if (!had || dt == 0 || dt > 4000u || a_um == 0) return 0;
-  /* the cam's travel still to come counts at most A (1 - sqrt(1 - 0.949^2)) < 0.69 A: nothing to do below that */
-  if (base_nm + (int32_t)(a_um * 690u) <= limit_nm) return 0;
-  d_nm = fb_nm - prev_fb;
-  if (model_nm - prev_model < d_nm) d_nm = model_nm - prev_model; /* the smaller of the two speeds */
-  d_nm -= (int32_t)(dt * SMP_SPEED_MARGIN_NM_PER_US);
+  /* the actuator where it is now, or at its setpoint if it is past it: a move on its way out may not arrive before
+   * this BDC (the coil's whole travel takes longer than a stroke at 150 Hz); how much more of it does, below */
+  base_nm = set_nm + rel_nm < tip_nm ? set_nm + rel_nm : tip_nm;
+  if (base_nm > cam->limit_nm) return 1;
+  if (!had || dt == 0 || dt > 4000u || cam->a_um == 0) return 0;
+  if (set_nm + rel_nm + cam->reach_nm <= cam->limit_nm) return 0; /* nothing the cam's travel can add reaches it */
+  d_nm -= (int32_t)((uint16_t)dt * (uint32_t)(!moving && w->still_us < SMP_DEPTH_MOVE_SETTLE_US
+                                                    ? SMP_SPEED_MARGIN_NM_PER_US + SMP_ACT_RATE_NM_PER_US
+                                                    : SMP_SPEED_MARGIN_NM_PER_US));
   if (d_nm <= 0) return 0;
   if (d_nm > 8000000L) d_nm = 8000000L; /* beyond any cam: keeps the product in range */
-  /* s = v / omega = (d / dt) * P / (2 pi): um = (nm >> 10) * us / (us * 6.2832), den rounded up */
-  den = ((dt * 6434u) >> 10) + 1u;
-  swing_um = (((uint32_t)d_nm >> 10) * ceiling_period_us) / den;
-  cap_um = (a_um * 972u) >> 10; /* 0.949 A (forecastSwingCapPermille 950) */
-  if (swing_um > cap_um) swing_um = cap_um;
+  /* s = v / omega = (d / dt) / omega, um: (nm >> 10) x (us per rad) / us, rounded down and capped; 7812 x 5051 and
+   * 2850 x 4000 fit in u32 */
+  x = (uint32_t)(uint16_t)((uint32_t)d_nm >> 10) * cam->omega_us;
+  swing_um = x >= (uint32_t)cam->cap_um * (uint16_t)dt ? cam->cap_um : div_q12(x, (uint16_t)dt);
   /* A - sqrt(A^2 - s^2) > M  <=>  s^2 > M (2 A - M)  (0 < M < A), with M = (limit - base) in um, rounded up
    * (x 1049 / 2^20 = / 999.6): no square root and no second division */
-  margin_um = ((uint32_t)(limit_nm - base_nm) * 1049u >> 20) + 1u;
-  return swing_um * swing_um > margin_um * (2u * a_um - margin_um);
+  /* an actuator on its way out (and followed by its feedback) goes on out at its rate until the coming BDC, at least
+   * theta / omega away, theta >= s / A: s x (us per rad) / (4 A) in us / 4, x 4 x rate in nm */
+  if (moving && tracks && base_nm < set_nm + rel_nm) {
+    int32_t gain_nm = (int32_t)div_q12((uint32_t)swing_um * cam->omega_us, (uint16_t)(4u * cam->a_um)) *
+                      (int32_t)(4u * SMP_ACT_RATE_NM_PER_US);
+    base_nm = base_nm + gain_nm < set_nm + rel_nm ? base_nm + gain_nm : set_nm + rel_nm;
+    if (base_nm > cam->limit_nm) return 1;
+  }
+  margin_um = (uint16_t)(((uint32_t)(cam->limit_nm - base_nm) * 1049u >> 20) + 1u);
+  return (uint32_t)swing_um * swing_um > (uint32_t)margin_um * (uint16_t)(2u * cam->a_um - margin_um);
 }

@@ -66,6 +66,7 @@ static struct {
 } parking;
 static uint32_t next_status_us;
 static smp_edge_ref last_edge; /* the latest tach edge, for periods (wrap-safe: limits.h) */
+static uint32_t last_period_us; /* the period the latest tach edge closed (SMP_PERIOD_UNKNOWN: none) */
 static uint16_t needle_over, current_over; /* guard thresholds in ADC counts */
 /* Time of what the main loop is handling now (a step, a received line, an interrupt's event), as the microsecond
  * clock and the tick of the same instant: the frames it causes are stamped with it (docs/protocol.md §7.8). */
@@ -467,6 +468,9 @@ static void extend(uint8_t at_edge) {
   burst.phase = PHASE_STROKES;
   burst.setpoint_um = smp_act_ocr_to_um(ocr);
   hal_actuator_set(ocr);
+  /* the last puncture's retract, in the interrupt that samples it (the strokes so far were counted in spin-up: none;
+   * a sensor read "in" at 0 um and below: smp_sensor_nm > 0 from the zero count up) */
+  hal_retract_after(burst.dot.strokes > 0xFFFFu ? 0u : (uint16_t)burst.dot.strokes, cfg.cal.sensor_zero_count);
   hal_peak_reset(); /* motor inrush during spin-up is not a puncture's current */
 }
 
@@ -474,6 +478,12 @@ static void on_edge(const hal_edge *e) {
   uint32_t period = smp_edge_period(&last_edge, e->t_us); /* SMP_PERIOD_UNKNOWN after a long standstill */
   int32_t ext_nm;
   uint8_t actuator_out;
+  smp_depth_cam cam;
+  /* the depth forecast's cam for the coming stroke (its division here, once per edge, not per sample) */
+  smp_depth_cam_set(&cam, &cfg.limits, cfg.cal.stroke_um, period, last_period_us,
+                    burst.active ? (uint16_t)burst.dot.stroke_hz : 0u);
+  hal_depth_cam(&cam);
+  last_period_us = period;
   if (smp_lim_over_speed(&cfg.limits, period) && hal_drive_is_on()) {
     latch(SMP_ALARM_OVER_SPEED);
     return;
@@ -528,6 +538,12 @@ static void on_edge(const hal_edge *e) {
     v[SMP_F_STROKE_PERIOD_US].u = period;
     v[SMP_F_STROKE_CURRENT_MA].u = smp_current_ma(&cfg.cal, e->win_peak);
     send(SMP_M_STROKE, v);
+    /* ahead of the command: a broken spring, stopped before its lead grows over more strokes; after its STROKE, so
+     * the host has the depth that tripped it (§7.5) */
+    if (smp_lim_tip_past_command(ext_nm, burst.setpoint_um)) {
+      latch(SMP_ALARM_OVER_EXTENSION);
+      return;
+    }
     burst.inside_reads = 0;
   } else if (actuator_out && ++burst.inside_reads >= SMP_INSIDE_READS_DROPOUT) {
     latch(SMP_ALARM_SENSOR_DROPOUT); /* extended actuator, yet the sensor sees the needle inside the grip */
@@ -607,6 +623,7 @@ static void __attribute__((noinline)) power_up(void) {
   hal_led(1);
   take_now();
   smp_edge_init(&last_edge, now_us);
+  last_period_us = SMP_PERIOD_UNKNOWN;
   v[SMP_F_BOOT_BOOT_ID].u = boot_id;
   v[SMP_F_BOOT_RESET_CAUSE].u = cause;
   send_line_break(); /* a reset may have cut a frame short on the wire: end that line before BOOT */

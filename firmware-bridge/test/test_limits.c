@@ -93,6 +93,8 @@ static void test_windows(void) {
   CHECK(!smp_lim_pedal_fault(19999u) && smp_lim_pedal_fault(20000u));
   CHECK(!smp_lim_over_current(&L, 3000u) && smp_lim_over_current(&L, 3001u));
   CHECK(!smp_lim_over_extension(&L, 1500000) && smp_lim_over_extension(&L, 1500001));
+  CHECK(!smp_lim_tip_past_command(1240000, 1200) && smp_lim_tip_past_command(1240001, 1200)); /* 40 um tolerance */
+  CHECK(!smp_lim_tip_past_command(-5000, 0) && smp_lim_tip_past_command(41000, 0));
   CHECK(!smp_lim_sensor_dropout(1022u) && smp_lim_sensor_dropout(1023u));
   CHECK(smp_lim_sensor_stuck(199999) && !smp_lim_sensor_stuck(200000));
   CHECK(smp_lim_actuator_out(780000, 800) && !smp_lim_actuator_out(779999, 800));
@@ -252,9 +254,11 @@ static void test_guard(void) {
 }
 
 /* The depth forecast (smp_depth_over, §7.12) on two needle samples of a cam at a known angle: a lower bound of
- * the BDC depth (actuator + e) whenever e is constant (never latches when actuator + e stays within the limit +
- * tolerance), and with a lead that builds up it latches before the tip gets there. Counts from the rotary image's
- * calibration (4 um per count, zero 112), the actuator feedback at its setpoint. */
+ * the BDC depth (actuator + e) whenever e is constant (never latches while actuator + e stays within its threshold,
+ * the hard maximum less SMP_DEFAULT_FORECAST_MARGIN_UM, up to the tip-ahead tolerance: the speed over one
+ * sample interval runs ahead of the cam's near BDC), and with a lead that builds
+ * up it latches before the tip gets there. Counts from the rotary image's calibration (4 um per count, zero 112),
+ * the actuator feedback at its setpoint. */
 static uint16_t needle_count_at(const smp_calibration *c, double tip_um) {
   double count = tip_um * 1000.0 / (double)c->sensor_nm_per_count + c->sensor_zero_count;
   return count < 0 ? 0 : count > 1022 ? 1022 : (uint16_t)lround(count);
@@ -263,27 +267,31 @@ static uint16_t needle_count_at(const smp_calibration *c, double tip_um) {
 static uint8_t forecast_at(const smp_calibration *c, double a_um, double hz, double theta, double e_um,
                            double act_um, double trend) {
   smp_depth_watch w;
+  smp_depth_cam cam;
   uint32_t period_us = (uint32_t)lround(1e6 / hz);
-  uint32_t ceiling = smp_cam_ceiling_period_us(period_us, (uint32_t)lround(period_us * trend));
   double omega = 2 * 3.14159265358979 * hz / 1e6; /* rad per us */
   double theta0 = theta + omega * 208; /* the sample before, 208 us earlier */
   int16_t set_um = (int16_t)act_um;
-  int32_t act_nm = (int32_t)set_um * 1000;
-  smp_depth_init(&w, 0);
-  smp_depth_track(&w, set_um, 100000, 1); /* the model reaches the setpoint */
-  smp_depth_over(&w, &L, c, needle_count_at(c, act_um - a_um * (1 - cos(theta0)) + e_um), 200000, act_nm, set_um,
-                 ceiling);
-  return smp_depth_over(&w, &L, c, needle_count_at(c, act_um - a_um * (1 - cos(theta)) + e_um), 200208, act_nm,
-                        set_um, ceiling);
+  /* the actuator feedback at its setpoint */
+  uint16_t act_count = (uint16_t)lround(c->act_zero_count + act_um * 1000.0 / (double)c->act_nm_per_count);
+  smp_depth_cam_set(&cam, &L, c->stroke_um, period_us, (uint32_t)lround(period_us * trend), 0);
+  smp_depth_idle(&w, 0);
+  smp_depth_over(&w, c, &cam, 0, 100000, act_count, set_um); /* the model reaches the setpoint */
+  smp_depth_over(&w, c, &cam, needle_count_at(c, act_um - a_um * (1 - cos(theta0)) + e_um), 200000, act_count,
+                 set_um);
+  return smp_depth_over(&w, c, &cam, needle_count_at(c, act_um - a_um * (1 - cos(theta)) + e_um), 200208,
+                        act_count, set_um);
 }
 
 static void test_depth_forecast(void) {
   smp_config c;
   double a, hz, theta, e;
   smp_config_defaults(&c);
-  CHECK(smp_cam_ceiling_period_us(10000, 0) < 10000 * 100 / 105 + 1);   /* 5 % faster */
-  CHECK(smp_cam_ceiling_period_us(10000, 11000) < 10000 * 10 / 11 + 1); /* speeding up: as much again */
-  CHECK(smp_cam_ceiling_period_us(0, 0) <= 1000000 / 30);               /* no edge: the floor rate */
+  CHECK(smp_cam_ceiling_period_us(10000, 0, 0) < 10000 * 100 / 105 + 1);   /* 5 % faster */
+  CHECK(smp_cam_ceiling_period_us(10000, 11000, 0) < 10000 * 10 / 11 + 1); /* speeding up: as much again */
+  CHECK(smp_cam_ceiling_period_us(0, 0, 0) <= 1000000 / 30);               /* no edge: the floor rate */
+  CHECK(smp_cam_ceiling_period_us(20000, 0, 60) < 1000000 / 60 * 100 / 105 + 1); /* 50 Hz, spinning up to 60 */
+  CHECK(smp_cam_ceiling_period_us(10000, 0, 60) > 10000 * 95 / 100);             /* beyond its command: as measured */
   for (a = 1250; a <= 2000; a += 250)
     for (hz = 40; hz <= 160; hz += 30)
       for (theta = 0.05; theta < 3.1; theta += 0.05)
@@ -292,9 +300,9 @@ static void test_depth_forecast(void) {
           double tip = act - a * (1 - cos(theta)) + e;
           if (tip < -300 || tip > 1400) continue; /* the sensor's range, and below the limit itself */
           c.cal.stroke_um = (uint16_t)(2 * a);
-          /* e constant: the forecast is a lower bound of actuator + e (the sample quantisation and the noise
-           * a count brings are the tolerance's) */
-          if (act + e <= L.extension_um)
+          /* e constant: the forecast is a lower bound of actuator + e, up to the tolerance (the host's command
+           * margin is the forecast margin plus it) */
+          if (act + e + SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM <= L.extension_um - SMP_DEFAULT_FORECAST_MARGIN_UM)
             CHECK_MSG(!forecast_at(&c.cal, a, hz, theta, e, act, 1.0), "A %g Hz %g theta %g e %g", a, hz, theta, e);
         }
   /* a lead of 600 um built before the quarter stroke on a 1300 um extension (the reference sweep's case):

@@ -55,9 +55,15 @@ export class FaultRecorder {
     return this.pending?.detectedAtMs;
   }
 
-  /** A STATUS (the one that reported a board fault included): the alarm it shows latched, if any. */
+  /**
+   * A STATUS (the one that reported a board fault included): the alarm it shows latched, if any. A latch clears only
+   * by UNLOCK, so a STATUS without one that comes after one with it (queued on the board before the latch, whose
+   * STATUS jumps the queue) does not clear it.
+   */
   boardStatus(alarm: AlarmName | undefined): void {
-    if (this.pending) this.pending.boardAlarm = alarm ?? "none";
+    if (!this.pending) return;
+    if (alarm !== undefined) this.pending.boardAlarm = alarm;
+    else this.pending.boardAlarm ??= "none";
   }
 
   /**
@@ -86,7 +92,7 @@ export class FaultRecorder {
       atMs: clock.hostMsAt(f.tick, nowMs),
     };
     p.event ??= event;
-    p.boardAlarm ??= event.alarm;
+    if (p.boardAlarm === undefined || p.boardAlarm === "none") p.boardAlarm = event.alarm;
     return true;
   }
 

@@ -4,7 +4,14 @@
 // (fits, or refuse to arm), the session record's header built from it, and the record of the alarm the board
 // had latched when the run reached it.
 
-import { PROTOCOL_VERSION, alarmName, boardStateName, schemaHash, type FrameOf } from "../protocol/table.ts";
+import {
+  BOARD_DEFAULTS,
+  PROTOCOL_VERSION,
+  alarmName,
+  boardStateName,
+  schemaHash,
+  type FrameOf,
+} from "../protocol/table.ts";
 import { ENVELOPES, envelopeFitsBoard } from "../safety/limits.ts";
 import { profileFitsBoard, type DotSettings, type LoadedMachine, type LoadedProfile } from "../profiles/load.ts";
 import type { SessionNumber } from "../profiles/schema.ts";
@@ -25,10 +32,12 @@ export interface HandshakeNeeds {
 }
 
 /**
- * The host never commands closer than this to the board's hard maximum, whatever a machine file says: a
- * machine's overtravel can only make the margin larger (it was the fixed margin before machine files had one).
+ * The host never commands closer than this to the board's hard maximum, whatever a machine file says: the board's
+ * depth forecast latches BOARD_DEFAULTS.forecastMarginUm short of the hard maximum, and a healthy stroke reads up
+ * to tipAheadToleranceUm (sensor noise) past its command, so a command this close could stop a healthy stroke. A
+ * machine's overtravel can only make the margin larger.
  */
-export const MIN_COMMAND_MARGIN_UM = 100;
+export const MIN_COMMAND_MARGIN_UM = BOARD_DEFAULTS.forecastMarginUm + BOARD_DEFAULTS.tipAheadToleranceUm;
 
 /** The margin below the hard maximum: the host's minimum, or the machine's overtravel if that is larger. */
 const marginUm = (overtravelUm: number): number => Math.max(MIN_COMMAND_MARGIN_UM, overtravelUm + 1);

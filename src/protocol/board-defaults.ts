@@ -65,6 +65,13 @@ export const BOARD_DEFAULTS = {
    * stroke): around a quarter stroke from BDC the forecast's slope is steepest, where a small speed error would
    * count the cam's whole remaining travel. */
   forecastSwingCapPermille: 950,
+  /** The depth forecast latches OVER_EXTENSION once the coming BDC is forecast beyond hardMaxExtensionUm less this:
+   * the forecast is a lower bound, and its margins (the cam rate's ceiling while the motor speeds up, the speed
+   * margin) leave it up to ~90 um short of the true BDC depth by the time it must act (measured on the emulated
+   * firmware, tests/overtravel.test.ts). The host keeps every command this plus tipAheadToleranceUm below the hard
+   * maximum (MIN_COMMAND_MARGIN_UM in src/control/handshake.ts), so a healthy stroke, forecast at or below its
+   * command plus sensor noise, never reaches it. */
+  forecastMarginUm: 100,
 } as const;
 
 export type BoardDefaultName = keyof typeof BOARD_DEFAULTS;

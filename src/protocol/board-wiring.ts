@@ -19,6 +19,10 @@ export const BOARD_WIRING = {
   currentSenseMvPerA: 1000,
   /** How fast the actuator travels; actuatorSettleMs in BOARD_DEFAULTS is sized for it. */
   actuatorRateUmPerMs: 250,
+  /** The actuator starts to follow a new setpoint within this long of its write (its driver's filter and loop); the
+   * firmware's depth forecast allows for twice it after its model of the actuator has arrived (docs/protocol.md
+   * §7.12). A bench engineer checks it with a scope on the feedback. */
+  actuatorLagUs: 100,
 } as const;
 
 export type BoardWiringName = keyof typeof BOARD_WIRING;

@@ -56,7 +56,11 @@ export class BurstRunner {
 
   /** The cam's timing as the tachometer shows it, for the depth forecast. */
   get cam(): CamTiming {
-    return { periodUs: this.lastPeriodUs, previousPeriodUs: this.previousPeriodUs };
+    return {
+      periodUs: this.lastPeriodUs,
+      previousPeriodUs: this.previousPeriodUs,
+      burstStrokeHz: this.burst?.dot.strokeHz ?? 0,
+    };
   }
 
   /** Dots accepted and not started yet. */
@@ -212,6 +216,10 @@ export class BurstRunner {
           currentMa: Math.round(b.peakCurrentMa),
         },
       });
+      // ahead of the command at bottom dead centre: a healthy cartridge only gives and the actuator only moves
+      // towards its setpoint, so this is a broken spring (or an overshooting actuator), stopped before its lead
+      // grows over more strokes; after its STROKE, so the host has the depth that tripped it (docs/protocol.md §7.5)
+      if (extensionUm > b.dot.extensionUm + D.tipAheadToleranceUm) return core.latch("OVER_EXTENSION");
       if (b.phase === "strokes" && b.strokes >= b.dot.strokes) {
         b.phase = "retract";
         p.actuatorSetUm = PARK_UM; // just past bottom dead centre: parked before the next one

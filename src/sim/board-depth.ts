@@ -32,34 +32,40 @@ export interface CamTiming {
   readonly periodUs: number;
   /** The one before it, us (0: none). */
   readonly previousPeriodUs: number;
+  /** The running burst's commanded stroke rate, Hz (0: none): a motor still spinning up towards it. */
+  readonly burstStrokeHz: number;
 }
 
 /** The fastest the cam may be turning now, Hz: the last period's rate, as much faster again as it was faster
  * than the period before (a motor speeding up; not after a standstill, a period longer than the slowest
- * stroke), plus camRateMarginPercent, and at least forecastMinStrokeHz. */
+ * stroke), at least the burst's commanded rate (the first strokes after spin-up, still speeding up towards it,
+ * have no trend to go by) and forecastMinStrokeHz, plus camRateMarginPercent. */
 export function camRateCeilingHz(cam: CamTiming): number {
   const lastHz = cam.periodUs > 0 ? 1e6 / cam.periodUs : 0;
   const slowestPeriodUs = 1e6 / D.forecastMinStrokeHz; // a longer one is a standstill, not a trend
   const speedingUp = cam.periodUs > 0 && cam.previousPeriodUs > cam.periodUs && cam.previousPeriodUs <= slowestPeriodUs;
   const trend = speedingUp ? cam.previousPeriodUs / cam.periodUs : 1;
-  return Math.max(lastHz * trend, D.forecastMinStrokeHz) * (1 + D.camRateMarginPercent / 100);
+  return Math.max(lastHz * trend, cam.burstStrokeHz, D.forecastMinStrokeHz) * (1 + D.camRateMarginPercent / 100);
 }
 
 /**
- * Lower bound of the tip's depth at the coming BDC, um. actuatorUm: where the actuator will be then, its
- * setpoint (it moves only right after a BDC and arrives before the next; if a move is cut short the bound
- * errs deep, which only makes the guard act sooner, and with a healthy cartridge it still stays at or below
- * the setpoint); relUm: sensed tip minus actuator feedback; relSpeedUmPerMs: its rate of change (positive:
- * towards the skin), undefined when not measured; strokeUm: the cam's stroke.
+ * Lower bound of the tip's depth at the coming BDC, um. actuatorUm: where the actuator is now; outUm: where it is on
+ * its way out to, at BOARD_WIRING.actuatorRateUmPerMs, if it is (undefined: it stands, or its feedback does not
+ * follow its model): it goes on out until the BDC, at least theta / omega away, with theta >= s / A (a move that
+ * does not arrive before the BDC, as the coil's whole travel at 150 Hz, counts only as far as it gets); relUm:
+ * sensed tip minus actuator; relSpeedUmPerMs: its rate of change (positive: towards the skin), undefined when not
+ * measured; strokeUm: the cam's stroke.
  */
 export function depthFloorUm(
   actuatorUm: number,
+  outUm: number | undefined,
   relUm: number,
   relSpeedUmPerMs: number | undefined,
   strokeUm: number,
   cam: CamTiming,
 ): number {
   let camToGoUm = 0;
+  let actuatorAtBdcUm = actuatorUm;
   if (relSpeedUmPerMs !== undefined && relSpeedUmPerMs > 0 && strokeUm > 0) {
     const omegaPerMs = (2 * Math.PI * camRateCeilingHz(cam)) / 1000;
     const aUm = strokeUm / 2;
@@ -68,8 +74,12 @@ export function depthFloorUm(
     // would count the cam's whole remaining travel
     const swingUm = Math.min((aUm * D.forecastSwingCapPermille) / 1000, speedUmPerMs / omegaPerMs);
     camToGoUm = aUm - Math.sqrt(aUm * aUm - swingUm * swingUm); // A (1 - |cos theta|) <= A (1 - cos theta)
+    if (outUm !== undefined && outUm > actuatorUm) {
+      const toBdcMs = swingUm / aUm / omegaPerMs;
+      actuatorAtBdcUm = Math.min(outUm, actuatorUm + BOARD_WIRING.actuatorRateUmPerMs * toBdcMs);
+    }
   }
-  return actuatorUm + relUm + camToGoUm;
+  return actuatorAtBdcUm + relUm + camToGoUm;
 }
 
 /**
@@ -97,7 +107,7 @@ export class DepthWatch {
     this.prev = undefined;
   }
 
-  /** Every main-loop step: the actuator model follows the setpoint. */
+  /** Every main-loop step: the actuator model follows the setpoint the actuator had over the step just run. */
   track(nowUs: number, setpointUm: number): void {
     const maxMoveUm = (BOARD_WIRING.actuatorRateUmPerMs * (nowUs - this.modelAtUs)) / 1000;
     const toGoUm = setpointUm - this.modelUm;
@@ -123,8 +133,20 @@ export class DepthWatch {
     const prev = this.prev;
     this.prev = now;
     const rate = (a: number, b: number) => ((a - b) * 1000) / (nowUs - prev!.tUs);
+    // against the model while the feedback tracks it; against the slower of the two when they part (a fault)
+    const tracks = (x: { fbUm: number; modelUm: number }) => Math.abs(x.fbUm - x.modelUm) <= D.actuatorTrackingUm;
+    const tracking = tracks(now) && (prev === undefined || tracks(prev));
     const speed =
-      prev && nowUs > prev.tUs ? Math.min(rate(now.fbUm, prev.fbUm), rate(now.modelUm, prev.modelUm)) : undefined;
-    return depthFloorUm(setpointUm, Math.min(now.fbUm, now.modelUm), speed, strokeUm, cam);
+      prev && nowUs > prev.tUs
+        ? tracking
+          ? rate(now.modelUm, prev.modelUm)
+          : Math.min(rate(now.fbUm, prev.fbUm), rate(now.modelUm, prev.modelUm))
+        : undefined;
+    // the actuator where it is now (the larger of feedback and model), or at its setpoint if it is past it; on its
+    // way out while the feedback follows the model, as far as it gets before the BDC
+    const relUm = Math.min(now.fbUm, now.modelUm);
+    const actuatorUm = Math.min(setpointUm, tipUm - relUm);
+    const moving = this.modelUm !== setpointUm;
+    return depthFloorUm(actuatorUm, moving && tracking ? setpointUm : undefined, relUm, speed, strokeUm, cam);
   }
 }

@@ -51,13 +51,14 @@ export class BoardGuard {
     ); // feedback away from the setpoint: UNLOCK waits until it follows
   }
 
-  /** The continuous checks of one main-loop step, in the reference order; returns the needle tip as sensed. */
-  step(leaseTick: number, cam: CamTiming): number {
+  /** The continuous checks of one main-loop step, in the reference order; returns the needle tip as sensed.
+   * setpointUm: the actuator setpoint over the step just run, which the depth forecast's actuator model follows. */
+  step(leaseTick: number, cam: CamTiming, setpointUm: number): number {
     const core = this.core;
     const p = core.plant;
     const i = core.inputs;
     this.checkPedal();
-    this.depth.track(core.nowUs(), p.actuatorSetUm);
+    this.depth.track(core.nowUs(), setpointUm);
     const state = core.state();
     if (state === "ARMED" || state === "BURST") {
       if (tickBefore(leaseTick, core.tick())) core.latch("LEASE_EXPIRED");
@@ -73,7 +74,7 @@ export class BoardGuard {
       if (count >= ADC_MAX)
         core.latch("SENSOR_DROPOUT"); // open wire: the pull-up takes the input to the rail
       else if (tipUm > core.config.hardMaxExtensionUm) core.latch("OVER_EXTENSION");
-      else if (this.forecastUm(count, tipUm, cam) > core.config.hardMaxExtensionUm + D.tipAheadToleranceUm)
+      else if (this.forecastUm(count, tipUm, cam) > core.config.hardMaxExtensionUm - D.forecastMarginUm)
         core.latch("OVER_EXTENSION"); // the tip is still on its way down: act before it gets there (§7.12)
     } else {
       this.depth.reset();

@@ -118,11 +118,12 @@ export class SimBoard implements BoardModel {
   advanceTo(tUs: number): void {
     const step = this.config.stepUs;
     while (this.tUs + step <= tUs) {
+      const setpointUm = this.plant.actuatorSetUm; // what the actuator follows during this step
       const edges = this.plant.step(step);
       this.tUs += step;
       if (this.halted) continue;
       for (const e of edges) this.bursts.onTachEdge(e.tUs, e.bdcCount);
-      this.mainLoop();
+      this.mainLoop(setpointUm);
       this.link.pump();
     }
   }
@@ -208,8 +209,9 @@ export class SimBoard implements BoardModel {
 
   // ---- main loop ------------------------------------------------------------------------------------------
 
-  private mainLoop(): void {
-    const tipUm = this.guard.step(this.leaseTick, this.bursts.cam);
+  /** setpointUm: the actuator's setpoint over the step just run (a tach edge may have changed it since). */
+  private mainLoop(setpointUm: number): void {
+    const tipUm = this.guard.step(this.leaseTick, this.bursts.cam, setpointUm);
     if (this.bursts.current) this.bursts.step(tipUm);
     if (this.state === "ARMED" && !this.bursts.current) this.bursts.startNext();
     this.maybeDisarm();

@@ -168,11 +168,29 @@ export interface RunLimit {
   end: number;
 }
 
-/** Execute instructions until the CPU's cycle count reaches `limit.end` (read after every instruction). */
+/** SREG in the data space, and its global interrupt enable bit. */
+const SREG = 0x5f;
+const SREG_I = 0x80;
+
+/**
+ * Execute instructions until the CPU's cycle count reaches `limit.end` (read after every instruction). Like the
+ * real part, and unlike avr8js on its own, the CPU executes one more instruction after the one that set the global
+ * interrupt enable (SEI, OUT to SREG, RETI) before it takes an interrupt: avr-gcc's function prologue moves the
+ * stack pointer as `cli; out SPH; out SREG; out SPL` and relies on it. Without it an interrupt between the last two
+ * pushes its frame at a stack pointer that is half old and half new, 256 bytes off, into the static variables.
+ */
 export function runCycles(cpu: CPU, limit: RunLimit): void {
+  const data = cpu.data;
   while (cpu.cycles < limit.end) {
+    const enabledBefore = data[SREG]! & SREG_I;
     avrInstruction(cpu);
-    cpu.tick();
+    if (!enabledBefore && data[SREG]! & SREG_I) {
+      data[SREG] = data[SREG]! & ~SREG_I; // timers and peripherals step, no interrupt is taken yet
+      cpu.tick();
+      data[SREG] |= SREG_I;
+    } else {
+      cpu.tick();
+    }
   }
 }
 

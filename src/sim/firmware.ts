@@ -15,7 +15,7 @@
 import { readFileSync } from "node:fs";
 import { encodeFrame } from "../protocol/codec.ts";
 import type { AlarmName, BoardStateName, Frame, ResetCauseName } from "../protocol/table.ts";
-import { DEFAULT_BOARD, type AlarmRecord, type BoardInputs, type BoardModel } from "./board-model.ts";
+import type { AlarmRecord, BoardInputs, BoardModel } from "./board-model.ts";
 import {
   CHAR_US,
   F_CPU,
@@ -46,8 +46,13 @@ export const FIRMWARE_EEP = new URL("../../firmware-bridge/smp-board.eep", impor
 export const FIRMWARE_EEP_COIL = new URL("../../firmware-bridge/smp-board-coil.eep", import.meta.url);
 
 const CYCLES_PER_US = F_CPU / 1e6;
-/** Plant step: the reference board's main-loop step (DEFAULT_BOARD.stepUs). */
-const STEP_US = DEFAULT_BOARD.stepUs;
+/**
+ * Plant step, us: a quarter of an ADC conversion. The plant sees the firmware's outputs at the start of a step and
+ * the firmware its analog inputs as they are at the end, so a coarser step hides up to a step of the firmware's own
+ * reaction time (at the reference board's 250 us, a broken spring's residual came out ~100 um shallower than it
+ * is) and shows the sensor up to a step early.
+ */
+const STEP_US = 25;
 const STEP_CYCLES = STEP_US * CYCLES_PER_US;
 /** MCUSR at a reset of each cause but the watchdog's (avr8js sets no flag itself but WDRF). */
 const RESET_FLAGS = { POWER_ON: MCUSR_PORF, EXTERNAL: MCUSR_EXTRF, BROWN_OUT: MCUSR_BORF, UNEXPLAINED: 0 } as const;
