@@ -148,13 +148,13 @@ const ended = (ending: RunEnding, detail: string, as: Shown, before: Effect[] = 
   done(ending, detail, as),
   [...before, finish(ending, detail)],
 ];
-const stoppedBefore = (inState: Shown["name"], e = false): Expected =>
-  ended(
-    "stopped",
-    `${e ? "e-stopped" : "stopped"} by the operator before the session started (in ${inState})`,
-    { name: inState },
-    [e ? P_ESTOP : P_STOP],
-  );
+/** An operator stop before the board was armed: the byte, and a never-armed record of it. */
+const stoppedBefore = (inState: Shown["name"], e = false): Expected => {
+  const detail = `${e ? "e-stopped" : "stopped"} by the operator before the session started (in ${inState})`;
+  const code = e ? "ESTOP" : "STOP";
+  const record: Effect = { type: "fault", neverArmed: true, code, source: "host", detail };
+  return ended("stopped", detail, { name: inState }, [e ? P_ESTOP : P_STOP, record]);
+};
 const LINK_F = fault("LINK_LOST", "host", "gone");
 const ESTOP_F = fault("ESTOP", "host", "operator e-stop");
 const STOP_F = fault("STOP", "host", "operator stop");

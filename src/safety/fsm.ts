@@ -222,14 +222,14 @@ function step(s: SupervisorState, input: Input): Result {
       if (live(s) || s.name === "disarming")
         return park(true, { code: "STOP", source: "host", detail: "operator stop" }, [STOP]);
       if (parking) return stay(s);
-      return end(s, "stopped", `stopped by the operator ${BEFORE} (in ${shown(s).name})`, [STOP]);
+      return stoppedBefore(s, "STOP", "stopped", STOP);
     case "late": {
       if (!live(s)) return reject("only a running session is late");
       const asleep = input.asleepFromMs !== undefined ? { asleepFromMs: input.asleepFromMs } : {};
       return park(true, { code: "HOST_LATE", source: "host", detail: input.detail, ...asleep }, [STOP]);
     }
     case "estop":
-      if (beforeInfo(s)) return end(s, "stopped", `e-stopped by the operator ${BEFORE} (in ${shown(s).name})`, [ESTOP]);
+      if (beforeInfo(s)) return stoppedBefore(s, "ESTOP", "e-stopped", ESTOP);
       if (parking) return parking.holding ? escalate(parking, "ESTOP", [ESTOP]) : { next: s, effects: [ESTOP] };
       return park(false, { code: "ESTOP", source: "host", detail: "operator e-stop" }, [ESTOP]);
     case "fault": {
@@ -322,3 +322,9 @@ function latchedText(latched: AlarmName, bootCause: ResetCauseName | undefined):
   return `${text}; its BOOT said resetCause ${said.code}: ${ALARMS[said.alarm].doc}`;
 }
 const BEFORE = "before the session started";
+
+/** An operator stop before the board was armed: nothing to park, but the run ends on it and its record says so. */
+function stoppedBefore(s: SupervisorState, code: "STOP" | "ESTOP", verb: string, send: Effect): Result {
+  const detail = `${verb} by the operator ${BEFORE} (in ${shown(s).name})`;
+  return end(s, "stopped", detail, [send, { type: "fault", neverArmed: true, code, source: "host", detail }]);
+}
