@@ -37,6 +37,9 @@ describe("seeds beyond the CI size that once broke a promise", () => {
   it.each([
     { seed: 66, was: "UNEXPECTED_NAK for an ARM refused with the pedal released" },
     { seed: 99, was: "exit 3 with no fault record: unplugged before arming" },
+    { seed: 1114, was: "true tip 1544 um: a broken spring on the firmware rotary, before its depth forecast" },
+    { seed: 1380, was: "exit 3 with no fault record: e-stopped before the session started" },
+    { seed: 1548, was: "first fault DEPTH_DEVIATION for a sensor frozen low, not an expected cause" },
   ])("seed $seed (was: $was)", async ({ seed }) => {
     const v = await executeRun(planRun(seed));
     expect(v.violations, replayCommand(v.run)).toEqual([]);

@@ -32,6 +32,8 @@ typedef struct {
   uint32_t strokes;
   int32_t max_extension_nm;
   int32_t tip_ahead_nm; /* spin-up: how far the tip was seen ahead of the actuator (SMP_AHEAD_NONE: never) */
+  uint8_t spin_floor;   /* spin-up: the needle sensor read its floor (count 0) at least once */
+  uint16_t spin_min, spin_max; /* spin-up: the needle sensor's counts off its floor, lowest and highest */
 } burst_t;
 
 /* ---- board state (the fields of SimBoard and its parts) ---- */
@@ -451,6 +453,9 @@ static void start_next_burst(void) {
   burst.strokes = 0;
   burst.max_extension_nm = INT32_MIN;
   burst.tip_ahead_nm = SMP_AHEAD_NONE;
+  burst.spin_floor = 0;
+  burst.spin_min = 0xFFFFu;
+  burst.spin_max = 0;
   take_now(); /* the BURST STATUS carries a tick after the drive went on, so never one before atTick */
   set_state(SMP_STATE_BURST);
 }
@@ -460,6 +465,12 @@ static void start_next_burst(void) {
  * (spin-up timeout), mid-window, so the stroke window being measured started with the needle parked. */
 static void extend(uint8_t at_edge) {
   uint8_t ocr = smp_act_um_to_ocr((int32_t)burst.dot.extension_um);
+  /* parked, the needle reads its floor at every cam turn; a sensor that never did, nor moved, is stuck (§7.5) */
+  if (!burst.spin_floor && burst.spin_min <= burst.spin_max &&
+      smp_lim_sensor_stuck(smp_sensor_nm(&cfg.cal, burst.spin_max) - smp_sensor_nm(&cfg.cal, burst.spin_min))) {
+    latch(SMP_ALARM_SENSOR_STUCK);
+    return;
+  }
   if (smp_lim_extension_ahead(&cfg.limits, burst.dot.extension_um, burst.tip_ahead_nm)) {
     latch(SMP_ALARM_OVER_EXTENSION); /* the tip is ahead of the actuator (§7.5): not out, the needle parked */
     return;
@@ -553,8 +564,16 @@ static void on_edge(const hal_edge *e) {
 
 /* The stall and on-time checks of BurstRunner.step are in the guard (limits.c, tick interrupt). */
 static void run_burst(void) {
-  if (burst.phase == PHASE_SPINUP)
-    smp_ahead_note(&burst.tip_ahead_nm, &cfg.cal, hal_adc_last(HAL_ADC_NEEDLE), actuator_nm());
+  if (burst.phase == PHASE_SPINUP) {
+    uint16_t count = hal_adc_last(HAL_ADC_NEEDLE);
+    smp_ahead_note(&burst.tip_ahead_nm, &cfg.cal, count, actuator_nm());
+    if (count == 0) {
+      burst.spin_floor = 1;
+    } else {
+      if (count < burst.spin_min) burst.spin_min = count;
+      if (count > burst.spin_max) burst.spin_max = count;
+    }
+  }
   if (burst.phase == PHASE_SPINUP && smp_lim_spinup_timeout(now_us - burst.drive_on_us)) {
     extend(0); /* slow motor: go anyway, unsynchronised */
   }

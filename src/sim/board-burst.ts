@@ -28,6 +28,10 @@ interface Burst {
   windowCut: boolean;
   /** Spin-up: how far the sensed tip was seen ahead of the actuator feedback (-Infinity: never seen). */
   tipAheadUm: number;
+  /** Spin-up: the needle sensor read its floor at least once; its readings off the floor, lowest and highest. */
+  spinFloorSeen: boolean;
+  spinMinUm: number;
+  spinMaxUm: number;
 }
 
 const D = BOARD_DEFAULTS;
@@ -103,6 +107,9 @@ export class BurstRunner {
       insideReads: 0,
       windowCut: false,
       tipAheadUm: -Infinity,
+      spinFloorSeen: false,
+      spinMinUm: Infinity,
+      spinMaxUm: -Infinity,
     };
     core.setState("BURST");
   }
@@ -123,7 +130,13 @@ export class BurstRunner {
     b.peakCurrentMa = Math.max(b.peakCurrentMa, p.currentMa());
     b.strokeMinUm = Math.min(b.strokeMinUm, tipUm);
     b.strokeMaxUm = Math.max(b.strokeMaxUm, tipUm);
-    if (b.phase === "spinup" && tipUm > sensorUm(p, 0)) this.noteTipAhead(b, tipUm);
+    if (b.phase === "spinup" && tipUm > sensorUm(p, 0)) {
+      this.noteTipAhead(b, tipUm);
+      b.spinMinUm = Math.min(b.spinMinUm, tipUm);
+      b.spinMaxUm = Math.max(b.spinMaxUm, tipUm);
+    } else if (b.phase === "spinup") {
+      b.spinFloorSeen = true;
+    }
     if (p.driveOn && (tUs - b.lastEdgeUs) / 1000 > c.stallWindowMs) return core.latch("STALL");
     if ((tUs - b.driveOnUs) / 1000 > c.hardMaxDwellMs) return core.latch("DWELL_EXCEEDED");
     // slow motor: go anyway, unsynchronised
@@ -158,6 +171,10 @@ export class BurstRunner {
    * Not if the tip, as far ahead of the actuator as spin-up showed, would reach beyond the hard maximum at the
    * next bottom dead centre: that latches OVER_EXTENSION with the needle still parked (docs/protocol.md §7.5). */
   private extend(b: Burst, atEdge: boolean): void {
+    // parked, the needle reads the sensor's floor at every cam turn: one that never did, nor moved, is stuck
+    // (not a tip ahead of its actuator: a broken spring's tip moves with the cam)
+    if (!b.spinFloorSeen && b.spinMaxUm >= b.spinMinUm && b.spinMaxUm - b.spinMinUm < D.stuckSwingUm)
+      return this.core.latch("SENSOR_STUCK");
     const aheadUm = Math.max(0, b.tipAheadUm - D.tipAheadToleranceUm);
     if (b.dot.extensionUm + aheadUm > this.core.config.hardMaxExtensionUm) return this.core.latch("OVER_EXTENSION");
     b.windowCut = !atEdge; // mid-window: the stroke being measured started parked

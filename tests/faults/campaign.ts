@@ -72,7 +72,10 @@ export const EXPECTATIONS: Readonly<Record<FaultKind, Expectation>> = {
   overcurrent: { hazard: "stall-heating", causes: ["OVER_CURRENT", "HOST_OVER_CURRENT"], stops: true },
   overshoot: { hazard: "cartridge", causes: ["OVER_EXTENSION", "DEPTH_DEVIATION"], stops: true },
   "give-loss": { hazard: "over-depth", causes: ["DEPTH_DEVIATION", "OVER_EXTENSION"], stops: "either" },
-  "sensor-stuck": { hazard: "sensor", causes: ["SENSOR_STUCK"], stops: true },
+  // a sensor frozen low as the needle rose reads far short of the command at the next BDC: the host's plausibility
+  // check (a stroke below 40 % of its command, recorded as DEPTH_DEVIATION "a sensor fault, not skin give") can see
+  // it before the board's window check has a whole stroke to judge (seeds 1260, 1548)
+  "sensor-stuck": { hazard: "sensor", causes: ["SENSOR_STUCK", "DEPTH_DEVIATION"], stops: true },
   "sensor-dropout": { hazard: "sensor", causes: ["SENSOR_DROPOUT"], stops: true },
   reset: { hazard: "board-reset", causes: ["BOARD_RESET", "EXTERNAL_RESET"], stops: true },
   watchdog: { hazard: "board-reset", causes: ["BOARD_RESET", "WATCHDOG_RESET"], stops: true },
