@@ -40,6 +40,7 @@ describe("seeds beyond the CI size that once broke a promise", () => {
     { seed: 1114, was: "true tip 1544 um: a broken spring on the firmware rotary, before its depth forecast" },
     { seed: 1380, was: "exit 3 with no fault record: e-stopped before the session started" },
     { seed: 1548, was: "first fault DEPTH_DEVIATION for a sensor frozen low, not an expected cause" },
+    { seed: 2283, was: "OVER_EXTENSION for a sensor frozen off its floor, seen at spin-up as a tip ahead" },
   ])("seed $seed (was: $was)", async ({ seed }) => {
     const v = await executeRun(planRun(seed));
     expect(v.violations, replayCommand(v.run)).toEqual([]);

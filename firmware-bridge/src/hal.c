@@ -530,6 +530,11 @@ static void depth_step_locked(void) {
   depth_busy = 0;
   if (guard_due) {
     guard_due = 0;
+    /* let a waiting interrupt (a priority byte, the e-stop edge) in first: the guard's snapshot keeps interrupts
+     * off for some 10 us, and this interrupt may itself have waited behind another one */
+    sei();
+    __asm__ __volatile__("nop" ::: "memory");
+    cli();
     guard_step_locked(); /* raises this interrupt again if a sample is pending */
   } else if (depth_pending) {
     depth_pending = 0;
