@@ -15,6 +15,11 @@ import { runSession } from "../src/app/session.ts";
 import { REACH_SETTLING_DOTS, ReachWatch } from "../src/control/reach.ts";
 import { SimRig, plantFromMachine } from "../src/sim/rig.ts";
 import type { PlantParams } from "../src/sim/plant.ts";
+import { readFileSync } from "node:fs";
+import { parseDepthProfile } from "../src/profiles/load.ts";
+import { parseFaultSpec } from "../src/sim/faults.ts";
+import { BOARD_DEFAULTS } from "../src/protocol/table.ts";
+import { MIN_COMMAND_MARGIN_UM } from "../src/control/handshake.ts";
 
 const profile = loadDepthProfileFile("profiles/scar-camouflage.json"); // session 1: 500 um, tolerance 150 um
 const machine = loadMachineFile("profiles/machines/rotary-pmu.json");
@@ -145,5 +150,36 @@ describe("a target the loop cannot reach within tolerance ends the session held"
     const out = w.dot(dot(9, "a", 840));
     expect(out).toMatchObject({ code: "TARGET_UNREACHABLE", dot: 9 });
     expect(out!.detail).toMatch(/^zone a: its last 3 dots reached at most 840 um \(deepest strokes 800, 830, 840 um\)/);
+  });
+});
+
+describe("a sensor reading shallow (offset, drift) never takes the true tip past the hard maximum", () => {
+  // the depth loop believes the skin gives more and commands deeper, but never past the command cap; with a
+  // healthy cartridge the tip is at or behind the actuator, so under the hard maximum. Every target at the cap.
+  const cases = ["sensor-offset", "sensor-drift"].flatMap((kind) =>
+    ["rotary-pmu", "coil-short"].flatMap((m) => [false, true].map((firmware) => ({ kind, m, firmware }))),
+  );
+  it.each(cases)("$kind on $m, emulated firmware: $firmware", async ({ kind, m, firmware }) => {
+    const machine = loadMachineFile(`profiles/machines/${m}.json`);
+    const capUm =
+      BOARD_DEFAULTS.hardMaxExtensionUm - Math.max(MIN_COMMAND_MARGIN_UM, machine.calibration.overtravelUm + 1);
+    const profile = parseDepthProfile(
+      readFileSync("profiles/demo.json", "utf8")
+        .replace('"envelope": "standard"', '"envelope": "engineer"')
+        .replace(/"targetExtensionUm": \d+/g, `"targetExtensionUm": ${capUm}`),
+      `demo.json at ${capUm} um`,
+    );
+    const sink = new MemorySink();
+    const r = await runSession({
+      ...{ profile, machine, session: 1, dots: 6, sink, startedAt: "test", engineerApproved: true },
+      target: { kind: "sim", virtualTime: true, seed: 2, firmware },
+      faults: [parseFaultSpec(`${kind},atDot=2,afterMs=20`)],
+    });
+    expect(r.rig!.faultsStruck.map((f) => f.kind)).toEqual([kind]);
+    expect(r.rig!.trueDeepestTipUm).toBeLessThanOrEqual(BOARD_DEFAULTS.hardMaxExtensionUm);
+    const commands = sink.records.filter((x): x is DotRecord => x.type === "dot").map((d) => d.commandedExtensionUm);
+    expect(Math.max(...commands)).toBeLessThanOrEqual(capUm); // the loop pushed, the cap held
+    const fault = sink.records.find((x): x is FaultRecord => x.type === "fault");
+    if (fault) expect(["DEPTH_DEVIATION", "TARGET_UNREACHABLE"]).toContain(fault.code);
   });
 });

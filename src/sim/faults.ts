@@ -5,7 +5,8 @@
 // Device level (in the simulated board/plant): stall, slow (the motor turns at 40 % of its speed: punctures
 //   keep coming, no stall, but a burst overruns the dwell cap), runaway (the motor 60 % faster than driven),
 //   overcurrent, overshoot (broken cartridge spring: no give, and the needle slides up to 600 um ahead of its
-//   actuator), give-loss (the cartridge gives no more under load), sensor-stuck, sensor-dropout, reset (through
+//   actuator), give-loss (the cartridge gives no more under load), sensor-stuck, sensor-dropout, sensor-offset (the
+//   needle position sensor reads 150 um shallow), sensor-drift (it reads shallower by 1 um every ms), reset (through
 //   the reset pin), watchdog (the firmware hangs and its watchdog resets the board), brownout (the supply sags:
 //   a brown-out reset), pedal-stuck, pedal-release, estop-button, actuator-feedback-stuck (the actuator's
 //   position feedback freezes where it is; the actuator still moves).
@@ -26,6 +27,8 @@ export const DEVICE_FAULTS = [
   "give-loss",
   "sensor-stuck",
   "sensor-dropout",
+  "sensor-offset",
+  "sensor-drift",
   "reset",
   "watchdog",
   "brownout",

@@ -61,6 +61,12 @@ export interface PlantFaults {
    * position under any skin load. The depth loop had commanded deeper to make up for the give it learned. */
   giveLost: boolean;
   sensor: "ok" | "stuck" | "dropout";
+  /** Added to every needle position reading, um (negative: the sensor reads shallow, so the depth loop pushes
+   * deeper): a sensor knocked out of its calibration. */
+  sensorOffsetUm: number;
+  /** A reading that drifts from sinceUs at umPerMs (negative: shallower), on top of the offset: a sensor warming
+   * up or a magnet working loose. */
+  sensorDrift: { readonly sinceUs: number; readonly umPerMs: number } | undefined;
   /** The actuator's position feedback (ADC1) frozen at the position it read when the fault struck (a stuck
    * potentiometer wiper, a broken feedback wire held by its filter): the actuator itself still moves. */
   actuatorFeedbackStuck: boolean;
@@ -104,6 +110,8 @@ export class Plant {
     overshootUm: 0,
     giveLost: false,
     sensor: "ok",
+    sensorOffsetUm: 0,
+    sensorDrift: undefined,
     actuatorFeedbackStuck: false,
   };
   /** Physical truth (tests, and a simulated run's end record): the deepest the needle tip has actually gone,
@@ -164,12 +172,20 @@ export class Plant {
     return ma + this.faults.overCurrentMa;
   }
 
+  /** How far the sensor's reading is off the tip now, um (sensor-offset and sensor-drift faults). */
+  private sensorErrorUm(): number {
+    const drift = this.faults.sensorDrift;
+    const driftUm = drift ? (drift.umPerMs * (this.tUs - drift.sinceUs)) / 1000 : 0;
+    return this.faults.sensorOffsetUm + driftUm;
+  }
+
   /** Position ADC count (10 bit) as the board would read it now. */
   sensorCount(tipUm = this.tipUm()): number {
     if (this.faults.sensor === "dropout") return ADC_MAX;
     const count =
-      Math.round((tipUm + this.rng.gauss() * this.params.sensorNoiseUm) / this.params.sensorUmPerCount) +
-      this.params.sensorZeroCount;
+      Math.round(
+        (tipUm + this.sensorErrorUm() + this.rng.gauss() * this.params.sensorNoiseUm) / this.params.sensorUmPerCount,
+      ) + this.params.sensorZeroCount;
     const clamped = Math.min(ADC_MAX, Math.max(0, count));
     if (this.faults.sensor === "stuck") return (this.frozenCount ??= clamped);
     this.frozenCount = undefined;

@@ -47,6 +47,10 @@ export const SLOW_SPEED_FRACTION = 0.4;
 /** `--fault runaway`: the motor turns this much faster than its drive asks (a shorted speed controller). */
 export const RUNAWAY_SPEED_FRACTION = 1.6;
 export const OVERSHOOT_UM = 600;
+/** sensor-offset: the needle position sensor reads this much shallow, um. */
+export const SENSOR_OFFSET_UM = 150;
+/** sensor-drift: it reads this much shallower every ms (a whole millimetre a second). */
+export const SENSOR_DRIFT_UM_PER_MS = 1;
 
 export type DeviceFault =
   | { kind: "stall" }
@@ -61,6 +65,10 @@ export type DeviceFault =
   | { kind: "give-loss" }
   | { kind: "sensor-stuck" }
   | { kind: "sensor-dropout" }
+  /** The needle position sensor reads this much shallower than the tip (default SENSOR_OFFSET_UM). */
+  | { kind: "sensor-offset"; offsetUm?: number }
+  /** The needle position sensor reads shallower by this much more every ms (default SENSOR_DRIFT_UM_PER_MS). */
+  | { kind: "sensor-drift"; umPerMs?: number }
   /** A reset through the reset pin. */
   | { kind: "reset" }
   /** The board's firmware hangs and its watchdog resets it. */
@@ -196,6 +204,12 @@ export class SimRig {
         break;
       case "sensor-dropout":
         f.sensor = "dropout";
+        break;
+      case "sensor-offset":
+        f.sensorOffsetUm = -(fault.offsetUm ?? SENSOR_OFFSET_UM);
+        break;
+      case "sensor-drift":
+        f.sensorDrift = { sinceUs: this.plant.tUs, umPerMs: -(fault.umPerMs ?? SENSOR_DRIFT_UM_PER_MS) };
         break;
       case "reset":
         this.board.reset(++this.bootCount, "EXTERNAL");

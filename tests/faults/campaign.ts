@@ -77,6 +77,11 @@ export const EXPECTATIONS: Readonly<Record<FaultKind, Expectation>> = {
   // it before the board's window check has a whole stroke to judge (seeds 1260, 1548)
   "sensor-stuck": { hazard: "sensor", causes: ["SENSOR_STUCK", "DEPTH_DEVIATION"], stops: true },
   "sensor-dropout": { hazard: "sensor", causes: ["SENSOR_DROPOUT"], stops: true },
+  // a sensor that reads shallow makes the depth loop command deeper, never past the command cap: the true tip stays
+  // at the actuator, under the hard maximum; a large error shows as a depth no skin gives (DEPTH_DEVIATION), or
+  // as a target out of reach; a small offset rides (the session's depths are then as wrong as the sensor)
+  "sensor-offset": { hazard: "sensor", causes: ["DEPTH_DEVIATION", "TARGET_UNREACHABLE"], stops: "either" },
+  "sensor-drift": { hazard: "sensor", causes: ["DEPTH_DEVIATION", "TARGET_UNREACHABLE"], stops: "either" },
   reset: { hazard: "board-reset", causes: ["BOARD_RESET", "EXTERNAL_RESET"], stops: true },
   watchdog: { hazard: "board-reset", causes: ["BOARD_RESET", "WATCHDOG_RESET"], stops: true },
   brownout: { hazard: "board-reset", causes: ["BOARD_RESET", "BROWNOUT_RESET"], stops: true },
