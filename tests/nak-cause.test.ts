@@ -10,7 +10,7 @@ import { FaultRecorder } from "../src/control/fault-recorder.ts";
 import { nakInput, unseenLatch } from "../src/control/frames.ts";
 import { ALARMS, NAKS } from "../src/protocol/table.ts";
 import type { Fault } from "../src/safety/fsm.ts";
-import { executeRun, planRun } from "./faults/campaign.ts";
+import { executeRun, type CampaignRun } from "./faults/campaign.ts";
 
 const KEEP = { id: "KEEP", fields: { leaseTick: 1 } } as const;
 const ARM = { id: "ARM", fields: { leaseTick: 1 } } as const;
@@ -85,11 +85,22 @@ describe("the fault record of a provisional cause", () => {
 });
 
 describe("the campaign runs that found it", () => {
-  it.each([
-    { seed: 12, code: "SENSOR_STUCK" }, // firmware-coil, sensor-stuck + flip (the latching STATUS lost)
-    { seed: 66, code: "PEDAL_RELEASED" }, // model-rotary, pedal released before arming + sensor-dropout
-  ])("seed $seed: the first record is $code (was UNEXPECTED_NAK)", async ({ seed, code }) => {
-    const v = await executeRun(planRun(seed));
+  // pinned by their plans: a seed's plan changes whenever a fault kind is added
+  it.each<CampaignRun & { code: string }>([
+    {
+      // the latching STATUS lost
+      ...{ seed: 12, board: "firmware-coil", profilePath: "profiles/hairline-session1.json", deep: true, dots: 5 },
+      faults: ["sensor-stuck,atMs=876", "flip,atDot=3,afterMs=11,count=3"],
+      code: "SENSOR_STUCK",
+    },
+    {
+      // the pedal released before arming
+      ...{ seed: 66, board: "model-rotary", profilePath: "profiles/demo.json", deep: false, dots: 5 },
+      faults: ["pedal-release,atMs=37", "sensor-dropout,atDot=1,afterMs=69"],
+      code: "PEDAL_RELEASED",
+    },
+  ])("seed $seed: the first record is $code (was UNEXPECTED_NAK)", async ({ code, ...run }) => {
+    const v = await executeRun(run);
     expect(v.firstFault?.code).toBe(code);
     expect(v.violations).toEqual([]);
   });
