@@ -27,7 +27,7 @@
 #define SMP_ALARM_ESTOP 2u /* emergency stop (priority byte, frame or input) */
 #define SMP_ALARM_STOP 3u /* stop requested (priority byte or frame) */
 #define SMP_ALARM_LEASE_EXPIRED 4u /* no valid frame from the control path before the lease expired */
-#define SMP_ALARM_OVER_EXTENSION 5u /* measured extension beyond the hard maximum */
+#define SMP_ALARM_OVER_EXTENSION 5u /* needle extension beyond the hard maximum, forecast to pass it before bottom dead centre, or a stroke deeper than its command (a broken cartridge spring) */
 #define SMP_ALARM_OVER_SPEED 6u /* measured stroke rate beyond the hard maximum */
 #define SMP_ALARM_OVER_CURRENT 7u /* drive current beyond the hard maximum */
 #define SMP_ALARM_STALL 8u /* no tachometer edge for longer than the stall window while driving */

@@ -548,13 +548,15 @@ static void on_edge(const hal_edge *e) {
     v[SMP_F_STROKE_EXTENSION_UM].i = smp_nm_to_um(ext_nm);
     v[SMP_F_STROKE_PERIOD_US].u = period;
     v[SMP_F_STROKE_CURRENT_MA].u = smp_current_ma(&cfg.cal, e->win_peak);
-    send(SMP_M_STROKE, v);
-    /* ahead of the command: a broken spring, stopped before its lead grows over more strokes; after its STROKE, so
-     * the host has the depth that tripped it (§7.5) */
+    /* ahead of the command: a broken spring, stopped before its lead grows over more strokes; latched before its
+     * STROKE goes out (sending can wait ~20 ms for room in the ring), which still reaches the host ahead of the
+     * ALARM frame, so the host has the depth that tripped it (§7.5) */
     if (smp_lim_tip_past_command(ext_nm, burst.setpoint_um)) {
       latch(SMP_ALARM_OVER_EXTENSION);
+      send(SMP_M_STROKE, v);
       return;
     }
+    send(SMP_M_STROKE, v);
     burst.inside_reads = 0;
   } else if (actuator_out && ++burst.inside_reads >= SMP_INSIDE_READS_DROPOUT) {
     latch(SMP_ALARM_SENSOR_DROPOUT); /* extended actuator, yet the sensor sees the needle inside the grip */

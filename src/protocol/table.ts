@@ -231,7 +231,10 @@ export const ALARMS = {
   ESTOP: { code: 2, doc: "emergency stop (priority byte, frame or input)" },
   STOP: { code: 3, doc: "stop requested (priority byte or frame)" },
   LEASE_EXPIRED: { code: 4, doc: "no valid frame from the control path before the lease expired" },
-  OVER_EXTENSION: { code: 5, doc: "measured extension beyond the hard maximum" },
+  OVER_EXTENSION: {
+    code: 5,
+    doc: "needle extension beyond the hard maximum, forecast to pass it before bottom dead centre, or a stroke deeper than its command (a broken cartridge spring)",
+  },
   OVER_SPEED: { code: 6, doc: "measured stroke rate beyond the hard maximum" },
   OVER_CURRENT: { code: 7, doc: "drive current beyond the hard maximum" },
   STALL: { code: 8, doc: "no tachometer edge for longer than the stall window while driving" },
