@@ -109,9 +109,10 @@ describe("a run whose skin asks for more than the margin leaves", () => {
     for (const firmware of kind === "rotary" ? [false, true] : [false]) {
       const board = firmware ? "firmware" : "board model";
       it(`${kind} on the ${board}: every command plus overtravelUm stays below the hard maximum`, async () => {
+        const capUm = HARD_MAX_UM - Math.max(MIN_COMMAND_MARGIN_UM, machine.calibration.overtravelUm + 1);
         const sink = new MemorySink();
         const result = await runSession({
-          profile: scarProfileAt(1200),
+          profile: scarProfileAt(Math.min(1200, capUm)), // the envelope's deepest, or the machine's cap
           machine,
           session: 1,
           dots: 8,
@@ -119,7 +120,6 @@ describe("a run whose skin asks for more than the margin leaves", () => {
           sink,
           startedAt: "2026-01-01T00:00:00.000Z",
         });
-        const capUm = HARD_MAX_UM - Math.max(MIN_COMMAND_MARGIN_UM, machine.calibration.overtravelUm + 1);
         const commands = sink.records
           .filter((r): r is DotRecord => r.type === "dot")
           .map((d) => d.commandedExtensionUm);

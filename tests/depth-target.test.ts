@@ -93,7 +93,7 @@ describe("a target the loop cannot reach within tolerance ends the session held"
   const rotary = rotaryWith40UmOvertravel();
   const deep = demoAt1350Um();
 
-  it("on today's rotary pen (a 1229 um cap) refuses the 1350 um profile before arming", async () => {
+  it("on today's rotary pen (a 1199 um cap) refuses the 1350 um profile before arming", async () => {
     const sink = new MemorySink();
     const r = await runSession({
       ...{ profile: deep, machine: shipped, session: 1, dots: 20, sink, startedAt: "test", engineerApproved: true },
