@@ -233,7 +233,9 @@ export const ALARMS = {
   LEASE_EXPIRED: { code: 4, doc: "no valid frame from the control path before the lease expired" },
   OVER_EXTENSION: {
     code: 5,
-    doc: "needle extension beyond the hard maximum, forecast to pass it before bottom dead centre, or a stroke deeper than its command (a broken cartridge spring)",
+    doc:
+      "needle extension beyond the hard maximum, forecast to pass it before bottom dead centre, " +
+      "or a stroke deeper than its command (a broken cartridge spring)",
   },
   OVER_SPEED: { code: 6, doc: "measured stroke rate beyond the hard maximum" },
   OVER_CURRENT: { code: 7, doc: "drive current beyond the hard maximum" },
