@@ -161,7 +161,10 @@ export const MachineCalibrationSchema = z
   })
   .readonly()
   .superRefine((m, ctx) => {
-    const range = MACHINE_STROKE_UM[m.machine] as { min: number; max: number } | undefined;
+    // the field schemas report a machine that is not a known kind; this runs on the raw value too (zod refines
+    // after a failed field), so look it up only as an own key of the table: an object could not even be a key
+    const known = typeof m.machine === "string" && Object.hasOwn(MACHINE_STROKE_UM, m.machine);
+    const range = known ? (MACHINE_STROKE_UM[m.machine] as { min: number; max: number }) : undefined;
     if (range === undefined || !Number.isInteger(m.strokeUm)) return; // those are reported by the field schemas
     if (m.strokeUm < range.min)
       ctx.addIssue({
