@@ -210,10 +210,19 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
   // the board runs on after the host has gone (a lease still to expire, a park still under way)
   rig.board.advanceTo(Math.floor((rig.scheduler.nowMs() + 1500) * 1000));
   const firstFault = sink.records.find((r): r is FaultRecord => r.type === "fault");
+  // a run refused at its start because the board had an alarm latched (a reset, an e-stop before the session)
+  // records it as the `latched` record it starts with, not as a fault: the board was never armed
+  const latched = sink.records.find((r) => r.type === "latched");
+  const firstCause =
+    firstFault?.code ?? (result.outcome.ending === "alarmLatched" && latched?.type === "latched" ? latched.alarm : "");
   const expectations = run.faults.map((f) => EXPECTATIONS[parseFaultSpec(f).kind]);
   const struck = rig.faultsStruck.length;
-  // the fault that should stop the session: the first to strike of a kind that must (or may) stop it
-  const stopper = rig.faultsStruck.find((f) => EXPECTATIONS[f.kind as FaultKind]?.stops !== false);
+  // the fault that should stop the session: the first to strike, of a kind that must (or may) stop it, whose
+  // expected causes hold the recorded one; else the first to strike of those kinds. (A broken spring that strikes
+  // as the motor stalls cannot be seen with the cam at rest: STALL stops the run, on the stall's budget.)
+  const stops = rig.faultsStruck.filter((f) => EXPECTATIONS[f.kind as FaultKind]?.stops !== false);
+  const stopper =
+    stops.find((f) => EXPECTATIONS[f.kind as FaultKind].causes.includes(firstCause)) ?? stops[0];
   const stopped = result.outcome.exitCode !== 0;
   const violations: string[] = [];
   const tipUm = rig.trueDeepestTipUm;
@@ -254,14 +263,16 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
           `drive off ${driveOffAfterMs.toFixed(1)} ms after the fault, budget ${budget("driveOffWithinMs")} ms`,
         );
       if (rig.plant.driveOn) violations.push("drive still on at the end");
-      // a board that had the needle out after the fault must hold it latched until the operator unlocks
-      if (outAfterStrike && rig.board.state !== "ALARM")
+      // a board that had the needle out after the fault must hold it latched until the operator unlocks; a target
+      // out of reach is the host's hold, not a board fault: the board is disarmed, nothing latched (exit 4)
+      if (outAfterStrike && rig.board.state !== "ALARM" && result.outcome.ending !== "held")
         violations.push(`board in ${rig.board.state}, not latched in ALARM`);
     }
-    if (stopped) {
+    // a run that found no board (the link down through the whole handshake) armed nothing and says so in its end
+    if (stopped && result.outcome.ending !== "noBoard") {
       const causes = expectations.flatMap((e) => e.causes);
-      if (causes.length > 0 && !causes.includes(firstFault?.code ?? ""))
-        violations.push(`first fault record ${firstFault?.code ?? "(none)"}, expected one of ${causes.join(", ")}`);
+      if (causes.length > 0 && !causes.includes(firstCause))
+        violations.push(`first fault record ${firstCause || "(none)"}, expected one of ${causes.join(", ")}`);
     }
   }
   return {
