@@ -19,7 +19,7 @@ import { readFileSync } from "node:fs";
 import { parseDepthProfile } from "../src/profiles/load.ts";
 import { parseFaultSpec } from "../src/sim/faults.ts";
 import { BOARD_DEFAULTS } from "../src/protocol/table.ts";
-import { MIN_COMMAND_MARGIN_UM } from "../src/control/handshake.ts";
+import { commandCapUm } from "../src/control/handshake.ts";
 
 const profile = loadDepthProfileFile("profiles/scar-camouflage.json"); // session 1: 500 um, tolerance 150 um
 const machine = loadMachineFile("profiles/machines/rotary-pmu.json");
@@ -161,8 +161,7 @@ describe("a sensor reading shallow (offset, drift) never takes the true tip past
   );
   it.each(cases)("$kind on $m, emulated firmware: $firmware", async ({ kind, m, firmware }) => {
     const machine = loadMachineFile(`profiles/machines/${m}.json`);
-    const capUm =
-      BOARD_DEFAULTS.hardMaxExtensionUm - Math.max(MIN_COMMAND_MARGIN_UM, machine.calibration.overtravelUm + 1);
+    const capUm = commandCapUm(BOARD_DEFAULTS, machine.calibration.overtravelUm);
     const profile = parseDepthProfile(
       readFileSync("profiles/demo.json", "utf8")
         .replace('"envelope": "standard"', '"envelope": "engineer"')
