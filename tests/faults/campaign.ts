@@ -221,8 +221,7 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
   // expected causes hold the recorded one; else the first to strike of those kinds. (A broken spring that strikes
   // as the motor stalls cannot be seen with the cam at rest: STALL stops the run, on the stall's budget.)
   const stops = rig.faultsStruck.filter((f) => EXPECTATIONS[f.kind as FaultKind]?.stops !== false);
-  const stopper =
-    stops.find((f) => EXPECTATIONS[f.kind as FaultKind].causes.includes(firstCause)) ?? stops[0];
+  const stopper = stops.find((f) => EXPECTATIONS[f.kind as FaultKind].causes.includes(firstCause)) ?? stops[0];
   const stopped = result.outcome.exitCode !== 0;
   const violations: string[] = [];
   const tipUm = rig.trueDeepestTipUm;
