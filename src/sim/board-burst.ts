@@ -117,7 +117,8 @@ export class BurstRunner {
   /**
    * One main-loop step of the running burst. Phases: spinup: drive on, needle parked, until the tachometer
    * shows 85 % of the stroke rate (or 60 ms). strokes: the actuator extends right after a bottom dead centre,
-   * so it arrives before the next one; every bottom dead centre with the needle out of the grip is a puncture.
+   * so it arrives before the next one (not always: the coil's whole travel takes longer than a stroke at 150 Hz,
+   * which the depth forecast allows for); every bottom dead centre with the needle out of the grip is a puncture.
    * retract: starts right after the last puncture; punctures still made while retracting are counted too. The
    * whole burst's drive on-time is capped at hardMaxDwellMs.
    */
@@ -167,7 +168,7 @@ export class BurstRunner {
     b.tipAheadUm = Math.max(b.tipAheadUm, tipUm - this.core.plant.actuatorFeedbackUm());
   }
 
-  /** Command the actuator out: the needle is on its way up, so it arrives before the next bottom dead centre.
+  /** Command the actuator out: the needle is on its way up, so it mostly arrives before the next bottom dead centre.
    * Not if the tip, as far ahead of the actuator as spin-up showed, would reach beyond the hard maximum at the
    * next bottom dead centre: that latches OVER_EXTENSION with the needle still parked (docs/protocol.md §7.5). */
   private extend(b: Burst, atEdge: boolean): void {
