@@ -204,13 +204,14 @@ export function describeContract(target: BoardTarget, only?: readonly string[]):
             `${(latchedStatus.atMs - sentMs).toFixed(2)} ms later (target clock); ` +
             `parked ${(alarm.parkedUs / 1000).toFixed(2)} ms after the latch`,
         );
-        // the byte on the wire, the board's reaction (3 ms), and the STATUS back behind at most the frame already on
-        // the wire (priority ahead of the rest, §7.7): at most the longest frame sent since the burst began; a
-        // wall-clock host adds its own latency, so there it is printed
+        // the byte on the wire, the board's reaction (4 ms: the main loop's latch; in a burst the firmware's
+        // interrupts take about two thirds of its CPU, and it measured 3.2 ms), and the STATUS back behind at most the
+        // frame already on the wire (priority ahead of the rest, §7.7): at most the longest frame sent since the burst
+        // began; a wall-clock host adds its own latency, so there it is printed
         const lineMs = (f: Frame) => ((encodeFrame(f).length * 10) / conn.baud) * 1000;
         const longestMs = Math.max(...c.received.slice(from).map((r) => lineMs(r.frame)));
         if (conn.latencyMs === 0)
-          expect(latchedStatus.atMs - sentMs).toBeLessThan(3 + longestMs + lineMs(latchedStatus.frame));
+          expect(latchedStatus.atMs - sentMs).toBeLessThan(4 + longestMs + lineMs(latchedStatus.frame));
         // in board time on every target: the latching STATUS is stamped as the alarm latches
         const latchedTick = (latchedStatus.frame as FrameOf<"STATUS">).fields.tick;
         expect(tickDiff(latchedTick, alarm.tick)).toBeGreaterThanOrEqual(0);
@@ -347,7 +348,7 @@ export function describeContract(target: BoardTarget, only?: readonly string[]):
         expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.ESTOP.code });
         expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
           id: "NAK",
-          fields: { nak: NAKS.ALARM_ACTIVE.code },
+          fields: { nak: NAKS.ESTOP_PRESSED.code },
         });
         conn.world.setEstopButton(false);
         await conn.waitMs(100);
@@ -373,12 +374,12 @@ export function describeContract(target: BoardTarget, only?: readonly string[]):
         expect(conn.world.parked()).toBe(true);
         expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
           id: "NAK",
-          fields: { nak: NAKS.ALARM_ACTIVE.code },
+          fields: { nak: NAKS.CARTRIDGE_OPEN.code },
         });
         await conn.waitMs(100);
         expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
           id: "NAK",
-          fields: { nak: NAKS.ALARM_ACTIVE.code },
+          fields: { nak: NAKS.CARTRIDGE_OPEN.code },
         });
         conn.world.setCartridge(true);
         await conn.waitMs(20);

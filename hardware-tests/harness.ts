@@ -13,10 +13,12 @@ import {
   BOARD_STATES,
   NAKS,
   PRIORITY_BYTES,
+  nakName,
   type Frame,
   type FrameOf,
   type HostMessageId,
   type MessageId,
+  type NakName,
 } from "../src/protocol/table.ts";
 import { VirtualScheduler } from "../src/time/scheduler.ts";
 import { existsSync } from "node:fs";
@@ -305,11 +307,11 @@ export class WireClient {
     const info = await this.toLatched();
     const from = this.received.length;
     const answer = await this.command({ id: "UNLOCK", fields: {} });
-    if (answer.id === "NAK" && answer.fields.nak === NAKS.ALARM_ACTIVE.code)
-      throw new Error(
-        "cannot bring the board to IDLE: UNLOCK refused (ALARM_ACTIVE): a cause persists; release the e-stop, " +
-          "close the cartridge switch and check the pedal's two contacts",
-      );
+    if (answer.id === "NAK" && answer.fields.nak !== NAKS.SEQUENCE.code) {
+      const name = nakName(answer.fields.nak);
+      const why = name in NAKS ? NAKS[name as NakName].doc : "a NAK this harness does not know";
+      throw new Error(`cannot bring the board to IDLE: UNLOCK refused (${name}): ${why}`);
+    }
     if (answer.id !== "ACK")
       throw new Error(`cannot bring the board to IDLE: UNLOCK answered ${JSON.stringify(answer)}`);
     await this.waitFor((f) => f.id === "STATUS" && f.fields.state === BOARD_STATES.IDLE, 200, from);

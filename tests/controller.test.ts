@@ -96,7 +96,9 @@ describe("latched alarms whose cause is still there", () => {
     expect(runToEnd(first)).toMatchObject({ outcome: "fault", exitCode: 3 });
     const again = runToEnd(controller(true)); // --unlock, but the e-stop button is still pressed
     expect(again).toMatchObject({ outcome: "refused", exitCode: 3, dotsPlaced: 0 });
-    expect(again.message).toMatch(/board refused UNLOCK: ALARM_ACTIVE: board alarm ESTOP still has its cause/);
+    expect(again.message).toMatch(
+      /board refused UNLOCK: ESTOP_PRESSED: the e-stop input is active \(button pressed, or its wire broken\); board alarm ESTOP stays latched/,
+    );
     expect(rig.board.alarm).toBe("ESTOP");
   });
 });

@@ -4,7 +4,7 @@
 // the command; before, a 500 um target received ~760 um and the run ended "done", exit 0. The shallow side: a
 // target the loop cannot reach within the tolerance ends the session held (TARGET_UNREACHABLE, exit 4).
 
-import { demoAt1350Um, rotaryWith40UmOvertravel } from "./fixtures/issue-cases.ts";
+import { ISSUE_TARGET_UM, demoAtIssueTarget, rotaryWith40UmOvertravel } from "./fixtures/issue-cases.ts";
 import { describe, expect, it } from "vitest";
 import { SessionController } from "../src/control/controller.ts";
 import { ScriptedDotSource, planSession } from "../src/control/dot-source.ts";
@@ -91,9 +91,9 @@ describe("a target the loop cannot reach within tolerance ends the session held"
   const shipped = loadMachineFile("profiles/machines/rotary-pmu.json");
   // the issue's machine and profile (tests/fixtures/issue-cases.ts); today's file refuses it: tested below
   const rotary = rotaryWith40UmOvertravel();
-  const deep = demoAt1350Um();
+  const deep = demoAtIssueTarget();
 
-  it("on today's rotary pen (a 1199 um cap) refuses the 1350 um profile before arming", async () => {
+  it(`on today's rotary pen (a 1199 um cap) refuses the ${ISSUE_TARGET_UM} um profile before arming`, async () => {
     const sink = new MemorySink();
     const r = await runSession({
       ...{ profile: deep, machine: shipped, session: 1, dots: 20, sink, startedAt: "test", engineerApproved: true },
@@ -104,7 +104,7 @@ describe("a target the loop cannot reach within tolerance ends the session held"
     expect(r.rig!.board.completedDots).toHaveLength(0);
   });
 
-  it("1350 um, ~1160 um reached: TARGET_UNREACHABLE after a zone's settling dots, exit 4 (was: done, 0)", async () => {
+  it(`${ISSUE_TARGET_UM} um, out of reach: TARGET_UNREACHABLE after a zone's settling dots, exit 4`, async () => {
     const sink = new MemorySink();
     const r = await runSession({
       ...{ profile: deep, machine: rotary, session: 1, dots: 20, sink, startedAt: "test", engineerApproved: true },
@@ -113,14 +113,15 @@ describe("a target the loop cannot reach within tolerance ends the session held"
     expect(r.outcome).toMatchObject({ ending: "held", outcome: "held", exitCode: 4 });
     const dots = sink.records.filter((x): x is DotRecord => x.type === "dot");
     expect(dots).toHaveLength(REACH_SETTLING_DOTS); // the first zone's settling dots, no more
-    for (const d of dots) expect(d.maxExtensionUm!).toBeLessThan(1350 - deep.profile.depthToleranceUm);
+    for (const d of dots) expect(d.maxExtensionUm!).toBeLessThan(ISSUE_TARGET_UM - deep.profile.depthToleranceUm);
     const faults = sink.records.filter((x): x is FaultRecord => x.type === "fault");
     expect(faults).toMatchObject([{ code: "TARGET_UNREACHABLE", source: "host", boardAlarm: "none", dot: 3 }]);
     const reachedUm = Math.max(...dots.map((d) => d.maxExtensionUm!));
     expect(faults[0]!.detail).toBe(
       `zone hairline: its last 3 dots reached at most ${reachedUm} um (deepest strokes ` +
-        `${dots.map((d) => d.maxExtensionUm).join(", ")} um), short of target 1350 um less depthToleranceUm ` +
-        `150 um = 1200 um, commanded 1360 um`,
+        `${dots.map((d) => d.maxExtensionUm).join(", ")} um), short of target ${ISSUE_TARGET_UM} um ` +
+        `less depthToleranceUm 150 um = ${ISSUE_TARGET_UM - 150} um, ` +
+        `commanded ${commandCapUm({ hardMaxExtensionUm: 1500 }, 40)} um`,
     );
     expect(r.outcome.message).toMatch(/^held TARGET_UNREACHABLE: zone hairline: .*board disarmed, nothing latched/);
     expect(sink.records.at(-1)).toMatchObject({ type: "end", outcome: "held", ending: "held", exitCode: 4 });

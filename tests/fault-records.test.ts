@@ -7,7 +7,7 @@
 // - every way a run can end (RUN_ENDINGS) leaves an end record that says which, why, and its exit code; a link
 //   lost after the handshake but before arming (before: ended stopped with no fault record) a LINK_LOST record.
 
-import { demoAt1350Um, rotaryWith40UmOvertravel } from "./fixtures/issue-cases.ts";
+import { demoAtIssueTarget, rotaryWith40UmOvertravel } from "./fixtures/issue-cases.ts";
 import { describe, expect, it } from "vitest";
 import { SessionController } from "../src/control/controller.ts";
 import { ScriptedDotSource, planSession } from "../src/control/dot-source.ts";
@@ -23,10 +23,10 @@ import { SimRig, plantFromMachine } from "../src/sim/rig.ts";
 import { VirtualScheduler } from "../src/time/scheduler.ts";
 
 const demo = loadDepthProfileFile("profiles/demo.json");
-/** The rotary pen with the issue's 40 um of overtravel, so that a 1350 um target is sent and found out of
- * reach, and the issue's demo profile at 1350 um (tests/fixtures/issue-cases.ts). */
+/** The rotary pen with the issue's 40 um of overtravel, so that a 1250 um target is sent and found out of
+ * reach, and the issue's demo profile at 1250 um (tests/fixtures/issue-cases.ts). */
 const machine = rotaryWith40UmOvertravel();
-const deep = demoAt1350Um();
+const deep = demoAtIssueTarget();
 
 const faultsOf = (rs: readonly SessionRecord[]) => rs.filter((r): r is FaultRecord => r.type === "fault");
 const endOf = (rs: readonly SessionRecord[]) => rs.at(-1) as EndRecord;
@@ -177,7 +177,7 @@ describe("every way a run can end leaves a record that says why", () => {
 
     const b = bench();
     keep(b.run({ dots: 2 })); // done
-    keep(b.run({ profile: deep, dots: 12 })); // held: 1350 um is out of reach (3 dots a zone), nothing latched
+    keep(b.run({ profile: deep, dots: 12 })); // held: 1250 um is out of reach (3 dots a zone), nothing latched
     const stop = (c: SessionController) => b.scheduler.at(b.scheduler.nowMs() + 150, () => c.operatorStop());
     keep(b.run({ dots: 1 }, stop)); // stopped (no --unlock needed: the hold left nothing latched)
     b.rig.when({ atDot: 2, afterMs: 40 }, () => b.rig.injectDeviceFault({ kind: "stall" }));

@@ -422,7 +422,7 @@ describe("firmware-only behaviour", () => {
       expect(s.info).toMatchObject(defaults);
       expect(await s.c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
         id: "NAK",
-        fields: { nak: NAKS.ALARM_ACTIVE.code },
+        fields: { nak: NAKS.CONFIG_INVALID.code },
       });
       s.c.sendRaw(Uint8Array.of(PRIORITY_BYTES.STOP)); // a later alarm does not replace the first
       await b.conn.waitMs(30);

@@ -45,12 +45,15 @@ function expectOrder(records: readonly SessionRecord[]): void {
 const dotsOf = (rs: readonly SessionRecord[]) => rs.filter((r): r is DotRecord => r.type === "dot");
 const faultOf = (rs: readonly SessionRecord[]) => rs.find((r): r is FaultRecord => r.type === "fault")!;
 
+// A spring that breaks with the needle on its way up shows at the next stroke's bottom dead centre; one that breaks
+// on the way down is caught by the board's depth forecast before any stroke of the dot (no deep stroke to record).
+// The two boards time their bursts differently: the moment is each board's, on the way up.
 describe.each([
-  ["board model", false],
-  ["emulated firmware", true],
-])("a burst cut short, on the %s", (_name, firmware) => {
+  ["board model", false, 40],
+  ["emulated firmware", true, 48],
+])("a burst cut short, on the %s", (_name, firmware, springBreaksAfterMs) => {
   it("overshoot at dot 2: dot 2 partial with its deep stroke, the fault names it", async () => {
-    const records = await run("overshoot,atDot=2,afterMs=40", firmware);
+    const records = await run(`overshoot,atDot=2,afterMs=${springBreaksAfterMs}`, firmware);
     expectOrder(records);
     const dots = dotsOf(records);
     expect(dots.map((d) => [d.n, d.partial])).toEqual([

@@ -35,6 +35,7 @@
 #define SMP_INSIDE_READS_DROPOUT SMP_U(SMP_DEFAULT_DROPOUT_INSIDE_READS) /* BDC reads inside the grip, actuator out -> SENSOR_DROPOUT */
 #define SMP_ACT_TRACKING_NM (SMP_DEFAULT_ACTUATOR_TRACKING_UM * 1000L)  /* feedback this far from the setpoint: mismatch */
 #define SMP_ACT_SETTLE_US (SMP_DEFAULT_ACTUATOR_SETTLE_MS * 1000UL)     /* a mismatch longer than this: ACTUATOR_FAULT */
+#define SMP_ACT_FOLLOW_NM (SMP_ACT_TRACKING_NM + SMP_DEFAULT_FORECAST_FOLLOW_SLACK_UM * 1000L) /* forecast: a stale feedback */
 
 /* LINK.burstOverheadMs (SMP_BURST_OVERHEAD_MS) and LINK.lateStartMs (SMP_LATE_START_MS) come from the
  * generated protocol_v1.h. */
@@ -238,6 +239,8 @@ typedef struct {
   uint16_t a_um;     /* half the cam's stroke (0: no forecast) */
   uint16_t cap_um;   /* the cam's swing s is capped at 0.949 A (forecastSwingCapPermille 950) */
   uint16_t omega_us; /* 1 / omega at the cam rate's ceiling, us per radian, rounded down: period / (2 pi) */
+  uint32_t to_bdc_q16; /* omega_us / (4 a_um) in Q16, rounded down: a swing s in um gives the time to BDC, s / (A omega),
+                        * in units of 4 us (so the sample's forecast needs no second division) */
 } smp_depth_cam;
 
 /* Outside a burst (between bursts): the speed history is dropped, and the model restarts at park, where the

@@ -3,7 +3,7 @@
 #define SMP_PROTOCOL_V1_H
 
 #define SMP_PROTOCOL_VERSION 1u
-#define SMP_SCHEMA_HASH "36876b33"
+#define SMP_SCHEMA_HASH "0e20c998"
 /* link settings (LINK) */
 #define SMP_BAUD 250000UL
 #define SMP_MAX_FRAME_BYTES 256UL
@@ -73,8 +73,13 @@
 #define SMP_NAK_LATE 3u /* dot start tick already passed; nothing was queued (the host may re-plan it) */
 #define SMP_NAK_QUEUE_FULL 4u /* no free dot slot */
 #define SMP_NAK_SEQUENCE 5u /* sequence number is neither the next nor the last one accepted */
-#define SMP_NAK_ALARM_ACTIVE 8u /* alarm cause still present; cannot unlock */
+#define SMP_NAK_ALARM_ACTIVE 8u /* UNLOCK: the needle is not parked yet */
 #define SMP_NAK_DOT_ORDER 9u /* dot number not above the last one accepted since HELLO: a dot never fires twice */
+#define SMP_NAK_ESTOP_PRESSED 10u /* UNLOCK: the e-stop input is active (button pressed, or its wire broken) */
+#define SMP_NAK_CARTRIDGE_OPEN 11u /* UNLOCK: the cartridge switch is open */
+#define SMP_NAK_PEDAL_CONTACTS 12u /* UNLOCK: the pedal's two contacts agree (a stuck pedal or a broken wire) */
+#define SMP_NAK_ACTUATOR_MISMATCH 13u /* UNLOCK: the actuator's feedback is away from its setpoint */
+#define SMP_NAK_CONFIG_INVALID 14u /* UNLOCK: the board's configuration record is invalid (CONFIG_INVALID at boot) */
 
 /* messages: id string, field count, and each field's name in wire order */
 #define SMP_MSG_HELLO "HELLO" /* host -> board */

@@ -288,6 +288,8 @@ void smp_depth_cam_set(smp_depth_cam *cam, const smp_limits *l, uint16_t stroke_
   cam->cap_um = (uint16_t)(((uint32_t)a_um * 972u) >> 10); /* 0.949 A */
   /* period / (2 pi) = period x 0.159155; x 651 / 4096 = 0.158936 rounds it down (period <= 31 746 us here) */
   cam->omega_us = (uint16_t)((smp_cam_ceiling_period_us(period_us, previous_period_us, burst_hz) * 651u) >> 12);
+  /* omega_us < 5306 (30 Hz) and a_um >= 1: below 2^29 */
+  cam->to_bdc_q16 = a_um ? ((uint32_t)cam->omega_us << 16) / (4u * (uint32_t)a_um) : 0u;
 }
 
 /* x / d for a quotient below 4096 (x < 4096 d), rounded down: 12 steps of shift and subtract, a fraction of the
@@ -314,7 +316,7 @@ uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_d
   int32_t tip_nm, fb_nm, model_nm, rel_nm, base_nm, d_nm;
   uint32_t x;
   uint16_t swing_um, margin_um;
-  uint8_t had = w->have_prev, tracks;
+  uint8_t had = w->have_prev, tracks, follows;
   /* the model follows the setpoint (samples are 104 to 208 us apart) */
   uint8_t moving = model_follow(w, setpoint_um, sample_us) || w->model_nm != set_nm;
   w->at_us = sample_us;
@@ -334,6 +336,10 @@ uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_d
              w->prev_fb_nm - w->prev_model_nm > (int32_t)SMP_ACT_TRACKING_NM ||
              w->prev_model_nm - w->prev_fb_nm > (int32_t)SMP_ACT_TRACKING_NM);
   if (!tracks && fb_nm - w->prev_fb_nm < d_nm) d_nm = fb_nm - w->prev_fb_nm;
+  /* the feedback follows an outgoing move, if up to 620 us late (forecastFollowSlackUm) */
+  follows = !(fb_nm - model_nm > (int32_t)SMP_ACT_FOLLOW_NM || model_nm - fb_nm > (int32_t)SMP_ACT_FOLLOW_NM ||
+              w->prev_fb_nm - w->prev_model_nm > (int32_t)SMP_ACT_FOLLOW_NM ||
+              w->prev_model_nm - w->prev_fb_nm > (int32_t)SMP_ACT_FOLLOW_NM);
   w->have_prev = 1;
   w->prev_fb_nm = fb_nm;
   w->prev_model_nm = model_nm;
@@ -355,11 +361,11 @@ uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_d
   swing_um = x >= (uint32_t)cam->cap_um * (uint16_t)dt ? cam->cap_um : div_q12(x, (uint16_t)dt);
   /* A - sqrt(A^2 - s^2) > M  <=>  s^2 > M (2 A - M)  (0 < M < A), with M = (limit - base) in um, rounded up
    * (x 1049 / 2^20 = / 999.6): no square root and no second division */
-  /* an actuator on its way out (and followed by its feedback) goes on out at its rate until the coming BDC, at least
+  /* an actuator on its way out (and followed by its feedback, if late) goes on out at its rate until the coming BDC, at least
    * theta / omega away, theta >= s / A: s x (us per rad) / (4 A) in us / 4, x 4 x rate in nm */
-  if (moving && tracks && base_nm < set_nm + rel_nm) {
-    int32_t gain_nm = (int32_t)div_q12((uint32_t)swing_um * cam->omega_us, (uint16_t)(4u * cam->a_um)) *
-                      (int32_t)(4u * SMP_ACT_RATE_NM_PER_US);
+  if (moving && follows && base_nm < set_nm + rel_nm) {
+    /* s <= 0.949 A, so s x to_bdc_q16 <= 0.24 x 2^16 x omega_us < 2^27; rounded down twice: never longer */
+    int32_t gain_nm = (int32_t)(((uint32_t)swing_um * cam->to_bdc_q16) >> 16) * (int32_t)(4u * SMP_ACT_RATE_NM_PER_US);
     base_nm = base_nm + gain_nm < set_nm + rel_nm ? base_nm + gain_nm : set_nm + rel_nm;
     if (base_nm > cam->limit_nm) return 1;
   }

@@ -223,11 +223,18 @@ static void check_parked(void) {
   send(SMP_M_ALARM, v);
 }
 
-static uint8_t alarm_cause_present(void) {
-  /* !cfg_ok: the EEPROM configuration was invalid; the board runs on safe defaults and stays in ALARM
-   * CONFIG_INVALID (latched at power-up) */
-  /* hal_actuator_mismatch: the actuator feedback is away from its setpoint right now (ACTUATOR_FAULT's cause) */
-  return hal_estop_active() || !hal_cartridge_present() || hal_pedal_mismatch() || hal_actuator_mismatch() || !cfg_ok;
+/* The NAK that refuses UNLOCK now, 0 if none: the first alarm cause present (in the protocol's order), else the
+ * needle not parked yet. */
+static uint8_t unlock_refusal(void) {
+  if (hal_estop_active()) return SMP_NAK_ESTOP_PRESSED;
+  if (!hal_cartridge_present()) return SMP_NAK_CARTRIDGE_OPEN;
+  if (hal_pedal_mismatch()) return SMP_NAK_PEDAL_CONTACTS;
+  /* the actuator feedback is away from its setpoint right now (ACTUATOR_FAULT's cause) */
+  if (hal_actuator_mismatch()) return SMP_NAK_ACTUATOR_MISMATCH;
+  /* the EEPROM configuration was invalid; the board runs on safe defaults and stays in ALARM CONFIG_INVALID */
+  if (!cfg_ok) return SMP_NAK_CONFIG_INVALID;
+  if (!parked()) return SMP_NAK_ALARM_ACTIVE;
+  return 0;
 }
 
 static void maybe_disarm(void) {
@@ -325,11 +332,13 @@ static void execute(const smp_frame *fr) {
       respond_ack(seq);
       send_info();
       return;
-    case SMP_M_UNLOCK:
-      if (alarm_cause_present() || !parked()) {
-        respond_nak(seq, SMP_NAK_ALARM_ACTIVE, 1);
+    case SMP_M_UNLOCK: {
+      uint8_t refusal = unlock_refusal();
+      if (refusal) {
+        respond_nak(seq, refusal, 1);
         return;
       }
+    }
       alarm_code = 0;
       set_state(SMP_STATE_IDLE);
       respond_ack(seq);

@@ -3,9 +3,9 @@
 // input a refused command becomes (or a dot to send again).
 
 import type { HostCommand } from "../protocol/hostlink.ts";
-import { ALARMS, BOARD_STATES, RESET_CAUSES, alarmName, boardStateName, nakName } from "../protocol/table.ts";
+import { ALARMS, BOARD_STATES, NAKS, RESET_CAUSES, alarmName, boardStateName, nakName } from "../protocol/table.ts";
 import { resetCauseName, type AlarmName, type BoardStateName, type FrameOf } from "../protocol/table.ts";
-import type { ResetCauseName } from "../protocol/table.ts";
+import type { NakName, ResetCauseName } from "../protocol/table.ts";
 import type { Input, StateName } from "../safety/fsm.ts";
 
 const isAlarm = (name: string): name is AlarmName => name in ALARMS;
@@ -52,9 +52,9 @@ export function nakInput(
 ): Input | { readonly type: "lateDot"; readonly dot: number } | undefined {
   const why = `board refused ${command.id}: ${nakName(nak)}`;
   if (command.id === "UNLOCK") {
-    const detail =
-      `${why}: board alarm ${lastBoardAlarm ?? "?"} still has its cause ` +
-      "(e-stop button, pedal contacts, cartridge, or an invalid board configuration)";
+    const name = nakName(nak);
+    const cause = name in NAKS ? NAKS[name as NakName].doc.replace(/^UNLOCK: /, "") : "a cause this host does not know";
+    const detail = `${why}: ${cause}; board alarm ${lastBoardAlarm ?? "?"} stays latched`;
     return { type: "unlockRefused", detail };
   }
   if (command.id === "STOP" || command.id === "ESTOP") return undefined;

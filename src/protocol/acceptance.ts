@@ -33,7 +33,7 @@ export const COMMAND_ACCEPTANCE = {
     in: { ALARM: RUN, IDLE: RUN, ARMED: RESTART, BURST: RESTART },
   },
   UNLOCK: {
-    run: "cause present or not parked: NAK ALARM_ACTIVE; else → IDLE, ACK",
+    run: "a cause present: its NAK (§6.4); not parked: NAK ALARM_ACTIVE; else → IDLE, ACK",
     in: { ALARM: RUN, IDLE: ACK, ARMED: ACK, BURST: ACK },
   },
   ARM: {

@@ -65,13 +65,21 @@ export const BOARD_DEFAULTS = {
    * stroke): around a quarter stroke from BDC the forecast's slope is steepest, where a small speed error would
    * count the cam's whole remaining travel. */
   forecastSwingCapPermille: 950,
+  /** ... and counts the rest of an outgoing actuator move before the BDC while the feedback trails the model by at
+   * most actuatorTrackingUm plus this (the speed itself is taken against the model only within
+   * actuatorTrackingUm): the firmware's feedback sample is up to 620 us old (one in four conversions, 104 us to
+   * convert, 100 us of actuator lag), 155 um of a 250 um/ms move. Without it a move on its way out dropped out of
+   * the forecast exactly while it pushed the needle deeper. */
+  forecastFollowSlackUm: 160,
   /** The depth forecast latches OVER_EXTENSION once the coming BDC is forecast beyond hardMaxExtensionUm less this:
-   * the forecast is a lower bound, and its margins (the cam rate's ceiling while the motor speeds up, the speed
-   * margin) leave it up to ~90 um short of the true BDC depth by the time it must act (measured on the emulated
-   * firmware, tests/overtravel.test.ts). The host keeps every command this plus tipAheadToleranceUm below the hard
-   * maximum (MIN_COMMAND_MARGIN_UM in src/control/handshake.ts), so a healthy stroke, forecast at or below its
-   * command plus sensor noise, never reaches it. */
-  forecastMarginUm: 100,
+   * the forecast is a lower bound, and its margins (the cam rate's ceiling, at least the burst's rate while a loaded
+   * motor runs slower; the speed margin; the cam angle to go taken as its sine) leave it short of the true BDC
+   * depth by the time it must act: a broken spring's tip went up to 208 um past the threshold on the emulated
+   * firmware with 100 um here (1608 um), and at most 150 um past it with 200 (1450 um; sweeps in docs/safety.md,
+   * cartridge). The host keeps every command this plus tipAheadToleranceUm below the hard maximum
+   * (MIN_COMMAND_MARGIN_UM in src/control/handshake.ts), so a healthy stroke, forecast at or below its command
+   * plus sensor noise, never reaches it. */
+  forecastMarginUm: 200,
 } as const;
 
 export type BoardDefaultName = keyof typeof BOARD_DEFAULTS;

@@ -40,8 +40,9 @@ export const HOST_MESSAGES = [
     dir: "host",
     fields: [],
     doc:
-      "Clear a latched alarm (IDLE afterwards). NAK ALARM_ACTIVE while a cause persists " +
-      "(e-stop input, pedal contacts disagree, cartridge open) or the needle is not parked yet.",
+      "Clear a latched alarm (IDLE afterwards). Refused while a cause persists, with the NAK that names it " +
+      "(ESTOP_PRESSED, CARTRIDGE_OPEN, PEDAL_CONTACTS, ACTUATOR_MISMATCH, CONFIG_INVALID, checked in that " +
+      "order), or with ALARM_ACTIVE while the needle is not parked yet.",
   },
   {
     id: "ARM",
@@ -327,8 +328,14 @@ export const NAKS = {
   LATE: { code: 3, doc: "dot start tick already passed; nothing was queued (the host may re-plan it)" },
   QUEUE_FULL: { code: 4, doc: "no free dot slot" },
   SEQUENCE: { code: 5, doc: "sequence number is neither the next nor the last one accepted" },
-  ALARM_ACTIVE: { code: 8, doc: "alarm cause still present; cannot unlock" },
+  ALARM_ACTIVE: { code: 8, doc: "UNLOCK: the needle is not parked yet" },
   DOT_ORDER: { code: 9, doc: "dot number not above the last one accepted since HELLO: a dot never fires twice" },
+  // UNLOCK refused while an alarm's cause persists, one code per cause: the operator is told what to put right
+  ESTOP_PRESSED: { code: 10, doc: "UNLOCK: the e-stop input is active (button pressed, or its wire broken)" },
+  CARTRIDGE_OPEN: { code: 11, doc: "UNLOCK: the cartridge switch is open" },
+  PEDAL_CONTACTS: { code: 12, doc: "UNLOCK: the pedal's two contacts agree (a stuck pedal or a broken wire)" },
+  ACTUATOR_MISMATCH: { code: 13, doc: "UNLOCK: the actuator's feedback is away from its setpoint" },
+  CONFIG_INVALID: { code: 14, doc: "UNLOCK: the board's configuration record is invalid (CONFIG_INVALID at boot)" },
 } as const satisfies Record<string, CodeSpec>;
 export type NakName = keyof typeof NAKS;
 

@@ -134,8 +134,12 @@ export class DepthWatch {
     this.prev = now;
     const rate = (a: number, b: number) => ((a - b) * 1000) / (nowUs - prev!.tUs);
     // against the model while the feedback tracks it; against the slower of the two when they part (a fault)
-    const tracks = (x: { fbUm: number; modelUm: number }) => Math.abs(x.fbUm - x.modelUm) <= D.actuatorTrackingUm;
-    const tracking = tracks(now) && (prev === undefined || tracks(prev));
+    const within = (slackUm: number) => (x: { fbUm: number; modelUm: number }) =>
+      Math.abs(x.fbUm - x.modelUm) <= D.actuatorTrackingUm + slackUm;
+    const both = (ok: (x: { fbUm: number; modelUm: number }) => boolean) => ok(now) && (prev === undefined || ok(prev));
+    const tracking = both(within(0));
+    // an outgoing move counts as followed by a feedback up to 620 us late (forecastFollowSlackUm)
+    const following = both(within(D.forecastFollowSlackUm));
     const speed =
       prev && nowUs > prev.tUs
         ? tracking
@@ -143,10 +147,10 @@ export class DepthWatch {
           : Math.min(rate(now.fbUm, prev.fbUm), rate(now.modelUm, prev.modelUm))
         : undefined;
     // the actuator where it is now (the larger of feedback and model), or at its setpoint if it is past it; on its
-    // way out while the feedback follows the model, as far as it gets before the BDC
+    // way out while the feedback follows the model (if late), as far as it gets before the BDC
     const relUm = Math.min(now.fbUm, now.modelUm);
     const actuatorUm = Math.min(setpointUm, tipUm - relUm);
     const moving = this.modelUm !== setpointUm;
-    return depthFloorUm(actuatorUm, moving && tracking ? setpointUm : undefined, relUm, speed, strokeUm, cam);
+    return depthFloorUm(actuatorUm, moving && following ? setpointUm : undefined, relUm, speed, strokeUm, cam);
   }
 }

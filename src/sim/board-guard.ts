@@ -4,7 +4,7 @@
 // what still blocks UNLOCK; and the ALARM frame once the needle is parked after a latch. Part of SimBoard
 // (src/sim/board.ts), which does the latching itself.
 
-import { ALARMS, BOARD_DEFAULTS, type AlarmName } from "../protocol/table.ts";
+import { ALARMS, BOARD_DEFAULTS, type AlarmName, type NakName } from "../protocol/table.ts";
 import { tickBefore } from "../time/ticks.ts";
 import { feedbackParked, sensorUm, type AlarmRecord, type BoardCore } from "./board-model.ts";
 import { DepthWatch, type CamTiming } from "./board-depth.ts";
@@ -40,15 +40,17 @@ export class BoardGuard {
     return this.core.inputs.pedalPressed || this.core.inputs.pedalStuck;
   }
 
-  /** A cause that blocks UNLOCK (ALARM_ACTIVE) is present right now. */
-  causePresent(): boolean {
+  /** The NAK that refuses UNLOCK now (the first alarm cause present, in the protocol's order, else the needle not
+   * parked yet), or undefined. The reference board has no configuration record: never CONFIG_INVALID. */
+  unlockRefusal(): NakName | undefined {
     const i = this.core.inputs;
-    return (
-      i.estopButton ||
-      !i.cartridgePresent ||
-      this.pedalMismatchSinceUs !== undefined ||
-      this.actuatorMismatchSinceUs !== undefined
-    ); // feedback away from the setpoint: UNLOCK waits until it follows
+    if (i.estopButton) return "ESTOP_PRESSED";
+    if (!i.cartridgePresent) return "CARTRIDGE_OPEN";
+    if (this.pedalMismatchSinceUs !== undefined) return "PEDAL_CONTACTS";
+    // feedback away from the setpoint: UNLOCK waits until it follows
+    if (this.actuatorMismatchSinceUs !== undefined) return "ACTUATOR_MISMATCH";
+    if (!feedbackParked(this.core.plant)) return "ALARM_ACTIVE";
+    return undefined;
   }
 
   /** The continuous checks of one main-loop step, in the reference order; returns the needle tip as sensed.

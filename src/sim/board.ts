@@ -149,12 +149,13 @@ export class SimBoard implements BoardModel {
         ack();
         this.link.send({ id: "INFO", seq: 0, fields: this.info() });
         return;
-      case "UNLOCK":
-        if (this.guard.causePresent()) return this.link.nak(frame.seq, "ALARM_ACTIVE");
-        if (!feedbackParked(this.plant)) return this.link.nak(frame.seq, "ALARM_ACTIVE");
+      case "UNLOCK": {
+        const refusal = this.guard.unlockRefusal();
+        if (refusal) return this.link.nak(frame.seq, refusal);
         this.alarm = undefined;
         this.setState("IDLE");
         return ack();
+      }
       case "ARM":
         if (!this.guard.pedalReadsPressed()) return this.link.nak(frame.seq, "BAD_STATE");
         this.extendLease(frame.fields.leaseTick);

@@ -64,9 +64,9 @@ export interface PlantFaults {
   /** Added to every needle position reading, um (negative: the sensor reads shallow, so the depth loop pushes
    * deeper): a sensor knocked out of its calibration. */
   sensorOffsetUm: number;
-  /** A reading that drifts from sinceUs at umPerMs (negative: shallower), on top of the offset: a sensor warming
-   * up or a magnet working loose. */
-  sensorDrift: { readonly sinceUs: number; readonly umPerMs: number } | undefined;
+  /** A reading off by fromUm at sinceUs and drifting on at umPerMs (negative: shallower), on top of the offset: a
+   * sensor warming up or a magnet working loose. */
+  sensorDrift: { readonly sinceUs: number; readonly umPerMs: number; readonly fromUm: number } | undefined;
   /** The actuator's position feedback (ADC1) frozen at the position it read when the fault struck (a stuck
    * potentiometer wiper, a broken feedback wire held by its filter): the actuator itself still moves. */
   actuatorFeedbackStuck: boolean;
@@ -173,9 +173,9 @@ export class Plant {
   }
 
   /** How far the sensor's reading is off the tip now, um (sensor-offset and sensor-drift faults). */
-  private sensorErrorUm(): number {
+  sensorErrorUm(): number {
     const drift = this.faults.sensorDrift;
-    const driftUm = drift ? (drift.umPerMs * (this.tUs - drift.sinceUs)) / 1000 : 0;
+    const driftUm = drift ? drift.fromUm + (drift.umPerMs * (this.tUs - drift.sinceUs)) / 1000 : 0;
     return this.faults.sensorOffsetUm + driftUm;
   }
 

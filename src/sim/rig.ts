@@ -209,7 +209,12 @@ export class SimRig {
         f.sensorOffsetUm = -(fault.offsetUm ?? SENSOR_OFFSET_UM);
         break;
       case "sensor-drift":
-        f.sensorDrift = { sinceUs: this.plant.tUs, umPerMs: -(fault.umPerMs ?? SENSOR_DRIFT_UM_PER_MS) };
+        // a second drift goes on from the error the first has reached: the reading does not jump back
+        f.sensorDrift = {
+          sinceUs: this.plant.tUs,
+          umPerMs: -(fault.umPerMs ?? SENSOR_DRIFT_UM_PER_MS),
+          fromUm: f.sensorDrift ? this.plant.sensorErrorUm() - f.sensorOffsetUm : 0,
+        };
         break;
       case "reset":
         this.board.reset(++this.bootCount, "EXTERNAL");

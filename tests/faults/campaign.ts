@@ -16,6 +16,7 @@ import { commandCapUm } from "../../src/control/handshake.ts";
 import { ENVELOPES } from "../../src/safety/limits.ts";
 import { MemorySink, type FaultRecord } from "../../src/log/records.ts";
 import { parseFaultSpec, type FaultKind } from "../../src/sim/faults.ts";
+import { SENSOR_DRIFT_UM_PER_MS, SENSOR_OFFSET_UM } from "../../src/sim/rig.ts";
 import { Rng } from "../../src/sim/plant.ts";
 import { BOARD_DEFAULTS } from "../../src/protocol/table.ts";
 import { DEFAULT_TIMING } from "../../src/control/timing.ts";
@@ -34,6 +35,9 @@ interface Expectation {
   /** A burst may still start this long after the fault struck and complete: the board keeps the dots it holds
    * under a valid lease (LINK timing leaseMs) when the host or the link goes quiet. */
   readonly graceMs?: number;
+  /** A slow fault is held to its hazard's budget from this long after it struck, when it first differs from a
+   * fault the session may ride out. */
+  readonly budgetFromMs?: number;
   /** The fault spec's parameters, drawn per run. */
   readonly params?: (rng: Rng) => string;
 }
@@ -81,7 +85,14 @@ export const EXPECTATIONS: Readonly<Record<FaultKind, Expectation>> = {
   // at the actuator, under the hard maximum; a large error shows as a depth no skin gives (DEPTH_DEVIATION), or
   // as a target out of reach; a small offset rides (the session's depths are then as wrong as the sensor)
   "sensor-offset": { hazard: "sensor", causes: ["DEPTH_DEVIATION", "TARGET_UNREACHABLE"], stops: "either" },
-  "sensor-drift": { hazard: "sensor", causes: ["DEPTH_DEVIATION", "TARGET_UNREACHABLE"], stops: "either" },
+  // a drift only differs from an offset the session may ride (sensor-offset's) once it has grown past it: its
+  // budget counts from then; a reading drifted below the sensor's floor reads as the sensor gone
+  "sensor-drift": {
+    hazard: "sensor",
+    causes: ["DEPTH_DEVIATION", "TARGET_UNREACHABLE", "SENSOR_DROPOUT"],
+    stops: "either",
+    budgetFromMs: SENSOR_OFFSET_UM / SENSOR_DRIFT_UM_PER_MS,
+  },
   reset: { hazard: "board-reset", causes: ["BOARD_RESET", "EXTERNAL_RESET"], stops: true },
   watchdog: { hazard: "board-reset", causes: ["BOARD_RESET", "WATCHDOG_RESET"], stops: true },
   brownout: { hazard: "board-reset", causes: ["BOARD_RESET", "BROWNOUT_RESET"], stops: true },
@@ -190,6 +201,15 @@ const MACHINES = {
   coil: "profiles/machines/coil-short.json",
 } as const;
 
+/** The alarm whose cause each of UNLOCK's refusals names. */
+const UNLOCK_REFUSAL_CAUSES: Readonly<Record<string, string>> = {
+  ESTOP_PRESSED: "ESTOP",
+  CARTRIDGE_OPEN: "CARTRIDGE_MISSING",
+  PEDAL_CONTACTS: "PEDAL_FAULT",
+  ACTUATOR_MISMATCH: "ACTUATOR_FAULT",
+  CONFIG_INVALID: "CONFIG_INVALID",
+};
+
 /** Runs one campaign run in virtual time and judges it. */
 export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
   const [family, machineKind] = run.board.split("-") as ["model" | "firmware", "rotary" | "coil"];
@@ -213,8 +233,15 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
   // a run refused at its start because the board had an alarm latched (a reset, an e-stop before the session)
   // records it as the `latched` record it starts with, not as a fault: the board was never armed
   const latched = sink.records.find((r) => r.type === "latched");
+  // a run refused because the board would not unlock has the cause its NAK names (docs/protocol.md §6.4)
+  const unlockNak = /board refused UNLOCK: (\w+)/.exec(result.outcome.message)?.[1];
   const firstCause =
-    firstFault?.code ?? (result.outcome.ending === "alarmLatched" && latched?.type === "latched" ? latched.alarm : "");
+    firstFault?.code ??
+    (result.outcome.ending === "alarmLatched" && latched?.type === "latched"
+      ? latched.alarm
+      : result.outcome.ending === "unlockRefused"
+        ? (UNLOCK_REFUSAL_CAUSES[unlockNak ?? ""] ?? "")
+        : "");
   const expectations = run.faults.map((f) => EXPECTATIONS[parseFaultSpec(f).kind]);
   const struck = rig.faultsStruck.length;
   // the fault that should stop the session: the first to strike, of a kind that must (or may) stop it, whose
@@ -246,10 +273,13 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
       // the needle's last time out of park, from the strike or from the moment it went out after it
       const lastOutMs = rig.plant.lastOutOfParkUs / 1000;
       const outAfterStrike = lastOutMs > stopper.atMs;
-      const fromMs = Math.max(stopper.atMs, rig.plant.outOfParkSinceUs / 1000);
-      parkedAfterMs = outAfterStrike ? lastOutMs - fromMs : 0;
+      const fromMs = Math.max(
+        stopper.atMs + (EXPECTATIONS[stopper.kind as FaultKind].budgetFromMs ?? 0),
+        rig.plant.outOfParkSinceUs / 1000,
+      );
+      parkedAfterMs = outAfterStrike ? Math.max(0, lastOutMs - fromMs) : 0;
       const lastDriveMs = rig.plant.lastDriveOnUs / 1000;
-      driveOffAfterMs = lastDriveMs > stopper.atMs ? lastDriveMs - fromMs : 0;
+      driveOffAfterMs = lastDriveMs > stopper.atMs ? Math.max(0, lastDriveMs - fromMs) : 0;
       // judged on the hazard of the fault that struck first of those that stop a session: its controls own the park
       const stopperHazard = HAZARD_BUDGETS[EXPECTATIONS[stopper.kind as FaultKind].hazard];
       const budget = (key: "parkedWithinMs" | "driveOffWithinMs") => stopperHazard[key] ?? 0;
