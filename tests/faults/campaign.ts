@@ -16,7 +16,6 @@ import { commandCapUm } from "../../src/control/handshake.ts";
 import { ENVELOPES } from "../../src/safety/limits.ts";
 import { MemorySink, type FaultRecord } from "../../src/log/records.ts";
 import { parseFaultSpec, type FaultKind } from "../../src/sim/faults.ts";
-import { SENSOR_DRIFT_UM_PER_MS, SENSOR_OFFSET_UM } from "../../src/sim/rig.ts";
 import { Rng } from "../../src/sim/plant.ts";
 import { BOARD_DEFAULTS } from "../../src/protocol/table.ts";
 import { DEFAULT_TIMING } from "../../src/control/timing.ts";
@@ -35,9 +34,9 @@ interface Expectation {
   /** A burst may still start this long after the fault struck and complete: the board keeps the dots it holds
    * under a valid lease (LINK timing leaseMs) when the host or the link goes quiet. */
   readonly graceMs?: number;
-  /** A slow fault is held to its hazard's budget from this long after it struck, when it first differs from a
-   * fault the session may ride out. */
-  readonly budgetFromMs?: number;
+  /** A fault that only grows slowly has no moment to count a park time from: it is held to the command cap instead
+   * (the true tip never deeper than the deepest command the host may send on that machine). */
+  readonly heldToCommandCap?: true;
   /** The fault spec's parameters, drawn per run. */
   readonly params?: (rng: Rng) => string;
 }
@@ -85,13 +84,14 @@ export const EXPECTATIONS: Readonly<Record<FaultKind, Expectation>> = {
   // at the actuator, under the hard maximum; a large error shows as a depth no skin gives (DEPTH_DEVIATION), or
   // as a target out of reach; a small offset rides (the session's depths are then as wrong as the sensor)
   "sensor-offset": { hazard: "sensor", causes: ["DEPTH_DEVIATION", "TARGET_UNREACHABLE"], stops: "either" },
-  // a drift only differs from an offset the session may ride (sensor-offset's) once it has grown past it: its
-  // budget counts from then; a reading drifted below the sensor's floor reads as the sensor gone
+  // a drift rides until it shows, at whichever stroke its error passes a check, so it has no moment to count a park
+  // time from: what keeps the needle safe meanwhile is the command cap; a reading drifted below the sensor's floor
+  // reads as the sensor gone
   "sensor-drift": {
     hazard: "sensor",
     causes: ["DEPTH_DEVIATION", "TARGET_UNREACHABLE", "SENSOR_DROPOUT"],
     stops: "either",
-    budgetFromMs: SENSOR_OFFSET_UM / SENSOR_DRIFT_UM_PER_MS,
+    heldToCommandCap: true,
   },
   reset: { hazard: "board-reset", causes: ["BOARD_RESET", "EXTERNAL_RESET"], stops: true },
   watchdog: { hazard: "board-reset", causes: ["BOARD_RESET", "WATCHDOG_RESET"], stops: true },
@@ -254,6 +254,13 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
   const tipUm = rig.trueDeepestTipUm;
   if (tipUm !== undefined && tipUm > BOARD_DEFAULTS.hardMaxExtensionUm)
     violations.push(`true tip ${tipUm} um beyond the hard maximum ${BOARD_DEFAULTS.hardMaxExtensionUm} um`);
+  const capped = rig.faultsStruck.find((f) => EXPECTATIONS[f.kind as FaultKind]?.heldToCommandCap);
+  const capUm = commandCapUm(
+    { hardMaxExtensionUm: BOARD_DEFAULTS.hardMaxExtensionUm },
+    machine.calibration.overtravelUm,
+  );
+  if (capped && tipUm !== undefined && tipUm > capUm)
+    violations.push(`true tip ${tipUm} um beyond the command cap ${capUm} um under ${capped.kind}`);
   let parkedAfterMs: number | undefined;
   let driveOffAfterMs: number | undefined;
   if (struck > 0) {
@@ -273,16 +280,14 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
       // the needle's last time out of park, from the strike or from the moment it went out after it
       const lastOutMs = rig.plant.lastOutOfParkUs / 1000;
       const outAfterStrike = lastOutMs > stopper.atMs;
-      const fromMs = Math.max(
-        stopper.atMs + (EXPECTATIONS[stopper.kind as FaultKind].budgetFromMs ?? 0),
-        rig.plant.outOfParkSinceUs / 1000,
-      );
-      parkedAfterMs = outAfterStrike ? Math.max(0, lastOutMs - fromMs) : 0;
+      const fromMs = Math.max(stopper.atMs, rig.plant.outOfParkSinceUs / 1000);
+      parkedAfterMs = outAfterStrike ? lastOutMs - fromMs : 0;
       const lastDriveMs = rig.plant.lastDriveOnUs / 1000;
-      driveOffAfterMs = lastDriveMs > stopper.atMs ? Math.max(0, lastDriveMs - fromMs) : 0;
+      driveOffAfterMs = lastDriveMs > stopper.atMs ? lastDriveMs - fromMs : 0;
       // judged on the hazard of the fault that struck first of those that stop a session: its controls own the park
       const stopperHazard = HAZARD_BUDGETS[EXPECTATIONS[stopper.kind as FaultKind].hazard];
-      const budget = (key: "parkedWithinMs" | "driveOffWithinMs") => stopperHazard[key] ?? 0;
+      const capOnly = EXPECTATIONS[stopper.kind as FaultKind].heldToCommandCap === true;
+      const budget = (key: "parkedWithinMs" | "driveOffWithinMs") => (capOnly ? Infinity : (stopperHazard[key] ?? 0));
       if (parkedAfterMs > budget("parkedWithinMs"))
         violations.push(
           `needle parked ${parkedAfterMs.toFixed(1)} ms after the fault, budget ${budget("parkedWithinMs")} ms`,
