@@ -390,6 +390,46 @@ export function describeContract(target: BoardTarget, only?: readonly string[]):
       },
     );
 
+    it("latches PEDAL_FAULT when the pedal's contacts agree, and refuses UNLOCK with PEDAL_CONTACTS", async (ctx) => {
+      if (!conn.world) return ctx.skip(); // needs a pedal contact welded on purpose
+      await armed();
+      conn.world.weldPedalContact();
+      await conn.waitMs(BOARD_DEFAULTS.pedalDebounceMs + 10);
+      expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.PEDAL_FAULT.code });
+      expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
+        id: "NAK",
+        fields: { nak: NAKS.PEDAL_CONTACTS.code },
+      });
+      expect((await c.status()).state).toBe(BOARD_STATES.ALARM);
+    });
+
+    const mismatch =
+      "refuses UNLOCK with ACTUATOR_MISMATCH while the actuator's feedback stays away from its parked setpoint";
+    it(mismatch, async (ctx) => {
+      if (!conn.world) return ctx.skip(); // needs a feedback frozen on purpose
+      await armed();
+      const from = c.received.length;
+      expect((await c.command({ id: "DOT", fields: dot(1, { extensionUm: 800, strokes: 5, strokeHz: 100 }) })).id).toBe(
+        "ACK",
+      );
+      await c.next("STROKE", 300, from); // the actuator out
+      conn.world.freezeActuatorFeedback(); // reads "out" from now on
+      await conn.waitMs(120); // the burst ends, the actuator retracts, its feedback never shows it
+      // latched, and never reported parked: the board cannot see the actuator home (no ALARM frame, parked 0)
+      expect(await c.status()).toMatchObject({
+        state: BOARD_STATES.ALARM,
+        alarm: ALARMS.ACTUATOR_FAULT.code,
+        parked: 0,
+      });
+      expect(c.frames("ALARM", from)).toHaveLength(0);
+      expect(conn.world.parked()).toBe(true); // plant truth: parked by its setpoint, the drive off
+      expect(await c.command({ id: "UNLOCK", fields: {} })).toMatchObject({
+        id: "NAK",
+        fields: { nak: NAKS.ACTUATOR_MISMATCH.code },
+      });
+      expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.ACTUATOR_FAULT.code });
+    });
+
     it(
       "latches DWELL_EXCEEDED when a slow motor cannot finish a burst within hardMaxDwellMs, " +
         "still puncturing (no stall)",

@@ -34,6 +34,8 @@ import { BoardClockEstimate, tickAdd, tickDiff } from "../src/time/ticks.ts";
 /** What a test may do to the board's physical world. Absent on a real board (a person would have to). */
 export interface BoardWorld {
   setPedal(pressed: boolean): void;
+  /** The pedal's normally-open contact welds shut: both contacts then read closed (their wires cannot agree). */
+  weldPedalContact(): void;
   setEstopButton(pressed: boolean): void;
   /** The cartridge in its holder (its switch closed) or taken out. */
   setCartridge(present: boolean): void;
@@ -114,6 +116,7 @@ export function rigWorld(rig: SimRig): BoardWorld {
     setPedal: (pressed) => {
       rig.board.inputs.pedalPressed = pressed;
     },
+    weldPedalContact: () => rig.injectDeviceFault({ kind: "pedal-stuck" }),
     setEstopButton: (pressed) => {
       rig.board.inputs.estopButton = pressed;
     },

@@ -48,12 +48,19 @@ const worst = (vs: RunVerdict[], f: (v: RunVerdict) => number | undefined) => {
 for (const [h, vs] of byHazard) {
   const tip = Math.max(...vs.map((v) => v.trueDeepestTipUm ?? -Infinity));
   const b = HAZARDS[h] as HazardBudget;
+  const timed = vs.filter((v) => !v.heldToCommandCap); // a run held to the command cap has no park budget
   process.stdout.write(
     `${h.padEnd(20)} ${String(vs.length).padStart(5)}  ${String(tip).padStart(14)}  ` +
-      `${worst(vs, (v) => v.driveOffAfterMs).padStart(20)} / ${String(b.driveOffWithinMs ?? "-").padEnd(6)}  ` +
-      `${worst(vs, (v) => v.parkedAfterMs).padStart(17)} / ${String(b.parkedWithinMs ?? "-")}\n`,
+      `${worst(timed, (v) => v.driveOffAfterMs).padStart(20)} / ${String(b.driveOffWithinMs ?? "-").padEnd(6)}  ` +
+      `${worst(timed, (v) => v.parkedAfterMs).padStart(17)} / ${String(b.parkedWithinMs ?? "-")}\n`,
   );
 }
+const capped = verdicts.filter((v) => v.heldToCommandCap);
+if (capped.length > 0)
+  process.stdout.write(
+    `\n${capped.length} runs held to the command cap (a drift, a target out of reach), no park budget: ` +
+      `worst true tip ${Math.max(...capped.map((v) => v.trueDeepestTipUm ?? -Infinity))} um\n`,
+  );
 const failed = verdicts.filter((v) => v.violations.length > 0);
 const kinds = new Set(verdicts.flatMap((v) => v.run.faults.map((f) => parseFaultSpec(f).kind)));
 process.stdout.write(`\n${verdicts.length} runs, ${kinds.size} fault kinds, ${failed.length} failed\n`);

@@ -14,12 +14,13 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { crc16, decodeFrame, encodeFrame, hostLineReceiver, type DecodeError } from "../src/protocol/codec.ts";
-import { ALARMS, LINK, MESSAGES, PRIORITY_BYTES, type AlarmName, type Frame } from "../src/protocol/table.ts";
+import { LINK, MESSAGES, PRIORITY_BYTES, type Frame } from "../src/protocol/table.ts";
 import { parseDepthProfile, parseMachineCalibration } from "../src/profiles/load.ts";
 import { SmpError } from "../src/errors/errors.ts";
 import { ENVELOPES } from "../src/safety/limits.ts";
-import { STATES, driveEnabled, initialState, transition, type Input } from "../src/safety/fsm.ts";
+import { STATES, driveEnabled, initialState, transition } from "../src/safety/fsm.ts";
 import { FUZZ_TIMEOUT_MS, fuzzRuns } from "./fixtures/fuzz-runs.ts";
+import { HAPPY_TO_RUNNING, fsmInputArb, uniform } from "./fixtures/fsm-inputs.ts";
 
 const bytesOf = (s: string) => Uint8Array.from([...s].map((c) => c.charCodeAt(0)));
 const textOf = (b: Uint8Array) => String.fromCharCode(...b);
@@ -329,49 +330,11 @@ describe("fuzz: profile loader", () => {
 // ---------------------------------------------------------------------------------------------------------
 // supervisor FSM
 
-const alarmNames = Object.keys(ALARMS) as AlarmName[];
-const pick = <T>(values: readonly T[]) => fc.integer({ min: 0, max: values.length - 1 }).map((i) => values[i]!);
-const board = fc.option(pick(["ALARM", "IDLE", "ARMED", "BURST"] as const), { nil: undefined });
-const inputArb: fc.Arbitrary<Input> = fc.oneof(
-  pick<Input>([
-    { type: "info" },
-    { type: "handshakeTimeout", detail: "t" },
-    { type: "linkLost", detail: "l" },
-    { type: "start" },
-    { type: "armAcked" },
-    { type: "stop" },
-    { type: "late", detail: "late" },
-    { type: "estop" },
-    { type: "sessionDone" },
-    { type: "disarmAcked" },
-    { type: "unlockRefused", detail: "u" },
-    { type: "parked", via: "status" },
-    { type: "parked", via: "alarm" },
-    { type: "parkTimeout" },
-  ]),
-  fc.boolean().map((limitsOnly): Input => ({ type: "mismatch", limitsOnly, detail: "m" })),
-  fc
-    .record({ board, alarm: fc.option(pick(alarmNames), { nil: undefined }) })
-    .map((r): Input => ({ type: "status", ...r })),
-  fc
-    .record({ board, latched: pick(alarmNames), linkIdle: fc.boolean(), unlockLatched: fc.boolean() })
-    .map((r): Input => ({ type: "proceed", ...r })),
-  pick(alarmNames).map((code): Input => ({ type: "fault", code, detail: "f" })),
-);
-/** Biased towards the happy path, so that running is reached often and the properties below are exercised. */
-const HAPPY: Input[] = [
-  { type: "info" },
-  { type: "status", board: "ALARM", alarm: "POWER_UP" },
-  { type: "proceed", board: "ALARM", latched: "POWER_UP", linkIdle: true, unlockLatched: false },
-  { type: "proceed", board: "IDLE", latched: "POWER_UP", linkIdle: true, unlockLatched: false },
-  { type: "proceed", board: "IDLE", latched: "POWER_UP", linkIdle: true, unlockLatched: false },
-  { type: "start" },
-  { type: "armAcked" },
-];
+const HAPPY = HAPPY_TO_RUNNING;
 /** A prefix of the happy path (running is reached in one walk out of eight), then random inputs mixed with
  * the happy path's own (start, armAcked...), which try to get back to running after whatever happened. */
 const walkArb = fc
-  .tuple(fc.integer({ min: 0, max: HAPPY.length }), fc.array(fc.oneof(inputArb, pick(HAPPY)), { maxLength: 60 }))
+  .tuple(fc.integer({ min: 0, max: HAPPY.length }), fc.array(fc.oneof(fsmInputArb, uniform(HAPPY)), { maxLength: 60 }))
   .map(([k, rest]) => [...HAPPY.slice(0, k), ...rest]);
 
 describe("fuzz: supervisor FSM", () => {

@@ -245,7 +245,8 @@ void hal_actuator_set(uint8_t ocr) {
     } else {
       /* the depth forecast's actuator model: the setpoint before this one, up to now (the forecast's interrupt cannot
        * be running: the main loop runs only between interrupts) */
-      if (depth_on) smp_depth_set(&depth_watch, smp_act_ocr_to_um((TCCR2A & _BV(COM2A1)) ? OCR2A : 0u), now_us_locked());
+      if (depth_on)
+        smp_depth_set(&depth_watch, smp_act_ocr_to_um((TCCR2A & _BV(COM2A1)) ? OCR2A : 0u), now_us_locked());
       OCR2A = ocr;
       if (!(TCCR2A & _BV(COM2A1))) {
         TCNT2 = 0;
@@ -259,7 +260,8 @@ void hal_actuator_set(uint8_t ocr) {
 /* ---- ADC sequencer and tachometer edges ---- */
 
 static const uint8_t ADC_SEQ[4] = {HAL_ADC_NEEDLE, HAL_ADC_ACTUATOR, HAL_ADC_NEEDLE, HAL_ADC_CURRENT};
-#define ADCSRA_RUN (_BV(ADEN) | _BV(ADSC) | _BV(ADIE) | _BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0)) /* /128: 125 kHz, 104 us */
+/* ADC clock /128: 125 kHz, a conversion every 104 us */
+#define ADCSRA_RUN (_BV(ADEN) | _BV(ADSC) | _BV(ADIE) | _BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0))
 #define ADC_BDC 0x80u /* flag in adc_ch: this conversion is a bottom-dead-centre sample */
 
 /* Owned by the ADC interrupt; the main loop reads them only inside ATOMIC_BLOCK (a compiler barrier), so
@@ -520,7 +522,8 @@ static void depth_step_locked(void) {
   /* the sample's 32-bit time: within 32 ms of the latest tick interrupt's */
   sampled_us = base_us + (uint32_t)(int32_t)(int16_t)(uint16_t)(sampled_us16 - (uint16_t)base_us);
   if (out) {
-    over = smp_depth_over(&depth_watch, guard_cfg.cal, &depth_cam, count, sampled_us, act_count, smp_act_ocr_to_um(act_ocr));
+    over = smp_depth_over(&depth_watch, guard_cfg.cal, &depth_cam, count, sampled_us, act_count,
+                          smp_act_ocr_to_um(act_ocr));
   } else { /* spin-up or retract: parked, the tip cannot reach the limit; the model's clock runs */
     depth_watch.at_us = sampled_us;
     depth_watch.have_prev = 0;

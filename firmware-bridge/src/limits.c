@@ -1,5 +1,6 @@
 /* limits.c - every limit check and unit conversion of the board (see limits.h). Portable C99.
- * All comparisons are exact integer forms of the floating-point expressions of the reference board, src/sim/board*.ts. */
+ * All comparisons are exact integer forms of the floating-point expressions of the reference board,
+ * src/sim/board*.ts. */
 #include "limits.h"
 
 uint32_t smp_ms_to_ticks(uint32_t ms) {
@@ -309,6 +310,12 @@ static uint16_t div_q12(uint32_t x, uint16_t d) {
   return q;
 }
 
+/* 1 if the actuator's feedback is within within_nm of the model, at this sample and the previous one */
+static uint8_t feedback_near_model(const smp_depth_watch *w, int32_t fb_nm, int32_t model_nm, int32_t within_nm) {
+  return !(fb_nm - model_nm > within_nm || model_nm - fb_nm > within_nm ||
+           w->prev_fb_nm - w->prev_model_nm > within_nm || w->prev_model_nm - w->prev_fb_nm > within_nm);
+}
+
 uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_depth_cam *cam, uint16_t needle_count,
                        uint32_t sample_us, uint16_t actuator_count, int16_t setpoint_um) {
   int32_t set_nm = (int32_t)setpoint_um * 1000;
@@ -332,14 +339,10 @@ uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_d
   /* the speed against the model while the feedback tracks it (the model moves from the setpoint's write, the
    * feedback is up to 416 us old); against the slower of the two when they part (a fault of one of them) */
   d_nm = model_nm - w->prev_model_nm;
-  tracks = !(fb_nm - model_nm > (int32_t)SMP_ACT_TRACKING_NM || model_nm - fb_nm > (int32_t)SMP_ACT_TRACKING_NM ||
-             w->prev_fb_nm - w->prev_model_nm > (int32_t)SMP_ACT_TRACKING_NM ||
-             w->prev_model_nm - w->prev_fb_nm > (int32_t)SMP_ACT_TRACKING_NM);
+  tracks = feedback_near_model(w, fb_nm, model_nm, (int32_t)SMP_ACT_TRACKING_NM);
   if (!tracks && fb_nm - w->prev_fb_nm < d_nm) d_nm = fb_nm - w->prev_fb_nm;
   /* the feedback follows an outgoing move, if up to 620 us late (forecastFollowSlackUm) */
-  follows = !(fb_nm - model_nm > (int32_t)SMP_ACT_FOLLOW_NM || model_nm - fb_nm > (int32_t)SMP_ACT_FOLLOW_NM ||
-              w->prev_fb_nm - w->prev_model_nm > (int32_t)SMP_ACT_FOLLOW_NM ||
-              w->prev_model_nm - w->prev_fb_nm > (int32_t)SMP_ACT_FOLLOW_NM);
+  follows = feedback_near_model(w, fb_nm, model_nm, (int32_t)SMP_ACT_FOLLOW_NM);
   w->have_prev = 1;
   w->prev_fb_nm = fb_nm;
   w->prev_model_nm = model_nm;
@@ -361,8 +364,8 @@ uint8_t smp_depth_over(smp_depth_watch *w, const smp_calibration *c, const smp_d
   swing_um = x >= (uint32_t)cam->cap_um * (uint16_t)dt ? cam->cap_um : div_q12(x, (uint16_t)dt);
   /* A - sqrt(A^2 - s^2) > M  <=>  s^2 > M (2 A - M)  (0 < M < A), with M = (limit - base) in um, rounded up
    * (x 1049 / 2^20 = / 999.6): no square root and no second division */
-  /* an actuator on its way out (and followed by its feedback, if late) goes on out at its rate until the coming BDC, at least
-   * theta / omega away, theta >= s / A: s x (us per rad) / (4 A) in us / 4, x 4 x rate in nm */
+  /* an actuator on its way out (and followed by its feedback, if late) goes on out at its rate until the coming BDC,
+   * at least theta / omega away, theta >= s / A: s x (us per rad) / (4 A) in us / 4, x 4 x rate in nm */
   if (moving && follows && base_nm < set_nm + rel_nm) {
     /* s <= 0.949 A, so s x to_bdc_q16 <= 0.24 x 2^16 x omega_us < 2^27; rounded down twice: never longer */
     int32_t gain_nm = (int32_t)(((uint32_t)swing_um * cam->to_bdc_q16) >> 16) * (int32_t)(4u * SMP_ACT_RATE_NM_PER_US);

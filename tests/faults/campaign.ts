@@ -7,7 +7,10 @@
 // needle truly parked (drive off, actuator in park) within the hazard's budget from the moment the fault
 // struck, the board latched in ALARM (only an explicit UNLOCK re-arms it), and the first fault record naming
 // one of the fault's true causes; if the fault must be ridden out (a byte or two lost, a short delay), the
-// session ends done.
+// session ends done. A pair of faults is held to the larger of their budgets: the second may take away the
+// first one's mitigation (a disconnect takes away the host's E-STOP byte), never the board's own limits. A
+// fault held to the command cap instead (a slow drift, or any fault the host ends as a target out of reach:
+// that hold is the depth loop's verdict after a few dots, not a safety reaction) has no park budget.
 
 import { runSession } from "../../src/app/session.ts";
 import { loadDepthProfileFile, loadMachineFile } from "../../src/profiles/files.ts";
@@ -169,8 +172,11 @@ export interface RunVerdict {
   readonly boardState: string;
   readonly boardAlarm: string | undefined;
   readonly struck: number;
-  /** The kind of the first fault to strike that must or may stop the session (its hazard owns the park time). */
+  /** The kind of the fault whose hazard the park time is judged on: of those that must or may stop the session,
+   * the first to strike, or of a pair the one with the larger budget. */
   readonly stopperKind: FaultKind | undefined;
+  /** Judged on the command cap, not on a park time (a drift, a target out of reach: see the header). */
+  readonly heldToCommandCap: boolean;
   /** Broken promises, in words; empty when the run holds. */
   readonly violations: readonly string[];
 }
@@ -249,16 +255,28 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
   // as the motor stalls cannot be seen with the cam at rest: STALL stops the run, on the stall's budget.)
   const stops = rig.faultsStruck.filter((f) => EXPECTATIONS[f.kind as FaultKind]?.stops !== false);
   const stopper = stops.find((f) => EXPECTATIONS[f.kind as FaultKind].causes.includes(firstCause)) ?? stops[0];
+  // judged on the hazard of the stopping fault with the larger budget of a pair (see the header)
+  const parkBudgetMs = (f: { kind: string }) =>
+    HAZARD_BUDGETS[EXPECTATIONS[f.kind as FaultKind].hazard].parkedWithinMs ?? 0;
+  const governing = stops.reduce<(typeof stops)[number] | undefined>(
+    (a, f) => (a === undefined || parkBudgetMs(f) > parkBudgetMs(a) ? f : a),
+    stopper,
+  );
   const stopped = result.outcome.exitCode !== 0;
   const violations: string[] = [];
   const tipUm = rig.trueDeepestTipUm;
   if (tipUm !== undefined && tipUm > BOARD_DEFAULTS.hardMaxExtensionUm)
     violations.push(`true tip ${tipUm} um beyond the hard maximum ${BOARD_DEFAULTS.hardMaxExtensionUm} um`);
-  const capped = rig.faultsStruck.find((f) => EXPECTATIONS[f.kind as FaultKind]?.heldToCommandCap);
+  const heldOutOfReach = firstCause === "TARGET_UNREACHABLE";
+  const capped =
+    rig.faultsStruck.find((f) => EXPECTATIONS[f.kind as FaultKind]?.heldToCommandCap) ??
+    (heldOutOfReach ? rig.faultsStruck[0] : undefined);
   const capUm = commandCapUm(
     { hardMaxExtensionUm: BOARD_DEFAULTS.hardMaxExtensionUm },
     machine.calibration.overtravelUm,
   );
+  const capOnly =
+    heldOutOfReach || (stopper !== undefined && EXPECTATIONS[stopper.kind as FaultKind].heldToCommandCap === true);
   if (capped && tipUm !== undefined && tipUm > capUm)
     violations.push(`true tip ${tipUm} um beyond the command cap ${capUm} um under ${capped.kind}`);
   let parkedAfterMs: number | undefined;
@@ -284,10 +302,8 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
       parkedAfterMs = outAfterStrike ? lastOutMs - fromMs : 0;
       const lastDriveMs = rig.plant.lastDriveOnUs / 1000;
       driveOffAfterMs = lastDriveMs > stopper.atMs ? lastDriveMs - fromMs : 0;
-      // judged on the hazard of the fault that struck first of those that stop a session: its controls own the park
-      const stopperHazard = HAZARD_BUDGETS[EXPECTATIONS[stopper.kind as FaultKind].hazard];
-      const capOnly = EXPECTATIONS[stopper.kind as FaultKind].heldToCommandCap === true;
-      const budget = (key: "parkedWithinMs" | "driveOffWithinMs") => (capOnly ? Infinity : (stopperHazard[key] ?? 0));
+      const hazard = HAZARD_BUDGETS[EXPECTATIONS[governing!.kind as FaultKind].hazard];
+      const budget = (key: "parkedWithinMs" | "driveOffWithinMs") => (capOnly ? Infinity : (hazard[key] ?? 0));
       if (parkedAfterMs > budget("parkedWithinMs"))
         violations.push(
           `needle parked ${parkedAfterMs.toFixed(1)} ms after the fault, budget ${budget("parkedWithinMs")} ms`,
@@ -320,7 +336,8 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
     boardState: rig.board.state,
     boardAlarm: rig.board.alarm,
     struck,
-    stopperKind: stopper?.kind as FaultKind | undefined,
+    stopperKind: governing?.kind as FaultKind | undefined,
+    heldToCommandCap: capped !== undefined && capOnly,
     violations,
   };
 }
