@@ -86,7 +86,8 @@ describe("handshake check", () => {
       {
         field: "hairline.session1.targetExtensionUm",
         value: 1200,
-        limit: "plus machine overtravelUm 300 um reaches board hard maximum 1500 um",
+        limit:
+          "above the command cap 1199 um: plus machine overtravelUm 300 um it would reach board hard maximum 1500 um",
       },
     ]);
     // no overtravel at all: the host's minimum margin still holds

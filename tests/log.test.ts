@@ -66,6 +66,11 @@ describe("parkedText", () => {
     expect(parkedText(fault(null, "unconfirmed"))).toBe("UNCONFIRMED");
     expect(parkedText(fault(null, "unconfirmed"), true)).toBe("UNCONFIRMED");
   });
+
+  it("says the needle stayed parked when the board was never armed, not a time measured by no clock", () => {
+    expect(parkedText(fault(0, "never-armed"))).toBe("throughout (never armed)");
+    expect(parkedText(fault(0, "never-armed"), true)).toBe("throughout (never armed)");
+  });
 });
 
 describe("session record", () => {

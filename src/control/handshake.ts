@@ -53,7 +53,8 @@ export const commandCapUm = (info: Pick<BoardInfo, "hardMaxExtensionUm">, overtr
 /** Why a command past commandCapUm is refused, in the words of a limit. */
 export const commandLimit = (info: BoardInfo, overtravelUm: number): string =>
   overtravelUm + 1 >= MIN_COMMAND_MARGIN_UM
-    ? `plus machine overtravelUm ${overtravelUm} um reaches board hard maximum ${info.hardMaxExtensionUm} um`
+    ? `above the command cap ${commandCapUm(info, overtravelUm)} um: plus machine overtravelUm ${overtravelUm} um ` +
+      `it would reach board hard maximum ${info.hardMaxExtensionUm} um`
     : `above the command cap ${commandCapUm(info, overtravelUm)} um: board hard maximum ` +
       `${info.hardMaxExtensionUm} um less the host's ${MIN_COMMAND_MARGIN_UM} um margin`;
 

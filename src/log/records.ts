@@ -141,10 +141,11 @@ export type SessionRecord =
 
 /**
  * How a fault record says the needle parked, the one wording for every place that shows it: "UNCONFIRMED",
- * or "after N ms" and, withClock, whose clock measured it.
+ * "throughout (never armed)", or "after N ms" and, withClock, whose clock measured it.
  */
 export function parkedText(r: Pick<FaultRecord, "parkedAfterMs" | "parkedMeasuredBy">, withClock = false): string {
   if (r.parkedAfterMs === null) return "UNCONFIRMED";
+  if (r.parkedMeasuredBy === "never-armed") return "throughout (never armed)";
   return `after ${r.parkedAfterMs} ms${withClock ? ` (${r.parkedMeasuredBy} clock)` : ""}`;
 }
 
