@@ -92,7 +92,8 @@ describe("the dispatcher's check of every command", () => {
     expect(d).toEqual({
       kind: "tooDeep",
       detail:
-        "dot 1: commanded extension 1242 um above the command cap 1199 um: plus machine overtravelUm 300 um it would reach board hard maximum 1500 um",
+        "dot 1: commanded extension 1242 um above the command cap 1199 um: " +
+        "plus machine overtravelUm 300 um it would reach board hard maximum 1500 um",
     });
   });
 
@@ -153,7 +154,8 @@ describe("a run whose skin asks for more than the margin leaves", () => {
     const fault = sink.records.find((r): r is FaultRecord => r.type === "fault");
     expect(fault?.code).toBe("HANDSHAKE_MISMATCH");
     expect(fault?.detail).toContain(
-      "scar.session1.targetExtensionUm = 1200: above the command cap 1199 um: plus machine overtravelUm 300 um it would reach board hard maximum 1500 um",
+      "scar.session1.targetExtensionUm = 1200: above the command cap 1199 um: " +
+        "plus machine overtravelUm 300 um it would reach board hard maximum 1500 um",
     );
     expect(result.rig!.board.completedDots).toHaveLength(0);
   });
