@@ -531,6 +531,31 @@ export function describeContract(target: BoardTarget, only?: readonly string[]):
     );
 
     it(
+      "a needle sensor reading shallow: SENSOR_OFFSET at the end of spin-up, the actuator never sent out; " +
+        "within the zero tolerance the burst runs (docs/protocol.md §7.5 zero check)",
+      async (ctx) => {
+        if (!conn.world) return ctx.skip(); // needs a sensor offset on purpose
+        await armed();
+        const tolUm = BOARD_DEFAULTS.sensorZeroToleranceUm;
+        // just inside the tolerance (the parked needle reads 8 um ahead to 24 um behind when healthy): runs
+        conn.world.setSensorShallow(tolUm - 30);
+        let from = c.received.length;
+        expect((await c.command({ id: "DOT", fields: dot(1, { strokes: 4 }) })).id).toBe("ACK");
+        expect((await c.next("DOTEND", 300, from)).fields.strokes).toBeGreaterThanOrEqual(4);
+        // shallow by more: would hide a needle gone as deep past the hard maximum
+        conn.world.setSensorShallow(tolUm + 40);
+        from = c.received.length;
+        expect((await c.command({ id: "DOT", fields: dot(2, { strokes: 4, leaseTick: ahead(600) }) })).id).toBe("ACK");
+        const alarm = (await c.next("ALARM", 300, from)).fields;
+        expect(alarm.alarm).toBe(ALARMS.SENSOR_OFFSET.code);
+        expect(c.frames("STROKE", from)).toHaveLength(0);
+        expect(alarm.parkedUs / 1000).toBeLessThan(1); // the drive off at once, the actuator still at park
+        expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, alarm: ALARMS.SENSOR_OFFSET.code });
+        expect(conn.world.parked()).toBe(true);
+      },
+    );
+
+    it(
       "latches ACTUATOR_FAULT when the actuator feedback freezes (stuck low) mid-burst: " +
         "drive off, the needle parks by setpoint",
       async (ctx) => {

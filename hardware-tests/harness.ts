@@ -43,6 +43,8 @@ export interface BoardWorld {
   setMotorSlow(fraction: number): void;
   /** The needle tip sits this far beyond the actuator's position, with no cartridge give (0 = healthy). */
   setNeedleOvershoot(um: number): void;
+  /** The needle position sensor reads this much shallower than the tip from now on (0 = healthy). */
+  setSensorShallow(um: number): void;
   /** The actuator's position feedback (ADC1) freezes at its present reading; the actuator itself still moves. */
   freezeActuatorFeedback(): void;
   /** Reset the board: its reset pin, its watchdog (the firmware hangs first) or a brown-out. */
@@ -125,6 +127,7 @@ export function rigWorld(rig: SimRig): BoardWorld {
     },
     setMotorSlow: (fraction) => rig.injectDeviceFault({ kind: "slow", fraction }),
     setNeedleOvershoot: (um) => rig.injectDeviceFault({ kind: "overshoot", overshootUm: um }),
+    setSensorShallow: (um) => rig.injectDeviceFault({ kind: "sensor-offset", offsetUm: um }),
     freezeActuatorFeedback: () => rig.injectDeviceFault({ kind: "actuator-feedback-stuck" }),
     reset: (cause) =>
       rig.injectDeviceFault({ kind: cause === "EXTERNAL" ? "reset" : cause === "WATCHDOG" ? "watchdog" : "brownout" }),

@@ -55,6 +55,14 @@ for (const [h, vs] of byHazard) {
       `${worst(timed, (v) => v.parkedAfterMs).padStart(17)} / ${String(b.parkedWithinMs ?? "-")}\n`,
   );
 }
+const blind = verdicts.filter((v) => v.blindDoubleFault !== undefined);
+if (blind.length > 0)
+  process.stdout.write(
+    `\n${blind.length} runs with a sensor reading shallow, then a depth fault in the same burst (a double fault ` +
+      `judged on the tip as the sensor read it): worst true tip ` +
+      `${Math.max(...blind.map((v) => v.trueDeepestTipUm ?? -Infinity))} um, as read ` +
+      `${Math.max(...blind.map((v) => v.sensedDeepestTipUm ?? -Infinity))} um\n`,
+  );
 const capped = verdicts.filter((v) => v.heldToCommandCap);
 if (capped.length > 0)
   process.stdout.write(

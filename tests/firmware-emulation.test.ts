@@ -216,6 +216,9 @@ describe("firmware in emulation against the reference board", () => {
     for (const k of ["state", "alarm", "credit", "parked", "lastDot", "rxOk", "rxBad", "rxDup"] as const) {
       expect(fw.status[k], k).toBe(sim.status[k]);
     }
+    // the firmware read every byte in time: never both places of the USART's receive FIFO full a character long
+    expect(fw.rig.board).toBeInstanceOf(EmulatedBoard);
+    expect((fw.rig.board as EmulatedBoard).usartOverruns).toBe(0);
     // the rig's view of the firmware: the dots it completed, in order
     expect(fw.rig.board.completedDots).toEqual([1, 2, 4]);
     expect(fw.rig.board.completedDots).toEqual(sim.rig.board.completedDots);

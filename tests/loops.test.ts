@@ -272,8 +272,7 @@ describe("strokeFault", () => {
     depthToleranceUm: 200,
   });
   const cmd = at(800);
-  const HARD_MAX = 1500;
-  const MAX_MA = 3000;
+  const LIMITS = { hardMaxExtensionUm: 1500, maxCurrentMa: 3000, cartridgeGiveUm: 500 };
   const sample = (over: Partial<{ extensionUm: number; currentMa: number; periodUs: number }>) => ({
     extensionUm: 780,
     currentMa: 1200,
@@ -282,27 +281,27 @@ describe("strokeFault", () => {
   });
 
   it("accepts a normal stroke, including boundary values", () => {
-    expect(strokeFault(sample({}), cmd, HARD_MAX, MAX_MA)).toBeUndefined();
-    expect(strokeFault(sample({ extensionUm: 920 }), cmd, HARD_MAX, MAX_MA)).toBeUndefined(); // commanded + 120
-    expect(strokeFault(sample({ currentMa: 3000 }), cmd, HARD_MAX, MAX_MA)).toBeUndefined();
+    expect(strokeFault(sample({}), cmd, LIMITS)).toBeUndefined();
+    expect(strokeFault(sample({ extensionUm: 920 }), cmd, LIMITS)).toBeUndefined(); // commanded + 120
+    expect(strokeFault(sample({ currentMa: 3000 }), cmd, LIMITS)).toBeUndefined();
     // 40 % of commanded 800: the cartridge's give can do that
-    expect(strokeFault(sample({ extensionUm: 320 }), cmd, HARD_MAX, MAX_MA)).toBeUndefined();
+    expect(strokeFault(sample({ extensionUm: 320 }), cmd, LIMITS)).toBeUndefined();
     // shallower: the sensor, not the skin
-    expect(strokeFault(sample({ extensionUm: 319 }), cmd, HARD_MAX, MAX_MA)?.code).toBe("DEPTH_DEVIATION");
-    expect(strokeFault(sample({ extensionUm: 1500 }), at(1450), HARD_MAX, MAX_MA)).toBeUndefined();
+    expect(strokeFault(sample({ extensionUm: 319 }), cmd, LIMITS)?.code).toBe("DEPTH_DEVIATION");
+    expect(strokeFault(sample({ extensionUm: 1500 }), at(1450), LIMITS)).toBeUndefined();
   });
 
   it("flags over-extension: beyond the board hard maximum, or deeper than commanded by more than 120 um", () => {
-    expect(strokeFault(sample({ extensionUm: 921 }), cmd, HARD_MAX, MAX_MA)?.code).toBe("DEPTH_DEVIATION");
-    expect(strokeFault(sample({ extensionUm: 1501 }), at(1450), HARD_MAX, MAX_MA)?.code).toBe("DEPTH_DEVIATION");
-    expect(strokeFault(sample({ extensionUm: 1501 }), at(1500), HARD_MAX, MAX_MA)?.detail).toContain("1500");
+    expect(strokeFault(sample({ extensionUm: 921 }), cmd, LIMITS)?.code).toBe("DEPTH_DEVIATION");
+    expect(strokeFault(sample({ extensionUm: 1501 }), at(1450), LIMITS)?.code).toBe("DEPTH_DEVIATION");
+    expect(strokeFault(sample({ extensionUm: 1501 }), at(1500), LIMITS)?.detail).toContain("1500");
   });
 
   it("flags a stroke deeper than the zone's target by more than the tolerance, whatever was commanded", () => {
     // the loop commands 1000 um for a 600 um target (soft skin, or give that has gone): 750 um is the most allowed
     const deepCommand = { extensionUm: 1000, strokeHz: 100, targetExtensionUm: 600, depthToleranceUm: 150 };
-    expect(strokeFault(sample({ extensionUm: 750 }), deepCommand, HARD_MAX, MAX_MA)).toBeUndefined();
-    const f = strokeFault(sample({ extensionUm: 751 }), deepCommand, HARD_MAX, MAX_MA);
+    expect(strokeFault(sample({ extensionUm: 750 }), deepCommand, LIMITS)).toBeUndefined();
+    const f = strokeFault(sample({ extensionUm: 751 }), deepCommand, LIMITS);
     expect(f).toEqual({
       code: "DEPTH_DEVIATION",
       detail:
@@ -310,27 +309,39 @@ describe("strokeFault", () => {
     });
     // the check against the command stays: within the target's tolerance, still too deep for what was commanded
     const shallowCommand = { extensionUm: 500, strokeHz: 100, targetExtensionUm: 600, depthToleranceUm: 150 };
-    expect(strokeFault(sample({ extensionUm: 620 }), shallowCommand, HARD_MAX, MAX_MA)).toBeUndefined();
-    expect(strokeFault(sample({ extensionUm: 621 }), shallowCommand, HARD_MAX, MAX_MA)?.detail).toContain(
+    expect(strokeFault(sample({ extensionUm: 620 }), shallowCommand, LIMITS)).toBeUndefined();
+    expect(strokeFault(sample({ extensionUm: 621 }), shallowCommand, LIMITS)?.detail).toContain(
       "exceeds commanded 500 um by more than 120 um",
     );
   });
 
+  it("flags a stroke shallower than its command by more than the cartridge's give can make it: the sensor", () => {
+    const stiff = { ...LIMITS, cartridgeGiveUm: 300 };
+    const deep = at(1000);
+    expect(strokeFault(sample({ extensionUm: 620 }), deep, stiff)).toBeUndefined(); // 300 um give + 80 um slack
+    expect(strokeFault(sample({ extensionUm: 619 }), deep, stiff)).toEqual({
+      code: "DEPTH_DEVIATION",
+      detail:
+        "measured extension 619 um shallower than commanded 1000 um by more than machine cartridgeGiveUm 300 um " +
+        "+ 80 um: the sensor reads shallow (offset or drift), and would hide a needle gone deep",
+    });
+    // not on a stroke the caller does not judge shallow (a burst's first, or one made while retracting)
+    expect(strokeFault(sample({ extensionUm: 619 }), deep, stiff, false)).toBeUndefined();
+  });
+
   it("flags over-current above the machine limit", () => {
-    const f = strokeFault(sample({ currentMa: 3001 }), cmd, HARD_MAX, MAX_MA);
+    const f = strokeFault(sample({ currentMa: 3001 }), cmd, LIMITS);
     expect(f?.code).toBe("HOST_OVER_CURRENT");
     expect(f?.detail).toContain("3001");
   });
 
   it("flags a runaway stroke rate more than 30 % above the setpoint", () => {
-    expect(strokeFault(sample({ periodUs: 7_600 }), cmd, HARD_MAX, MAX_MA)?.code).toBe("HOST_OVER_SPEED"); // 131.6 Hz
-    expect(strokeFault(sample({ periodUs: 7_700 }), cmd, HARD_MAX, MAX_MA)).toBeUndefined(); // 129.9 Hz
+    expect(strokeFault(sample({ periodUs: 7_600 }), cmd, LIMITS)?.code).toBe("HOST_OVER_SPEED"); // 131.6 Hz
+    expect(strokeFault(sample({ periodUs: 7_700 }), cmd, LIMITS)).toBeUndefined(); // 129.9 Hz
   });
 
   it("reports depth before current when both are wrong", () => {
-    expect(strokeFault(sample({ extensionUm: 2000, currentMa: 9999 }), cmd, HARD_MAX, MAX_MA)?.code).toBe(
-      "DEPTH_DEVIATION",
-    );
+    expect(strokeFault(sample({ extensionUm: 2000, currentMa: 9999 }), cmd, LIMITS)?.code).toBe("DEPTH_DEVIATION");
   });
 });
 
@@ -489,8 +500,7 @@ describe("regressions from review", () => {
       strokeFault(
         { extensionUm: 780, currentMa: 800, periodUs: 0 },
         { extensionUm: 800, strokeHz: 100, targetExtensionUm: 800, depthToleranceUm: 200 },
-        1500,
-        2000,
+        { hardMaxExtensionUm: 1500, maxCurrentMa: 2000, cartridgeGiveUm: 400 },
       )?.code,
     ).toBe("HOST_OVER_SPEED");
   });

@@ -50,7 +50,7 @@ const faultOf = (rs: readonly SessionRecord[]) => rs.find((r): r is FaultRecord 
 // The two boards time their bursts differently: the moment is each board's, on the way up.
 describe.each([
   ["board model", false, 40],
-  ["emulated firmware", true, 48],
+  ["emulated firmware", true, 56],
 ])("a burst cut short, on the %s", (_name, firmware, springBreaksAfterMs) => {
   it("overshoot at dot 2: dot 2 partial with its deep stroke, the fault names it", async () => {
     const records = await run(`overshoot,atDot=2,afterMs=${springBreaksAfterMs}`, firmware);

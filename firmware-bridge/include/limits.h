@@ -282,5 +282,12 @@ void smp_ahead_note(int32_t *ahead_nm, const smp_calibration *c, uint16_t needle
 /* Sending the actuator out to extension_um would put the tip, that far ahead, beyond the hard maximum at the
  * next bottom dead centre (ahead beyond SMP_DEFAULT_TIP_AHEAD_TOLERANCE_UM counts). */
 uint8_t smp_lim_extension_ahead(const smp_limits *l, uint32_t extension_um, int32_t ahead_nm);
+/* The zero check, at every tachometer edge of spin-up: with the actuator parked (its feedback within
+ * SMP_DEFAULT_ACTUATOR_TRACKING_UM of parkUm), the needle's bottom dead centre read further behind parkUm than
+ * SMP_DEFAULT_SENSOR_ZERO_TOLERANCE_UM, or at the floor (count 0): the sensor reads shallow (SENSOR_OFFSET). */
+uint8_t smp_lim_zero_shallow(const smp_calibration *c, uint16_t bdc_count, int32_t actuator_nm);
+/* The calibration puts the sensor's floor far enough behind the grip to see the parked needle (its bottom dead
+ * centre at parkUm) and SMP_DEFAULT_SENSOR_ZERO_VISIBLE_UM beyond: what the zero check needs. */
+uint8_t smp_cal_sees_park(const smp_calibration *c);
 
 #endif /* SMP_LIMITS_H */

@@ -88,7 +88,8 @@ smp_cfg_result smp_config_unpack(const uint8_t *b, smp_config *c) {
       !in_range(r.limits.dwell_ms, 1, SMP_ABS_MAX_DWELL_MS) || !in_range(r.limits.lease_ms, 1, SMP_ABS_MAX_LEASE_MS) ||
       !in_range(r.cal.sensor_nm_per_count, 1, 1000000UL) || r.cal.sensor_zero_count >= SMP_ADC_RAIL ||
       !in_range(r.cal.act_nm_per_count, 1, 1000000UL) || r.cal.act_zero_count >= SMP_ADC_RAIL ||
-      r.cal.current_ua_per_count == 0 || !in_range(r.cal.stroke_um, 1, SMP_MAX_STROKE_UM)) {
+      r.cal.current_ua_per_count == 0 || !in_range(r.cal.stroke_um, 1, SMP_MAX_STROKE_UM) ||
+      !smp_cal_sees_park(&r.cal)) { /* the zero check could not see the parked needle */
     smp_config_defaults(c);
     return SMP_CFG_OUT_OF_RANGE;
   }

@@ -234,6 +234,23 @@ uint8_t smp_lim_extension_ahead(const smp_limits *l, uint32_t extension_um, int3
   return smp_lim_over_extension(l, (int32_t)extension_um * 1000 + over_nm);
 }
 
+uint8_t smp_lim_zero_shallow(const smp_calibration *c, uint16_t bdc_count, int32_t actuator_nm) {
+  int32_t off_park_nm = actuator_nm - (int32_t)(SMP_DEFAULT_PARK_UM) * 1000;
+  if (off_park_nm > (int32_t)SMP_DEFAULT_ACTUATOR_TRACKING_UM * 1000 ||
+      off_park_nm < -(int32_t)SMP_DEFAULT_ACTUATOR_TRACKING_UM * 1000)
+    return 0; /* the actuator not at park: no reference */
+  /* against park itself, not the feedback: a feedback frozen near park (not yet a mismatch) must not look like the
+   * sensor (the actuator check decides once the actuator goes out) */
+  return bdc_count == 0u || smp_sensor_nm(c, bdc_count) - (int32_t)(SMP_DEFAULT_PARK_UM) * 1000 <
+                                -(int32_t)SMP_DEFAULT_SENSOR_ZERO_TOLERANCE_UM * 1000;
+}
+
+uint8_t smp_cal_sees_park(const smp_calibration *c) {
+  /* (zero count x nm per count) >= (-parkUm + sensorZeroVisibleUm) x 1000; both sides within u32 */
+  return (uint32_t)c->sensor_zero_count * c->sensor_nm_per_count >=
+         (uint32_t)(-(SMP_DEFAULT_PARK_UM) + SMP_DEFAULT_SENSOR_ZERO_VISIBLE_UM) * 1000u;
+}
+
 /* ---- depth forecast (limits.h; src/sim/board-depth.ts) ---- */
 
 #define SMP_ACT_RATE_NM_PER_US SMP_WIRING_ACTUATOR_RATE_UM_PER_MS /* um/ms = nm/us */

@@ -512,6 +512,16 @@ static void on_edge(const hal_edge *e) {
   if (burst.phase == PHASE_SPINUP) {
     uint8_t period_in_burst = burst.edge_after_on; /* the previous edge came after drive-on */
     if (smp_tick_diff(e->t_us, burst.drive_on_us) >= 0) burst.edge_after_on = 1;
+    if (smp_lim_sensor_dropout(e->bdc)) {
+      latch(SMP_ALARM_SENSOR_DROPOUT);
+      return;
+    }
+    /* the zero check: the parked needle's bottom dead centre reads at the actuator; read further behind, or not at
+     * all (the floor), the sensor reads shallow and would hide a needle gone as deep (§7.5) */
+    if (smp_lim_zero_shallow(&cfg.cal, e->bdc, actuator_nm())) {
+      latch(SMP_ALARM_SENSOR_OFFSET);
+      return;
+    }
     smp_ahead_note(&burst.tip_ahead_nm, &cfg.cal, e->bdc, actuator_nm());
     /* the window's maximum only when the window opened after drive-on: an earlier one can hold the previous
      * burst's strokes, seen while the actuator was on its way back to park (not a tip ahead of it) */

@@ -123,6 +123,27 @@ static void test_extension_ahead(void) {
   CHECK(smp_lim_extension_ahead(&c.limits, 1500u, ahead));
 }
 
+/* docs/protocol.md §7.5: the zero check at every spin-up edge, and the calibration it needs */
+static void test_zero_check(void) {
+  smp_config c;
+  smp_config_defaults(&c); /* 4 um per count, zero at count 112: the floor 448 um behind the grip */
+  CHECK(!smp_lim_zero_shallow(&c.cal, 112u - 100u, -400000)); /* parked BDC at -400 um: at the actuator */
+  CHECK(!smp_lim_zero_shallow(&c.cal, 112u - 110u, -400000)); /* -440 um: 40 um behind, the tolerance */
+  CHECK(smp_lim_zero_shallow(&c.cal, 112u - 111u, -400000));  /* -444 um: 44 um behind */
+  CHECK(smp_lim_zero_shallow(&c.cal, 0u, -400000));           /* the floor: shallow by more than 48 um */
+  CHECK(!smp_lim_zero_shallow(&c.cal, 112u - 90u, -400000));  /* ahead is the extension check's */
+  /* the actuator not at park (feedback beyond 150 um of it): no reference */
+  CHECK(!smp_lim_zero_shallow(&c.cal, 0u, -249999) && smp_lim_zero_shallow(&c.cal, 0u, -250000));
+  /* against park, not the feedback: a feedback frozen 100 um out of park does not make a healthy sensor shallow */
+  CHECK(!smp_lim_zero_shallow(&c.cal, 112u - 100u, -300000));
+  CHECK(!smp_lim_zero_shallow(&c.cal, 0u, -550001) && smp_lim_zero_shallow(&c.cal, 0u, -550000));
+  CHECK(smp_cal_sees_park(&c.cal)); /* 448 um = 400 + 48 */
+  c.cal.sensor_zero_count = 111u;   /* 444 um: the floor would hide a parked needle read 44 um behind */
+  CHECK(!smp_cal_sees_park(&c.cal));
+  smp_config_defaults_coil(&c);
+  CHECK(smp_cal_sees_park(&c.cal));
+}
+
 static void test_conversions(void) {
   smp_config c;
   int32_t nm;
@@ -325,6 +346,7 @@ int main(void) {
   test_windows();
   test_conversions();
   test_extension_ahead();
+  test_zero_check();
   test_guard();
   test_depth_forecast();
   return check_report("test_limits");

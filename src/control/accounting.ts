@@ -102,8 +102,12 @@ export class DotAccounting {
     // nor a burst's first, which the board may make before the actuator has arrived: after a slow spin-up it
     // extends at its spin-up timeout, mid-stroke, and nothing on the wire says so (docs/protocol.md §9)
     const shallowJudged = s.stroke > 1 && s.stroke <= strokes;
-    const maxCurrentMa = this.machine.drive.maxCurrentMa;
-    const bad = strokeFault(s, commanded, hardMaxExtensionUm, maxCurrentMa, shallowJudged);
+    const limits = {
+      hardMaxExtensionUm,
+      maxCurrentMa: this.machine.drive.maxCurrentMa,
+      cartridgeGiveUm: this.machine.cartridgeGiveUm,
+    };
+    const bad = strokeFault(s, commanded, limits, shallowJudged);
     if (bad) return { code: bad.code, detail: `dot ${s.dot} stroke ${s.stroke}: ${bad.detail}`, dot: s.dot };
     if (this.stall.stroke(s.periodUs, strokeHz)) {
       const detail = `dot ${s.dot}: stroke rate below 70 % of ${strokeHz} Hz for more than 100 ms`;

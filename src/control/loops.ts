@@ -12,6 +12,11 @@ export const LOOP_GAINS = {
   maxDepthCorrectionFraction: 0.5,
   /** A stroke shallower than this fraction of commanded is implausible: the sensor, not the skin. */
   shallowPlausibilityFraction: 0.4,
+  /** Over the machine's cartridgeGiveUm, what a healthy stroke may still fall short of its command: sensor noise
+   * (6 um rms in the plant) and the actuator's settling. Healthy sessions fall short by at most the give + 16 um
+   * (coil) and 53 um under it (rotary). A sensor reading shallow blinds the board's tip guard by as much: this
+   * bounds how far, after the burst's first stroke (docs/safety.md, sensor). */
+  giveSlackUm: 80,
   /** Initial correction, as a fraction of the target: the stiffest skin's give, so the first dot is never deep. */
   initialDepthCorrection: 0.08,
   /** Duty change per Hz of speed error, as a fraction of the feed-forward slope. */
@@ -136,14 +141,23 @@ export interface StrokeCommand {
   readonly depthToleranceUm: number;
 }
 
+/** What a stroke is judged against besides its command: the board's hard maximum and the machine's calibration. */
+export interface StrokeLimits {
+  readonly hardMaxExtensionUm: number;
+  readonly maxCurrentMa: number;
+  /** The most the cartridge's spring gives under skin load (machine file): a stroke shallower than its command by
+   * more than this (and LOOP_GAINS.giveSlackUm) is the sensor reading shallow, not the skin. */
+  readonly cartridgeGiveUm: number;
+}
+
 /** Host-side plausibility of one stroke against what was commanded and the machine's calibration. */
 export function strokeFault(
   s: StrokeSample,
   commanded: StrokeCommand,
-  hardMaxExtensionUm: number,
-  maxCurrentMa: number,
+  limits: StrokeLimits,
   checkShallow = true,
 ): { code: AlarmName; detail: string } | undefined {
+  const { hardMaxExtensionUm, maxCurrentMa, cartridgeGiveUm } = limits;
   const commandedExtensionUm = commanded.extensionUm;
   if (s.extensionUm > hardMaxExtensionUm) {
     return {
@@ -173,6 +187,15 @@ export function strokeFault(
       detail:
         `measured extension ${s.extensionUm} um below ${LOOP_GAINS.shallowPlausibilityFraction * 100} % ` +
         `of commanded ${commandedExtensionUm} um: a sensor fault, not skin give`,
+    };
+  }
+  if (checkShallow && commandedExtensionUm - s.extensionUm > cartridgeGiveUm + LOOP_GAINS.giveSlackUm) {
+    return {
+      code: "DEPTH_DEVIATION",
+      detail:
+        `measured extension ${s.extensionUm} um shallower than commanded ${commandedExtensionUm} um by more than ` +
+        `machine cartridgeGiveUm ${cartridgeGiveUm} um + ${LOOP_GAINS.giveSlackUm} um: the sensor reads shallow ` +
+        `(offset or drift), and would hide a needle gone deep`,
     };
   }
   const hz = s.periodUs > 0 ? 1e6 / s.periodUs : Infinity; // a zero period is no physical stroke

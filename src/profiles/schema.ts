@@ -4,6 +4,7 @@
 
 import { z } from "zod";
 import type { Envelope } from "../safety/limits.ts";
+import { BOARD_DEFAULTS } from "../protocol/board-defaults.ts";
 
 export const ZONE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 export const NEEDLE_CONFIGURATION_PATTERN = /^(1|3|5|7)(RL|RS)$/;
@@ -99,6 +100,10 @@ export const DepthProfileSchema = z
   })
   .readonly();
 
+/** How far behind the grip a machine's needle sensor must still read: the parked needle's bottom dead centre and a
+ * margin under it, for the board's zero check at every spin-up. */
+const PARKED_NEEDLE_VISIBLE_UM = -BOARD_DEFAULTS.parkUm + BOARD_DEFAULTS.sensorZeroVisibleUm;
+
 /** The most overtravel a usable machine may have: beyond it, too little of the hard maximum is left to work in. */
 export const MAX_OVERTRAVEL_UM = 300;
 
@@ -144,7 +149,22 @@ export const MachineCalibrationSchema = z
         extensionUmPerCount: z.number().gt(0).max(1000),
         extensionZeroCount: z.int().min(0).max(1023),
       })
-      .readonly(),
+      .readonly()
+      .superRefine((c, ctx) => {
+        // the board's zero check reads the parked needle at every spin-up (docs/protocol.md §7.5): in range
+        if (typeof c.extensionUmPerCount !== "number" || typeof c.extensionZeroCount !== "number") return;
+        const floorUm = c.extensionZeroCount * c.extensionUmPerCount;
+        if (floorUm < PARKED_NEEDLE_VISIBLE_UM)
+          ctx.addIssue({
+            code: "custom",
+            message:
+              `x extensionUmPerCount ${c.extensionUmPerCount} um reads ${floorUm} um behind the grip at the ` +
+              `sensor's floor, under ${PARKED_NEEDLE_VISIBLE_UM} um: the board's zero check could not see the ` +
+              `parked needle (${-BOARD_DEFAULTS.parkUm} um behind the grip, ` +
+              `+ ${BOARD_DEFAULTS.sensorZeroVisibleUm} um)`,
+            path: ["extensionZeroCount"],
+          });
+      }, whenObject),
     /** Spring give of the cartridge. */
     cartridgeGiveUm: z.int().min(0).max(1500),
     /**

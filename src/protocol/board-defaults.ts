@@ -52,6 +52,16 @@ export const BOARD_DEFAULTS = {
    * is at or behind the actuator; this covers the sensor noise (6 um rms), its 4 um counts and the feedback's
    * 2.5 um counts, about 5 sigma. */
   tipAheadToleranceUm: 40,
+  /** Spin-up's zero check (docs/protocol.md §7.5), at every tachometer edge with the actuator at park: the parked
+   * needle's bottom dead centre is in the sensor's range (a machine's sensor reads down to 448 um behind the grip at
+   * least, parkUm - sensorZeroVisibleUm), and a healthy sensor reads it within a few counts of parkUm (-24 to +20 um
+   * at single edges). Read further behind than this, or at the floor, the sensor reads shallow: SENSOR_OFFSET. That
+   * would blind the depth guard by as much, so it is caught before the actuator goes out, at every burst. */
+  sensorZeroToleranceUm: 40,
+  /** How far below the parked needle's bottom dead centre a machine's sensor must still read (its floor, zero count
+   * x um per count, beyond -parkUm), so that the zero check sees a healthy parked needle and one read shallow by
+   * more than sensorZeroToleranceUm reads the floor or far behind. */
+  sensorZeroVisibleUm: 48,
   /** The depth forecast (docs/protocol.md §7.12) takes the cam this much faster than the last tachometer period
    * shows (a motor still speeding up, a coil's pulse rate raised): a faster cam lowers the forecast. */
   camRateMarginPercent: 5,

@@ -278,6 +278,12 @@ export const ALARMS = {
     code: 22,
     doc: "the board was reset through its reset pin (a reset button, a programmer, or noise on the reset line)",
   },
+  SENSOR_OFFSET: {
+    code: 24,
+    doc:
+      "needle position sensor reads the parked needle's bottom dead centre shallower than the actuator by more " +
+      "than the zero tolerance, or not at all (an offset or drift that would hide a needle gone deep)",
+  },
   UNEXPLAINED_RESET: {
     code: 23,
     doc:

@@ -169,8 +169,8 @@ export class BurstRunner {
   }
 
   /** Command the actuator out: the needle is on its way up, so it mostly arrives before the next bottom dead centre.
-   * Not if the tip, as far ahead of the actuator as spin-up showed, would reach beyond the hard maximum at the
-   * next bottom dead centre: that latches OVER_EXTENSION with the needle still parked (docs/protocol.md §7.5). */
+   * Not if the tip, as far ahead of the actuator as spin-up showed, would reach beyond the hard maximum at the next
+   * bottom dead centre: that latches OVER_EXTENSION with the needle still parked (docs/protocol.md §7.5). */
   private extend(b: Burst, atEdge: boolean): void {
     // parked, the needle reads the sensor's floor at every cam turn: one that never did, nor moved, is stuck
     // (not a tip ahead of its actuator: a broken spring's tip moves with the cam)
@@ -198,7 +198,14 @@ export class BurstRunner {
     const p = core.plant;
     b.lastEdgeUs = edgeUs;
     if (b.phase === "spinup") {
-      if (bdcCount > 0 && bdcCount < ADC_MAX) this.noteTipAhead(b, sensorUm(p, bdcCount));
+      if (bdcCount >= ADC_MAX) return core.latch("SENSOR_DROPOUT");
+      // the zero check: the parked needle's bottom dead centre reads at park; read further behind, or not at all
+      // (the floor), the sensor reads shallow and would hide a needle gone as deep (docs/protocol.md §7.5). Against
+      // park, not the feedback: a feedback frozen near park (not yet a mismatch) must not look like the sensor
+      const atPark = Math.abs(p.actuatorFeedbackUm() - D.parkUm) <= D.actuatorTrackingUm;
+      if (atPark && (bdcCount === 0 || sensorUm(p, bdcCount) - D.parkUm < -D.sensorZeroToleranceUm))
+        return core.latch("SENSOR_OFFSET");
+      if (bdcCount > 0) this.noteTipAhead(b, sensorUm(p, bdcCount));
       const periodInBurst = edgeUs - periodUs >= b.driveOnUs;
       // up to speed: extend just past bottom dead centre
       if (periodInBurst && 1e6 / periodUs > (D.spinupSpeedPercent / 100) * b.dot.strokeHz) this.extend(b, true);

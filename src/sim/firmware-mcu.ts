@@ -45,7 +45,10 @@ export const REG = {
   OCR2A: timer2Config.OCRA,
   COM_A1: 0x80, // COM0A1 / COM2A1: compare output A connected (non-inverting PWM)
   CS_MASK: 0x07, // clock select: 0 = timer stopped
+  UCSR0A: usart0Config.UCSRA,
   UCSR0B: usart0Config.UCSRB,
+  UDR0: usart0Config.UDR,
+  RXC0: 0x80, // receive complete: UDR0 holds an unread byte
   RXEN0: 0x10,
   MCUSR: watchdogConfig.MCUSR,
 } as const;
@@ -203,15 +206,26 @@ const CHAR_CYCLES = Math.round((CHAR_US * F_CPU) / 1e6);
  * Host bytes into the USART, each complete when it arrives (its stop bit is in), at most one per character
  * time. Bytes that arrive before the firmware has enabled its receiver wait for it (a real board is up before
  * the host); bytes in flight at a reset are lost.
+ *
+ * The receiver is the ATmega328P's: a two-character FIFO behind UDR0 (datasheet, "USART Receive Buffer"). avr8js
+ * keeps one character, so a byte completing while the previous is still unread would overwrite it there; here it
+ * waits in the FIFO's second place and reaches UDR0 when the firmware reads the first. A byte completing with both
+ * places full is lost (the part's data overrun, DOR0), counted in `overruns`.
  */
 export class UsartFeed {
   private held: number[] = [];
   /** CPU cycle from which the USART can take the next byte. */
   private freeAt = 0;
+  /** The FIFO's second place: a byte received while UDR0 still held the one before. */
+  private second: number | undefined;
+  private hooked: Mcu | undefined;
+  /** Bytes lost because the firmware left both FIFO places unread for a whole character time. */
+  overruns = 0;
 
   reset(): void {
     this.freeAt = 0;
     this.held = [];
+    this.second = undefined;
   }
 
   push(mcu: Mcu, byte: number): void {
@@ -221,14 +235,39 @@ export class UsartFeed {
 
   /** Hand the waiting bytes to the USART, paced at the line rate, once its receiver is enabled. */
   release(mcu: Mcu): void {
-    const { cpu, usart } = mcu;
+    const { cpu } = mcu;
     if (this.held.length === 0 || (cpu.data[REG.UCSR0B]! & REG.RXEN0) === 0) return;
+    this.hookUdrRead(mcu);
     for (const byte of this.held) {
       const due = Math.max(cpu.cycles, this.freeAt);
       this.freeAt = due + CHAR_CYCLES;
-      if (due <= cpu.cycles) usart.writeByte(byte, true);
-      else cpu.addClockEvent(() => usart.writeByte(byte, true), due - cpu.cycles);
+      if (due <= cpu.cycles) this.complete(mcu, byte);
+      else cpu.addClockEvent(() => this.complete(mcu, byte), due - cpu.cycles);
     }
     this.held = [];
+  }
+
+  /** A byte's stop bit is in: into UDR0, or the FIFO's second place, or lost. */
+  private complete(mcu: Mcu, byte: number): void {
+    if ((mcu.cpu.data[REG.UCSR0A]! & REG.RXC0) === 0) mcu.usart.writeByte(byte, true);
+    else if (this.second === undefined) this.second = byte;
+    else this.overruns++;
+  }
+
+  /** Once per CPU: a read of UDR0 moves the FIFO's second byte up. */
+  private hookUdrRead(mcu: Mcu): void {
+    if (this.hooked === mcu) return;
+    this.hooked = mcu;
+    const { cpu } = mcu;
+    const read = cpu.readHooks[REG.UDR0]!;
+    cpu.readHooks[REG.UDR0] = (addr) => {
+      const value = read(addr);
+      if (this.second !== undefined) {
+        const next = this.second;
+        this.second = undefined;
+        mcu.usart.writeByte(next, true);
+      }
+      return value;
+    };
   }
 }

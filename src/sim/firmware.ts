@@ -93,6 +93,10 @@ export class EmulatedBoard implements BoardModel {
   private tachLowAt = Infinity;
   /** Host bytes on their way into the USART. */
   private readonly usartFeed = new UsartFeed();
+  /** Host bytes the firmware lost because it left both places of the USART's receive FIFO unread too long. */
+  get usartOverruns(): number {
+    return this.usartFeed.overruns;
+  }
   private halted = false;
   /** CPU cycle the CPU runs to; set below the count to stop it at once (a watchdog reset). */
   private readonly run: RunLimit = { end: 0 };

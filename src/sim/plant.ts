@@ -118,8 +118,15 @@ export class Plant {
    * tracked at the end of every step and at every bottom dead centre in between (between two bottom dead
    * centres the tip moves monotonically with the cam, so that is the whole path). Not the sensor's reading. */
   deepestTipUm = -Infinity;
+  /** The same, as the needle sensor would read each tip (its offset and drift, no noise): what the board's depth
+   * guard could see. Differs from deepestTipUm only under a sensor-offset or sensor-drift fault. */
+  deepestSensedTipUm = -Infinity;
   /** Physical truth for tests: bottom dead centres at which the needle tip was out of the grip. */
   punctures = 0;
+  /** Physical truth for tests: bottom dead centres passed with the drive on and the actuator at park while the sensor
+   * read shallower than BOARD_DEFAULTS.sensorZeroToleranceUm: each a chance for the board's zero check
+   * (docs/protocol.md §7.5) to see a sensor reading shallow. */
+  shallowZeroChecks = 0;
   /** How far the needle has slid ahead of its actuator since the spring broke (grows towards
    * faults.overshootUm with the cam's travel towards the skin; the fault's onset is physical, not a jump). */
   leadUm = 0;
@@ -177,6 +184,11 @@ export class Plant {
     const drift = this.faults.sensorDrift;
     const driftUm = drift ? drift.fromUm + (drift.umPerMs * (this.tUs - drift.sinceUs)) / 1000 : 0;
     return this.faults.sensorOffsetUm + driftUm;
+  }
+
+  private noteDeepest(tipUm: number): void {
+    this.deepestTipUm = Math.max(this.deepestTipUm, tipUm);
+    this.deepestSensedTipUm = Math.max(this.deepestSensedTipUm, tipUm + this.sensorErrorUm());
   }
 
   /** Position ADC count (10 bit) as the board would read it now. */
@@ -261,16 +273,22 @@ export class Plant {
       this.gainLead(leadFrom, bdc);
       leadFrom = bdc;
       const tip = this.loadedTipUm(this.freeTipUm(0.5));
-      this.deepestTipUm = Math.max(this.deepestTipUm, tip);
+      this.noteDeepest(tip);
       if (tip > 0) this.punctures++;
       this.lastLoadFraction = Math.min(1, Math.max(0, tip) / 1000);
       edges.push({ tUs: this.tUs + frac * dtUs, bdcCount: this.sensorCount(tip) });
+      if (
+        this.driveOn &&
+        this.actuatorUm <= PARK_UM + PARK_TOLERANCE_UM &&
+        this.sensorErrorUm() < -BOARD_DEFAULTS.sensorZeroToleranceUm
+      )
+        this.shallowZeroChecks++;
     }
     if (this.actuatorUm <= 0) this.lastLoadFraction = 0;
     this.gainLead(leadFrom, end);
     this.phase = end - Math.floor(end);
     this.tUs += dtUs;
-    this.deepestTipUm = Math.max(this.deepestTipUm, this.tipUm());
+    this.noteDeepest(this.tipUm());
     if (this.driveOn) this.lastDriveOnUs = this.tUs;
     if (this.driveOn || this.actuatorUm > PARK_UM + PARK_TOLERANCE_UM) {
       if (this.lastOutOfParkUs < this.tUs - dtUs) this.outOfParkSinceUs = this.tUs - dtUs;

@@ -106,8 +106,9 @@ export class SimRig {
   readonly zoneOfDot = new Map<number, string>();
   /** Called when the board starts a dot's burst (fault triggers hang on this). */
   readonly burstListeners: ((dot: number) => void)[] = [];
-  /** Physical truth for tests: the triggered faults (by kind) and the moments (scheduler ms) they struck. */
-  readonly faultsStruck: { readonly kind: string; readonly atMs: number }[] = [];
+  /** Physical truth for tests: the triggered faults (by kind), the moments (scheduler ms) they struck, and the plant's
+   * shallowZeroChecks then (the zero checks so far that could have seen a sensor reading shallow). */
+  readonly faultsStruck: { readonly kind: string; readonly atMs: number; readonly shallowZeroChecks: number }[] = [];
   /** Physical truth for tests: when (scheduler ms, to the pump's 1 ms) the board started each dot's burst. */
   readonly burstsStarted: { readonly dot: number; readonly atMs: number }[] = [];
   private readonly rng: Rng;
@@ -269,7 +270,7 @@ export class SimRig {
   /** Run fault `kind` at a trigger: atMs from now, or afterMs into the burst of dot atDot. */
   when(trigger: FaultSpec["trigger"], fn: () => void, kind = "?"): void {
     whenTriggered(this.scheduler, this.burstListeners, trigger, () => {
-      this.faultsStruck.push({ kind, atMs: this.scheduler.nowMs() });
+      this.faultsStruck.push({ kind, atMs: this.scheduler.nowMs(), shallowZeroChecks: this.plant.shallowZeroChecks });
       fn();
     });
   }

@@ -81,18 +81,24 @@ export const EXPECTATIONS: Readonly<Record<FaultKind, Expectation>> = {
   // a sensor frozen low as the needle rose reads far short of the command at the next BDC: the host's plausibility
   // check (a stroke below 40 % of its command, recorded as DEPTH_DEVIATION "a sensor fault, not skin give") can see
   // it before the board's window check has a whole stroke to judge (seeds 1260, 1548)
-  "sensor-stuck": { hazard: "sensor", causes: ["SENSOR_STUCK", "DEPTH_DEVIATION"], stops: true },
+  // a sensor frozen at its floor (the needle parked) never reads the parked needle at the next spin-up: the zero
+  // check's SENSOR_OFFSET ("or not at all") sees it before the actuator goes out (seeds 12, 38)
+  "sensor-stuck": { hazard: "sensor", causes: ["SENSOR_STUCK", "DEPTH_DEVIATION", "SENSOR_OFFSET"], stops: true },
   "sensor-dropout": { hazard: "sensor", causes: ["SENSOR_DROPOUT"], stops: true },
-  // a sensor that reads shallow makes the depth loop command deeper, never past the command cap: the true tip stays
-  // at the actuator, under the hard maximum; a large error shows as a depth no skin gives (DEPTH_DEVIATION), or
-  // as a target out of reach; a small offset rides (the session's depths are then as wrong as the sensor)
-  "sensor-offset": { hazard: "sensor", causes: ["DEPTH_DEVIATION", "TARGET_UNREACHABLE"], stops: "either" },
-  // a drift rides until it shows, at whichever stroke its error passes a check, so it has no moment to count a park
-  // time from: what keeps the needle safe meanwhile is the command cap; a reading drifted below the sensor's floor
-  // reads as the sensor gone
+  // a sensor that reads shallow (150 um) is caught by the next spin-up's zero check, which reads the parked needle
+  // that far behind the actuator (SENSOR_OFFSET), or sooner by the host as a depth no give explains
+  // (DEPTH_DEVIATION); until then the depth loop may command deeper, never past the command cap
+  "sensor-offset": {
+    hazard: "sensor",
+    causes: ["SENSOR_OFFSET", "DEPTH_DEVIATION", "TARGET_UNREACHABLE"],
+    stops: "either",
+  },
+  // a drift rides until it shows, at the next spin-up's zero check once past 40 um or at whichever stroke its error
+  // passes a host check, so it has no moment to count a park time from: what keeps the needle safe meanwhile is the
+  // command cap; a reading drifted below the sensor's floor reads as the sensor gone
   "sensor-drift": {
     hazard: "sensor",
-    causes: ["DEPTH_DEVIATION", "TARGET_UNREACHABLE", "SENSOR_DROPOUT"],
+    causes: ["SENSOR_OFFSET", "DEPTH_DEVIATION", "TARGET_UNREACHABLE", "SENSOR_DROPOUT"],
     stops: "either",
     heldToCommandCap: true,
   },
@@ -175,6 +181,10 @@ export interface RunVerdict {
   /** The kind of the fault whose hazard the park time is judged on: of those that must or may stop the session,
    * the first to strike, or of a pair the one with the larger budget. */
   readonly stopperKind: FaultKind | undefined;
+  /** The sensor-then-depth pair within one burst, judged on the sensed tip (blindDoubleFault), if this is one. */
+  readonly blindDoubleFault: string | undefined;
+  /** Its deepest tip as the sensor read it, um. */
+  readonly sensedDeepestTipUm: number | undefined;
   /** Judged on the command cap, not on a park time (a drift, a target out of reach: see the header). */
   readonly heldToCommandCap: boolean;
   /** Broken promises, in words; empty when the run holds. */
@@ -192,7 +202,7 @@ export function deepTargetUm(machine: LoadedMachine): number {
 }
 const DEEP_BELOW_CAP_UM = 250;
 
-function profileFor(run: CampaignRun, machine: LoadedMachine): LoadedProfile {
+export function profileFor(run: CampaignRun, machine: LoadedMachine): LoadedProfile {
   if (!run.deep) return loadDepthProfileFile(run.profilePath);
   const deepUm = deepTargetUm(machine);
   const text = readFileSync(run.profilePath, "utf8").replace(
@@ -265,12 +275,23 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
   const stopped = result.outcome.exitCode !== 0;
   const violations: string[] = [];
   const tipUm = rig.trueDeepestTipUm;
-  if (tipUm !== undefined && tipUm > BOARD_DEFAULTS.hardMaxExtensionUm)
+  const blind = blindDoubleFault(rig.faultsStruck);
+  const sensedTipUm = Math.round(rig.plant.deepestSensedTipUm);
+  if (blind) {
+    if (sensedTipUm > BOARD_DEFAULTS.hardMaxExtensionUm)
+      violations.push(
+        `deepest tip as the sensor read it ${sensedTipUm} um beyond the hard maximum ` +
+          `${BOARD_DEFAULTS.hardMaxExtensionUm} um (${blind})`,
+      );
+  } else if (tipUm !== undefined && tipUm > BOARD_DEFAULTS.hardMaxExtensionUm)
     violations.push(`true tip ${tipUm} um beyond the hard maximum ${BOARD_DEFAULTS.hardMaxExtensionUm} um`);
   const heldOutOfReach = firstCause === "TARGET_UNREACHABLE";
-  const capped =
-    rig.faultsStruck.find((f) => EXPECTATIONS[f.kind as FaultKind]?.heldToCommandCap) ??
-    (heldOutOfReach ? rig.faultsStruck[0] : undefined);
+  // (not with a depth fault beside it: a broken spring takes the tip past any command, held by the board instead)
+  const depthFaultStruck = rig.faultsStruck.some((f) => DEPTH_FAULTS.includes(f.kind));
+  const capped = depthFaultStruck
+    ? undefined
+    : (rig.faultsStruck.find((f) => EXPECTATIONS[f.kind as FaultKind]?.heldToCommandCap) ??
+      (heldOutOfReach ? rig.faultsStruck[0] : undefined));
   const capUm = commandCapUm(
     { hardMaxExtensionUm: BOARD_DEFAULTS.hardMaxExtensionUm },
     machine.calibration.overtravelUm,
@@ -336,10 +357,33 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
     boardState: rig.board.state,
     boardAlarm: rig.board.alarm,
     struck,
+    blindDoubleFault: blind,
+    sensedDeepestTipUm: blind ? sensedTipUm : undefined,
     stopperKind: governing?.kind as FaultKind | undefined,
     heldToCommandCap: capped !== undefined && capOnly,
     violations,
   };
+}
+
+/** Fault kinds that make the needle sensor read shallow, and those that take the needle deeper than commanded. */
+const SENSOR_SHALLOW: readonly string[] = ["sensor-offset", "sensor-drift"];
+const DEPTH_FAULTS: readonly string[] = ["overshoot", "give-loss"];
+
+/**
+ * The one pair judged on the sensed tip, not the true one: the needle sensor starts reading shallow and a depth
+ * fault strikes after it before any zero check could see the sensor (no bottom dead centre passed with the drive on,
+ * the actuator parked and the sensor beyond the zero tolerance: docs/protocol.md §7.5). Every depth check on the
+ * board is then blind by the sensor's error: two independent faults between two zero checks, beyond the single-fault
+ * promise (docs/safety.md, sensor). Their description, or undefined for any other run.
+ */
+export function blindDoubleFault(
+  struck: readonly { kind: string; atMs: number; shallowZeroChecks: number }[],
+): string | undefined {
+  const sensor = struck.find((f) => SENSOR_SHALLOW.includes(f.kind));
+  const depth = struck.find((f) => DEPTH_FAULTS.includes(f.kind));
+  if (!sensor || !depth || depth.atMs < sensor.atMs || depth.shallowZeroChecks > sensor.shallowZeroChecks)
+    return undefined;
+  return `${sensor.kind} then ${depth.kind} before a zero check could see it: a double fault the guard cannot see`;
 }
 
 /** How to replay one run from the command line. */
