@@ -65,6 +65,16 @@ describe("loop bounds (timeouts)", () => {
     expect(timeouts(99_999, { ...running, lastRxMs: undefined }, T).input).toBeUndefined(); // nothing heard yet
   });
 
+  it("a host that woke late counts the board's silence only up to its tick's deadline (its frames wait for it)", () => {
+    // frozen 2 s: the tick due at 5100 runs at 7100; the board's frames of those 2 s are still in the transport
+    expect(timeouts(7100, { ...running, tickDeadlineMs: 5100 }, T).input).toBeUndefined();
+    // a board that really fell silent before the deadline is still stale
+    expect(timeouts(7100, { ...running, tickDeadlineMs: 5000 + T.staleMs + 1 }, T).input).toMatchObject({
+      code: "TELEMETRY_STALE",
+      detail: `no valid frame from the board for ${T.staleMs + 1} ms, bound ${T.staleMs} ms`,
+    });
+  });
+
   it("a fault that has not parked within the bound is a park timeout", () => {
     const parking = { ...running, parking: true, parkingSinceMs: 6000 };
     expect(timeouts(6000 + T.parkConfirmTimeoutMs, parking, T).input).toBeUndefined();

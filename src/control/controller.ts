@@ -101,15 +101,16 @@ export class SessionController {
     this.lateness.add(nowMs - deadlineMs);
     this.tickCount++;
     this.input(lateTick(nowMs, nowMs - deadlineMs, this.timing)); // the state machine refuses it unless running
-    this.checkTimeouts(nowMs);
+    this.checkTimeouts(nowMs, deadlineMs);
     if (driveEnabled(this.state)) this.planDots(nowMs);
     this.pump(nowMs);
     if (!this.over) this.scheduleTick(nextDeadlineMs(this.t0Ms, deadlineMs, nowMs, this.timing.periodMs));
   }
 
-  private checkTimeouts(nowMs: number): void {
+  private checkTimeouts(nowMs: number, tickDeadlineMs: number): void {
     const { t0Ms, lastRxMs, lastHelloMs } = this;
-    const watch = { t0Ms, lastRxMs, lastHelloMs, connected: this.board !== undefined, linkIdle: this.link.idle };
+    const connected = this.board !== undefined;
+    const watch = { t0Ms, lastRxMs, lastHelloMs, tickDeadlineMs, connected, linkIdle: this.link.idle };
     const parking = { parking: this.state.name === "parking", parkingSinceMs: this.faults.pendingSinceMs };
     const due = timeouts(nowMs, { ...watch, ...parking, transport: this.o.transport.description }, this.timing);
     if (due.helloAgain) this.hello(nowMs);

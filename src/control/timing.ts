@@ -64,6 +64,9 @@ export interface Watch {
   readonly connected: boolean;
   /** Host time of the last valid frame from the board. */
   readonly lastRxMs: number | undefined;
+  /** The deadline of the loop tick that asks: silence after it is the host's own lateness (a frozen or starved host's
+   * frames wait for it in the transport), not the board's. Absent: the silence counts up to now. */
+  readonly tickDeadlineMs?: number;
   /** Host time HELLO last went out. */
   readonly lastHelloMs: number;
   /** No command is waiting for its acknowledgement. */
@@ -93,7 +96,7 @@ function overdue(nowMs: number, w: Watch, t: LoopTiming): Input | undefined {
     const detail = `no HELLO reply from ${w.transport} within ${t.handshakeTimeoutMs} ms`;
     return { type: "handshakeTimeout", detail };
   }
-  const silentMs = w.lastRxMs === undefined ? 0 : nowMs - w.lastRxMs;
+  const silentMs = w.lastRxMs === undefined ? 0 : Math.min(nowMs, w.tickDeadlineMs ?? nowMs) - w.lastRxMs;
   if (!w.parking && w.connected && silentMs > t.staleMs) {
     const detail = `no valid frame from the board for ${silentMs.toFixed(0)} ms, bound ${t.staleMs} ms`;
     return { type: "fault", code: "TELEMETRY_STALE", detail };
