@@ -3,8 +3,8 @@
 // wrong import fails it). Clock and process access in the pure core is ESLint's (eslint.config.js).
 //
 // Layers, bottom up: errors, protocol, time, ports (types only), log records, safety, profiles = the pure
-// core; control on top of it; the edges that implement its ports (transport, wallclock, sim, log/file.ts,
-// profiles/files.ts); the composition roots (app, cli, index.ts). Nothing imports upwards.
+// core; control on top of it; the edges that implement its ports (transport, console, wallclock, sim,
+// log/file.ts, profiles/files.ts); the composition roots (app, cli, index.ts). Nothing imports upwards.
 
 /** Each unit of the matrix and the files it covers. */
 const UNITS = {
@@ -19,6 +19,7 @@ const UNITS = {
   profileFiles: "^src/profiles/files\\.ts$",
   control: "^src/control/",
   transport: "^src/transport/",
+  console: "^src/console/",
   wallclock: "^src/wallclock/",
   sim: "^src/sim/(?!faults\\.ts$)",
   simFaults: "^src/sim/faults\\.ts$",
@@ -45,6 +46,7 @@ const MATRIX = {
   profileFiles: ["profiles", "errors"],
   control: ["protocol", "safety", "profiles", "time", "errors", "log", "ports"],
   transport: ["protocol", "errors", "ports"],
+  console: ["ports", "profiles", "errors"],
   wallclock: ["time"],
   sim: ["simFaults", "protocol", "time", "errors", "profiles", "ports", "wallclock", "log", "safety"],
   simFaults: ["errors", "time"],
@@ -148,9 +150,9 @@ module.exports = {
     },
     {
       name: "serialport-only-at-the-port-edges",
-      comment: "serialport is used by the serial transport and the pseudo-terminal board only",
+      comment: "serialport is used by the serial transport, the operator console and the pseudo-terminal board only",
       severity: "error",
-      from: { path: "^src/", pathNot: "^src/(transport/|sim/pty\\.ts$)" },
+      from: { path: "^src/", pathNot: "^src/(transport/|console/|sim/pty\\.ts$)" },
       to: { path: "node_modules/(serialport|@serialport)/" },
     },
     {

@@ -9,6 +9,7 @@ import {
   AVRClock,
   AVREEPROM,
   AVRIOPort,
+  PinState,
   AVRTimer,
   AVRUSART,
   AVRWatchdog,
@@ -166,6 +167,30 @@ export function createMcu(program: Uint16Array, eeprom: McuEeprom, hooks: McuHoo
   return { cpu, portB, portD, usart, adc };
 }
 
+/** A bare ATmega328P as on an Arduino Uno (the operator console's board, src/sim/firmata-uno.ts): the CPU at
+ * 16 MHz with its clock, timers, I/O ports B, C and D, USART and ADC, every register at its reset value. */
+export interface PlainMcu extends Mcu {
+  readonly portC: AVRIOPort;
+}
+
+export function createUno(program: Uint16Array, onTx: (byte: number) => void): PlainMcu {
+  const cpu = new CPU(program);
+  const clock = new AVRClock(cpu, F_CPU, clockConfig);
+  batchTimerCounting(cpu, [
+    new AVRTimer(cpu, timer0Config),
+    new AVRTimer(cpu, timer1Config),
+    new AVRTimer(cpu, timer2Config),
+  ]);
+  new AVRWatchdog(cpu, watchdogConfig, clock);
+  const portB = new AVRIOPort(cpu, portBConfig);
+  const portC = new AVRIOPort(cpu, portCConfig);
+  const portD = new AVRIOPort(cpu, portDConfig);
+  const usart = new AVRUSART(cpu, usart0Config, F_CPU);
+  const adc = new AVRADC(cpu, adcConfig);
+  usart.onByteTransmit = onTx;
+  return { cpu, portB, portC, portD, usart, adc };
+}
+
 /** Where a run of the CPU stops, in its own cycles; lowered while it runs to stop it at once (a reset). */
 export interface RunLimit {
   end: number;
@@ -199,8 +224,6 @@ export function runCycles(cpu: CPU, limit: RunLimit): void {
 
 /** One character on the wire, 8N1 (10 bits) at LINK.baud, in microseconds. */
 export const CHAR_US = (10 * 1e6) / LINK.baud;
-/** The same in CPU cycles: received bytes reach the USART at most this often. */
-const CHAR_CYCLES = Math.round((CHAR_US * F_CPU) / 1e6);
 
 /**
  * Host bytes into the USART, each complete when it arrives (its stop bit is in), at most one per character
@@ -221,6 +244,12 @@ export class UsartFeed {
   private hooked: Mcu | undefined;
   /** Bytes lost because the firmware left both FIFO places unread for a whole character time. */
   overruns = 0;
+  /** One character (8N1, 10 bits) in CPU cycles: received bytes reach the USART at most this often. */
+  private readonly charCycles: number;
+
+  constructor(baud: number = LINK.baud) {
+    this.charCycles = Math.round((10 * F_CPU) / baud);
+  }
 
   reset(): void {
     this.freeAt = 0;
@@ -240,7 +269,7 @@ export class UsartFeed {
     this.hookUdrRead(mcu);
     for (const byte of this.held) {
       const due = Math.max(cpu.cycles, this.freeAt);
-      this.freeAt = due + CHAR_CYCLES;
+      this.freeAt = due + this.charCycles;
       if (due <= cpu.cycles) this.complete(mcu, byte);
       else cpu.addClockEvent(() => this.complete(mcu, byte), due - cpu.cycles);
     }
@@ -271,3 +300,9 @@ export class UsartFeed {
     };
   }
 }
+
+/** Whether a pin the firmware drives as an output is high (an input, pulled up or not, reads false). */
+export const outputIsHigh = (port: AVRIOPort, index: number): boolean => port.pinState(index) === PinState.High;
+
+/** Whether a pin is an input with its pull-up on (avr8js does not pull it up by itself: the board around does). */
+export const inputPulledUp = (port: AVRIOPort, index: number): boolean => port.pinState(index) === PinState.InputPullUp;

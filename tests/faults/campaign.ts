@@ -306,10 +306,21 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
     const mustRide = expectations.every((e) => e.stops === false);
     // a fault that must stop the session: no burst that started after it struck (and its grace) may complete;
     // one striking after the last dot has nothing left to stop, the burst in flight may end before it shows
+    // (a link that came back before the host first heard the board held up only the handshake: nothing was armed,
+    // and the session starts late, as it should: seed 7466)
+    const heardMs = sink.records.find((r) => r.type !== "header")?.tMs ?? Infinity;
+    const outage = (kind: string) => {
+      const spec = specs.find((x) => x.kind === kind);
+      return spec && "atMs" in spec.trigger && spec.forMs !== undefined ? spec.trigger.atMs + spec.forMs : Infinity;
+    };
+    // (of a pair, the larger grace: a link down takes away what the host would have seen of the other fault, a
+    // slow motor for one, and the board keeps the dots it holds under their lease: seed 7677)
+    const graceMs = Math.max(0, ...rig.faultsStruck.map((f) => EXPECTATIONS[f.kind as FaultKind]?.graceMs ?? 0));
     for (const f of rig.faultsStruck) {
       const e = EXPECTATIONS[f.kind as FaultKind];
       if (e?.stops !== true) continue;
-      const later = new Set(rig.burstsStarted.filter((b) => b.atMs > f.atMs + (e.graceMs ?? 0)).map((b) => b.dot));
+      if (f.kind === "disconnect" && outage(f.kind) < heardMs) continue;
+      const later = new Set(rig.burstsStarted.filter((b) => b.atMs > f.atMs + graceMs).map((b) => b.dot));
       const completed = sink.records.filter((r) => r.type === "dot" && !r.partial && later.has(r.n)).length;
       if (completed > 0) violations.push(`${completed} dots started and completed after ${f.kind} struck`);
     }
