@@ -531,13 +531,13 @@ export function describeContract(target: BoardTarget, only?: readonly string[]):
     );
 
     it(
-      "a needle sensor reading shallow: SENSOR_OFFSET at the end of spin-up, the actuator never sent out; " +
+      "a needle sensor reading shallow: SENSOR_OFFSET at a spin-up edge, the actuator never sent out; " +
         "within the zero tolerance the burst runs (docs/protocol.md §7.5 zero check)",
       async (ctx) => {
         if (!conn.world) return ctx.skip(); // needs a sensor offset on purpose
         await armed();
         const tolUm = BOARD_DEFAULTS.sensorZeroToleranceUm;
-        // just inside the tolerance (the parked needle reads 8 um ahead to 24 um behind when healthy): runs
+        // inside the tolerance (the parked needle reads 20 um ahead to 24 um behind park when healthy): runs
         conn.world.setSensorShallow(tolUm - 30);
         let from = c.received.length;
         expect((await c.command({ id: "DOT", fields: dot(1, { strokes: 4 }) })).id).toBe("ACK");

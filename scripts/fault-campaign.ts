@@ -58,7 +58,7 @@ for (const [h, vs] of byHazard) {
 const blind = verdicts.filter((v) => v.blindDoubleFault !== undefined);
 if (blind.length > 0)
   process.stdout.write(
-    `\n${blind.length} runs with a sensor reading shallow, then a depth fault in the same burst (a double fault ` +
+    `\n${blind.length} runs with a sensor reading shallow, then a depth fault before a zero check (a double fault ` +
       `judged on the tip as the sensor read it): worst true tip ` +
       `${Math.max(...blind.map((v) => v.trueDeepestTipUm ?? -Infinity))} um, as read ` +
       `${Math.max(...blind.map((v) => v.sensedDeepestTipUm ?? -Infinity))} um\n`,

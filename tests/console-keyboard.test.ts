@@ -28,4 +28,22 @@ describe("keyboard console", () => {
     await flush();
     expect(acts).toHaveLength(7); // closed: no more acts
   });
+
+  it("skips unknown escape sequences whole, joins a split one, raises SIGINT on Ctrl-C (raw mode)", async () => {
+    const input = new PassThrough();
+    let interrupts = 0;
+    const c = keyboardConsole(input, { write: () => true }, () => interrupts++);
+    const acts: ConsoleAct[] = [];
+    c.onAct((a) => acts.push(a));
+    input.write("\x1b[C\x1b[D\x1b[1;5H\x1b[15~"); // Right, Left, Ctrl-Home, F5: no "[" left over for zone-down
+    await flush();
+    expect(acts).toEqual([]);
+    input.write("\x1b[");
+    await flush();
+    input.write("A\x03");
+    await flush();
+    expect(acts).toEqual(["zone-up"]);
+    expect(interrupts).toBe(1);
+    await c.close();
+  });
 });

@@ -6,7 +6,15 @@
 // CI size that once broke a promise, kept as regressions.
 
 import { describe, expect, it } from "vitest";
-import { BOARDS, CAMPAIGN_KINDS, executeRun, planRun, replayCommand, type CampaignRun } from "./faults/campaign.ts";
+import {
+  BOARDS,
+  CAMPAIGN_KINDS,
+  blindDoubleFault,
+  executeRun,
+  planRun,
+  replayCommand,
+  type CampaignRun,
+} from "./faults/campaign.ts";
 import { CI_CAMPAIGN_RUNS } from "./faults/sizes.ts";
 import { parseFaultSpec } from "../src/sim/faults.ts";
 
@@ -72,5 +80,19 @@ describe("runs beyond the CI size that once broke a promise", () => {
   it.each(REGRESSIONS)("seed $seed (was: $was)", async ({ was: _was, ...run }) => {
     const v = await executeRun(run);
     expect(v.violations, replayCommand(v.run)).toEqual([]);
+  });
+});
+
+describe("the one pair judged on the sensed tip", () => {
+  const at = (kind: string, atMs: number, shallowZeroChecks: number) => ({ kind, atMs, shallowZeroChecks });
+  it("is a sensor reading shallow, then a depth fault before any zero check could see the sensor", () => {
+    expect(blindDoubleFault([at("sensor-offset", 100, 0), at("overshoot", 130, 0)])).toContain("sensor-offset");
+    expect(blindDoubleFault([at("sensor-drift", 100, 2), at("give-loss", 400, 2)])).toContain("give-loss");
+  });
+  it("is not: a zero check that could see it came between, the depth fault came first, or no depth fault", () => {
+    expect(blindDoubleFault([at("sensor-offset", 100, 0), at("overshoot", 400, 1)])).toBeUndefined();
+    expect(blindDoubleFault([at("overshoot", 100, 0), at("sensor-offset", 130, 0)])).toBeUndefined();
+    expect(blindDoubleFault([at("sensor-offset", 100, 0), at("stall", 130, 0)])).toBeUndefined();
+    expect(blindDoubleFault([at("sensor-stuck", 100, 0), at("overshoot", 130, 0)])).toBeUndefined();
   });
 });

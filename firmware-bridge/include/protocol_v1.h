@@ -3,7 +3,7 @@
 #define SMP_PROTOCOL_V1_H
 
 #define SMP_PROTOCOL_VERSION 1u
-#define SMP_SCHEMA_HASH "e7a30f5b"
+#define SMP_SCHEMA_HASH "b0684acf"
 /* link settings (LINK) */
 #define SMP_BAUD 250000UL
 #define SMP_MAX_FRAME_BYTES 256UL
@@ -45,8 +45,8 @@
 #define SMP_ALARM_ACTUATOR_FAULT 20u /* actuator position feedback does not follow its setpoint (stuck or broken feedback, jammed actuator) */
 #define SMP_ALARM_BROWNOUT_RESET 21u /* the board was reset by its brown-out detector: its supply voltage dropped below the safe level */
 #define SMP_ALARM_EXTERNAL_RESET 22u /* the board was reset through its reset pin (a reset button, a programmer, or noise on the reset line) */
-#define SMP_ALARM_SENSOR_OFFSET 24u /* needle position sensor reads the parked needle's bottom dead centre shallower than the actuator by more than the zero tolerance, or not at all (an offset or drift that would hide a needle gone deep) */
 #define SMP_ALARM_UNEXPLAINED_RESET 23u /* the board restarted with no reset flag set: its firmware jumped to the reset vector (a crash), or a bootloader cleared the flags */
+#define SMP_ALARM_SENSOR_OFFSET 24u /* needle position sensor reads the parked needle's bottom dead centre further behind park than the zero tolerance, or at its floor (an offset or drift that would hide a needle gone deep) */
 #define SMP_ALARM_HOST_LATE 50u /* host control loop late beyond its budget */
 #define SMP_ALARM_LINK_LOST 51u /* command not acknowledged after all retries, or port closed */
 #define SMP_ALARM_TELEMETRY_STALE 52u /* no valid frame from the board within the staleness bound */

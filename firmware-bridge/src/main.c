@@ -516,8 +516,8 @@ static void on_edge(const hal_edge *e) {
       latch(SMP_ALARM_SENSOR_DROPOUT);
       return;
     }
-    /* the zero check: the parked needle's bottom dead centre reads at the actuator; read further behind, or not at
-     * all (the floor), the sensor reads shallow and would hide a needle gone as deep (§7.5) */
+    /* the zero check: the parked needle's bottom dead centre reads at park; read further behind, or at the floor,
+     * the sensor reads shallow and would hide a needle gone as deep (§7.5) */
     if (smp_lim_zero_shallow(&cfg.cal, e->bdc, actuator_nm())) {
       latch(SMP_ALARM_SENSOR_OFFSET);
       return;

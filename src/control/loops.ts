@@ -14,8 +14,9 @@ export const LOOP_GAINS = {
   shallowPlausibilityFraction: 0.4,
   /** Over the machine's cartridgeGiveUm, what a healthy stroke may still fall short of its command: sensor noise
    * (6 um rms in the plant) and the actuator's settling. Healthy sessions fall short by at most the give + 16 um
-   * (coil) and 53 um under it (rotary). A sensor reading shallow blinds the board's tip guard by as much: this
-   * bounds how far, after the burst's first stroke (docs/safety.md, sensor). */
+   * (coil) and 53 um under it (rotary). A sensor reading shallow blinds the board's tip guard by as much; this
+   * catches an error larger than the give + this less the skin's actual give (up to ~380 um on a 300 um give),
+   * after the burst's first stroke; the board's zero check catches one over 40 um at the next spin-up. */
   giveSlackUm: 80,
   /** Initial correction, as a fraction of the target: the stiffest skin's give, so the first dot is never deep. */
   initialDepthCorrection: 0.08,

@@ -56,7 +56,8 @@ export const BOARD_DEFAULTS = {
    * needle's bottom dead centre is in the sensor's range (a machine's sensor reads down to 448 um behind the grip at
    * least, parkUm - sensorZeroVisibleUm), and a healthy sensor reads it within a few counts of parkUm (-24 to +20 um
    * at single edges). Read further behind than this, or at the floor, the sensor reads shallow: SENSOR_OFFSET. That
-   * would blind the depth guard by as much, so it is caught before the actuator goes out, at every burst. */
+   * would blind the depth guard by as much, so it is caught before the actuator goes out (not in a spin-up that
+   * ends at its timeout with no tachometer edge at park: docs/protocol.md §7.5). */
   sensorZeroToleranceUm: 40,
   /** How far below the parked needle's bottom dead centre a machine's sensor must still read (its floor, zero count
    * x um per count, beyond -parkUm), so that the zero check sees a healthy parked needle and one read shallow by

@@ -278,18 +278,19 @@ export const ALARMS = {
     code: 22,
     doc: "the board was reset through its reset pin (a reset button, a programmer, or noise on the reset line)",
   },
-  SENSOR_OFFSET: {
-    code: 24,
-    doc:
-      "needle position sensor reads the parked needle's bottom dead centre shallower than the actuator by more " +
-      "than the zero tolerance, or not at all (an offset or drift that would hide a needle gone deep)",
-  },
   UNEXPLAINED_RESET: {
     code: 23,
     doc:
       "the board restarted with no reset flag set: its firmware jumped to the reset vector " +
       "(a crash), or a bootloader cleared the flags",
   },
+  SENSOR_OFFSET: {
+    code: 24,
+    doc:
+      "needle position sensor reads the parked needle's bottom dead centre further behind park than the zero " +
+      "tolerance, or at its floor (an offset or drift that would hide a needle gone deep)",
+  },
+
   HOST_LATE: { code: 50, doc: "host control loop late beyond its budget" },
   LINK_LOST: { code: 51, doc: "command not acknowledged after all retries, or port closed" },
   TELEMETRY_STALE: { code: 52, doc: "no valid frame from the board within the staleness bound" },

@@ -46,7 +46,7 @@ export class EmulatedUno {
   private readonly mcu: PlainMcu;
   private readonly feed = new UsartFeed(STANDARD_FIRMATA.baud);
   private readonly run = { end: 0 };
-  private timer: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private timer: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | undefined;
   private stopped = false;
   private startedWallMs = 0;
   private tx: number[] = [];
@@ -79,7 +79,8 @@ export class EmulatedUno {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer as NodeJS.Timeout);
+    if (this.timer && "immediate" in this.timer) clearImmediate(this.timer.immediate);
+    else if (this.timer) clearTimeout(this.timer.timeout);
   }
 
   /** An input pin as the world drives it: low (a button pressed to ground) or high; undefined lets it float. */
@@ -108,11 +109,11 @@ export class EmulatedUno {
   private schedule(): void {
     if (this.stopped) return;
     if (!this.options.realTime) {
-      this.timer = setImmediate(() => this.slice());
+      this.timer = { immediate: setImmediate(() => this.slice()) };
       return;
     }
     const aheadMs = this.nowMs() - (performance.now() - this.startedWallMs);
-    this.timer = setTimeout(() => this.slice(), Math.max(0, aheadMs));
+    this.timer = { timeout: setTimeout(() => this.slice(), Math.max(0, aheadMs)) };
   }
 
   private slice(): void {

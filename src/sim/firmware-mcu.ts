@@ -276,10 +276,16 @@ export class UsartFeed {
     this.held = [];
   }
 
-  /** A byte's stop bit is in: into UDR0, or the FIFO's second place, or lost. */
+  /** A byte's stop bit is in: into UDR0, or the FIFO's second place, or lost. Never past a byte waiting in the
+   * second place: avr8js also clears RXC0 on a write to UCSR0A or UCSR0B (StandardFirmata's serial code makes
+   * both), so RXC0 clear with a byte waiting moves that byte up first, and the new one waits behind it. */
   private complete(mcu: Mcu, byte: number): void {
-    if ((mcu.cpu.data[REG.UCSR0A]! & REG.RXC0) === 0) mcu.usart.writeByte(byte, true);
-    else if (this.second === undefined) this.second = byte;
+    const udrFull = (mcu.cpu.data[REG.UCSR0A]! & REG.RXC0) !== 0;
+    if (!udrFull && this.second === undefined) mcu.usart.writeByte(byte, true);
+    else if (!udrFull) {
+      mcu.usart.writeByte(this.second!, true);
+      this.second = byte;
+    } else if (this.second === undefined) this.second = byte;
     else this.overruns++;
   }
 

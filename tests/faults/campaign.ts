@@ -278,11 +278,16 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
   const blind = blindDoubleFault(rig.faultsStruck);
   const sensedTipUm = Math.round(rig.plant.deepestSensedTipUm);
   if (blind) {
+    // the board held what it could see, and the tip went no further than the sensor's error (its error at the
+    // end of the run: a drift's only grows)
+    const errorUm = Math.max(0, -rig.plant.sensorErrorUm());
     if (sensedTipUm > BOARD_DEFAULTS.hardMaxExtensionUm)
       violations.push(
         `deepest tip as the sensor read it ${sensedTipUm} um beyond the hard maximum ` +
           `${BOARD_DEFAULTS.hardMaxExtensionUm} um (${blind})`,
       );
+    if (tipUm !== undefined && tipUm > BOARD_DEFAULTS.hardMaxExtensionUm + errorUm)
+      violations.push(`true tip ${tipUm} um beyond the hard maximum + the sensor's error ${errorUm.toFixed(0)} um`);
   } else if (tipUm !== undefined && tipUm > BOARD_DEFAULTS.hardMaxExtensionUm)
     violations.push(`true tip ${tipUm} um beyond the hard maximum ${BOARD_DEFAULTS.hardMaxExtensionUm} um`);
   const heldOutOfReach = firstCause === "TARGET_UNREACHABLE";
@@ -296,8 +301,10 @@ export async function executeRun(run: CampaignRun): Promise<RunVerdict> {
     { hardMaxExtensionUm: BOARD_DEFAULTS.hardMaxExtensionUm },
     machine.calibration.overtravelUm,
   );
+  // (not beside a depth fault: a broken spring's park is timed whatever else ended the run)
   const capOnly =
-    heldOutOfReach || (stopper !== undefined && EXPECTATIONS[stopper.kind as FaultKind].heldToCommandCap === true);
+    !depthFaultStruck &&
+    (heldOutOfReach || (stopper !== undefined && EXPECTATIONS[stopper.kind as FaultKind].heldToCommandCap === true));
   if (capped && tipUm !== undefined && tipUm > capUm)
     violations.push(`true tip ${tipUm} um beyond the command cap ${capUm} um under ${capped.kind}`);
   let parkedAfterMs: number | undefined;
