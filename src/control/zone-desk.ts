@@ -32,7 +32,6 @@ export type DeskEvent =
       readonly needle: Needle;
     };
 
-export const needleName = (n: Needle): string => `${n.configuration} ${n.diameterMm.toFixed(2)} mm`;
 export const sameNeedle = (a: Needle, b: Needle): boolean =>
   a.configuration === b.configuration && a.diameterMm === b.diameterMm;
 
@@ -66,11 +65,6 @@ export class ZoneDesk {
 
   get pedal(): PedalGate {
     return this.gate;
-  }
-
-  /** Has a zone of this name. */
-  has(zone: string): boolean {
-    return this.zones.some((z) => z.zone === zone);
   }
 
   /** zone-up / zone-down (clamped at the ends: no wrap from the scar back to the hairline), or a zone by name. */
@@ -108,7 +102,7 @@ export class ZoneDesk {
     return [{ type: "cartridge", atMs, act: "confirmed", needle: this.fitted }];
   }
 
-  /** A dot placed in the current zone. */
+  /** A dot placed in `zone` (the zone it was fired in, which the operator may have left since). */
   countDot(zone: string): void {
     this.dotsPerZone.set(zone, (this.dotsPerZone.get(zone) ?? 0) + 1);
   }
