@@ -4,7 +4,7 @@
 // Wall clock on the host side, so everything is judged in board time (the board's STATUS ticks). The chosen
 // tests are the ones whose every wait and check is board time and that need no more than one round trip of
 // the host within a lease (hardMaxLeaseMs, 500 ms): the handshake, the start from a known state, burst timing,
-// the lease park and its cap, a corrupt frame, a limit refusal. The rest (a stop mid-burst, a repeated DOT)
+// the lease park and its cap, a corrupt frame, a limit refusal (of a DOT and of PEDAL settings). The rest (a stop mid-burst, a repeated DOT)
 // need several round trips inside one lease, which a loaded 2-core machine cannot promise; they run in
 // `npm run test:hil` against HIL_PORT.
 
@@ -13,6 +13,7 @@ import { createInterface } from "node:readline";
 import { afterAll, beforeAll } from "vitest";
 import { LINK } from "../src/protocol/table.ts";
 import { describeContract } from "./contract.ts";
+import { describePedalContract } from "./contract-pedal.ts";
 import { connectPort, type BoardTarget } from "./harness.ts";
 
 let server: ChildProcess | undefined;
@@ -52,3 +53,4 @@ describeContract(ptyFirmwareTarget, [
   "drops a corrupt frame",
   "refuses a dot beyond the hard extension limit",
 ]);
+describePedalContract(ptyFirmwareTarget, ["refuses pedal settings"]);

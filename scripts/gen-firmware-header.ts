@@ -1,5 +1,5 @@
 // Generates every file that mirrors the TypeScript tables, so nothing on the C side or in the protocol document
-// is kept by hand: the firmware's protocol_v1.h (ids, fields, codes, the codec's message table) and
+// is kept by hand: the firmware's protocol.h (ids, fields, codes, the codec's message table) and
 // board_tables.h (board constants, wiring, EEPROM calibrations from profiles/machines/, the acceptance matrix),
 // and the table sections of docs/protocol.md. `npm run gen:header` writes them; `--check` exits 1 if any
 // committed file differs from a fresh generation (tests/firmware-header.test.ts checks the same).

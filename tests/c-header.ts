@@ -1,12 +1,12 @@
 // Reads the firmware's own definitions out of its committed C headers, so a test checks bytes against the
 // names the firmware uses instead of restating their values: integer #defines (the generated codes of
-// protocol_v1.h and board_tables.h) and the EEPROM record layout of eeprom_config.h (SMP_EE_AT_* offsets, fields
+// protocol.h and board_tables.h) and the EEPROM record layout of eeprom_config.h (SMP_EE_AT_* offsets, fields
 // packed without gaps, so a field's width is the distance to the next offset).
 
 import { readFileSync } from "node:fs";
 
 const ROOT = new URL("../", import.meta.url);
-export const PROTOCOL_H = "firmware-bridge/include/protocol_v1.h";
+export const PROTOCOL_H = "firmware-bridge/include/protocol.h";
 export const BOARD_TABLES_H = "firmware-bridge/include/board_tables.h";
 export const EEPROM_CONFIG_H = "firmware-bridge/include/eeprom_config.h";
 

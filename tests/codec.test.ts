@@ -181,7 +181,7 @@ describe("golden frames (tests/golden/frames.txt)", () => {
     expect(frameFor("5 STROKE ").fields).toMatchObject({ extensionUm: -2147483648, periodUs: 4294967295 });
     const info = frameFor("1 INFO ");
     expect(info.fields).toMatchObject({
-      protocol: 1,
+      protocol: 2,
       firmware: "smp-fw_1.0.3",
       schema: "87fb8914",
       clockHz: 10000,
@@ -376,7 +376,7 @@ describe("encodeFrame refusals", () => {
       id: "INFO",
       seq: 1,
       fields: {
-        protocol: 1,
+        protocol: 2,
         firmware,
         schema: "87fb8914",
         clockHz: 10000,

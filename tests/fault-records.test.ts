@@ -157,9 +157,12 @@ describe("a frozen host records the board's event and when it woke", () => {
 
 describe("a STOP while the host waits for DISARM", () => {
   it("parks, is recorded as the operator's stop, and exits 3 (was: exit 3, no fault record)", () => {
+    // one dot: a run without the stop says when it ends (about 290 ms in); DISARM is answered about 8 ms later
+    const dotEndMs = bench()
+      .run({ dots: 1 })
+      .records.find((x) => x.type === "dot")!.tMs;
     const { scheduler, rig, run } = bench();
-    // one dot: it ends about 290 ms in, and DISARM is answered about 8 ms later
-    const r = run({ dots: 1 }, (c) => scheduler.at(291, () => c.operatorStop()));
+    const r = run({ dots: 1 }, (c) => scheduler.at(dotEndMs + 1, () => c.operatorStop()));
     expect(r.records.some((x) => x.type === "state" && x.from === "running" && x.to === "idle")).toBe(true);
     expect(r.outcome).toMatchObject({ ending: "stopped", exitCode: 3, dotsPlaced: 1 });
     expect(faultsOf(r.records)).toMatchObject([

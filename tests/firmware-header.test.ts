@@ -1,4 +1,4 @@
-// One source of truth: every file generated from the TypeScript tables (the firmware's protocol_v1.h and
+// One source of truth: every file generated from the TypeScript tables (the firmware's protocol.h and
 // board_tables.h, the table sections of docs/protocol.md) must be exactly what the generator makes from the
 // tables today, so a table change that is not regenerated and committed fails here (and in CI). The generated
 // acceptance matrix, read back from the C and evaluated with the headers' own names, must give each cell the
@@ -53,7 +53,7 @@ describe("generated firmware headers and protocol document", () => {
   });
 
   it("carries the schema hash and every alarm and NAK code under the same names", () => {
-    const header = committed("firmware-bridge/include/protocol_v1.h");
+    const header = committed("firmware-bridge/include/protocol.h");
     expect(header).toContain(`#define SMP_SCHEMA_HASH "${schemaHash()}"`);
     for (const [name, s] of Object.entries(ALARMS)) expect(header).toContain(`#define SMP_ALARM_${name} ${s.code}u`);
     for (const [name, s] of Object.entries(NAKS)) expect(header).toContain(`#define SMP_NAK_${name} ${s.code}u`);

@@ -49,7 +49,19 @@ class FakeBoard {
   status(tick: number): string {
     return this.out({
       id: "STATUS",
-      fields: { tick, state: 1, alarm: 0, credit: 8, parked: 1, lastDot: 0, rxOk: 0, rxBad: 0, rxDup: 0 },
+      fields: {
+        tick,
+        state: 1,
+        alarm: 0,
+        credit: 8,
+        parked: 1,
+        lastDot: 0,
+        rxOk: 0,
+        rxBad: 0,
+        rxDup: 0,
+        inputs: 3,
+        unfiredPresses: 0,
+      },
     });
   }
 }
@@ -73,6 +85,8 @@ const statusLine = (seq: number) =>
     rxOk: 0,
     rxBad: 0,
     rxDup: 0,
+    inputs: 3,
+    unfiredPresses: 0,
   });
 
 describe("HostLink delivery", () => {

@@ -18,7 +18,7 @@
 
 #include "eeprom_config.h"
 #include "limits.h"
-#include "protocol_v1.h"
+#include "protocol.h"
 
 static const uint8_t *in_p;
 static size_t in_n;
@@ -64,7 +64,12 @@ static void check_dot(const smp_limits *l) {
   uint32_t fit = l->dwell_ms > SMP_BURST_OVERHEAD_MS ? (uint32_t)((l->dwell_ms - SMP_BURST_OVERHEAD_MS) * hz / 1000u) : 0u;
   uint32_t strokes = near(fit); /* the most strokes whose burst fits the dwell cap at this rate */
   uint8_t beyond = smp_lim_dot_beyond(l, ext, hz, duty, strokes);
+  uint32_t repeat = near(take() & 1u ? SMP_PEDAL_REPEAT_MIN_MS : SMP_PEDAL_REPEAT_MAX_MS);
   if (beyond != ref_dot_beyond(l, ext, hz, duty, strokes)) abort();
+  /* PEDAL's repeat: 0 (once a press) or within LINK.pedalRepeatMinMs..pedalRepeatMaxMs */
+  if (smp_lim_repeat_beyond(repeat) != (repeat != 0 && (repeat < SMP_PEDAL_REPEAT_MIN_MS || repeat > SMP_PEDAL_REPEAT_MAX_MS)))
+    abort();
+  if (smp_lim_repeat_beyond(0)) abort();
   if (!beyond && (ext > l->extension_um || ext > SMP_ABS_MAX_EXTENSION_UM || hz > SMP_ABS_MAX_STROKE_HZ)) abort();
   if (beyond) { /* monotonic: further beyond stays beyond */
     if (ext < UINT32_MAX && !smp_lim_dot_beyond(l, ext + 1u, hz, duty, strokes)) abort();
@@ -126,11 +131,11 @@ static void check_guard(const smp_limits *l, const smp_calibration *c) {
   smp_guard_cfg g;
   smp_guard_in in;
   smp_pedal pedal;
-  uint8_t flags = take(), code, armed;
+  uint8_t flags = take(), code, armed, dead_man;
   memset(&g, 0, sizeof g);
   memset(&in, 0, sizeof in);
   g.state = (uint8_t)(take() % SMP_STATE_COUNT);
-  g.burst = g.state == SMP_STATE_BURST;
+  g.burst = g.state == SMP_STATE_BURST || g.state == SMP_STATE_PEDAL_BURST;
   g.lease_tick = take32();
   g.drive_on_us = take32();
   g.limits = l;
@@ -153,15 +158,20 @@ static void check_guard(const smp_limits *l, const smp_calibration *c) {
   pedal.mismatch = 0;
   pedal.since_us = 0;
   code = smp_guard_step(&g, &pedal, &in);
-  armed = g.state == SMP_STATE_ARMED || g.state == SMP_STATE_BURST;
+  /* a lease running (scheduled or pedal-armed): every check; the pedal a dead-man switch only when scheduled */
+  armed = g.state == SMP_STATE_ARMED || g.state == SMP_STATE_BURST || g.state == SMP_STATE_PEDAL ||
+          g.state == SMP_STATE_PEDAL_BURST;
+  dead_man = g.state == SMP_STATE_ARMED || g.state == SMP_STATE_BURST;
   if (g.state == SMP_STATE_ALARM) {
     if (code) abort(); /* latching in ALARM changes nothing */
     return;
   }
-  if (armed && (smp_tick_before(g.lease_tick, in.tick) || in.estop || !in.cartridge || !in.pedal_no ||
+  if (armed && (smp_tick_before(g.lease_tick, in.tick) || in.estop || !in.cartridge || (dead_man && !in.pedal_no) ||
                 in.needle_max >= g.needle_over || in.needle_max >= SMP_ADC_RAIL) &&
       !code)
     abort();
+  if (code == SMP_ALARM_PEDAL_RELEASED && (!dead_man || in.pedal_no)) abort(); /* a pedal release ends a pedal dot */
+  if (!armed && code != 0 && code != SMP_ALARM_ESTOP && code != SMP_ALARM_OVER_CURRENT && !g.burst) abort();
   if (in.estop && !code) abort();
   if (in.drive_on && in.current_max >= g.current_over && !code) abort();
   if (g.burst && in.now_us - g.drive_on_us > (uint32_t)l->dwell_ms * 1000u && !code) abort();

@@ -1,9 +1,9 @@
 /* fuzz_main.c - libFuzzer target: the firmware's main loop (src/main.c, compiled unchanged) over the stub
  * hardware layer (hal_stub.c). The input chooses the EEPROM record, the reset cause and the clock's start (near
  * its wrap or not), then a stream of operations, one per main-loop iteration: raw bytes on the serial line,
- * well-formed host commands (any sequence number, fields near the board's own tick and limits), time steps,
- * tachometer edges, ADC readings, the e-stop / pedal / cartridge inputs, and interrupts that land in the middle
- * of a main-loop step. Every iteration, and every frame the board sends, is checked against the board's
+ * well-formed host commands (any sequence number, fields near the board's own tick and limits; PEDAL settings with
+ * repeat intervals at and around their bounds), time steps, tachometer edges, ADC readings, the e-stop / pedal /
+ * cartridge inputs (and pedal presses and releases), and interrupts that land in the middle of a main-loop step. Every iteration, and every frame the board sends, is checked against the board's
  * invariants (docs/protocol.md section 7); a violation is abort(), which libFuzzer reports as a crash.
  *
  * Each input starts from a freshly reset firmware: under clang, main.c's static variables are placed in two
@@ -92,7 +92,45 @@ static struct {
   uint16_t rx_seq;         /* the last command sequence number it accepted */
   uint8_t line_dup;        /* the line in hand repeats the last accepted command: its answer is a replay */
   uint32_t frames;
+  uint8_t have_last_dot;   /* the board's last accepted dot number (DOTs acknowledged, FIREs), since HELLO */
+  uint32_t last_dot;
+  uint8_t pedal_acked;     /* a PEDAL was acknowledged: its settings are armed */
+  uint32_t arm_id;         /* ... its armId and repeatMs */
+  uint32_t repeat_ms;
+  uint8_t last_msg;        /* the message id of the board's previous frame (0, HELLO: none yet) */
+  uint8_t expect_fire;     /* the previous frame was the STATUS of PEDAL -> PEDAL_BURST: FIRE must follow */
+  uint8_t status_seen;
+  uint32_t unfired;        /* STATUS unfiredPresses, last seen */
+  uint8_t pins_side;       /* which side the pedal contacts read (HAL_PEDAL_*) and since when */
+  uint32_t side_since_us;
+  uint8_t fired;           /* a FIRE since power-up: last_fire_us is valid */
+  uint32_t last_fire_us;
+  uint8_t released_since_fire; /* a main-loop pass saw the contacts released for the whole settle time since */
+  uint32_t pass_us;        /* when the latest main-loop pass ran (the top of the iteration: before its operation) */
+  uint8_t estop_at_pass;   /* the e-stop input as this pass began (after the operation) */
 } host;
+
+static uint8_t pins_side(void) {
+  if (fuzz_hal.pedal_no == fuzz_hal.pedal_nc) return HAL_PEDAL_NEITHER;
+  return fuzz_hal.pedal_no ? HAL_PEDAL_PRESSED : HAL_PEDAL_RELEASED;
+}
+
+/* The pedal contacts are set: note when they came to read the side they read now. */
+static void note_pins(void) {
+  uint8_t side = pins_side();
+  if (side != host.pins_side) {
+    host.pins_side = side;
+    host.side_since_us = fuzz_hal.us;
+  }
+}
+
+/* The contacts had read this side continuously for the whole settle time (pedalSettleUs) at t_us: a main-loop pass
+ * at t_us had the debounced pedal on that side. (A pass sees every setting of the contacts: the harness changes them
+ * only in an operation, and the pass after it runs at the same moment, as time moves only in operations.) */
+static uint8_t settled_at(uint8_t side, uint32_t t_us) {
+  return host.pins_side == side && smp_tick_diff(t_us, host.side_since_us) >= (int32_t)SMP_PEDAL_SETTLE_US;
+}
+static uint8_t settled(uint8_t side) { return settled_at(side, fuzz_hal.us); }
 
 static uint8_t line_is(uint8_t msg, smp_frame *fr) {
   return fuzz_hal.line_len > 0 && smp_decode(fuzz_hal.line, fuzz_hal.line_len, fr) == SMP_DEC_OK && fr->msg == msg;
@@ -109,11 +147,21 @@ static uint8_t legal_transition(uint8_t from, uint8_t to) {
   if (to == SMP_STATE_ALARM) return 1;
   switch (from) {
     case SMP_STATE_ALARM: return to == SMP_STATE_IDLE;
-    case SMP_STATE_IDLE: return to == SMP_STATE_ARMED;
+    case SMP_STATE_IDLE: return to == SMP_STATE_ARMED || to == SMP_STATE_PEDAL;
     case SMP_STATE_ARMED: return to == SMP_STATE_BURST || to == SMP_STATE_IDLE;
     case SMP_STATE_BURST: return to == SMP_STATE_ARMED;
+    case SMP_STATE_PEDAL: return to == SMP_STATE_PEDAL_BURST || to == SMP_STATE_IDLE;
+    case SMP_STATE_PEDAL_BURST: return to == SMP_STATE_PEDAL;
     default: return 0;
   }
+}
+
+/* The board gave (ACK of a DOT) or took (FIRE) this dot number: the last accepted one now. */
+static void note_dot(uint32_t dot) {
+  host.acked_dots[host.acked_n % 16u] = dot;
+  if (host.acked_n <= 16u) host.acked_n++;
+  host.have_last_dot = 1;
+  host.last_dot = dot;
 }
 
 /* Every line the board takes, before it acts on it: is it a retransmission (answered with the last response,
@@ -141,6 +189,12 @@ void fuzz_on_tx(const uint8_t *bytes, uint16_t len) {
   /* the board only ever sends frames a host can decode */
   if (smp_decode((const char *)bytes, len, &fr) != SMP_DEC_OK || fr.msg < SMP_M_HOST_COUNT) abort();
   host.frames++;
+  {
+    uint8_t fire_due = host.expect_fire;
+    host.expect_fire = 0;
+    /* a move from PEDAL to PEDAL_BURST is a pedal burst: its FIRE is the very next frame, and a FIRE comes only so */
+    if (fire_due != (fr.msg == SMP_M_FIRE)) abort();
+  }
 #ifdef FUZZ_TRACE /* -DFUZZ_TRACE: every frame the board sends, with the board time, on stderr */
   fprintf(stderr, "%10lu us  %.*s", (unsigned long)fuzz_hal.us, (int)len, (const char *)bytes);
 #endif
@@ -156,6 +210,37 @@ void fuzz_on_tx(const uint8_t *bytes, uint16_t len) {
         abort();
       if (host.state == SMP_STATE_IDLE && to == SMP_STATE_ARMED && (!line_is(SMP_M_ARM, &cmd) || host.line_dup))
         abort();
+      if (host.state == SMP_STATE_IDLE && to == SMP_STATE_PEDAL && (!line_is(SMP_M_PEDAL, &cmd) || host.line_dup))
+        abort();
+      /* a burst ends with its DOTEND, right before the STATUS that says so */
+      if ((to == SMP_STATE_ARMED && host.state == SMP_STATE_BURST) ||
+          (to == SMP_STATE_PEDAL && host.state == SMP_STATE_PEDAL_BURST)) {
+        if (host.last_msg != SMP_M_DOTEND) abort();
+      }
+      /* ARMED or PEDAL to IDLE: a DISARM (pending from a burst, or the line in hand) */
+      if ((host.state == SMP_STATE_ARMED || host.state == SMP_STATE_PEDAL) && to == SMP_STATE_IDLE &&
+          host.last_msg != SMP_M_STATUS && (!line_is(SMP_M_DISARM, &cmd) || host.line_dup))
+        abort();
+      /* STATUS inputs: the cartridge switch and the e-stop input as they are (the e-stop input may have gone active
+       * in an interrupt during this pass, after the board read it); nothing else set */
+      if ((fr.v[SMP_F_STATUS_INPUTS].u & ~7u) != 0 || ((fr.v[SMP_F_STATUS_INPUTS].u >> 1) & 1u) != fuzz_hal.cartridge ||
+          (((fr.v[SMP_F_STATUS_INPUTS].u >> 2) & 1u) != fuzz_hal.estop &&
+           ((fr.v[SMP_F_STATUS_INPUTS].u >> 2) & 1u) != host.estop_at_pass))
+        abort();
+      /* the debounced pedal: once the contacts have read one side for the settle time, as of the latest pass (this
+       * frame may come from a command handled before this pass's debounce), it is on that side */
+      if ((fr.v[SMP_F_STATUS_INPUTS].u & 1u) ? settled_at(HAL_PEDAL_RELEASED, host.pass_us)
+                                              : settled_at(HAL_PEDAL_PRESSED, host.pass_us))
+        abort();
+      /* unfiredPresses only grows, by at most one between two STATUS (a press sends STATUS before it counts), and
+       * restarts at HELLO (INFO) */
+      if (host.status_seen && fr.v[SMP_F_STATUS_UNFIRED_PRESSES].u != host.unfired &&
+          fr.v[SMP_F_STATUS_UNFIRED_PRESSES].u != host.unfired + 1u)
+        abort();
+      host.status_seen = 1;
+      /* a latch, or arming from IDLE, forgets the press held: no repeat without a new press */
+      if (to == SMP_STATE_ALARM || (host.state == SMP_STATE_IDLE && to == SMP_STATE_PEDAL)) host.fired = 0;
+      host.unfired = fr.v[SMP_F_STATUS_UNFIRED_PRESSES].u;
       if (to == SMP_STATE_ALARM && fr.v[SMP_F_STATUS_ALARM].u == 0) abort();
       if (to != SMP_STATE_ALARM && fr.v[SMP_F_STATUS_ALARM].u != 0) abort();
       if (host.state == SMP_STATE_ALARM && to == SMP_STATE_ALARM && fr.v[SMP_F_STATUS_ALARM].u != host.alarm &&
@@ -163,6 +248,7 @@ void fuzz_on_tx(const uint8_t *bytes, uint16_t len) {
         abort();
       /* a board on the compiled-in defaults never leaves ALARM */
       if (!host.config_ok && to != SMP_STATE_ALARM) abort();
+      host.expect_fire = host.state == SMP_STATE_PEDAL && to == SMP_STATE_PEDAL_BURST;
       host.state = to;
       host.alarm = (uint8_t)fr.v[SMP_F_STATUS_ALARM].u;
       break;
@@ -170,17 +256,32 @@ void fuzz_on_tx(const uint8_t *bytes, uint16_t len) {
     case SMP_M_ALARM: /* sent once the needle is parked */
       if (fuzz_hal.drive_on || fuzz_hal.act_ocr != 0) abort();
       break;
-    case SMP_M_INFO: /* HELLO executed: dot numbers start again */
+    case SMP_M_INFO: /* HELLO executed: dot numbers start again, and the count of unfired presses */
       host.acked_n = 0;
       host.dotend_seen = 0;
+      host.have_last_dot = 0;
+      host.unfired = 0;
       if (fr.v[SMP_F_INFO_HARD_MAX_EXTENSION_UM].u != host.cfg.limits.extension_um ||
           fr.v[SMP_F_INFO_HARD_MAX_EXTENSION_UM].u > SMP_ABS_MAX_EXTENSION_UM)
         abort();
       break;
     case SMP_M_ACK:
+      if (line_is(SMP_M_PEDAL, &cmd) && cmd.seq == fr.v[SMP_F_ACK_ACK_SEQ].u && !host.line_dup) {
+        uint32_t r = cmd.v[SMP_F_PEDAL_REPEAT_MS].u;
+        /* accepted pedal settings are within every hard limit, and the repeat within its bounds */
+        if (smp_lim_dot_beyond(&host.cfg.limits, cmd.v[SMP_F_PEDAL_EXTENSION_UM].u, cmd.v[SMP_F_PEDAL_STROKE_HZ].u,
+                               cmd.v[SMP_F_PEDAL_DUTY_PERMILLE].u, cmd.v[SMP_F_PEDAL_STROKES].u) ||
+            cmd.v[SMP_F_PEDAL_EXTENSION_UM].u > host.cfg.limits.extension_um ||
+            (r != 0 && (r < SMP_PEDAL_REPEAT_MIN_MS || r > SMP_PEDAL_REPEAT_MAX_MS)))
+          abort();
+        host.pedal_acked = 1;
+        host.arm_id = cmd.v[SMP_F_PEDAL_ARM_ID].u;
+        host.repeat_ms = r;
+      }
       if (line_is(SMP_M_DOT, &cmd) && cmd.seq == fr.v[SMP_F_ACK_ACK_SEQ].u && !host.line_dup) {
-        host.acked_dots[host.acked_n % 16u] = cmd.v[SMP_F_DOT_DOT].u;
-        if (host.acked_n <= 16u) host.acked_n++;
+        /* DOT numbers rise above every number given so far, pedal bursts' included */
+        if (host.have_last_dot && cmd.v[SMP_F_DOT_DOT].u <= host.last_dot) abort();
+        note_dot(cmd.v[SMP_F_DOT_DOT].u);
         /* an accepted DOT is within every hard limit */
         if (cmd.v[SMP_F_DOT_EXTENSION_UM].u > host.cfg.limits.extension_um ||
             cmd.v[SMP_F_DOT_STROKE_HZ].u > host.cfg.limits.stroke_hz || cmd.v[SMP_F_DOT_STROKE_HZ].u == 0 ||
@@ -188,6 +289,28 @@ void fuzz_on_tx(const uint8_t *bytes, uint16_t len) {
           abort();
       }
       break;
+    case SMP_M_FIRE: {
+      uint32_t dot = fr.v[SMP_F_FIRE_DOT].u;
+      /* (right after the STATUS that moved the board from PEDAL to PEDAL_BURST: above) with settings armed */
+      if (host.state != SMP_STATE_PEDAL_BURST || !host.pedal_acked) abort();
+      /* the next dot number, the armed settings' id, the step's tick */
+      if (dot != (host.have_last_dot ? host.last_dot + 1u : 1u)) abort();
+      if (fr.v[SMP_F_FIRE_ARM_ID].u != host.arm_id || fr.v[SMP_F_FIRE_TICK].u != fuzz_hal.tick) abort();
+      if (fr.v[SMP_F_FIRE_REPEAT].u == 0) {
+        /* a press: the contacts have read pressed for the whole settle time */
+        if (!settled(HAL_PEDAL_PRESSED)) abort();
+      } else {
+        /* a repeat: armed to, repeatMs after the previous burst fired, with no release seen since */
+        if (fr.v[SMP_F_FIRE_REPEAT].u != 1u || host.repeat_ms == 0 || !host.fired || host.released_since_fire ||
+            fuzz_hal.us - host.last_fire_us < host.repeat_ms * 1000u)
+          abort();
+      }
+      note_dot(dot);
+      host.fired = 1;
+      host.last_fire_us = fuzz_hal.us;
+      host.released_since_fire = 0;
+      break;
+    }
     case SMP_M_STROKE:
       if (!dot_was_acked(fr.v[SMP_F_STROKE_DOT].u)) abort();
       break;
@@ -200,6 +323,7 @@ void fuzz_on_tx(const uint8_t *bytes, uint16_t len) {
     default:
       break;
   }
+  host.last_msg = fr.msg;
 }
 
 /* ---- the invariants at the top of every main-loop iteration ---- */
@@ -208,13 +332,16 @@ void fuzz_on_tx(const uint8_t *bytes, uint16_t len) {
 
 static void check_invariants(void) {
   const smp_guard_cfg *g = &fuzz_hal.guard_cfg;
-  uint8_t armed_cfg = g->state == SMP_STATE_ARMED || g->state == SMP_STATE_BURST;
+  uint8_t armed_cfg = smp_state_live(g->state); /* ARMED, BURST, PEDAL, PEDAL_BURST */
+  host.pass_us = fuzz_hal.us;
+  /* the pass just run saw the contacts released for the settle time: a release (or the pedal was up already) */
+  if (settled(HAL_PEDAL_RELEASED)) host.released_since_fire = 1;
   if (fuzz_hal.drive_on) {
     uint32_t on_us = fuzz_hal.us - fuzz_hal.drive_on_us;
     uint32_t since_edge = fuzz_hal.last_tach_us - fuzz_hal.drive_on_us <= on_us ? fuzz_hal.us - fuzz_hal.last_tach_us
                                                                                 : on_us;
-    /* the drive is on only in a burst */
-    if (host.state != SMP_STATE_BURST || !g->burst || g->state != SMP_STATE_BURST) abort();
+    /* the drive is on only in a burst (a scheduled one or the pedal's) */
+    if (!smp_state_burst(host.state) || !g->burst || g->state != host.state) abort();
     /* ... and never beyond the dwell cap, the stall window, the lease, an e-stop or a needle beyond the hard
      * maximum by more than one guard period */
     if (on_us > (uint32_t)host.cfg.limits.dwell_ms * 1000u + GUARD_SLACK_US) abort();
@@ -228,7 +355,11 @@ static void check_invariants(void) {
       abort();
   }
   /* the actuator is out only with the drive on, in a burst */
-  if (fuzz_hal.act_ocr != 0 && (!fuzz_hal.drive_on || host.state != SMP_STATE_BURST)) abort();
+  if (fuzz_hal.act_ocr != 0 && (!fuzz_hal.drive_on || !smp_state_burst(host.state))) abort();
+  /* armed for the pedal, between bursts: drive off, needle parked, no burst running */
+  if (host.state == SMP_STATE_PEDAL && (fuzz_hal.drive_on || fuzz_hal.act_ocr != 0 || g->burst)) abort();
+  /* no pedal burst without settings armed */
+  if (host.state == SMP_STATE_PEDAL_BURST && !host.pedal_acked) abort();
   /* a lease is never granted beyond hardMaxLeaseMs */
   if (armed_cfg && smp_tick_diff(g->lease_tick, fuzz_hal.tick) > (int32_t)smp_ms_to_ticks(host.cfg.limits.lease_ms))
     abort();
@@ -265,6 +396,20 @@ static void send_command(void) {
       v[SMP_F_DOT_STROKES].u = take() % 50u;
       v[SMP_F_DOT_LEASE_TICK].u = fuzz_hal.tick + take16() % 8000u;
       break;
+    case SMP_M_PEDAL: {
+      /* repeat intervals at and around their bounds, or a multiple of 10 ms up to 2.55 s */
+      static const uint16_t REPEAT_MS[8] = {0u, 99u, 100u, 101u, 150u, 9999u, 10000u, 10001u};
+      uint8_t r;
+      v[SMP_F_PEDAL_ARM_ID].u = take();
+      v[SMP_F_PEDAL_EXTENSION_UM].u = take16() % 1700u;
+      v[SMP_F_PEDAL_STROKE_HZ].u = take() % 180u;
+      v[SMP_F_PEDAL_DUTY_PERMILLE].u = take16() % 1100u;
+      v[SMP_F_PEDAL_STROKES].u = take() % 50u;
+      r = take();
+      v[SMP_F_PEDAL_REPEAT_MS].u = r & 0x80u ? (uint32_t)(r & 0x7Fu) * 20u : REPEAT_MS[r & 7u];
+      v[SMP_F_PEDAL_LEASE_TICK].u = fuzz_hal.tick + take16() % 8000u;
+      break;
+    }
     default:
       break;
   }
@@ -311,6 +456,7 @@ static void operation(void) {
     case 5: { /* the inputs: bit 0 e-stop, 1 NO closed, 2 NC closed, 3 cartridge out */
       uint8_t b = take();
       fuzz_hal_set_pins(b & 1u, (b >> 1) & 1u, (b >> 2) & 1u, !((b >> 3) & 1u));
+      note_pins();
       break;
     }
     case 6: { /* an interrupt in the middle of the coming main-loop step */
@@ -318,8 +464,10 @@ static void operation(void) {
       fuzz_hal_irq_at(kind, (uint16_t)(1u + take()));
       break;
     }
-    case 7: /* the operator presses the pedal (NO closed, NC open) */
-      fuzz_hal_set_pins(fuzz_hal.estop, 1, 0, fuzz_hal.cartridge);
+    case 7: /* the operator presses the pedal (NO closed, NC open), or with bit 4 of op releases it (the reverse) */
+      if ((op >> 4) & 1u) fuzz_hal_set_pins(fuzz_hal.estop, 0, 1, fuzz_hal.cartridge);
+      else fuzz_hal_set_pins(fuzz_hal.estop, 1, 0, fuzz_hal.cartridge);
+      note_pins();
       break;
     default: /* a quiet step of a few ms */
       fuzz_hal_advance_us(1000u + (uint32_t)(op >> 4) * 500u);
@@ -330,6 +478,7 @@ static void operation(void) {
 void fuzz_loop_hook(void) {
   check_invariants();
   operation();
+  host.estop_at_pass = fuzz_hal.estop;
 }
 
 /* ---- the input's header: EEPROM record, reset cause, clock start ---- */
@@ -341,6 +490,9 @@ static void setup_board(void) {
   uint32_t us0 = clock ? 0u - (uint32_t)clock * 1000003u : 0u;
   smp_config c;
   fuzz_hal_reset(tick0, us0);
+  host.pins_side = HAL_PEDAL_RELEASED; /* the stub's pedal starts up: NC closed, NO open */
+  host.side_since_us = us0;
+  host.pass_us = us0;
   fuzz_hal.reset_cause = (uint8_t)((b >> 2) & 3u);
   if (kind == 1u) smp_config_defaults_coil(&c);
   else smp_config_defaults(&c);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "protocol_v1.h"
+#include "protocol.h"
 
 #define RX_SIZE 256u
 #define EV_SLOTS 4u
@@ -332,7 +332,7 @@ uint16_t hal_adc_last(uint8_t channel) {
 }
 
 void hal_guard_set(const smp_guard_cfg *cfg) {
-  uint8_t on = cfg->state == SMP_STATE_BURST && cfg->burst && cfg->cal;
+  uint8_t on = smp_state_burst(cfg->state) && cfg->burst && cfg->cal;
   irq_point();
   if (cfg->state != fuzz_hal.guard_cfg.state && cfg->state != SMP_STATE_ALARM) fuzz_hal.guard_posted = 0;
   if (on != fuzz_hal.depth_on) smp_depth_idle(&fuzz_hal.depth_watch, fuzz_hal.us);
@@ -378,6 +378,12 @@ uint8_t hal_estop_active(void) {
 uint8_t hal_pedal_no_closed(void) {
   irq_point();
   return fuzz_hal.pedal_no;
+}
+
+uint8_t hal_pedal_side(void) {
+  irq_point();
+  if (fuzz_hal.pedal_no == fuzz_hal.pedal_nc) return HAL_PEDAL_NEITHER;
+  return fuzz_hal.pedal_no ? HAL_PEDAL_PRESSED : HAL_PEDAL_RELEASED;
 }
 
 uint8_t hal_cartridge_present(void) {

@@ -29,7 +29,8 @@ static void save(const char *dir, const char *sub, const char *name) {
   n = 0;
 }
 
-/* the main-loop target's operations (fuzz_main.c: operation) */
+/* the main-loop target's operations (fuzz_main.c: operation); host commands by their index in protocol.h */
+enum { M_HELLO, M_UNLOCK, M_ARM, M_DOT, M_PEDAL, M_KEEP, M_DISARM, M_STOP, M_ESTOP };
 static void quiet(void) { put(8); }                     /* 1 ms */
 static void cmd(unsigned m) { put(1); put(m); put(0); } /* next sequence number */
 static void advance_100us(unsigned k) { put(128); put(k - 1u); }
@@ -53,13 +54,13 @@ static void session(unsigned header, unsigned ending) {
   put(header);
   quiet();
   quiet();
-  cmd(0);
+  cmd(M_HELLO);
   quiet();
   put(7);
   quiet();
-  cmd(1);
+  cmd(M_UNLOCK);
   quiet();
-  cmd(2);
+  cmd(M_ARM);
   put16(4000);
   quiet();
   put(1); /* DOT: start in 20 ticks, 800 um, 120 Hz, duty 700, 3 strokes, lease 400 ms */
@@ -78,15 +79,66 @@ static void session(unsigned header, unsigned ending) {
       put(5);
       put(1 | 2);
     }
-    adc0(20); /* between bottom dead centres the needle is back in the grip */
+    /* between bottom dead centres the needle is back in the grip (parked: at the sensor's floor) */
+    adc0(i < 2 ? 0 : 20);
     advance_100us(83);
     edge(i < 2 ? 20 : 300); /* spin-up with the actuator parked, then strokes of 752 um */
   }
   for (i = 0; i < 10; i++) quiet();
   if (ending == 3) /* the lease runs out: 500 ms without a word from the host */
     for (i = 0; i < 20; i++) advance_100us(250);
-  if (ending == 0) cmd(5);                                                   /* DISARM */
-  cmd(1); /* UNLOCK: refused or accepted, as the state says */
+  if (ending == 0) cmd(M_DISARM);
+  cmd(M_UNLOCK); /* UNLOCK: refused or accepted, as the state says */
+  quiet();
+}
+
+/* the strokes of one burst: spin-up (two edges, the actuator parked), then strokes of 752 um, 120 Hz */
+static void strokes(unsigned count) {
+  unsigned i;
+  for (i = 0; i < count; i++) {
+    adc0(i < 2 ? 0 : 20);
+    advance_100us(83);
+    edge(i < 2 ? 20 : 300);
+  }
+}
+
+/* power-up, HELLO, UNLOCK, PEDAL (armId 7, 800 um, 120 Hz, duty 700, 3 strokes, repeatMs 150 or 0, lease 400 ms),
+ * then the pedal pressed: ending 0 released mid-burst, 1 held through a repeat, 2 a DISARM during the burst */
+static void pedal_session(unsigned header, unsigned ending) {
+  unsigned i;
+  put(header);
+  quiet();
+  quiet();
+  cmd(M_HELLO);
+  quiet();
+  cmd(M_UNLOCK);
+  quiet();
+  put(1); /* PEDAL */
+  put(M_PEDAL);
+  put(0);
+  put(7);
+  put16(800);
+  put(120);
+  put16(700);
+  put(3);
+  put(ending == 1 ? 4 : 0); /* repeatMs: 150 (fuzz_main.c's table), or 0 */
+  put16(4000);
+  quiet();
+  put(7); /* pressed */
+  advance_100us(15);
+  if (ending == 2) cmd(M_DISARM);
+  strokes(ending == 0 ? 3 : 6);
+  if (ending == 0) put(16); /* released */
+  for (i = 0; i < 10; i++) quiet();
+  if (ending == 1) { /* held: a KEEP, then the repeat 150 ms after the first burst fired */
+    cmd(M_KEEP);
+    put16(3000);
+    for (i = 0; i < 5; i++) advance_100us(200);
+    strokes(6);
+    put(16);
+    for (i = 0; i < 4; i++) quiet();
+  }
+  cmd(M_DISARM);
   quiet();
 }
 
@@ -141,6 +193,12 @@ int main(int argc, char **argv) {
   save(argv[2], "mainloop", "session-estop");
   session(0x04, 3); /* reset cause: watchdog */
   save(argv[2], "mainloop", "session-lease");
-  printf("mkseeds: %d golden frames, 6 sessions\n", k);
+  pedal_session(0x00, 0);
+  save(argv[2], "mainloop", "session-pedal-release");
+  pedal_session(0x01, 1);
+  save(argv[2], "mainloop", "session-pedal-repeat");
+  pedal_session(0xF0, 2);
+  save(argv[2], "mainloop", "session-pedal-disarm");
+  printf("mkseeds: %d golden frames, 9 sessions\n", k);
   return 0;
 }

@@ -9,10 +9,10 @@
 #define SMP_CODEC_H
 
 #include <stdint.h>
-#include "protocol_v1.h"
+#include "protocol.h"
 
 /* The message and field indices (SMP_M_*, SMP_F_*), SMP_M_HOST_COUNT, SMP_MAX_FIELDS, the wire type letters
- * (SMP_KIND_*) and the message table (SMP_MESSAGE_TABLE) come from the generated protocol_v1.h. */
+ * (SMP_KIND_*) and the message table (SMP_MESSAGE_TABLE) come from the generated protocol.h. */
 
 /* One field value. Tokens are (pointer, length) and are not NUL-terminated; a decoded token points into
  * the decoded line, which must outlive the frame. */

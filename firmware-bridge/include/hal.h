@@ -36,7 +36,7 @@ typedef struct {
 } hal_edge;
 
 void hal_init(void); /* everything; leaves the drive off, the actuator parked, interrupts on, watchdog on */
-uint8_t hal_reset_cause(void); /* BOOT.resetCause, SMP_RESET_* of protocol_v1.h (generated from RESET_CAUSES) */
+uint8_t hal_reset_cause(void); /* BOOT.resetCause, SMP_RESET_* of protocol.h (generated from RESET_CAUSES) */
 void hal_wdt_feed(void);
 
 uint32_t hal_tick(void);
@@ -78,6 +78,10 @@ void hal_peak_reset(void); /* restart the current peak of the window in progress
 /* Inputs, already decoded to their meaning (see README for wiring and levels). */
 uint8_t hal_estop_active(void);     /* PD2 high: e-stop pressed or its wire broken */
 uint8_t hal_pedal_no_closed(void);  /* PD3 low: normally-open contact closed (pedal pressed) */
+/* Which side the two pedal contacts read now (docs/protocol.md §7.13), from one read of the port:
+ * HAL_PEDAL_PRESSED (NO closed, NC open), HAL_PEDAL_RELEASED (NO open, NC closed) or HAL_PEDAL_NEITHER (they agree). */
+enum { HAL_PEDAL_NEITHER, HAL_PEDAL_PRESSED, HAL_PEDAL_RELEASED };
+uint8_t hal_pedal_side(void);
 uint8_t hal_cartridge_present(void); /* PD5 low: cartridge switch closed */
 void hal_led(uint8_t on);
 

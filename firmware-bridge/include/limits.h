@@ -4,7 +4,7 @@
  * The board's behaviour constants come from BOARD_DEFAULTS in src/protocol/board-defaults.ts and its wiring
  * from BOARD_WIRING in src/protocol/board-wiring.ts, as the SMP_DEFAULT_* and SMP_WIRING_* macros of the
  * generated board_tables.h (plain integers; here they get their C types and units); LINK in
- * src/protocol/table.ts arrives the same way, through protocol_v1.h. Times are microseconds (u32, wrapping) or
+ * src/protocol/table.ts arrives the same way, through protocol.h. Times are microseconds (u32, wrapping) or
  * board ticks (u32, wrapping). */
 #ifndef SMP_LIMITS_H
 #define SMP_LIMITS_H
@@ -28,6 +28,7 @@
 #define SMP_STALL_WINDOW_US (SMP_DEFAULT_STALL_WINDOW_MS * 1000UL)     /* stallWindowMs */
 #define SMP_LATE_TOLERANCE_MS SMP_U(SMP_DEFAULT_LATE_TOLERANCE_MS)     /* a DOT may arrive this late and still be queued */
 #define SMP_PEDAL_DEBOUNCE_US (SMP_DEFAULT_PEDAL_DEBOUNCE_MS * 1000UL) /* pedalDebounceMs */
+#define SMP_PEDAL_SETTLE_US SMP_UL(SMP_DEFAULT_PEDAL_SETTLE_US) /* pedalSettleUs: the debounced pedal (§7.13) */
 #define SMP_STUCK_SWING_NM (SMP_DEFAULT_STUCK_SWING_UM * 1000L)        /* swing below this between two edges: stuck */
 #define SMP_ADC_RAIL SMP_U(SMP_DEFAULT_ADC_MAX_COUNT)                  /* ADC_MAX: an open sensor wire reads the rail */
 #define SMP_PARK_UM SMP_DEFAULT_PARK_UM                                /* PARK_UM: needle tip inside the grip at every cam phase */
@@ -38,7 +39,7 @@
 #define SMP_ACT_FOLLOW_NM (SMP_ACT_TRACKING_NM + SMP_DEFAULT_FORECAST_FOLLOW_SLACK_UM * 1000L) /* forecast: a stale feedback */
 
 /* LINK.burstOverheadMs (SMP_BURST_OVERHEAD_MS) and LINK.lateStartMs (SMP_LATE_START_MS) come from the
- * generated protocol_v1.h. */
+ * generated protocol.h. */
 #define SMP_SPINUP_MAX_MS SMP_U(SMP_DEFAULT_SPINUP_MAX_MS) /* BOARD_DEFAULTS.spinupMaxMs: spin-up ends at the speed below or then */
 /* Spin-up speed threshold SMP_DEFAULT_SPINUP_SPEED_PERCENT as the reduced fraction NUM/DEN of the stroke rate
  * (85 % = 17/20), for exact integer comparison in smp_lim_up_to_speed. */
@@ -85,6 +86,14 @@ typedef struct {
 } smp_calibration;
 #define SMP_MAX_STROKE_UM 6000u /* the EEPROM range check's ceiling (the depth forecast's arithmetic holds to it) */
 
+/* ---- board states ---- */
+/* A lease runs and the needle may go out: every continuous check applies (ARMED, BURST, PEDAL, PEDAL_BURST). */
+static inline uint8_t smp_state_live(uint8_t s) {
+  return s == SMP_STATE_ARMED || s == SMP_STATE_BURST || s == SMP_STATE_PEDAL || s == SMP_STATE_PEDAL_BURST;
+}
+/* A burst runs in this state (BURST, PEDAL_BURST): the drive may be on and the depth forecast judges. */
+static inline uint8_t smp_state_burst(uint8_t s) { return s == SMP_STATE_BURST || s == SMP_STATE_PEDAL_BURST; }
+
 /* ---- board time ---- */
 static inline int32_t smp_tick_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 static inline uint8_t smp_tick_before(uint32_t a, uint32_t b) { return smp_tick_diff(a, b) < 0; }
@@ -95,6 +104,9 @@ uint32_t smp_ms_to_ticks(uint32_t ms);
  * above 1000, no strokes, or strokes/strokeHz + SMP_BURST_OVERHEAD_MS above the dwell cap. */
 uint8_t smp_lim_dot_beyond(const smp_limits *l, uint32_t extension_um, uint32_t stroke_hz, uint32_t duty_permille,
                            uint32_t strokes);
+/* PEDAL's repeatMs neither 0 nor within LINK.pedalRepeatMinMs..pedalRepeatMaxMs (NAK LIMIT + latch LIMIT_REQUEST, like
+ * settings smp_lim_dot_beyond refuses; docs/protocol.md §7.13). */
+uint8_t smp_lim_repeat_beyond(uint32_t repeat_ms);
 /* DOT arrived after its start tick (beyond SMP_LATE_TOLERANCE_MS): NAK LATE. */
 uint8_t smp_lim_dot_late(uint32_t now_tick, uint32_t at_tick);
 /* A queued dot about to start more than SMP_LATE_START_MS after its start tick. */
@@ -147,8 +159,9 @@ uint32_t smp_edge_period(smp_edge_ref *r, uint32_t t_us);
 /* ---- the guard: the continuous checks of BoardGuard.step and BurstRunner.step's stall and on-time checks,
  * run from the 10 kHz tick interrupt ----
  * Every second tick (200 us, the reference board steps every 250 us), in the reference board's order:
- * pedal contacts; in ARMED/BURST lease, e-stop, cartridge, pedal released (in IDLE e-stop); in ARMED/BURST
- * position sensor at the rail or beyond the hard extension; drive on and current beyond the hard maximum;
+ * pedal contacts; in ARMED/BURST/PEDAL/PEDAL_BURST (a lease running) lease, e-stop, cartridge, and in ARMED/BURST
+ * only (the pedal a dead-man switch there; in PEDAL a release is the normal end of a dot, §7.13) pedal released
+ * (in IDLE e-stop); in ARMED/BURST/PEDAL/PEDAL_BURST position sensor at the rail or beyond the hard extension; drive on and current beyond the hard maximum;
  * in a burst with the drive on no tach edge for the stall window; in a burst the on-time cap. The first
  * that applies is the alarm to latch. The ADC thresholds are precomputed in counts, so the interrupt does
  * no division and no per-sample conversion.

@@ -54,7 +54,7 @@ uint16_t smp_crc16(const void *data, uint16_t n) {
   return crc;
 }
 
-/* ---- the message table: SMP_MESSAGE_TABLE, generated from src/protocol/table.ts into protocol_v1.h ---- */
+/* ---- the message table: SMP_MESSAGE_TABLE, generated from src/protocol/table.ts into protocol.h ---- */
 
 #define SMP_SPEC_STRING_(id, spec, nfields) static const char S_##id[] SMP_PROGMEM = spec;
 SMP_MESSAGE_TABLE(SMP_SPEC_STRING_)

@@ -28,7 +28,7 @@
 #include <util/atomic.h>
 
 #include "limits.h"
-#include "protocol_v1.h"
+#include "protocol.h"
 
 #ifndef SMP_TACH_ICP
 #define SMP_TACH_ICP 0
@@ -551,7 +551,7 @@ void hal_depth_cam(const smp_depth_cam *cam) {
 
 void hal_guard_set(const smp_guard_cfg *cfg) {
   ATOMIC_BLOCK(ATOMIC_RESTORESTATE) {
-    uint8_t on = cfg->state == SMP_STATE_BURST && cfg->burst && cfg->cal;
+    uint8_t on = smp_state_burst(cfg->state) && cfg->burst && cfg->cal; /* BURST or PEDAL_BURST */
     if (cfg->state != guard_cfg.state && cfg->state != SMP_STATE_ALARM) guard_posted = 0;
     /* between bursts the forecast forgets its samples (the main loop never runs while it does: it is an interrupt) */
     if (on != depth_on) smp_depth_idle(&depth_watch, now_us_locked());
@@ -576,6 +576,12 @@ uint8_t hal_pedal_mismatch(void) {
 
 uint8_t hal_estop_active(void) { return ESTOP_ACTIVE(); }
 uint8_t hal_pedal_no_closed(void) { return (PIND & _BV(PD3)) == 0; }
+uint8_t hal_pedal_side(void) {
+  uint8_t pins = PIND & (_BV(PD3) | _BV(PD4)); /* both contacts at the same instant; low = closed */
+  if (pins == _BV(PD4)) return HAL_PEDAL_PRESSED;  /* NO closed, NC open */
+  if (pins == _BV(PD3)) return HAL_PEDAL_RELEASED; /* NO open, NC closed */
+  return HAL_PEDAL_NEITHER;
+}
 uint8_t hal_cartridge_present(void) { return (PIND & _BV(PD5)) == 0; }
 
 void hal_led(uint8_t on) {

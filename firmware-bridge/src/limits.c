@@ -24,6 +24,10 @@ uint8_t smp_lim_dot_beyond(const smp_limits *l, uint32_t extension_um, uint32_t 
   return strokes > (budget_ms * stroke_hz) / 1000u;
 }
 
+uint8_t smp_lim_repeat_beyond(uint32_t repeat_ms) {
+  return repeat_ms != 0 && (repeat_ms < SMP_PEDAL_REPEAT_MIN_MS || repeat_ms > SMP_PEDAL_REPEAT_MAX_MS);
+}
+
 uint8_t smp_lim_dot_late(uint32_t now_tick, uint32_t at_tick) {
   return smp_tick_before(at_tick, now_tick - smp_ms_to_ticks(SMP_LATE_TOLERANCE_MS));
 }
@@ -148,7 +152,9 @@ uint16_t smp_current_over_count(const smp_limits *l, const smp_calibration *c) {
 }
 
 uint8_t smp_guard_step(const smp_guard_cfg *c, smp_pedal *pedal, const smp_guard_in *in) {
-  uint8_t armed = c->state == SMP_STATE_ARMED || c->state == SMP_STATE_BURST;
+  uint8_t armed = smp_state_live(c->state);
+  /* the pedal is a dead-man switch in a scheduled session only: in PEDAL a release ends the dot (§7.13) */
+  uint8_t dead_man = c->state == SMP_STATE_ARMED || c->state == SMP_STATE_BURST;
   uint8_t code = 0;
   /* BoardGuard.checkPedal: NO and NC must disagree; agreeing for 20 ms is a pedal fault */
   if (in->pedal_no != in->pedal_nc) {
@@ -166,7 +172,7 @@ uint8_t smp_guard_step(const smp_guard_cfg *c, smp_pedal *pedal, const smp_guard
     if (smp_tick_before(c->lease_tick, in->tick)) return SMP_ALARM_LEASE_EXPIRED;
     if (in->estop) return SMP_ALARM_ESTOP;
     if (!in->cartridge) return SMP_ALARM_CARTRIDGE_MISSING;
-    if (!in->pedal_no) return SMP_ALARM_PEDAL_RELEASED;
+    if (dead_man && !in->pedal_no) return SMP_ALARM_PEDAL_RELEASED;
     if (smp_lim_sensor_dropout(in->needle_max)) return SMP_ALARM_SENSOR_DROPOUT; /* open wire: pull-up to the rail */
     if (in->needle_max >= c->needle_over) return SMP_ALARM_OVER_EXTENSION;
   } else if (in->estop) {

@@ -1,6 +1,7 @@
-/* main.c - SMP driver board firmware, protocol v1: init, main loop, command handling and the burst state
- * machine. Behaviour mirrors the reference board, SimBoard in src/sim/board.ts and its parts (BoardLink in
- * board-link.ts, BurstRunner in board-burst.ts, BoardGuard in board-guard.ts, feedbackParked in
+/* main.c - SMP driver board firmware, the wire protocol of docs/protocol.md (version SMP_PROTOCOL_VERSION of the
+ * generated protocol.h, 2): init, main loop, command handling, the burst state machine, and the pedal-armed dots
+ * (PEDAL, PEDAL_BURST, §7.13). Behaviour mirrors the reference board, SimBoard in src/sim/board.ts and its parts
+ * (BoardLink in board-link.ts, BurstRunner in board-burst.ts, BoardGuard in board-guard.ts, feedbackParked in
  * board-model.ts); the comments name the method each part corresponds to. Hardware goes through hal.h, limit
  * checks through limits.h, frames through codec.h. */
 #include <stdint.h>
@@ -10,14 +11,17 @@
 #include "hal.h"
 #include "limits.h"
 #include "pgm.h"
-#include "protocol_v1.h"
+#include "protocol.h"
 
-#define FIRMWARE_ID "smp-fw-1.0.0"
+#define FIRMWARE_ID "smp-fw-2.0.0"
 
 enum { PHASE_SPINUP, PHASE_STROKES, PHASE_RETRACT };
 
+/* A burst's settings. They passed smp_lim_dot_beyond (DOT, PEDAL) against limits no higher than the SMP_ABS_MAX_*
+ * caps, so each fits 16 bits (strokes <= 1000 ms x 160 Hz / 1000): 16 bytes a dot, in the queue and the burst. */
 typedef struct {
-  uint32_t dot, at_tick, extension_um, stroke_hz, duty_permille, strokes;
+  uint32_t dot, at_tick;
+  uint16_t extension_um, stroke_hz, duty_permille, strokes;
 } dot_cmd;
 
 typedef struct {
@@ -59,6 +63,21 @@ static dot_cmd queue[SMP_QUEUE_SLOTS];
 static uint8_t q_head, q_len;
 static burst_t burst;
 static uint8_t disarm_pending;
+/* Pedal-armed dots (SimBoard.armed, lastFireUs, unfiredPresses; BoardGuard.pedalDown, docs/protocol.md §7.13); the
+ * armed settings fit 16 bits as a dot_cmd's do, and repeatMs is at most LINK.pedalRepeatMaxMs. */
+static struct {
+  uint32_t arm_id;
+  uint16_t extension_um, stroke_hz, duty_permille, strokes, repeat_ms;
+} armed;
+static struct {
+  uint8_t down;      /* the debounced pedal: pressed */
+  uint8_t other;     /* the contacts read the other side continuously since since_us */
+  uint32_t since_us;
+} pedal;
+static uint8_t fire_held;      /* a pedal burst of the press still held fired at fire_us: repeats count from it */
+static uint32_t fire_us;
+static uint32_t unfired_presses;
+static uint8_t status_count; /* STATUS frames sent (wraps): did an action send one? */
 static struct {
   uint8_t active;
   uint8_t code;
@@ -153,6 +172,7 @@ static void take_now(void) { now_us = hal_now_us_tick(&now_tick); }
  * the period restarts from that same instant, so periodic STATUS are never less than 500 ticks apart). */
 static void send_status_as(uint8_t priority) {
   smp_value v[SMP_MSG_STATUS_NFIELDS];
+  status_count++;
   next_status_us = now_us + SMP_STATUS_PERIOD_MS * 1000UL;
   v[SMP_F_STATUS_TICK].u = now_tick;
   v[SMP_F_STATUS_STATE].u = state;
@@ -163,6 +183,8 @@ static void send_status_as(uint8_t priority) {
   v[SMP_F_STATUS_RX_OK].u = rx_ok;
   v[SMP_F_STATUS_RX_BAD].u = rx_bad;
   v[SMP_F_STATUS_RX_DUP].u = rx_dup;
+  v[SMP_F_STATUS_INPUTS].u = (uint32_t)(pedal.down | hal_cartridge_present() << 1 | hal_estop_active() << 2);
+  v[SMP_F_STATUS_UNFIRED_PRESSES].u = unfired_presses;
   send_as(SMP_M_STATUS, v, priority);
 }
 
@@ -188,6 +210,7 @@ static void latch_at(uint8_t code, uint32_t tick, uint32_t us, uint8_t parked_at
   q_len = 0;
   burst.active = 0;
   disarm_pending = 0;
+  fire_held = 0;
   if (state == SMP_STATE_ALARM) { /* the first alarm's code is kept */
     guard_sync();
     return;
@@ -237,8 +260,9 @@ static uint8_t unlock_refusal(void) {
   return 0;
 }
 
+/* ARMED with an empty queue, or PEDAL (a pedal burst's end is PEDAL_BURST -> PEDAL), and no burst running. */
 static void maybe_disarm(void) {
-  if (disarm_pending && state == SMP_STATE_ARMED && !burst.active && q_len == 0) {
+  if (disarm_pending && (state == SMP_STATE_ARMED || state == SMP_STATE_PEDAL) && !burst.active && q_len == 0) {
     disarm_pending = 0;
     set_state(SMP_STATE_IDLE);
   }
@@ -298,14 +322,37 @@ static void accept_dot(uint16_t seq, const smp_value *f) {
   d = &queue[(uint8_t)(q_head + q_len) % SMP_QUEUE_SLOTS];
   d->dot = f[SMP_F_DOT_DOT].u;
   d->at_tick = f[SMP_F_DOT_AT_TICK].u;
-  d->extension_um = f[SMP_F_DOT_EXTENSION_UM].u;
-  d->stroke_hz = f[SMP_F_DOT_STROKE_HZ].u;
-  d->duty_permille = f[SMP_F_DOT_DUTY_PERMILLE].u;
-  d->strokes = f[SMP_F_DOT_STROKES].u;
+  d->extension_um = (uint16_t)f[SMP_F_DOT_EXTENSION_UM].u; /* within the limits checked above: 16 bits */
+  d->stroke_hz = (uint16_t)f[SMP_F_DOT_STROKE_HZ].u;
+  d->duty_permille = (uint16_t)f[SMP_F_DOT_DUTY_PERMILLE].u;
+  d->strokes = (uint16_t)f[SMP_F_DOT_STROKES].u;
   q_len++;
   have_last_dot = 1;
   last_dot_accepted = f[SMP_F_DOT_DOT].u;
   extend_lease(f[SMP_F_DOT_LEASE_TICK].u);
+  respond_ack(seq);
+}
+
+/* PEDAL in IDLE, PEDAL or PEDAL_BURST (the acceptance table refuses it elsewhere): arm these settings for the next
+ * press (SimBoard.acceptPedal, docs/protocol.md §7.13). Checked like a DOT, and repeatMs 0 or within its bounds. */
+static void accept_pedal(uint16_t seq, const smp_value *f) {
+  if (smp_lim_dot_beyond(&cfg.limits, f[SMP_F_PEDAL_EXTENSION_UM].u, f[SMP_F_PEDAL_STROKE_HZ].u,
+                         f[SMP_F_PEDAL_DUTY_PERMILLE].u, f[SMP_F_PEDAL_STROKES].u) ||
+      smp_lim_repeat_beyond(f[SMP_F_PEDAL_REPEAT_MS].u)) {
+    respond_nak(seq, SMP_NAK_LIMIT, 1);
+    latch(SMP_ALARM_LIMIT_REQUEST);
+    return;
+  }
+  if (state == SMP_STATE_IDLE) fire_held = 0; /* a pedal already held fires nothing until pressed again */
+  armed.arm_id = f[SMP_F_PEDAL_ARM_ID].u;
+  armed.extension_um = (uint16_t)f[SMP_F_PEDAL_EXTENSION_UM].u;
+  armed.stroke_hz = (uint16_t)f[SMP_F_PEDAL_STROKE_HZ].u;
+  armed.duty_permille = (uint16_t)f[SMP_F_PEDAL_DUTY_PERMILLE].u;
+  armed.strokes = (uint16_t)f[SMP_F_PEDAL_STROKES].u;
+  armed.repeat_ms = (uint16_t)f[SMP_F_PEDAL_REPEAT_MS].u;
+  extend_lease(f[SMP_F_PEDAL_LEASE_TICK].u);
+  disarm_pending = 0;
+  if (state == SMP_STATE_IDLE) set_state(SMP_STATE_PEDAL);
   respond_ack(seq);
 }
 
@@ -329,6 +376,7 @@ static void execute(const smp_frame *fr) {
     case SMP_M_HELLO:
       have_last_dot = 0;
       last_completed_dot = 0;
+      unfired_presses = 0;
       respond_ack(seq);
       send_info();
       return;
@@ -355,6 +403,9 @@ static void execute(const smp_frame *fr) {
       return;
     case SMP_M_DOT:
       accept_dot(seq, fr->v);
+      return;
+    case SMP_M_PEDAL:
+      accept_pedal(seq, fr->v);
       return;
     case SMP_M_KEEP:
       extend_lease(fr->v[SMP_F_KEEP_LEASE_TICK].u);
@@ -434,6 +485,22 @@ static void drain_rx(void) {
 
 /* ---- bursts (BurstRunner.startNext, onTachEdge, step) ---- */
 
+/* BurstRunner.start: a burst with burst.dot, the drive on since on_us, in spin-up with the needle parked. */
+static void burst_begin(uint32_t on_us) {
+  burst.active = 1;
+  burst.phase = PHASE_SPINUP;
+  burst.edge_after_on = 0;
+  burst.inside_reads = 0;
+  burst.window_cut = 0;
+  burst.drive_on_us = on_us; /* the moment the drive went on, not the start of the step */
+  burst.strokes = 0;
+  burst.max_extension_nm = INT32_MIN;
+  burst.tip_ahead_nm = SMP_AHEAD_NONE;
+  burst.spin_floor = 0;
+  burst.spin_min = 0xFFFFu;
+  burst.spin_max = 0;
+}
+
 static void start_next_burst(void) {
   const dot_cmd *d;
   uint32_t tick, on_us;
@@ -447,26 +514,45 @@ static void start_next_burst(void) {
   }
   /* Refused while an interrupt-latched alarm waits (it latches at the next drain_rx and drops the queue) or
    * the e-stop input is active (the guard or INT0 queues ESTOP): no burst then, and the dot stays queued. */
-  if (!hal_drive_on(smp_duty_to_ocr((uint16_t)d->duty_permille), (uint16_t)d->stroke_hz,
+  if (!hal_drive_on(smp_duty_to_ocr(d->duty_permille), d->stroke_hz,
                     cfg.machine == SMP_MACHINE_COIL, &on_us))
     return;
   burst.dot = *d;
   q_head = (uint8_t)((q_head + 1u) % SMP_QUEUE_SLOTS);
   q_len--;
-  burst.active = 1;
-  burst.phase = PHASE_SPINUP;
-  burst.edge_after_on = 0;
-  burst.inside_reads = 0;
-  burst.window_cut = 0;
-  burst.drive_on_us = on_us; /* the moment the drive went on, not the start of the step */
-  burst.strokes = 0;
-  burst.max_extension_nm = INT32_MIN;
-  burst.tip_ahead_nm = SMP_AHEAD_NONE;
-  burst.spin_floor = 0;
-  burst.spin_min = 0xFFFFu;
-  burst.spin_max = 0;
+  burst_begin(on_us);
   take_now(); /* the BURST STATUS carries a tick after the drive went on, so never one before atTick */
   set_state(SMP_STATE_BURST);
+}
+
+/* SimBoard.fire: a pedal burst with the settings armed now (docs/protocol.md §7.13), for a press (repeat 0) or a
+ * repeat while the pedal is held (repeat 1), at the step's moment (now_us, now_tick). Its dot number is one above the
+ * last dot accepted since HELLO and becomes the last accepted; the burst then runs as a scheduled one does. Nothing
+ * fires if the drive cannot go on (an interrupt-latched alarm waits, or the e-stop input is active). */
+static void fire_pedal(uint8_t repeat) {
+  smp_value v[SMP_MSG_FIRE_NFIELDS];
+  uint32_t on_us, tick = now_tick;
+  uint32_t dot = have_last_dot ? last_dot_accepted + 1u : 1u;
+  if (!hal_drive_on(smp_duty_to_ocr(armed.duty_permille), armed.stroke_hz, cfg.machine == SMP_MACHINE_COIL, &on_us))
+    return;
+  have_last_dot = 1;
+  last_dot_accepted = dot;
+  fire_held = 1;
+  fire_us = now_us;
+  burst.dot.dot = dot;
+  burst.dot.at_tick = tick;
+  burst.dot.extension_um = armed.extension_um;
+  burst.dot.stroke_hz = armed.stroke_hz;
+  burst.dot.duty_permille = armed.duty_permille;
+  burst.dot.strokes = armed.strokes;
+  burst_begin(on_us);
+  take_now();
+  set_state(SMP_STATE_PEDAL_BURST);
+  v[SMP_F_FIRE_DOT].u = dot;
+  v[SMP_F_FIRE_ARM_ID].u = armed.arm_id;
+  v[SMP_F_FIRE_TICK].u = tick;
+  v[SMP_F_FIRE_REPEAT].u = repeat;
+  send(SMP_M_FIRE, v);
 }
 
 /* BurstRunner.extend: command the actuator out; the needle is on its way up, so it arrives before the next
@@ -490,7 +576,7 @@ static void extend(uint8_t at_edge) {
   hal_actuator_set(ocr);
   /* the last puncture's retract, in the interrupt that samples it (the strokes so far were counted in spin-up: none;
    * a sensor read "in" at 0 um and below: smp_sensor_nm > 0 from the zero count up) */
-  hal_retract_after(burst.dot.strokes > 0xFFFFu ? 0u : (uint16_t)burst.dot.strokes, cfg.cal.sensor_zero_count);
+  hal_retract_after(burst.dot.strokes, cfg.cal.sensor_zero_count);
   hal_peak_reset(); /* motor inrush during spin-up is not a puncture's current */
 }
 
@@ -501,7 +587,7 @@ static void on_edge(const hal_edge *e) {
   smp_depth_cam cam;
   /* the depth forecast's cam for the coming stroke (its division here, once per edge, not per sample) */
   smp_depth_cam_set(&cam, &cfg.limits, cfg.cal.stroke_um, period, last_period_us,
-                    burst.active ? (uint16_t)burst.dot.stroke_hz : 0u);
+                    burst.active ? burst.dot.stroke_hz : 0u);
   hal_depth_cam(&cam);
   last_period_us = period;
   if (smp_lim_over_speed(&cfg.limits, period) && hal_drive_is_on()) {
@@ -583,6 +669,36 @@ static void on_edge(const hal_edge *e) {
   }
 }
 
+/* BurstRunner.finish: the needle parked, drive off, DOTEND, and ARMED again (PEDAL after a pedal burst). */
+static void burst_end(void) {
+  smp_value v[SMP_MSG_DOTEND_NFIELDS];
+  hal_drive_off();
+  v[SMP_F_DOTEND_DOT].u = burst.dot.dot;
+  v[SMP_F_DOTEND_STROKES].u = burst.strokes;
+  /* a pedal burst released in spin-up has no puncture: 0 um (a scheduled burst ends only after its strokes) */
+  v[SMP_F_DOTEND_MAX_EXTENSION_UM].i = burst.strokes ? smp_nm_to_um(burst.max_extension_nm) : 0;
+  v[SMP_F_DOTEND_ON_TIME_US].u = now_us - burst.drive_on_us;
+  v[SMP_F_DOTEND_TICK].u = now_tick; /* and the ARMED STATUS below carries the same tick */
+  send(SMP_M_DOTEND, v);
+  last_completed_dot = burst.dot.dot;
+  burst.active = 0;
+  if (state == SMP_STATE_BURST) set_state(SMP_STATE_ARMED);
+  else if (state == SMP_STATE_PEDAL_BURST) set_state(SMP_STATE_PEDAL);
+  else guard_sync();
+}
+
+/* BurstRunner.release: the pedal released during a pedal burst (§7.13). In spin-up the needle never left the grip:
+ * the burst ends now. In strokes the actuator goes back to park at once (a park also cancels hal_retract_after's
+ * pending park, and only spin-up sends the actuator out, so nothing extends it again); the punctures still made on
+ * the way are counted, and the burst ends like any other once the feedback is parked (run_burst). */
+static void burst_release(void) {
+  uint8_t phase = burst.phase;
+  if (phase == PHASE_RETRACT) return;
+  burst.phase = PHASE_RETRACT;
+  hal_actuator_set(0);
+  if (phase == PHASE_SPINUP) burst_end();
+}
+
 /* The stall and on-time checks of BurstRunner.step are in the guard (limits.c, tick interrupt). */
 static void run_burst(void) {
   if (burst.phase == PHASE_SPINUP) {
@@ -598,20 +714,54 @@ static void run_burst(void) {
   if (burst.phase == PHASE_SPINUP && smp_lim_spinup_timeout(now_us - burst.drive_on_us)) {
     extend(0); /* slow motor: go anyway, unsynchronised */
   }
-  if (burst.phase == PHASE_RETRACT && actuator_nm() <= 0) {
-    smp_value v[SMP_MSG_DOTEND_NFIELDS];
-    hal_drive_off();
-    v[SMP_F_DOTEND_DOT].u = burst.dot.dot;
-    v[SMP_F_DOTEND_STROKES].u = burst.strokes;
-    v[SMP_F_DOTEND_MAX_EXTENSION_UM].i = smp_nm_to_um(burst.max_extension_nm);
-    v[SMP_F_DOTEND_ON_TIME_US].u = now_us - burst.drive_on_us;
-    v[SMP_F_DOTEND_TICK].u = now_tick; /* and the ARMED STATUS below carries the same tick */
-    send(SMP_M_DOTEND, v);
-    last_completed_dot = burst.dot.dot;
-    burst.active = 0;
-    if (state == SMP_STATE_BURST) set_state(SMP_STATE_ARMED);
-    else guard_sync();
+  if (burst.phase == PHASE_RETRACT && actuator_nm() <= 0) burst_end();
+}
+
+/* ---- the debounced pedal (BoardGuard.debouncePedal, SimBoard.onPedal; docs/protocol.md §7.13) ---- */
+
+/* The contacts read pressed (NO closed, NC open) or released (the reverse); agreeing contacts are neither and hold the
+ * debounced state. It changes once they have read the other side continuously for pedalSettleUs, as seen by the
+ * main-loop passes (each reads them once). A change sends STATUS; a press fires in PEDAL and counts as unfired
+ * anywhere else; a release ends a pedal burst. */
+static void pedal_step(void) {
+  uint8_t side = hal_pedal_side(), sent;
+  uint8_t pressed = side == HAL_PEDAL_PRESSED;
+  uint32_t t_us;
+  if (side == HAL_PEDAL_NEITHER || pressed == pedal.down) {
+    pedal.other = 0;
+    return;
   }
+  /* when the contacts were read, not the pass's start: a pass during a burst can take milliseconds */
+  t_us = hal_now_us();
+  if (!pedal.other) {
+    pedal.other = 1;
+    pedal.since_us = t_us;
+    return;
+  }
+  if (t_us - pedal.since_us < SMP_PEDAL_SETTLE_US) return;
+  pedal.down = pressed;
+  pedal.other = 0;
+  sent = status_count;
+  /* act first, report after: a STATUS takes the main loop some milliseconds to encode during a burst (the depth
+   * forecast and the guard interrupts take most of the CPU then), and the actuator must not wait for it */
+  if (!pressed) { /* a release: no more repeats of this press; a pedal burst goes back to park */
+    fire_held = 0;
+    if (state == SMP_STATE_PEDAL_BURST && burst.active) burst_release();
+  } else if (state == SMP_STATE_PEDAL && !burst.active) {
+    fire_pedal(0);
+  } else {
+    unfired_presses++;
+  }
+  /* the debounced pedal is STATUS inputs bit 1: unless the STATUS of a state change just reported it */
+  if (status_count == sent) send_status();
+}
+
+/* Held pedal, a repeat interval armed, in PEDAL (the previous burst ended): repeatMs since that burst fired. Not with
+ * a DISARM pending, which takes the board to IDLE once the burst has ended. */
+static void pedal_repeat(void) {
+  if (fire_held && armed.repeat_ms && !disarm_pending && !burst.active &&
+      now_us - fire_us >= (uint32_t)armed.repeat_ms * 1000u)
+    fire_pedal(1);
 }
 
 /* ---- the main-loop step (SimBoard.mainLoop) ---- */
@@ -626,7 +776,9 @@ static void step(void) {
   smp_edge_age(&last_edge, now_us); /* before the edges: every edge taken so far is older than now_us */
   while (hal_edge_pop(&e)) on_edge(&e);
   if (burst.active) run_burst();
+  pedal_step();
   if (state == SMP_STATE_ARMED && !burst.active) start_next_burst();
+  if (state == SMP_STATE_PEDAL) pedal_repeat();
   maybe_disarm();
   check_parked();
   if (smp_tick_diff(now_us, next_status_us) >= 0) send_status();
@@ -659,6 +811,9 @@ static void __attribute__((noinline)) power_up(void) {
   t0 = hal_now_us();
   while (!hal_adc_ready() && hal_now_us() - t0 < 5000u) {
   } /* first samples of every channel, so the first STATUS reports parked truthfully */
+  /* the debounced pedal starts as the contacts first read (their pull-ups have long settled by now), released if
+   * they agree; no event (§7.13) */
+  pedal.down = hal_pedal_side() == HAL_PEDAL_PRESSED;
   smp_asm_init(&rx_asm);
   hal_led(1);
   take_now();

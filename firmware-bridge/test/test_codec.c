@@ -1,5 +1,5 @@
 /* test_codec.c - host tests of src/codec.c.
- *   test_codec <golden frames file> <protocol_v1.h>
+ *   test_codec <golden frames file> <protocol.h>
  * 1. CRC-16/CCITT-FALSE check values.
  * 2. Every golden frame (tests/golden/frames.txt, written by the TypeScript encoder) decodes and re-encodes
  *    byte for byte.
@@ -437,7 +437,7 @@ int main(int argc, char **argv) {
   test_golden(argc > 1 ? argv[1] : "../tests/golden/frames.txt");
   test_rules();
   test_assembler();
-  test_header(argc > 2 ? argv[2] : "include/protocol_v1.h");
+  test_header(argc > 2 ? argv[2] : "include/protocol.h");
   test_random();
   printf("test_codec: %u golden frames decoded and re-encoded byte for byte\n", golden_count);
   return check_report("test_codec");

@@ -45,6 +45,20 @@ static void test_dot(void) {
   }
 }
 
+/* PEDAL's repeatMs (docs/protocol.md §7.13): 0, or LINK.pedalRepeatMinMs..pedalRepeatMaxMs (100..10 000 ms). */
+static void test_repeat(void) {
+  CHECK(SMP_PEDAL_REPEAT_MIN_MS == 100u && SMP_PEDAL_REPEAT_MAX_MS == 10000u);
+  CHECK(!smp_lim_repeat_beyond(0));
+  CHECK(smp_lim_repeat_beyond(1));
+  CHECK(smp_lim_repeat_beyond(99));
+  CHECK(!smp_lim_repeat_beyond(100));
+  CHECK(!smp_lim_repeat_beyond(150));
+  CHECK(!smp_lim_repeat_beyond(10000));
+  CHECK(smp_lim_repeat_beyond(10001));
+  CHECK(smp_lim_repeat_beyond(0xFFFFFFFFu));
+  CHECK(SMP_PEDAL_SETTLE_US == 1000u);
+}
+
 static void test_ticks(void) {
   CHECK(smp_tick_before(0xFFFFFFF0u, 5u));
   CHECK(!smp_tick_before(5u, 0xFFFFFFF0u));
@@ -272,6 +286,52 @@ static void test_guard(void) {
   CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_DWELL_EXCEEDED);
   in.now_us = 1400000;
   CHECK(smp_guard_step(&g, &pedal, &in) == 0);
+  /* armed for the pedal (PEDAL, PEDAL_BURST): every check of ARMED and BURST but PEDAL_RELEASED, which is the
+   * normal end of a pedal dot (§7.13) */
+  {
+    static const uint8_t PEDAL_STATES[2] = {SMP_STATE_PEDAL, SMP_STATE_PEDAL_BURST};
+    unsigned k;
+    for (k = 0; k < 2u; k++) {
+      g.state = PEDAL_STATES[k];
+      g.burst = g.state == SMP_STATE_PEDAL_BURST;
+      g.lease_tick = 1000; g.drive_on_us = 0;
+      in.tick = 500; in.now_us = 50000; in.last_edge_us = 50000; in.needle_max = 300; in.current_max = 100;
+      in.estop = 0; in.cartridge = 1; in.pedal_no = 0; in.pedal_nc = 1; in.drive_on = 0;
+      CHECK(smp_guard_step(&g, &pedal, &in) == 0); /* released: no alarm */
+      in.pedal_no = 1; in.pedal_nc = 0;
+      CHECK(smp_guard_step(&g, &pedal, &in) == 0);
+      in.tick = 1001; in.estop = 1; in.cartridge = 0; in.pedal_no = 0; in.pedal_nc = 1;
+      CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_LEASE_EXPIRED);
+      in.tick = 1000;
+      CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_ESTOP);
+      in.estop = 0;
+      CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_CARTRIDGE_MISSING);
+      in.cartridge = 1; in.needle_max = 1023;
+      CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_SENSOR_DROPOUT); /* the pedal up, not PEDAL_RELEASED */
+      in.needle_max = g.needle_over;
+      CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_OVER_EXTENSION);
+      in.needle_max = 300; in.current_max = 1023; in.drive_on = 1;
+      CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_OVER_CURRENT);
+      in.current_max = 100;
+      in.now_us = 50000 + SMP_STALL_WINDOW_US + 1u; /* a burst's stall and on-time cap; none between bursts */
+      CHECK(smp_guard_step(&g, &pedal, &in) == (g.burst ? SMP_ALARM_STALL : 0));
+      in.drive_on = 0; in.last_edge_us = in.now_us; in.now_us = 400001;
+      CHECK(smp_guard_step(&g, &pedal, &in) == (g.burst ? SMP_ALARM_DWELL_EXCEEDED : 0));
+      g.drive_on_us = 450000; /* agreeing contacts: PEDAL_FAULT after 20 ms */
+      in.pedal_no = 1; in.pedal_nc = 1; in.now_us = 460000; in.last_edge_us = 455000;
+      CHECK(smp_guard_step(&g, &pedal, &in) == 0);
+      in.now_us = 480000;
+      CHECK(smp_guard_step(&g, &pedal, &in) == SMP_ALARM_PEDAL_FAULT);
+      in.pedal_no = 0; in.pedal_nc = 1;
+      CHECK(smp_guard_step(&g, &pedal, &in) == 0);
+    }
+  }
+  /* the states with a lease running, and those with a burst (the drive and the depth forecast) */
+  CHECK(!smp_state_live(SMP_STATE_ALARM) && !smp_state_live(SMP_STATE_IDLE));
+  CHECK(smp_state_live(SMP_STATE_ARMED) && smp_state_live(SMP_STATE_BURST) && smp_state_live(SMP_STATE_PEDAL) &&
+        smp_state_live(SMP_STATE_PEDAL_BURST));
+  CHECK(smp_state_burst(SMP_STATE_BURST) && smp_state_burst(SMP_STATE_PEDAL_BURST) &&
+        !smp_state_burst(SMP_STATE_ARMED) && !smp_state_burst(SMP_STATE_PEDAL) && !smp_state_burst(SMP_STATE_IDLE));
 }
 
 /* The depth forecast (smp_depth_over, §7.12) on two needle samples of a cam at a known angle: a lower bound of
@@ -334,6 +394,7 @@ static void test_depth_forecast(void) {
 }
 
 int main(void) {
+  test_repeat();
   smp_config c;
   smp_config_defaults(&c);
   L = c.limits;

@@ -123,7 +123,7 @@ export function generateBoardHeader(): string {
     "",
     "#include <stdint.h>",
     "",
-    '#include "protocol_v1.h"',
+    '#include "protocol.h"',
     "",
     "/* board behaviour constants (BOARD_DEFAULTS): plain decimal integers, limits.h gives them their C types */",
   ];

@@ -177,6 +177,41 @@ const RUN_OPTIONS = {
 } as const satisfies Record<string, OptionSpec>;
 const PORT_OPTION = "port" satisfies keyof typeof RUN_OPTIONS;
 
+/** The board, profile and record options a hand-held session shares with `smp run`. */
+const HAND_HELD_OPTIONS = {
+  profile: RUN_OPTIONS.profile,
+  machine: MACHINE,
+  sim: SIM,
+  port: RUN_OPTIONS.port,
+  baud: RUN_OPTIONS.baud,
+  session: RUN_OPTIONS.session,
+  log: RUN_OPTIONS.log,
+  taps: {
+    type: "file",
+    valueName: "FILE",
+    help: "play the operator's acts from this taps file on the simulated board (pedal, cartridge, console)",
+  },
+  console: {
+    type: "string",
+    valueName: "KIND",
+    defaultText: "keyboard when stdin is a terminal and no --taps is given, else none",
+    help: "the operator's console: keyboard, none, or a console file (a Firmata board, with --console-port)",
+  },
+  "console-port": { type: "string", valueName: "PATH", help: "serial port of the Firmata console board" },
+  "virtual-time": RUN_OPTIONS["virtual-time"],
+  seed: SEED,
+  engineer: RUN_OPTIONS.engineer,
+  json: { type: "boolean", help: "machine-readable output: one JSON event per line, then the summary" },
+} as const satisfies Record<string, OptionSpec>;
+const HAND_HELD_CONFLICTS = [
+  { options: ["sim", "port"], message: "give --sim or --port, not both" },
+  { options: ["virtual-time", "port"], message: "--virtual-time needs the simulated board, not --port" },
+  { options: ["taps", "port"], message: "--taps plays the simulated board's pedal: not with --port" },
+] as const;
+const HAND_HELD_NOTES =
+  "Keys: Up/Down zone, Enter arm/resume/confirm a needle, Space stop (hold), q end, ! e-stop. " +
+  "Ctrl-C once: STOP (the session holds). Twice: E-STOP.";
+
 export const COMMANDS = {
   [RUN_COMMAND]: {
     summary: "run one SMP session",
@@ -187,6 +222,25 @@ export const COMMANDS = {
       { options: ["virtual-time", "port"], message: "--virtual-time needs the simulated board, not --port" },
     ],
     notes: "Ctrl-C once: STOP (needle parks, session holds). Twice: E-STOP.",
+  },
+  "session start": {
+    summary: "run a hand-held session: one dot per pedal press, zone by zone",
+    about:
+      "The board fires one dot per pedal press with the selected zone's settings. A zone with another needle " +
+      "blocks the pedal until the cartridge is changed and confirmed; a stop holds until resumed.",
+    args: [],
+    options: HAND_HELD_OPTIONS,
+    conflicts: HAND_HELD_CONFLICTS,
+    notes: HAND_HELD_NOTES,
+  },
+  "session resume": {
+    summary: "continue a hand-held session left off by a crash, a kill or a power loss",
+    about:
+      "Reads LOG, re-arms only on the operator's act, and appends to it, dot numbers and dots per zone carried on.",
+    args: [{ name: "LOG" }],
+    options: HAND_HELD_OPTIONS,
+    conflicts: HAND_HELD_CONFLICTS,
+    notes: HAND_HELD_NOTES,
   },
   "profile validate": {
     summary: "check depth profiles or machine calibrations",
@@ -238,5 +292,6 @@ export type CommandName = keyof typeof COMMANDS;
 
 /** Commands named by two words group under the first one. */
 export const GROUPS = {
+  session: { summary: "hand-held sessions: start one, or resume one left off" },
   profile: { summary: "check and show depth profiles and machine calibrations" },
 } as const satisfies Record<string, { readonly summary: string }>;

@@ -14,6 +14,8 @@ import { versionText } from "./version.ts";
 /** One handler per declared command (the type makes a missing one a compile error). */
 const HANDLERS: Record<CommandName, (args: readonly string[]) => Promise<ExitCode> | ExitCode> = {
   run: async (args) => (await import("./run.ts")).runCommand(args),
+  "session start": async (args) => (await import("./session.ts")).startCommand(args),
+  "session resume": async (args) => (await import("./session.ts")).resumeCommand(args),
   "profile validate": async (args) => (await import("./profile.ts")).validateCommand(args),
   "profile show": async (args) => (await import("./profile.ts")).showCommand(args),
   ports: async (args) => (await import("./ports.ts")).portsCommand(args),

@@ -6,7 +6,8 @@
 
 import { createRequire } from "node:module";
 import type { ConsoleAct, ConsoleShows, OperatorConsole } from "../ports/console.ts";
-import type { ConsolePins } from "../profiles/console.ts";
+import type { ConsolePins, LoadedConsole } from "../profiles/console.ts";
+import { SmpError } from "../errors/errors.ts";
 import { CONSOLE_COLOURS } from "./colours.ts";
 
 /** The parts of johnny-five and firmata-io used here (they ship no types). */
@@ -107,4 +108,20 @@ export async function openFirmataConsole(o: FirmataConsoleOptions): Promise<Oper
       await o.closePort?.();
     },
   };
+}
+
+/** The console on a serial port: opened here with serialport (StandardFirmata's 57600 baud), handed to
+ * firmata-io as its transport, and closed with the console. */
+export async function openFirmataConsoleOnPort(path: string, file: LoadedConsole): Promise<OperatorConsole> {
+  const { SerialPort } = await import("serialport");
+  const port = new SerialPort({ path, baudRate: 57_600, autoOpen: false });
+  await new Promise<void>((resolve, reject) =>
+    port.open((e) => (e ? reject(new SmpError("PORT", `console port ${path}: ${e.message}`)) : resolve())),
+  );
+  return openFirmataConsole({
+    port,
+    pins: file.console.pins,
+    description: `Firmata console ${file.source} on ${path}`,
+    closePort: () => new Promise<void>((resolve) => port.close(() => resolve())),
+  });
 }

@@ -1,5 +1,6 @@
 // The operator console on the workstation keyboard (issue 8), the other implementation of the console port: the
-// arrow keys (or [ and ]) change the zone, Enter or a arms and resumes, ! is the e-stop. The status light is the
+// arrow keys (or [ and ]) change the zone, Enter or a arms, resumes and confirms a needle, Space or s holds, q ends
+// the session, ! is the e-stop. The status light is the
 // terminal's status line (the state shown is kept for it); the buzzer is the terminal bell. Ctrl-C stays the
 // process's own (SIGINT: STOP, twice E-STOP): raw mode turns it into a byte, so this console raises SIGINT for it.
 
@@ -14,6 +15,8 @@ export const CONSOLE_KEYS: readonly {
   { keys: ["\x1b[A", "]"], act: "zone-up", label: "Up or ]" },
   { keys: ["\x1b[B", "["], act: "zone-down", label: "Down or [" },
   { keys: ["\r", "\n", "a"], act: "arm", label: "Enter or a" },
+  { keys: [" ", "s"], act: "stop", label: "Space or s" },
+  { keys: ["q"], act: "end", label: "q" },
   { keys: ["!"], act: "estop", label: "!" },
 ];
 

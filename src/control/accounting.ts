@@ -7,6 +7,7 @@ import type { FrameOf } from "../protocol/table.ts";
 import type { AlarmName } from "../protocol/table.ts";
 import type { MachineCalibration } from "../profiles/schema.ts";
 import type { DotSettings } from "../profiles/load.ts";
+import { needleName } from "../profiles/dots.ts";
 import type { DotRecord } from "../log/records.ts";
 import { DepthLoop, SpeedLoop, StallDetector, strokeFault } from "./loops.ts";
 import type { PlannedDot } from "./dot-source.ts";
@@ -33,6 +34,8 @@ interface InFlight extends DotCommand {
   readonly extensionsUm: number[];
   readonly periodsUs: number[];
   peakCurrentMa: number;
+  /** Hand-held: the latest stroke, judged shallow once a later one shows it was not the burst's last. */
+  lastStroke?: StrokeFrame;
 }
 
 /** How many ended dots keep their deepest measured stroke for a fault record that names one of them. */
@@ -51,7 +54,11 @@ export class DotAccounting {
   /** Dots the board refused LATE since the last one that ended. */
   lateDotsInARow = 0;
 
-  constructor(private readonly machine: MachineCalibration) {
+  /** handHeld: the bursts are the pedal's, and a release may end one early (docs/protocol.md §7.13). */
+  constructor(
+    private readonly machine: MachineCalibration,
+    private readonly handHeld = false,
+  ) {
     this.speed = new SpeedLoop({ machine: machine.machine, ...machine.drive });
   }
 
@@ -100,15 +107,24 @@ export class DotAccounting {
     const commanded = { extensionUm: dot.commandedExtensionUm, strokeHz, targetExtensionUm, depthToleranceUm };
     // not judged shallow: a puncture made while the needle retracts (past the planned count), shallow by design;
     // nor a burst's first, which the board may make before the actuator has arrived: after a slow spin-up it
-    // extends at its spin-up timeout, mid-stroke, and nothing on the wire says so (docs/protocol.md §9)
-    const shallowJudged = s.stroke > 1 && s.stroke <= strokes;
+    // extends at its spin-up timeout, mid-stroke, and nothing on the wire says so (docs/protocol.md §9). In a
+    // hand-held session a release retracts the needle at any stroke, so a stroke is judged shallow only once a
+    // later one shows it was not the burst's last (the one the release cut); deep is judged at once, always
+    const inBurst = (f: StrokeFrame) => f.stroke > 1 && f.stroke <= strokes;
     const limits = {
       hardMaxExtensionUm,
       maxCurrentMa: this.machine.drive.maxCurrentMa,
       cartridgeGiveUm: this.machine.cartridgeGiveUm,
     };
-    const bad = strokeFault(s, commanded, limits, shallowJudged);
-    if (bad) return { code: bad.code, detail: `dot ${s.dot} stroke ${s.stroke}: ${bad.detail}`, dot: s.dot };
+    const prev = dot.lastStroke;
+    dot.lastStroke = s;
+    let bad = strokeFault(s, commanded, limits, !this.handHeld && inBurst(s));
+    let at = s.stroke;
+    if (!bad && this.handHeld && prev && inBurst(prev)) {
+      bad = strokeFault(prev, commanded, limits, true);
+      at = prev.stroke;
+    }
+    if (bad) return { code: bad.code, detail: `dot ${s.dot} stroke ${at}: ${bad.detail}`, dot: s.dot };
     if (this.stall.stroke(s.periodUs, strokeHz)) {
       const detail = `dot ${s.dot}: stroke rate below 70 % of ${strokeHz} Hz for more than 100 ms`;
       return { code: "HOST_STALL", detail, dot: s.dot };
@@ -133,7 +149,8 @@ export class DotAccounting {
     this.stall.reset();
     const record = this.close(n, dot, tMs, end?.tick ?? boardTick(), end);
     const complete = record.telemetry === "complete";
-    if (complete && record.meanExtensionUm !== null) {
+    // a burst a release cut short holds its retract's shallow punctures: it says nothing of the depth reached
+    if (complete && record.meanExtensionUm !== null && record.released !== true) {
       const s = dot.planned.settings;
       this.depth.update(s.zone, s.targetExtensionUm, mean(dot.extensionsUm)!);
       this.speed.update(s.zone, s.strokeHz, strokeHzOf(dot.periodsUs));
@@ -184,6 +201,8 @@ export class DotAccounting {
       dutyPermille: dot.dutyPermille,
       peakCurrentMa: dot.peakCurrentMa,
       onTimeMs: end ? round1(end.onTimeUs / 1000) : 0,
+      needle: needleName(s.needle),
+      ...(this.handHeld && end && end.strokes < s.strokes ? { released: true as const } : {}),
     };
   }
 

@@ -49,7 +49,7 @@ export class SessionController {
 
   constructor(private readonly o: ControllerOptions) {
     this.timing = o.timing ?? DEFAULT_TIMING;
-    this.books = new DotAccounting(o.machine.calibration);
+    this.books = new DotAccounting(o.machine.calibration, o.source.kind === "pedal");
     this.done = new Promise((r) => {
       this.resolve = r;
     });
@@ -132,6 +132,9 @@ export class SessionController {
   /** Running: the next dot when it is due, else a keep-alive. */
   private planDots(nowMs: number): void {
     const { clock, dispatch } = this.board!;
+    // a hand-held segment ends when the operator ends it, not with a dot: then its last dot has ended already
+    if (this.o.source.kind === "pedal" && dispatch.complete)
+      return this.input({ type: "sessionDone", ...dispatch.held });
     const d = dispatch.next(nowMs, clock.boardTickAt(nowMs), this.link.idle);
     if (d?.kind === "tooDeep") return this.input({ type: "fault", code: "DEPTH_DEVIATION", detail: d.detail });
     if (d?.kind === "dot") this.o.onDotSent?.(d.planned.n, d.planned.settings.zone);
@@ -166,7 +169,7 @@ export class SessionController {
         return this.input({ type: "linkLost", detail });
       }
       case "acked":
-        if (e.command.id === "ARM") this.input({ type: "armAcked" });
+        if (e.command.id === "ARM" || e.command.id === "PEDAL") this.input({ type: "armAcked" });
         if (e.command.id !== "DISARM") return;
         // a hold's park: its dots have ended, and the board disarms with the needle parked
         if (this.state.name === "disarming" && this.state.held) this.faults.parkedSeen(nowMs);
@@ -198,12 +201,17 @@ export class SessionController {
         return this.input(bootInput(this.board?.info.bootId, frame.fields));
       case "STATUS":
         return this.onStatus(frame.fields, nowMs);
+      case "FIRE": // a hand-held session's press: the dot goes on the books with the settings it fired
+        return this.board?.dispatch.fired?.(frame.fields);
       case "STROKE": {
-        const bad = this.board && this.books.stroke(frame.fields, this.board.info.hardMaxExtensionUm);
+        const stroke = { ...frame.fields, dot: this.sessionDot(frame.fields.dot) };
+        const bad = this.board && this.books.stroke(stroke, this.board.info.hardMaxExtensionUm);
         return this.input(bad && { type: "fault", ...bad });
       }
-      case "DOTEND":
-        return this.endDot(frame.fields.dot, nowMs, frame.fields);
+      case "DOTEND": {
+        const n = this.sessionDot(frame.fields.dot);
+        return this.endDot(n, nowMs, { ...frame.fields, dot: n });
+      }
       case "ALARM": // sent once the needle is parked, with the board's own latch and timing
         if (!this.board) return;
         if (this.faults.pendingSinceMs === undefined) this.input(unseenLatch(frame.fields, this.state.name));
@@ -235,7 +243,7 @@ export class SessionController {
     if (found) this.o.sink.write(found);
     this.input({ type: "status", board, alarm });
     this.faults.boardStatus(alarm); // what the board has latched now, for a pending fault's record
-    for (const n of this.books.through(s.lastDot)) this.endDot(n, nowMs, undefined);
+    for (const n of this.books.through(this.sessionDot(s.lastDot))) this.endDot(n, nowMs, undefined);
     if (this.faults.pendingSinceMs !== undefined && parkedInAlarm) {
       const again = this.faults.parkedSeen(nowMs);
       this.input({ type: "parked", via: "status", again, ...(alarm ? { alarm } : {}) });
@@ -244,6 +252,12 @@ export class SessionController {
     const { lastBoardAlarm, bootCause: cause } = this;
     const view = { ...this.o, board, lastBoardAlarm, linkIdle: this.link.idle, bootCause: cause };
     for (const step of OPERATOR_TURN) this.input(step(this.state, view));
+  }
+
+  /** The session's number of the board's dot d: board numbers start again at every HELLO (a hand-held session's
+   * later segments continue from the dots placed before them). */
+  private sessionDot(d: number): number {
+    return this.o.source.kind === "pedal" ? this.o.source.dotBase + d : d;
   }
 
   /** A dot ended: its record, then the session's end once the source has run out and nothing is in flight. */
@@ -318,6 +332,7 @@ export class SessionController {
     });
     this.o.sink.write(end);
     this.result = outcome;
+    this.o.onEnd?.(outcome);
     this.resolve(outcome);
   }
 

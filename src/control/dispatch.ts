@@ -15,9 +15,13 @@ import { ReachWatch, type Unreachable } from "./reach.ts";
 import type { DotRecord } from "../log/records.ts";
 import type { LoadedProfile } from "../profiles/load.ts";
 import { BoardClockEstimate } from "../time/ticks.ts";
+import type { FrameOf } from "../protocol/table.ts";
+import { PedalDispatcher, type PedalSource } from "./pedal-dispatch.ts";
 
 export type Dispatch =
   | { readonly kind: "dot"; readonly planned: PlannedDot; readonly command: HostCommand }
+  /** Hand-held: PEDAL, the settings the next press fires (src/control/pedal-dispatch.ts). */
+  | { readonly kind: "arm"; readonly command: HostCommand }
   | { readonly kind: "keep"; readonly command: HostCommand }
   /** The depth loop's command would pass the cap: a DEPTH_DEVIATION fault, nothing sent. */
   | { readonly kind: "tooDeep"; readonly detail: string };
@@ -37,13 +41,28 @@ type HostFault = Extract<Input, { type: "fault" }>;
  * is enabled once the board acknowledges it.
  */
 export function driveGuard(state: SupervisorState, command: HostCommand): HostFault | undefined {
-  if ((command.id !== "DOT" && command.id !== "KEEP") || driveEnabled(state)) return undefined;
+  if (command.id === "PEDAL" && state.name === "arming") return undefined; // the hand-held session's ARM
+  if ((command.id !== "DOT" && command.id !== "KEEP" && command.id !== "PEDAL") || driveEnabled(state))
+    return undefined;
   const detail = `host invariant broken: ${command.id} about to go out in ${state.name}, with the drive not enabled`;
   const dot = command.id === "DOT" ? { dot: command.fields.dot } : {};
   return { type: "fault", code: "ESTOP", detail: `${detail}; not sent, e-stopped`, ...dot };
 }
 
-export class DotDispatcher {
+/** What the controller asks of a session's dispatcher: the scheduled one here, or the hand-held PedalDispatcher. */
+export interface Dispatcher {
+  /** The command that enables the drive: ARM, or PEDAL for a hand-held session. */
+  arm(nowMs: number, boardNowTick: number): HostCommand;
+  next(nowMs: number, boardNowTick: number, linkIdle: boolean): Dispatch | undefined;
+  late(n: number): LateDot;
+  /** A pedal burst fired (FIRE); a scheduled session has none. */
+  fired?(f: FrameOf<"FIRE">["fields"]): void;
+  ended(record: DotRecord): Unreachable | undefined;
+  readonly held: { held?: Unreachable };
+  readonly complete: boolean;
+}
+
+export class DotDispatcher implements Dispatcher {
   /** Set once a zone's target proved out of reach: no more dots go out, those in flight still end. */
   private unreachable: Unreachable | undefined;
 
@@ -134,7 +153,7 @@ export class DotDispatcher {
 export interface ConnectedBoard {
   readonly info: BoardInfo;
   readonly clock: BoardClockEstimate;
-  readonly dispatch: DotDispatcher;
+  readonly dispatch: Dispatcher;
 }
 
 /** The board's INFO arrived at nowMs: its clock from INFO's tick, and the session's dispatcher for it. */
@@ -143,7 +162,7 @@ export function connectBoard(
   nowMs: number,
   c: {
     readonly profile: LoadedProfile;
-    readonly source: DotSource;
+    readonly source: DotSource | PedalSource;
     readonly books: DotAccounting;
     readonly timing: LoopTiming;
     readonly overtravelUm: number;
@@ -154,5 +173,9 @@ export function connectBoard(
   const { dotIntervalMs, depthToleranceUm } = c.profile.profile;
   const pacer = new DotPacer(c.timing, info.clockHz, dotIntervalMs);
   const reach = new ReachWatch(depthToleranceUm);
-  return { info, clock, dispatch: new DotDispatcher(c.source, c.books, pacer, info, c.overtravelUm, reach) };
+  const dispatch =
+    c.source.kind === "pedal"
+      ? new PedalDispatcher(c.source, c.books, pacer, info, c.overtravelUm, reach)
+      : new DotDispatcher(c.source, c.books, pacer, info, c.overtravelUm, reach);
+  return { info, clock, dispatch };
 }

@@ -11,6 +11,7 @@ export interface PlannedDot {
 }
 
 export interface DotSource {
+  readonly kind?: "scripted";
   /** How many dots the session plans: the header's plannedDots and the progress total. */
   readonly plannedDots: number;
   /** Every dot setting this source can produce, checked against the board's limits at the handshake. */

@@ -8,6 +8,7 @@
 import type { AlarmName, BoardStateName, ResetCauseName } from "../protocol/table.ts";
 import type { Input, SupervisorState } from "../safety/fsm.ts";
 import type { DotSource } from "./dot-source.ts";
+import type { PedalSource } from "./pedal-dispatch.ts";
 
 export interface OperatorView {
   /** The board state of this STATUS (undefined: a state this host does not know). */
@@ -19,7 +20,7 @@ export interface OperatorView {
   readonly unlockLatched?: boolean;
   /** The reset cause of the board's BOOT, when the host saw one since it connected. */
   readonly bootCause?: ResetCauseName | undefined;
-  readonly source: DotSource;
+  readonly source: DotSource | PedalSource;
 }
 
 export type OperatorStep = (s: SupervisorState, v: OperatorView) => Input | undefined;
@@ -34,8 +35,11 @@ const goOn: OperatorStep = (_s, v) => ({
   ...(v.bootCause !== undefined ? { bootCause: v.bootCause } : {}),
 });
 
-/** Armed, and the source has a dot ready: start (the state machine sends ARM). */
-const start: OperatorStep = (s, v) => (s.name === "armed" && v.source.next() ? { type: "start" } : undefined);
+/** Armed, and the source has a dot ready (a pedal source always: it arms the selected zone): start (the state
+ * machine sends ARM, which a hand-held session sends as PEDAL). */
+const ready = (source: DotSource | PedalSource): boolean =>
+  source.kind === "pedal" ? !source.exhausted : source.next() !== undefined;
+const start: OperatorStep = (s, v) => (s.name === "armed" && ready(v.source) ? { type: "start" } : undefined);
 
 /** The operator's turn after a STATUS, in order: each step is given the state the step before it left. */
 export const OPERATOR_TURN: readonly OperatorStep[] = [goOn, start];

@@ -9,6 +9,7 @@ import type { SessionNumber } from "../profiles/schema.ts";
 import type { ExitCode, RunEnding, RunOutcomeName } from "../errors/errors.ts";
 import type { Scheduler } from "../time/scheduler.ts";
 import type { DotSource } from "./dot-source.ts";
+import type { PedalSource } from "./pedal-dispatch.ts";
 import type { LoopTiming } from "./timing.ts";
 
 export type ControllerEvent =
@@ -34,13 +35,15 @@ export interface ControllerOptions {
   readonly profile: LoadedProfile;
   readonly machine: LoadedMachine;
   readonly session: SessionNumber;
-  /** Where the dots come from: a ScriptedDotSource over planSession(...), or another DotSource. */
-  readonly source: DotSource;
+  /** Where the dots come from: a ScriptedDotSource over planSession(...), or a hand-held session's PedalSource. */
+  readonly source: DotSource | PedalSource;
   readonly startedAt: string;
   readonly timing?: LoopTiming;
   readonly observer?: (event: ControllerEvent) => void;
   /** Clear a latched board alarm other than POWER_UP at the start (the operator's explicit --unlock). */
   readonly unlockLatched?: boolean;
+  /** Called as the run ends, synchronously (a virtual-time driver runs no promise callbacks meanwhile). */
+  readonly onEnd?: (outcome: RunOutcome) => void;
   /** Called when a dot is sent: the simulated world uses it to know which zone the handpiece is on. */
   readonly onDotSent?: (n: number, zone: string) => void;
 }

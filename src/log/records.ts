@@ -63,6 +63,10 @@ export interface DotRecord {
   dutyPermille: number;
   peakCurrentMa: number;
   onTimeMs: number;
+  /** The needle the dot was placed with, as the profile names it: configuration and diameter ("3RL-0.25mm"). */
+  needle?: string;
+  /** Hand-held: present (true) when the operator released the pedal before the burst's planned strokes. */
+  released?: true;
   /**
    * Present (true) when the dot's burst was cut short: it started, or was sent and may have started, and the
    * run ended (a fault, a stop, the link lost) before it ended normally. Written before the fault record;
@@ -136,8 +140,50 @@ export interface EndRecord {
   trueDeepestTipUm?: number;
 }
 
+/** Hand-held: the operator selected another zone; `needle` is the zone's. */
+export interface ZoneRecord {
+  type: "zone";
+  tMs: number;
+  from: string;
+  to: string;
+  needle: string;
+}
+
+/** Hand-held: the cartridge taken out, a new one put in (the board's switch), and the operator's confirmation. */
+export interface CartridgeRecord {
+  type: "cartridge";
+  tMs: number;
+  act: "out" | "in" | "confirmed";
+  needle: string;
+}
+
+/**
+ * Hand-held: the session's segments. A segment is one armed stretch between holds (one header and end record
+ * each): "start" opens the session, "hold" says why a segment ended (a stop, a fault, a needle change), "resume"
+ * is the operator's re-arm (after a hold, or of a session an earlier process left off: `resumedFrom`), "end" the
+ * session's close with the dots per zone.
+ */
+export interface SegmentRecord {
+  type: "segment";
+  tMs: number;
+  act: "start" | "hold" | "resume" | "end";
+  zone: string;
+  reason?: string;
+  dotsPerZone?: Record<string, number>;
+  resumedFrom?: { dots: number; at: string };
+}
+
 export type SessionRecord =
-  HeaderRecord | LatchedRecord | StateRecord | NoteRecord | DotRecord | FaultRecord | EndRecord;
+  | HeaderRecord
+  | LatchedRecord
+  | StateRecord
+  | NoteRecord
+  | DotRecord
+  | FaultRecord
+  | EndRecord
+  | ZoneRecord
+  | CartridgeRecord
+  | SegmentRecord;
 
 /**
  * How a fault record says the needle parked, the one wording for every place that shows it: "UNCONFIRMED",

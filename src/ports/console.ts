@@ -2,8 +2,9 @@
 // Two implementations: a Firmata board through johnny-five (src/console/firmata-console.ts) and the workstation
 // keyboard (src/console/keyboard-console.ts). Types only.
 
-/** An operator act from the console. The e-stop is a secondary one, in addition to the driver board's. */
-export type ConsoleAct = "zone-up" | "zone-down" | "arm" | "estop" | "estop-release";
+/** An operator act from the console. "arm" arms, resumes a hold and confirms a new needle; "stop" holds; "end"
+ * ends the session. The e-stop is a secondary one, in addition to the driver board's. */
+export type ConsoleAct = "zone-up" | "zone-down" | "arm" | "stop" | "end" | "estop" | "estop-release";
 
 /** What the console's status light shows: one colour per state (CONSOLE_COLOURS in src/console/colours.ts). */
 export type ConsoleShows = "off" | "idle" | "armed" | "held" | "fault";

@@ -15,7 +15,12 @@ export interface DotSettings {
   readonly strokeHz: number;
   readonly strokes: number;
   readonly dwellMs: number;
+  /** Hand-held: another dot every repeatMs while the pedal is held; absent: one dot per press. */
+  readonly repeatMs?: number;
 }
+
+/** A needle as records and the operator read it: configuration and diameter, "3RL-0.25mm". */
+export const needleName = (n: Needle): string => `${n.configuration}-${n.diameterMm.toFixed(2)}mm`;
 
 export function dotSettings(profile: DepthProfile, zone: string, session: SessionNumber): DotSettings {
   const entry = profile.zones.find((candidate) => candidate.zone === zone);
@@ -45,6 +50,7 @@ export function dotSettings(profile: DepthProfile, zone: string, session: Sessio
     strokeHz: s.strokeHz,
     strokes,
     dwellMs,
+    ...(s.repeatMs !== undefined ? { repeatMs: s.repeatMs } : {}),
   };
 }
 

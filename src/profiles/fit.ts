@@ -45,6 +45,16 @@ export function profileEnvelopeProblems(profile: DepthProfile, env: Envelope): L
           `at least ${MIN_FREE_AFTER_BURST_MS} ms must stay free`,
       });
     }
+    const burstMs = Math.max(b.burstMs, s.dwellMs ?? 0) + LINK.burstOverheadMs;
+    if (s.repeatMs !== undefined && s.repeatMs < burstMs + MIN_FREE_AFTER_BURST_MS) {
+      out.push({
+        field: `${base}.repeatMs`,
+        value: s.repeatMs,
+        limit:
+          `a repeat must leave the burst (${ms(burstMs)} ms with ${LINK.burstOverheadMs} ms spin-up and actuator ` +
+          `travel) and ${MIN_FREE_AFTER_BURST_MS} ms free: at least ${ms(burstMs + MIN_FREE_AFTER_BURST_MS)} ms`,
+      });
+    }
   });
   return out;
 }

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { Envelope } from "../safety/limits.ts";
 import { BOARD_DEFAULTS } from "../protocol/board-defaults.ts";
+import { LINK } from "../protocol/table.ts";
 
 export const ZONE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 export const NEEDLE_CONFIGURATION_PATTERN = /^(1|3|5|7)(RL|RS)$/;
@@ -41,6 +42,8 @@ export const ZoneSessionSchema = z
     strokesPerDot: z.int().min(1).max(1000).optional(),
     dwellMs: z.number().gt(0).max(10_000).optional(),
     densityDotsPerCm2: z.number().min(1).max(80),
+    /** Hand-held: while the pedal is held, another dot every repeatMs (absent: one dot per press). */
+    repeatMs: z.int().min(LINK.pedalRepeatMinMs).max(LINK.pedalRepeatMaxMs).optional(),
     note: z.string().max(500).optional(),
   })
   .readonly()

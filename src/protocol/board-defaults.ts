@@ -1,5 +1,5 @@
 // The board's behaviour constants: one table for the simulated board (src/sim/board.ts, src/sim/plant.ts) and
-// the firmware, which gets every entry as SMP_DEFAULT_<NAME> in the generated protocol_v1.h
+// the firmware, which gets every entry as SMP_DEFAULT_<NAME> in the generated protocol.h
 // (scripts/gen-firmware-header.ts) and uses them in include/limits.h and src/eeprom_config.c. Pure data:
 // integers only (the firmware has no floating point), each name ending in its unit. Not part of the schema
 // hash: the hard limits and queue depth travel in INFO and the host checks those itself.
@@ -25,6 +25,9 @@ export const BOARD_DEFAULTS = {
   lateToleranceMs: 2,
   /** The two pedal contacts may disagree this long before PEDAL_FAULT latches. */
   pedalDebounceMs: 20,
+  /** Both pedal contacts must read the same side (pressed: NO closed and NC open; released: the reverse) this long
+   * before the board takes it as a press or a release (§7.13): contact bounce lasts well under a millisecond. */
+  pedalSettleUs: 1000,
   /** Spin-up ends at spinupSpeedPercent of the stroke rate, or after this long whatever the speed. */
   spinupMaxMs: 60,
   /** Spin-up ends once the tachometer shows more than this percentage of the dot's stroke rate. */

@@ -1,8 +1,8 @@
-// The protocol v1 table: every message id, field (with its unit in the name), priority byte, board
+// The protocol table (v2): every message id, field (with its unit in the name), priority byte, board
 // state, alarm code and NAK code. Everything else (codec, simulated board, host link, docs, the firmware
 // header) is derived from this file. Change it and the schema hash changes, so mismatched ends refuse to arm.
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The board's behaviour constants (defaults, thresholds), shared by the simulated board and the firmware. */
 export { BOARD_DEFAULTS, type BoardDefaultName } from "./board-defaults.ts";
@@ -68,12 +68,34 @@ export const HOST_MESSAGES = [
       "a dot beyond one is refused (NAK LIMIT) and latches LIMIT_REQUEST. Dot numbers must rise.",
   },
   {
+    id: "PEDAL",
+    dir: "host",
+    fields: [
+      u32("armId", "the host's id for these burst settings, echoed in FIRE"),
+      u32("extensionUm", "needle extension setpoint for each pedal burst"),
+      u32("strokeHz", "stroke-rate setpoint"),
+      u32("dutyPermille", "drive duty cycle, 0-1000"),
+      u32("strokes", "punctures in each burst"),
+      u32("repeatMs", "0: one burst per press; else while held, a burst every repeatMs from the previous one"),
+      u32("leaseTick", "board tick at which the lease expires"),
+    ],
+    doc:
+      "Arm the pedal (IDLE -> PEDAL) or replace the armed burst settings (in PEDAL or PEDAL_BURST: from the next " +
+      "press on). Each debounced press then fires one burst with these settings (§7.13). Checked like DOT " +
+      "(NAK LIMIT latches LIMIT_REQUEST), and repeatMs is 0 or within LINK.pedalRepeatMinMs..pedalRepeatMaxMs.",
+  },
+  {
     id: "KEEP",
     dir: "host",
     fields: [u32("leaseTick", "board tick at which the lease expires")],
     doc: "Extend the lease from the control path when no dot is due.",
   },
-  { id: "DISARM", dir: "host", fields: [], doc: "ARMED -> IDLE after the queue drains; drive off." },
+  {
+    id: "DISARM",
+    dir: "host",
+    fields: [],
+    doc: "ARMED or PEDAL -> IDLE once the queue is empty and no burst runs; drive off.",
+  },
   { id: "STOP", dir: "host", fields: [], doc: "Same as the STOP priority byte: park, drive off, latch STOP." },
   { id: "ESTOP", dir: "host", fields: [], doc: "Same as the E-STOP priority byte: park, drive off, latch ESTOP." },
 ] as const satisfies readonly MessageSpec[];
@@ -139,8 +161,21 @@ export const BOARD_MESSAGES = [
       u32("rxOk", "valid frames received"),
       u32("rxBad", "frames dropped for framing or CRC errors"),
       u32("rxDup", "duplicate commands re-acknowledged"),
+      u32("inputs", "debounced inputs: 1 pedal pressed, 2 cartridge present, 4 e-stop input active"),
+      u32("unfiredPresses", "pedal presses that fired nothing (not in PEDAL), since HELLO or power-up"),
     ],
-    doc: "Every 50 ms and on every state change.",
+    doc: "Every 50 ms, on every state change and on every change of inputs.",
+  },
+  {
+    id: "FIRE",
+    dir: "board",
+    fields: [
+      u32("dot", "dot number the board gave this burst: one above the last dot accepted since HELLO"),
+      u32("armId", "the PEDAL command whose settings the burst uses"),
+      u32("tick", "board tick at which the press was recognised (debounced) or the repeat came due"),
+      u32("repeat", "0 for a press, 1 for a repeat while the pedal is held"),
+    ],
+    doc: "A pedal burst started (its STATUS PEDAL_BURST just before); its STROKE and DOTEND frames follow.",
   },
   {
     id: "STROKE",
@@ -204,6 +239,8 @@ export const BOARD_STATES = {
   IDLE: 1, // drive off, needle parked, waiting for ARM
   ARMED: 2, // lease running, dots accepted; drive on only during a burst
   BURST: 3, // a dot burst is running
+  PEDAL: 4, // pedal armed: lease running, each debounced press fires one burst; drive off between bursts
+  PEDAL_BURST: 5, // a burst fired by the pedal is running
 } as const;
 export type BoardStateName = keyof typeof BOARD_STATES;
 
@@ -248,7 +285,7 @@ export const ALARMS = {
       "needle position sensor at the top rail (open wire), " +
       "or reading the needle inside the grip at bottom dead centre with the actuator extended",
   },
-  PEDAL_RELEASED: { code: 11, doc: "foot pedal released while armed" },
+  PEDAL_RELEASED: { code: 11, doc: "foot pedal released while ARMED or in a scheduled BURST" },
   PEDAL_FAULT: { code: 12, doc: "pedal contacts disagree (stuck pedal or broken wire)" },
   LIMIT_REQUEST: { code: 13, doc: "a command asked for a value beyond a hard limit" },
   LATE_START: {
@@ -393,7 +430,7 @@ export function schemaHash(): string {
   return h.toString(16).padStart(8, "0");
 }
 
-/** Serial line settings of protocol v1. */
+/** Serial line settings and link-level bounds of the protocol. */
 export const LINK = {
   baud: 250_000, // exact on a 16 MHz AVR (UBRR 3); 115200 would be 78 % busy with stroke telemetry at 120 Hz
   maxFrameBytes: 256,
@@ -402,4 +439,7 @@ export const LINK = {
   burstOverheadMs: 80,
   /** A queued dot must start within this of its start tick, or the board latches LATE_START. */
   lateStartMs: 10,
+  /** A PEDAL's repeatMs, when not 0, lies within these (a repeat faster than 10 dots/s is not hand work). */
+  pedalRepeatMinMs: 100,
+  pedalRepeatMaxMs: 10_000,
 } as const;

@@ -90,12 +90,19 @@ export class BurstRunner {
     this.queue.shift();
     if (tickDiff(core.tick(), next.atTick) > msToTicks(LINK.lateStartMs, core.config.clockHz))
       return core.latch("LATE_START");
+    this.start(next, "BURST");
+  }
+
+  /** Start a burst now: drive on, needle parked, spin-up; the board moves to `state` (BURST, or PEDAL_BURST for a
+   * burst the pedal fired, docs/protocol.md §7.13). */
+  start(dot: DotCommand, state: "BURST" | "PEDAL_BURST"): void {
+    const core = this.core;
     const p = core.plant;
-    p.dutyPermille = next.dutyPermille;
-    p.coilPulseHz = next.strokeHz;
+    p.dutyPermille = dot.dutyPermille;
+    p.coilPulseHz = dot.strokeHz;
     p.driveOn = true;
     this.burst = {
-      dot: next,
+      dot,
       phase: "spinup",
       driveOnUs: core.nowUs(),
       strokes: 0,
@@ -111,7 +118,17 @@ export class BurstRunner {
       spinMinUm: Infinity,
       spinMaxUm: -Infinity,
     };
-    core.setState("BURST");
+    core.setState(state);
+  }
+
+  /** The pedal was released during a pedal burst (§7.13): in spin-up the burst ends at once (the needle never left
+   * the grip); in strokes the actuator goes back to park now, and the burst ends like any other once it is there. */
+  release(): void {
+    const b = this.burst;
+    if (!b || b.phase === "retract") return;
+    if (b.phase === "spinup") return this.finish(b);
+    b.phase = "retract";
+    this.core.plant.actuatorSetUm = PARK_UM;
   }
 
   /**
@@ -142,24 +159,30 @@ export class BurstRunner {
     if ((tUs - b.driveOnUs) / 1000 > c.hardMaxDwellMs) return core.latch("DWELL_EXCEEDED");
     // slow motor: go anyway, unsynchronised
     if (b.phase === "spinup" && (tUs - b.driveOnUs) / 1000 >= D.spinupMaxMs) this.extend(b, false);
-    if (b.phase === "retract" && p.actuatorFeedbackUm() <= 0) {
-      p.driveOn = false;
-      core.send({
-        id: "DOTEND",
-        seq: 0,
-        fields: {
-          dot: b.dot.dot,
-          strokes: b.strokes,
-          maxExtensionUm: Math.round(b.maxExtensionUm),
-          onTimeUs: Math.round(tUs - b.driveOnUs),
-          tick: core.tick(),
-        },
-      });
-      this.completedDots.push(b.dot.dot);
-      this.lastCompletedDot = b.dot.dot;
-      this.burst = undefined;
-      if (core.state() === "BURST") core.setState("ARMED");
-    }
+    if (b.phase === "retract" && p.actuatorFeedbackUm() <= 0) this.finish(b);
+  }
+
+  /** The burst is over, the needle parked: drive off, DOTEND, and back to ARMED (or PEDAL after a pedal burst). */
+  private finish(b: Burst): void {
+    const core = this.core;
+    const tUs = core.nowUs();
+    core.plant.driveOn = false;
+    core.send({
+      id: "DOTEND",
+      seq: 0,
+      fields: {
+        dot: b.dot.dot,
+        strokes: b.strokes,
+        maxExtensionUm: b.strokes > 0 ? Math.round(b.maxExtensionUm) : 0,
+        onTimeUs: Math.round(tUs - b.driveOnUs),
+        tick: core.tick(),
+      },
+    });
+    this.completedDots.push(b.dot.dot);
+    this.lastCompletedDot = b.dot.dot;
+    this.burst = undefined;
+    if (core.state() === "BURST") core.setState("ARMED");
+    else if (core.state() === "PEDAL_BURST") core.setState("PEDAL");
   }
 
   /** Spin-up, actuator parked: a healthy cartridge only gives, so the tip is never ahead of the actuator at any

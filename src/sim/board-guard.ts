@@ -1,10 +1,10 @@
 // The reference board's continuous safety checks (docs/protocol.md §7.9, §7.10): once per main-loop step the
 // pedal contacts, the lease, the e-stop input, the cartridge switch, the pedal, the position sensor's rail and
 // the hard extension, the drive current and the actuator feedback, in that order, each latching its alarm;
-// what still blocks UNLOCK; and the ALARM frame once the needle is parked after a latch. Part of SimBoard
+// what still blocks UNLOCK; the debounced pedal (§7.13); and the ALARM frame once the needle is parked after a latch. Part of SimBoard
 // (src/sim/board.ts), which does the latching itself.
 
-import { ALARMS, BOARD_DEFAULTS, type AlarmName, type NakName } from "../protocol/table.ts";
+import { ALARMS, BOARD_DEFAULTS, type AlarmName, type BoardStateName, type NakName } from "../protocol/table.ts";
 import { tickBefore } from "../time/ticks.ts";
 import { feedbackParked, sensorUm, type AlarmRecord, type BoardCore } from "./board-model.ts";
 import { DepthWatch, type CamTiming } from "./board-depth.ts";
@@ -12,7 +12,18 @@ import { ADC_MAX } from "./plant.ts";
 
 const D = BOARD_DEFAULTS;
 
+/** The states with a lease running, in which the needle may go out: every continuous check applies. */
+const LIVE_STATES: ReadonlySet<BoardStateName> = new Set(["ARMED", "BURST", "PEDAL", "PEDAL_BURST"]);
+/** The states of a scheduled session (ARM), in which the pedal is a dead-man switch (PEDAL_RELEASED). */
+const DEAD_MAN_STATES: ReadonlySet<BoardStateName> = new Set(["ARMED", "BURST"]);
+
+export type PedalEvent = "press" | "release";
+
 export class BoardGuard {
+  /** The debounced pedal (§7.13): pressed or released, changed once the contacts read the other side for
+   * pedalSettleUs. */
+  pedalDown = false;
+  private pedalOtherSideSinceUs: number | undefined;
   private pedalMismatchSinceUs: number | undefined;
   /** Since when the actuator feedback has been further than actuatorTrackingUm from the setpoint. */
   private actuatorMismatchSinceUs: number | undefined;
@@ -33,6 +44,33 @@ export class BoardGuard {
     this.actuatorMismatchSinceUs = undefined;
     this.parking = undefined;
     this.depth.powerUp(this.core.nowUs());
+    this.pedalDown = this.pedalSide() ?? false;
+    this.pedalOtherSideSinceUs = undefined;
+  }
+
+  /** Which side the two pedal contacts read now: pressed (NO closed, NC open), released (the reverse), or neither
+   * (they agree: a stuck contact or a broken wire). */
+  private pedalSide(): boolean | undefined {
+    const i = this.core.inputs;
+    const no = i.pedalPressed || i.pedalStuck;
+    const nc = !i.pedalPressed;
+    return no === nc ? undefined : no;
+  }
+
+  /** One main-loop step of the pedal debounce: a press or a release once the contacts have read the other side
+   * continuously for pedalSettleUs; contacts that agree hold the debounced state. */
+  debouncePedal(): PedalEvent | undefined {
+    const side = this.pedalSide();
+    if (side === undefined || side === this.pedalDown) {
+      this.pedalOtherSideSinceUs = undefined;
+      return undefined;
+    }
+    const tUs = this.core.nowUs();
+    this.pedalOtherSideSinceUs ??= tUs;
+    if (tUs - this.pedalOtherSideSinceUs < D.pedalSettleUs) return undefined;
+    this.pedalDown = side;
+    this.pedalOtherSideSinceUs = undefined;
+    return side ? "press" : "release";
   }
 
   /** The pedal reads pressed while its normally-open contact is closed. */
@@ -62,17 +100,17 @@ export class BoardGuard {
     this.checkPedal();
     this.depth.track(core.nowUs(), setpointUm);
     const state = core.state();
-    if (state === "ARMED" || state === "BURST") {
+    if (LIVE_STATES.has(state)) {
       if (tickBefore(leaseTick, core.tick())) core.latch("LEASE_EXPIRED");
       else if (i.estopButton) core.latch("ESTOP");
       else if (!i.cartridgePresent) core.latch("CARTRIDGE_MISSING");
-      else if (!this.pedalReadsPressed()) core.latch("PEDAL_RELEASED");
+      else if (DEAD_MAN_STATES.has(state) && !this.pedalReadsPressed()) core.latch("PEDAL_RELEASED");
     } else if (i.estopButton && state !== "ALARM") {
       core.latch("ESTOP");
     }
     const count = p.sensorCount();
     const tipUm = sensorUm(p, count);
-    if (core.state() === "ARMED" || core.state() === "BURST") {
+    if (LIVE_STATES.has(core.state())) {
       if (count >= ADC_MAX)
         core.latch("SENSOR_DROPOUT"); // open wire: the pull-up takes the input to the rail
       else if (tipUm > core.config.hardMaxExtensionUm) core.latch("OVER_EXTENSION");

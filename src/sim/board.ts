@@ -1,5 +1,5 @@
 // The simulated driver board: the board behaviour of docs/protocol.md (framing, ACK/NAK, de-duplication,
-// HELLO, priority bytes, board-timed bursts, the host-silence lease, latched alarms, hard limits) running
+// HELLO, priority bytes, board-timed bursts, pedal-armed dots, the host-silence lease, latched alarms, hard limits) running
 // the Plant. It is written like firmware: a fixed-step main loop plus a byte receive handler; time comes in
 // as arguments. The real firmware (firmware-bridge/) must behave the same; the contract suite checks both.
 // Here: the state, the commands, the lease, the main loop, latching, STATUS and INFO; the link layer is in
@@ -20,7 +20,7 @@ import {
 } from "../protocol/table.ts";
 import { msToTicks, tickAdd, tickBefore } from "../time/ticks.ts";
 import { BurstRunner, type DotCommand } from "./board-burst.ts";
-import { BoardGuard } from "./board-guard.ts";
+import { BoardGuard, type PedalEvent } from "./board-guard.ts";
 import { BoardLink, type HostFrame } from "./board-link.ts";
 import {
   feedbackParked,
@@ -48,6 +48,11 @@ export class SimBoard implements BoardModel {
   private bootUs = 0;
   private leaseTick = 0;
   private disarmPending = false;
+  /** The burst settings PEDAL armed (docs/protocol.md §7.13). */
+  private armed: FrameOf<"PEDAL">["fields"] | undefined;
+  /** When the latest pedal burst of the press still held fired (repeats count from it); undefined: none. */
+  private lastFireUs: number | undefined;
+  private unfiredPresses = 0;
   private nextStatusUs = 0;
   private halted = false;
   private readonly link: BoardLink;
@@ -146,6 +151,7 @@ export class SimBoard implements BoardModel {
       case "HELLO":
         this.lastDotAccepted = undefined;
         this.bursts.lastCompletedDot = 0;
+        this.unfiredPresses = 0;
         ack();
         this.link.send({ id: "INFO", seq: 0, fields: this.info() });
         return;
@@ -164,6 +170,8 @@ export class SimBoard implements BoardModel {
         return ack();
       case "DOT":
         return this.acceptDot(frame.seq, frame.fields);
+      case "PEDAL":
+        return this.acceptPedal(frame.seq, frame.fields);
       case "KEEP":
         this.extendLease(frame.fields.leaseTick);
         return ack();
@@ -178,18 +186,40 @@ export class SimBoard implements BoardModel {
     }
   }
 
+  /** A burst's settings beyond a hard limit (docs/protocol.md §7.4), for DOT and PEDAL alike. */
+  private burstBeyond(b: Pick<DotCommand, "extensionUm" | "strokeHz" | "dutyPermille" | "strokes">): boolean {
+    const c = this.config;
+    const burstMs = b.strokeHz > 0 ? (b.strokes * 1000) / b.strokeHz + LINK.burstOverheadMs : Infinity;
+    return (
+      b.extensionUm > c.hardMaxExtensionUm ||
+      b.strokeHz === 0 ||
+      b.strokeHz > c.hardMaxStrokeHz ||
+      b.dutyPermille > 1000 ||
+      b.strokes === 0 ||
+      burstMs > c.hardMaxDwellMs
+    );
+  }
+
+  /** PEDAL in IDLE, PEDAL or PEDAL_BURST: arm these settings for the next press (docs/protocol.md §7.13). */
+  private acceptPedal(seq: number, pedal: FrameOf<"PEDAL">["fields"]): void {
+    const r = pedal.repeatMs;
+    const repeatBeyond = r !== 0 && (r < LINK.pedalRepeatMinMs || r > LINK.pedalRepeatMaxMs);
+    if (this.burstBeyond(pedal) || repeatBeyond) {
+      this.link.nak(seq, "LIMIT");
+      return this.latch("LIMIT_REQUEST");
+    }
+    if (this.state === "IDLE") this.lastFireUs = undefined; // a pedal already held fires nothing until pressed again
+    this.armed = pedal;
+    this.extendLease(pedal.leaseTick);
+    this.disarmPending = false;
+    if (this.state === "IDLE") this.setState("PEDAL");
+    this.link.ack(seq);
+  }
+
   /** DOT in ARMED or BURST (the acceptance table refuses it elsewhere): the checks of docs/protocol.md §7.4. */
   private acceptDot(seq: number, dot: DotCommand): void {
     const c = this.config;
-    const burstMs = dot.strokeHz > 0 ? (dot.strokes * 1000) / dot.strokeHz + LINK.burstOverheadMs : Infinity;
-    const beyond =
-      dot.extensionUm > c.hardMaxExtensionUm ||
-      dot.strokeHz === 0 ||
-      dot.strokeHz > c.hardMaxStrokeHz ||
-      dot.dutyPermille > 1000 ||
-      dot.strokes === 0 ||
-      burstMs > c.hardMaxDwellMs;
-    if (beyond) {
+    if (this.burstBeyond(dot)) {
       this.link.nak(seq, "LIMIT");
       return this.latch("LIMIT_REQUEST");
     }
@@ -214,10 +244,45 @@ export class SimBoard implements BoardModel {
   private mainLoop(setpointUm: number): void {
     const tipUm = this.guard.step(this.leaseTick, this.bursts.cam, setpointUm);
     if (this.bursts.current) this.bursts.step(tipUm);
+    const pedal = this.guard.debouncePedal();
+    if (pedal) this.onPedal(pedal);
     if (this.state === "ARMED" && !this.bursts.current) this.bursts.startNext();
+    if (this.state === "PEDAL" && !this.bursts.current && this.repeatDue()) this.fire(true);
     this.maybeDisarm();
     this.guard.checkParked();
     if (this.tUs >= this.nextStatusUs) this.sendStatus();
+  }
+
+  /** A press fires the armed burst in PEDAL and counts as unfired anywhere else; a release ends a pedal burst. */
+  private onPedal(event: PedalEvent): void {
+    this.sendStatus(); // the debounced pedal is in STATUS inputs
+    if (event === "release") {
+      this.lastFireUs = undefined;
+      if (this.state === "PEDAL_BURST") this.bursts.release();
+      return;
+    }
+    if (this.state === "PEDAL" && !this.bursts.current) this.fire(false);
+    else this.unfiredPresses = (this.unfiredPresses + 1) >>> 0;
+  }
+
+  /** Held pedal, a repeat interval armed, and that long since the previous burst of this press fired. */
+  private repeatDue(): boolean {
+    const repeatMs = this.armed?.repeatMs ?? 0;
+    return repeatMs > 0 && this.lastFireUs !== undefined && this.tUs - this.lastFireUs >= repeatMs * 1000;
+  }
+
+  /** Start a pedal burst with the armed settings: the next dot number, PEDAL_BURST, then FIRE (§7.13). */
+  private fire(repeat: boolean): void {
+    const a = this.armed!;
+    const dot = (this.lastDotAccepted ?? 0) + 1;
+    this.lastDotAccepted = dot;
+    this.lastFireUs = this.tUs;
+    const { extensionUm, strokeHz, dutyPermille, strokes, leaseTick } = a;
+    this.bursts.start(
+      { dot, atTick: this.tick, extensionUm, strokeHz, dutyPermille, strokes, leaseTick },
+      "PEDAL_BURST",
+    );
+    this.link.send({ id: "FIRE", seq: 0, fields: { dot, armId: a.armId, tick: this.tick, repeat: repeat ? 1 : 0 } });
   }
 
   /** Latch an alarm: drive off at once, needle parks, queue dropped. The first alarm's code is kept. */
@@ -228,6 +293,7 @@ export class SimBoard implements BoardModel {
     p.actuatorSetUm = PARK_UM;
     this.bursts.clear();
     this.disarmPending = false;
+    this.lastFireUs = undefined;
     if (this.state === "ALARM") return;
     this.alarm = code;
     this.guard.latched(code);
@@ -235,7 +301,8 @@ export class SimBoard implements BoardModel {
   }
 
   private maybeDisarm(): void {
-    if (this.disarmPending && this.state === "ARMED" && !this.bursts.current && this.bursts.queued === 0) {
+    const armed = this.state === "ARMED" || this.state === "PEDAL";
+    if (this.disarmPending && armed && !this.bursts.current && this.bursts.queued === 0) {
       this.disarmPending = false;
       this.setState("IDLE");
     }
@@ -263,10 +330,18 @@ export class SimBoard implements BoardModel {
           parked: feedbackParked(this.plant) ? 1 : 0,
           lastDot: this.bursts.lastCompletedDot,
           ...this.link.counters,
+          inputs: this.inputBits(),
+          unfiredPresses: this.unfiredPresses,
         },
       },
       priority,
     );
+  }
+
+  /** STATUS inputs: 1 the debounced pedal pressed, 2 the cartridge switch closed, 4 the e-stop input active. */
+  private inputBits(): number {
+    const i = this.inputs;
+    return (this.guard.pedalDown ? 1 : 0) | (i.cartridgePresent ? 2 : 0) | (i.estopButton ? 4 : 0);
   }
 
   private info(): FrameOf<"INFO">["fields"] {
@@ -303,6 +378,9 @@ export class SimBoard implements BoardModel {
     this.bursts.lastCompletedDot = 0;
     this.bursts.clear();
     this.disarmPending = false;
+    this.armed = undefined;
+    this.lastFireUs = undefined;
+    this.unfiredPresses = 0;
     this.link.lineBreak(); // end a frame a reset may have cut short on the wire
     this.link.send({ id: "BOOT", seq: 0, fields: { bootId, resetCause: RESET_CAUSES[cause].code } });
     this.sendStatus();

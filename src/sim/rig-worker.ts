@@ -9,6 +9,7 @@ import { WallClockScheduler } from "../wallclock/scheduler.ts";
 import type { LineTransport } from "../ports/line-transport.ts";
 import type { MachineCalibration } from "../profiles/schema.ts";
 import type { FaultSpec } from "./faults.ts";
+import type { BoardInputs } from "./board-model.ts";
 
 export interface RigWorkerConfig {
   readonly machine: MachineCalibration;
@@ -18,7 +19,11 @@ export interface RigWorkerConfig {
   readonly faults: readonly FaultSpec[];
 }
 
-type ToWorker = { type: "bytes"; data: Uint8Array } | { type: "zone"; dot: number; zone: string } | { type: "close" };
+type ToWorker =
+  | { type: "bytes"; data: Uint8Array }
+  | { type: "zone"; dot: number; zone: string }
+  | { type: "inputs"; inputs: Partial<BoardInputs> }
+  | { type: "close" };
 type FromWorker =
   | { type: "bytes"; data: Uint8Array }
   | { type: "burst"; dot: number }
@@ -30,6 +35,8 @@ export interface WorkerRig {
   readonly transport: LineTransport;
   /** The operator moves the handpiece to this dot's zone. */
   setZone(dot: number, zone: string): void;
+  /** The operator's foot on the pedal, the cartridge in or out (the board's inputs). */
+  setInputs(inputs: Partial<BoardInputs>): void;
   /** Called when the board starts a dot's burst. */
   readonly burstListeners: ((dot: number) => void)[];
   /** The rig's truth as last reported by its thread (within about TIP_REPORT_MS): the deepest true tip, um. */
@@ -75,6 +82,7 @@ export async function startWorkerRig(config: RigWorkerConfig, description: strin
       return trueDeepestTipUm;
     },
     setZone: (dot, zone) => post({ type: "zone", dot, zone }),
+    setInputs: (inputs) => post({ type: "inputs", inputs }),
     transport: {
       description,
       write: (bytes) => post({ type: "bytes", data: Uint8Array.from(bytes) }),
@@ -120,6 +128,7 @@ async function workerMain(): Promise<void> {
     port.on("message", (m: ToWorker) => {
       if (m.type === "bytes") rig.transport.write(m.data);
       else if (m.type === "zone") rig.zoneOfDot.set(m.dot, m.zone);
+      else if (m.type === "inputs") Object.assign(rig.board.inputs, m.inputs);
       else void rig.transport.close();
     });
     port.postMessage({ type: "ready" } satisfies FromWorker);

@@ -10,10 +10,13 @@ import { whenTriggered, type FaultSpec } from "./faults.ts";
 import type { FreezableScheduler } from "./host-freeze.ts";
 import { SimRig, plantFromMachine } from "./rig.ts";
 import { startWorkerRig } from "./rig-worker.ts";
+import type { BoardInputs } from "./board-model.ts";
 
 /** The simulated world as the host side sees it: where the operator works, and when faults trigger. */
 export interface SimWorld {
   setZone(n: number, zone: string): void;
+  /** The operator's foot on the pedal, the cartridge in or out: the board's inputs. */
+  setInputs(inputs: Partial<BoardInputs>): void;
   /** Run fn at a fault trigger; kind names the fault for the simulated world's record of what struck when. */
   when(trigger: FaultSpec["trigger"], fn: () => void, kind: string): void;
 }
@@ -53,7 +56,11 @@ export async function openSimBoard(o: SessionSimBoardOptions): Promise<SessionSi
     for (const f of o.faults) rig.arm(f);
     return {
       transport: o.host.transport(rig.transport),
-      world: { setZone: (n, zone) => rig.zoneOfDot.set(n, zone), when: (t, fn, kind) => rig.when(t, fn, kind) },
+      world: {
+        setZone: (n, zone) => rig.zoneOfDot.set(n, zone),
+        setInputs: (inputs) => Object.assign(rig.board.inputs, inputs),
+        when: (t, fn, kind) => rig.when(t, fn, kind),
+      },
       rig,
       trueDeepestTipUm: () => rig.trueDeepestTipUm,
     };
@@ -68,6 +75,7 @@ export async function openSimBoard(o: SessionSimBoardOptions): Promise<SessionSi
     transport: o.host.transport(w.transport),
     world: {
       setZone: (n, zone) => w.setZone(n, zone),
+      setInputs: (inputs) => w.setInputs(inputs),
       when: (t, fn) => whenTriggered(o.base, w.burstListeners, t, fn),
     },
     rig: undefined,

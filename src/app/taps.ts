@@ -1,0 +1,44 @@
+// Plays a taps file (src/profiles/taps.ts) on a simulated hand-held session: the foot pedal and the cartridge
+// switch are the simulated board's inputs, every other act goes to the session as the operator's. The taps'
+// clock starts when the pedal is first live (the first segment armed), so a file reads the same whatever the
+// handshake took.
+
+import type { HandAct, HandHeldSession } from "../control/hand-held.ts";
+import type { TimedTap } from "../profiles/taps.ts";
+import type { BoardInputs } from "../sim/board-model.ts";
+import type { Scheduler } from "../time/scheduler.ts";
+
+export function playTaps(
+  taps: readonly TimedTap[],
+  c: {
+    readonly scheduler: Scheduler;
+    readonly setInputs: (inputs: Partial<BoardInputs>) => void;
+    readonly session: HandHeldSession;
+  },
+): void {
+  const { scheduler, setInputs, session } = c;
+  const start = () => {
+    const t0 = scheduler.nowMs();
+    for (const { atMs, tap } of taps) scheduler.at(t0 + atMs, () => play(tap));
+  };
+  const play = (tap: TimedTap["tap"]) => {
+    if (tap.act === "zone") return session.act({ zone: tap.zone });
+    switch (tap.act) {
+      case "press":
+        return setInputs({ pedalPressed: true });
+      case "release":
+        return setInputs({ pedalPressed: false });
+      case "cartridge-out":
+        return setInputs({ cartridgePresent: false });
+      case "cartridge-in":
+        return setInputs({ cartridgePresent: true });
+      case "resume":
+      case "confirm":
+        return session.act("arm");
+      default:
+        return session.act(tap.act satisfies HandAct);
+    }
+  };
+  const wait = () => (session.phase === "live" ? start() : scheduler.at(scheduler.nowMs() + 1, wait));
+  wait();
+}
