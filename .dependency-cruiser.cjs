@@ -76,6 +76,7 @@ const MATRIX = {
     "logFile",
     "ports",
     "transport",
+    "console",
     "wallclock",
     "simFaults",
     "lazy:sim",

@@ -70,11 +70,11 @@ export function describePedalContract(target: BoardTarget, only?: readonly strin
     }
 
     function worldOf(ctx: TestContext): BoardWorld {
-      if (!conn.world) ctx.skip(); // needs someone to tap the pedal on a real board
-      return conn.world!;
+      if (!conn.world) return ctx.skip(); // needs someone to tap the pedal on a real board
+      return conn.world;
     }
 
-    it("fires one burst per press with the armed settings, numbered by the board, and FIRE tells which", async (ctx) => {
+    it("fires one burst per press with the armed settings, numbered by the board; FIRE tells which", async (ctx) => {
       const world = worldOf(ctx);
       await pedalArmed(world, { armId: 41, strokes: 6 });
       await c.waitBoardMs(5);
@@ -192,7 +192,7 @@ export function describePedalContract(target: BoardTarget, only?: readonly strin
       expect(c.frames("DOTEND", from).map((f) => f.fields.dot)).toEqual(fires.map((f) => f.dot));
     });
 
-    it("fires the latest settings armed between presses, and fires nothing for a pedal held when armed", async (ctx) => {
+    it("fires the latest settings armed between presses, nothing for a pedal held when armed", async (ctx) => {
       const world = worldOf(ctx);
       await c.toIdle();
       world.setPedal(true); // held down before arming
@@ -212,7 +212,7 @@ export function describePedalContract(target: BoardTarget, only?: readonly strin
       expect(end.fields.maxExtensionUm).toBeLessThanOrEqual(1000 + BOARD_DEFAULTS.tipAheadToleranceUm);
     });
 
-    it("disarms to IDLE at once between bursts and after the running burst; a press there fires nothing", async (ctx) => {
+    it("disarms to IDLE at once between bursts, after the running burst; a press there fires nothing", async (ctx) => {
       const world = worldOf(ctx);
       await pedalArmed(world, { strokes: 20, strokeHz: 100 });
       await c.waitBoardMs(5);

@@ -4,9 +4,9 @@
 // Wall clock on the host side, so everything is judged in board time (the board's STATUS ticks). The chosen
 // tests are the ones whose every wait and check is board time and that need no more than one round trip of
 // the host within a lease (hardMaxLeaseMs, 500 ms): the handshake, the start from a known state, burst timing,
-// the lease park and its cap, a corrupt frame, a limit refusal (of a DOT and of PEDAL settings). The rest (a stop mid-burst, a repeated DOT)
-// need several round trips inside one lease, which a loaded 2-core machine cannot promise; they run in
-// `npm run test:hil` against HIL_PORT.
+// the lease park and its cap, a corrupt frame, a limit refusal (of a DOT and of PEDAL settings). The rest (a stop
+// mid-burst, a repeated DOT) need several round trips inside one lease, which a loaded 2-core machine cannot
+// promise; they run in `npm run test:hil` against HIL_PORT.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";

@@ -227,7 +227,7 @@ describe("parsing, derived from the declaration", () => {
     for (const name of NAMES) {
       for (const [option, o] of Object.entries(COMMANDS[name].options) as [string, OptionSpec][]) {
         if (o.type !== "int") continue;
-        const required = name === "sim" ? ["--pty"] : [];
+        const required = [...(name === "sim" ? ["--pty"] : []), ...COMMANDS[name].args.map((a) => a.name)];
         for (const bad of [String(o.min - 1), String(o.max + 1), "1.5", "", "ten"]) {
           const e = usageError(() => parseCommand(name, [...required, `--${option}=${bad}`]));
           expect(e.details).toEqual([{ field: `--${option}`, value: bad, limit: `${o.min}..${o.max}` }]);

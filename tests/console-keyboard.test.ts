@@ -13,9 +13,12 @@ describe("keyboard console", () => {
     const c = keyboardConsole(input, { write: (s: string) => (bells += s) });
     const acts: ConsoleAct[] = [];
     c.onAct((a) => acts.push(a));
-    input.write("\x1b[A]x\x1b[B[\ra!q");
+    input.write("\x1b[A]x\x1b[B[\ra!z s q");
     await flush();
-    expect(acts).toEqual(["zone-up", "zone-up", "zone-down", "zone-down", "arm", "arm", "estop"]);
+    expect(acts).toEqual([
+      ...["zone-up", "zone-up", "zone-down", "zone-down", "arm", "arm", "estop"],
+      ...["stop", "stop", "stop", "end"],
+    ]);
     c.show("held");
     expect(c.shown).toBe("held");
     c.buzz(true);
@@ -26,7 +29,7 @@ describe("keyboard console", () => {
     await c.close();
     input.write("]");
     await flush();
-    expect(acts).toHaveLength(7); // closed: no more acts
+    expect(acts).toHaveLength(11); // closed: no more acts
   });
 
   it("skips unknown escape sequences whole, joins a split one, raises SIGINT on Ctrl-C (raw mode)", async () => {

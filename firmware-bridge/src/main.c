@@ -485,22 +485,6 @@ static void drain_rx(void) {
 
 /* ---- bursts (BurstRunner.startNext, onTachEdge, step) ---- */
 
-/* BurstRunner.start: a burst with burst.dot, the drive on since on_us, in spin-up with the needle parked. */
-static void burst_begin(uint32_t on_us) {
-  burst.active = 1;
-  burst.phase = PHASE_SPINUP;
-  burst.edge_after_on = 0;
-  burst.inside_reads = 0;
-  burst.window_cut = 0;
-  burst.drive_on_us = on_us; /* the moment the drive went on, not the start of the step */
-  burst.strokes = 0;
-  burst.max_extension_nm = INT32_MIN;
-  burst.tip_ahead_nm = SMP_AHEAD_NONE;
-  burst.spin_floor = 0;
-  burst.spin_min = 0xFFFFu;
-  burst.spin_max = 0;
-}
-
 static void start_next_burst(void) {
   const dot_cmd *d;
   uint32_t tick, on_us;
@@ -520,17 +504,38 @@ static void start_next_burst(void) {
   burst.dot = *d;
   q_head = (uint8_t)((q_head + 1u) % SMP_QUEUE_SLOTS);
   q_len--;
-  burst_begin(on_us);
+  burst.active = 1;
+  burst.phase = PHASE_SPINUP;
+  burst.edge_after_on = 0;
+  burst.inside_reads = 0;
+  burst.window_cut = 0;
+  burst.drive_on_us = on_us; /* the moment the drive went on, not the start of the step */
+  burst.strokes = 0;
+  burst.max_extension_nm = INT32_MIN;
+  burst.tip_ahead_nm = SMP_AHEAD_NONE;
+  burst.spin_floor = 0;
+  burst.spin_min = 0xFFFFu;
+  burst.spin_max = 0;
   take_now(); /* the BURST STATUS carries a tick after the drive went on, so never one before atTick */
   set_state(SMP_STATE_BURST);
 }
 
 /* SimBoard.fire: a pedal burst with the settings armed now (docs/protocol.md §7.13), for a press (repeat 0) or a
  * repeat while the pedal is held (repeat 1), at the step's moment (now_us, now_tick). Its dot number is one above the
- * last dot accepted since HELLO and becomes the last accepted; the burst then runs as a scheduled one does. Nothing
- * fires if the drive cannot go on (an interrupt-latched alarm waits, or the e-stop input is active). */
-static void fire_pedal(uint8_t repeat) {
+ * last dot accepted since HELLO and becomes the last accepted; the burst then runs as a scheduled one does (its start
+ * is start_next_burst's, kept apart so that a scheduled burst's code and timing stay as they were). Nothing fires if
+ * the drive cannot go on (an interrupt-latched alarm waits, or the e-stop input is active). */
+/* FIRE, in a frame of its own: its values are off the stack while set_state encodes the STATUS before it. */
+static void __attribute__((noinline)) send_fire(uint32_t dot, uint32_t tick, uint8_t repeat) {
   smp_value v[SMP_MSG_FIRE_NFIELDS];
+  v[SMP_F_FIRE_DOT].u = dot;
+  v[SMP_F_FIRE_ARM_ID].u = armed.arm_id;
+  v[SMP_F_FIRE_TICK].u = tick;
+  v[SMP_F_FIRE_REPEAT].u = repeat;
+  send(SMP_M_FIRE, v);
+}
+
+static void fire_pedal(uint8_t repeat) {
   uint32_t on_us, tick = now_tick;
   uint32_t dot = have_last_dot ? last_dot_accepted + 1u : 1u;
   if (!hal_drive_on(smp_duty_to_ocr(armed.duty_permille), armed.stroke_hz, cfg.machine == SMP_MACHINE_COIL, &on_us))
@@ -545,14 +550,23 @@ static void fire_pedal(uint8_t repeat) {
   burst.dot.stroke_hz = armed.stroke_hz;
   burst.dot.duty_permille = armed.duty_permille;
   burst.dot.strokes = armed.strokes;
-  burst_begin(on_us);
+  burst.active = 1;
+  burst.phase = PHASE_SPINUP;
+  burst.edge_after_on = 0;
+  burst.inside_reads = 0;
+  burst.window_cut = 0;
+  burst.drive_on_us = on_us;
+  burst.strokes = 0;
+  /* every puncture reads above 0 um, so the deepest of them is the same from 0 as from INT32_MIN; and a burst
+   * released before its first puncture says 0 um in its DOTEND (§7.13) */
+  burst.max_extension_nm = 0;
+  burst.tip_ahead_nm = SMP_AHEAD_NONE;
+  burst.spin_floor = 0;
+  burst.spin_min = 0xFFFFu;
+  burst.spin_max = 0;
   take_now();
   set_state(SMP_STATE_PEDAL_BURST);
-  v[SMP_F_FIRE_DOT].u = dot;
-  v[SMP_F_FIRE_ARM_ID].u = armed.arm_id;
-  v[SMP_F_FIRE_TICK].u = tick;
-  v[SMP_F_FIRE_REPEAT].u = repeat;
-  send(SMP_M_FIRE, v);
+  send_fire(dot, tick, repeat);
 }
 
 /* BurstRunner.extend: command the actuator out; the needle is on its way up, so it arrives before the next
@@ -669,34 +683,34 @@ static void on_edge(const hal_edge *e) {
   }
 }
 
-/* BurstRunner.finish: the needle parked, drive off, DOTEND, and ARMED again (PEDAL after a pedal burst). */
-static void burst_end(void) {
+/* The DOTEND of a pedal burst released in spin-up, in a frame of its own: its values are off the stack while
+ * set_state encodes the STATUS after it. */
+static void __attribute__((noinline)) send_release_dotend(void) {
   smp_value v[SMP_MSG_DOTEND_NFIELDS];
-  hal_drive_off();
   v[SMP_F_DOTEND_DOT].u = burst.dot.dot;
   v[SMP_F_DOTEND_STROKES].u = burst.strokes;
-  /* a pedal burst released in spin-up has no puncture: 0 um (a scheduled burst ends only after its strokes) */
-  v[SMP_F_DOTEND_MAX_EXTENSION_UM].i = burst.strokes ? smp_nm_to_um(burst.max_extension_nm) : 0;
+  v[SMP_F_DOTEND_MAX_EXTENSION_UM].i = smp_nm_to_um(burst.max_extension_nm);
   v[SMP_F_DOTEND_ON_TIME_US].u = now_us - burst.drive_on_us;
-  v[SMP_F_DOTEND_TICK].u = now_tick; /* and the ARMED STATUS below carries the same tick */
+  v[SMP_F_DOTEND_TICK].u = now_tick;
   send(SMP_M_DOTEND, v);
-  last_completed_dot = burst.dot.dot;
-  burst.active = 0;
-  if (state == SMP_STATE_BURST) set_state(SMP_STATE_ARMED);
-  else if (state == SMP_STATE_PEDAL_BURST) set_state(SMP_STATE_PEDAL);
-  else guard_sync();
 }
 
 /* BurstRunner.release: the pedal released during a pedal burst (§7.13). In spin-up the needle never left the grip:
- * the burst ends now. In strokes the actuator goes back to park at once (a park also cancels hal_retract_after's
- * pending park, and only spin-up sends the actuator out, so nothing extends it again); the punctures still made on
- * the way are counted, and the burst ends like any other once the feedback is parked (run_burst). */
+ * the burst ends now, drive off and DOTEND (strokes 0, 0 um) in this pass, as run_burst ends one. In strokes the
+ * actuator goes back to park at once (a park also cancels hal_retract_after's pending park, and only spin-up sends the
+ * actuator out, so nothing extends it again); the punctures still made on the way are counted, and the burst ends
+ * like any other once the feedback is parked (run_burst). */
 static void burst_release(void) {
   uint8_t phase = burst.phase;
   if (phase == PHASE_RETRACT) return;
   burst.phase = PHASE_RETRACT;
   hal_actuator_set(0);
-  if (phase == PHASE_SPINUP) burst_end();
+  if (phase != PHASE_SPINUP) return;
+  hal_drive_off();
+  send_release_dotend();
+  last_completed_dot = burst.dot.dot;
+  burst.active = 0;
+  set_state(SMP_STATE_PEDAL);
 }
 
 /* The stall and on-time checks of BurstRunner.step are in the guard (limits.c, tick interrupt). */
@@ -714,7 +728,21 @@ static void run_burst(void) {
   if (burst.phase == PHASE_SPINUP && smp_lim_spinup_timeout(now_us - burst.drive_on_us)) {
     extend(0); /* slow motor: go anyway, unsynchronised */
   }
-  if (burst.phase == PHASE_RETRACT && actuator_nm() <= 0) burst_end();
+  if (burst.phase == PHASE_RETRACT && actuator_nm() <= 0) {
+    smp_value v[SMP_MSG_DOTEND_NFIELDS];
+    hal_drive_off();
+    v[SMP_F_DOTEND_DOT].u = burst.dot.dot;
+    v[SMP_F_DOTEND_STROKES].u = burst.strokes;
+    v[SMP_F_DOTEND_MAX_EXTENSION_UM].i = smp_nm_to_um(burst.max_extension_nm);
+    v[SMP_F_DOTEND_ON_TIME_US].u = now_us - burst.drive_on_us;
+    v[SMP_F_DOTEND_TICK].u = now_tick; /* and the ARMED STATUS below carries the same tick */
+    send(SMP_M_DOTEND, v);
+    last_completed_dot = burst.dot.dot;
+    burst.active = 0;
+    if (state == SMP_STATE_BURST) set_state(SMP_STATE_ARMED);
+    else if (state == SMP_STATE_PEDAL_BURST) set_state(SMP_STATE_PEDAL); /* a pedal burst's end (§7.13) */
+    else guard_sync();
+  }
 }
 
 /* ---- the debounced pedal (BoardGuard.debouncePedal, SimBoard.onPedal; docs/protocol.md §7.13) ---- */
@@ -722,17 +750,13 @@ static void run_burst(void) {
 /* The contacts read pressed (NO closed, NC open) or released (the reverse); agreeing contacts are neither and hold the
  * debounced state. It changes once they have read the other side continuously for pedalSettleUs, as seen by the
  * main-loop passes (each reads them once). A change sends STATUS; a press fires in PEDAL and counts as unfired
- * anywhere else; a release ends a pedal burst. */
-static void pedal_step(void) {
-  uint8_t side = hal_pedal_side(), sent;
-  uint8_t pressed = side == HAL_PEDAL_PRESSED;
-  uint32_t t_us;
-  if (side == HAL_PEDAL_NEITHER || pressed == pedal.down) {
-    pedal.other = 0;
-    return;
-  }
+ * anywhere else; a release ends a pedal burst. Every pass takes only the test below while the contacts agree with
+ * the debounced pedal (a scheduled session holds it down throughout); the rest is out of line, so a pass of a
+ * scheduled burst is as short as it was. */
+static void __attribute__((noinline)) pedal_other_side(uint8_t pressed) {
+  uint8_t sent;
   /* when the contacts were read, not the pass's start: a pass during a burst can take milliseconds */
-  t_us = hal_now_us();
+  uint32_t t_us = hal_now_us();
   if (!pedal.other) {
     pedal.other = 1;
     pedal.since_us = t_us;
@@ -754,6 +778,12 @@ static void pedal_step(void) {
   }
   /* the debounced pedal is STATUS inputs bit 1: unless the STATUS of a state change just reported it */
   if (status_count == sent) send_status();
+}
+
+static inline void pedal_step(void) {
+  uint8_t side = hal_pedal_side();
+  if (side == HAL_PEDAL_NEITHER || (side == HAL_PEDAL_PRESSED) == pedal.down) pedal.other = 0;
+  else pedal_other_side(side == HAL_PEDAL_PRESSED);
 }
 
 /* Held pedal, a repeat interval armed, in PEDAL (the previous burst ended): repeatMs since that burst fired. Not with

@@ -1,8 +1,8 @@
 // The reference board's continuous safety checks (docs/protocol.md §7.9, §7.10): once per main-loop step the
 // pedal contacts, the lease, the e-stop input, the cartridge switch, the pedal, the position sensor's rail and
 // the hard extension, the drive current and the actuator feedback, in that order, each latching its alarm;
-// what still blocks UNLOCK; the debounced pedal (§7.13); and the ALARM frame once the needle is parked after a latch. Part of SimBoard
-// (src/sim/board.ts), which does the latching itself.
+// what still blocks UNLOCK; the debounced pedal (§7.13); and the ALARM frame once the needle is parked after a
+// latch. Part of SimBoard (src/sim/board.ts), which does the latching itself.
 
 import { ALARMS, BOARD_DEFAULTS, type AlarmName, type BoardStateName, type NakName } from "../protocol/table.ts";
 import { tickBefore } from "../time/ticks.ts";

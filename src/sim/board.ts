@@ -1,6 +1,6 @@
 // The simulated driver board: the board behaviour of docs/protocol.md (framing, ACK/NAK, de-duplication,
-// HELLO, priority bytes, board-timed bursts, pedal-armed dots, the host-silence lease, latched alarms, hard limits) running
-// the Plant. It is written like firmware: a fixed-step main loop plus a byte receive handler; time comes in
+// HELLO, priority bytes, board-timed bursts, pedal-armed dots, the host-silence lease, latched alarms, hard limits)
+// running the Plant. It is written like firmware: a fixed-step main loop plus a byte receive handler; time comes in
 // as arguments. The real firmware (firmware-bridge/) must behave the same; the contract suite checks both.
 // Here: the state, the commands, the lease, the main loop, latching, STATUS and INFO; the link layer is in
 // board-link.ts, the bursts in board-burst.ts, the continuous checks in board-guard.ts, the types in board-model.ts.
