@@ -108,6 +108,8 @@ static struct {
   uint8_t released_since_fire; /* a main-loop pass saw the contacts released for the whole settle time since */
   uint32_t pass_us;        /* when the latest main-loop pass ran (the top of the iteration: before its operation) */
   uint8_t estop_at_pass;   /* the e-stop input as this pass began (after the operation) */
+  uint8_t estop_was, cartridge_was; /* the e-stop input and the cartridge switch at the previous check, and since */
+  uint32_t estop_since_us, cartridge_since_us; /* when they last changed (as the checks saw them) */
 } host;
 
 static uint8_t pins_side(void) {
@@ -238,6 +240,10 @@ void fuzz_on_tx(const uint8_t *bytes, uint16_t len) {
           fr.v[SMP_F_STATUS_UNFIRED_PRESSES].u != host.unfired + 1u)
         abort();
       host.status_seen = 1;
+      /* releasing the pedal is the normal end of a pedal dot, never an alarm (the dead-man rule is ARMED/BURST's) */
+      if (to == SMP_STATE_ALARM && fr.v[SMP_F_STATUS_ALARM].u == SMP_ALARM_PEDAL_RELEASED &&
+          (host.state == SMP_STATE_PEDAL || host.state == SMP_STATE_PEDAL_BURST))
+        abort();
       /* a latch, or arming from IDLE, forgets the press held: no repeat without a new press */
       if (to == SMP_STATE_ALARM || (host.state == SMP_STATE_IDLE && to == SMP_STATE_PEDAL)) host.fired = 0;
       host.unfired = fr.v[SMP_F_STATUS_UNFIRED_PRESSES].u;
@@ -363,6 +369,22 @@ static void check_invariants(void) {
   /* a lease is never granted beyond hardMaxLeaseMs */
   if (armed_cfg && smp_tick_diff(g->lease_tick, fuzz_hal.tick) > (int32_t)smp_ms_to_ticks(host.cfg.limits.lease_ms))
     abort();
+  /* with a lease running (ARMED, BURST, PEDAL, PEDAL_BURST), drive on or not: the lease, the e-stop input and the
+   * cartridge switch latch within a guard period */
+  if (fuzz_hal.estop != host.estop_was) {
+    host.estop_was = fuzz_hal.estop;
+    host.estop_since_us = fuzz_hal.us;
+  }
+  if (fuzz_hal.cartridge != host.cartridge_was) {
+    host.cartridge_was = fuzz_hal.cartridge;
+    host.cartridge_since_us = fuzz_hal.us;
+  }
+  if (smp_state_live(host.state) && armed_cfg) {
+    if (smp_tick_diff(fuzz_hal.tick, g->lease_tick) > 3 && smp_tick_diff(fuzz_hal.tick, fuzz_hal.lease_set_tick) > 3)
+      abort();
+    if (fuzz_hal.estop && fuzz_hal.us - host.estop_since_us > GUARD_SLACK_US) abort();
+    if (!fuzz_hal.cartridge && fuzz_hal.us - host.cartridge_since_us > GUARD_SLACK_US) abort();
+  }
   /* the LED shows ALARM */
   if (host.frames > 0 && fuzz_hal.led != (host.state == SMP_STATE_ALARM)) abort();
 }
@@ -493,6 +515,9 @@ static void setup_board(void) {
   host.pins_side = HAL_PEDAL_RELEASED; /* the stub's pedal starts up: NC closed, NO open */
   host.side_since_us = us0;
   host.pass_us = us0;
+  host.cartridge_was = 1; /* the stub's cartridge starts in, the e-stop input released */
+  host.estop_since_us = us0;
+  host.cartridge_since_us = us0;
   fuzz_hal.reset_cause = (uint8_t)((b >> 2) & 3u);
   if (kind == 1u) smp_config_defaults_coil(&c);
   else smp_config_defaults(&c);

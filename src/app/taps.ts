@@ -1,7 +1,7 @@
 // Plays a taps file (src/profiles/taps.ts) on a simulated hand-held session: the foot pedal and the cartridge
 // switch are the simulated board's inputs, every other act goes to the session as the operator's. The taps'
-// clock starts when the pedal is first live (the first segment armed), so a file reads the same whatever the
-// handshake took.
+// clock starts when it is first the operator's turn (the first segment armed, or a resumed session waiting for
+// the re-arm), so a file reads the same whatever the handshake took.
 
 import type { HandAct, HandHeldSession } from "../control/hand-held.ts";
 import type { TimedTap } from "../profiles/taps.ts";
@@ -39,6 +39,7 @@ export function playTaps(
         return session.act(tap.act satisfies HandAct);
     }
   };
-  const wait = () => (session.phase === "live" ? start() : scheduler.at(scheduler.nowMs() + 1, wait));
+  // live, or (a resumed session) held for the operator's re-arm: the operator's turn
+  const wait = () => (session.phase !== "starting" ? start() : scheduler.at(scheduler.nowMs() + 1, wait));
   wait();
 }
