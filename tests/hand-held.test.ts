@@ -109,15 +109,19 @@ describe("a hand-held session on the board model, from taps", () => {
     expect([...times].sort((a, b) => a - b)).toEqual(times);
   });
 
-  it("ends held on a fault with exit 3 when the operator ends it without resuming", () => {
-    const { session, of } = run([
-      ...taps(2),
-      { afterMs: 100, act: "estop" }, // the console's secondary e-stop
-      { afterMs: 300, act: "resume" }, // refused while it is down
-      { afterMs: 300, act: "end" },
-    ]);
+  it("the console's e-stop latches, records its fault and ends the session with exit 3, resumable", () => {
+    const { session, rig, of } = run([...taps(2), { afterMs: 100, act: "estop" }]);
     expect(session.outcome).toMatchObject({ exitCode: 3, dotsPlaced: 2 });
-    expect(of("note").some((n) => /e-stop is down/.test(n.text))).toBe(true);
+    expect(of("fault").map((f) => f.code)).toEqual(["ESTOP"]);
+    expect(of("segment").map((s) => s.act)).toEqual(["start", "hold", "hold"]); // no "end": resume may continue it
+    expect(rig.board.alarm).toBe("ESTOP");
+    expect(rig.board.parked).toBe(true);
+  });
+
+  it("a stop holds the session; ended from the hold it exits 0: a stop is the operator's, no fault", () => {
+    const { session, rig, of } = run([...taps(2), { afterMs: 100, act: "stop" }, { afterMs: 300, act: "end" }]);
+    expect(session.outcome).toMatchObject({ exitCode: 0, dotsPlaced: 2 });
     expect(of("segment").map((s) => s.act)).toEqual(["start", "hold", "end"]);
+    expect(rig.board.alarm).toBe("STOP");
   });
 });

@@ -89,6 +89,8 @@ export class HandHeldSession {
   private heldOnFault = false;
   /** The console's secondary e-stop is down: no resume until it is released. */
   private consoleEstop = false;
+  /** The operator e-stopped: the session ends once the segment has parked. */
+  private estopped = false;
   private lastStatus: FrameOf<"STATUS">["fields"] | undefined;
   private resolve!: (o: HandHeldOutcome) => void;
   private readonly done: Promise<HandHeldOutcome>;
@@ -156,9 +158,11 @@ export class HandHeldSession {
         return this.select(-1);
       case "stop":
         return this.segment?.controller.operatorStop();
-      case "estop":
+      case "estop": // latches as in any run, and ends the session (exit 3); `smp session resume` may continue it
         this.consoleEstop = true;
-        return this.segment?.controller.operatorEstop();
+        this.estopped = true;
+        if (!this.segment) return this.finish();
+        return this.segment.controller.operatorEstop();
       case "estop-release":
         this.consoleEstop = false;
         return;
@@ -239,7 +243,7 @@ export class HandHeldSession {
     this.heldOnFault = outcome.ending !== "stopped" && outcome.ending !== "done";
     const reason = outcome.message || outcome.ending;
     this.write({ type: "segment", tMs: this.now(), act: "hold", zone, reason });
-    if (this.ending) return this.finish();
+    if (this.ending || this.estopped) return this.finish();
     this.setPhase("held", `${reason}; resume to re-arm`);
   }
 
@@ -279,19 +283,20 @@ export class HandHeldSession {
     }
   }
 
+  /** The session's end: by the operator ("end" closes its record), or by an e-stop (exit 3; the record stays open,
+   * so `smp session resume` may continue it once the cause is found). */
   private finish(): void {
     if (this.result) return;
     const dotsPerZone = Object.fromEntries(this.desk.dotsPerZone);
-    const record: SegmentRecord = {
-      type: "segment",
-      tMs: this.now(),
-      act: "end",
-      zone: this.desk.zone.zone,
-      dotsPerZone,
-    };
+    const zone = this.desk.zone.zone;
+    const tMs = this.now();
+    const record: SegmentRecord = this.estopped
+      ? { type: "segment", tMs, act: "hold", zone, reason: "e-stop: the session ended", dotsPerZone }
+      : { type: "segment", tMs, act: "end", zone, dotsPerZone };
     this.write(record);
-    const exitCode = this.heldOnFault ? 3 : 0;
-    const message = `session ended by the operator: ${this.dots} dots over ${this.segments} armed segments`;
+    const exitCode = this.heldOnFault || this.estopped ? 3 : 0;
+    const how = this.estopped ? "e-stopped" : "ended by the operator";
+    const message = `session ${how}: ${this.dots} dots over ${this.segments} armed segments`;
     this.result = { exitCode, message, dotsPlaced: this.dots, dotsPerZone, segments: this.segments };
     this.setPhase("ended", message);
     this.resolve(this.result);
