@@ -110,6 +110,7 @@ static struct {
   uint8_t estop_at_pass;   /* the e-stop input as this pass began (after the operation) */
   uint8_t estop_was, cartridge_was; /* the e-stop input and the cartridge switch at the previous check, and since */
   uint32_t estop_since_us, cartridge_since_us; /* when they last changed (as the checks saw them) */
+  uint32_t live_since_us;  /* when the board last entered a state with a lease running (its STATUS) */
 } host;
 
 static uint8_t pins_side(void) {
@@ -255,6 +256,7 @@ void fuzz_on_tx(const uint8_t *bytes, uint16_t len) {
       /* a board on the compiled-in defaults never leaves ALARM */
       if (!host.config_ok && to != SMP_STATE_ALARM) abort();
       host.expect_fire = host.state == SMP_STATE_PEDAL && to == SMP_STATE_PEDAL_BURST;
+      if (smp_state_live(to) && !smp_state_live(host.state)) host.live_since_us = fuzz_hal.us;
       host.state = to;
       host.alarm = (uint8_t)fr.v[SMP_F_STATUS_ALARM].u;
       break;
@@ -380,10 +382,13 @@ static void check_invariants(void) {
     host.cartridge_since_us = fuzz_hal.us;
   }
   if (smp_state_live(host.state) && armed_cfg) {
-    if (smp_tick_diff(fuzz_hal.tick, g->lease_tick) > 3 && smp_tick_diff(fuzz_hal.tick, fuzz_hal.lease_set_tick) > 3)
+    uint32_t live_us = fuzz_hal.us - host.live_since_us;
+    if (smp_tick_diff(fuzz_hal.tick, g->lease_tick) > 3 && smp_tick_diff(fuzz_hal.tick, fuzz_hal.lease_set_tick) > 3 &&
+        live_us > GUARD_SLACK_US)
       abort();
-    if (fuzz_hal.estop && fuzz_hal.us - host.estop_since_us > GUARD_SLACK_US) abort();
-    if (!fuzz_hal.cartridge && fuzz_hal.us - host.cartridge_since_us > GUARD_SLACK_US) abort();
+    if (fuzz_hal.estop && fuzz_hal.us - host.estop_since_us > GUARD_SLACK_US && live_us > GUARD_SLACK_US) abort();
+    if (!fuzz_hal.cartridge && fuzz_hal.us - host.cartridge_since_us > GUARD_SLACK_US && live_us > GUARD_SLACK_US)
+      abort();
   }
   /* the LED shows ALARM */
   if (host.frames > 0 && fuzz_hal.led != (host.state == SMP_STATE_ALARM)) abort();
