@@ -42,7 +42,7 @@ async function play(path: string, script: readonly object[], resume = false) {
 }
 
 describe("smp session resume", () => {
-  it("continues a session cut off mid-record: held until re-armed, numbering and dots per zone carried on", async () => {
+  it("continues a session cut off mid-record: held until re-armed, numbering and zone counts carried on", async () => {
     const dir = mkdtempSync(join(tmpdir(), "smp-resume-"));
     const path = join(dir, "s.jsonl");
     await play(path, [...taps(3), { afterMs: 200, act: "zone-up" }, ...taps(2), { afterMs: 300, act: "end" }]);
