@@ -108,7 +108,9 @@ async function handHeld(
     operatorConsole = await openConsole(consoleKind, v["console-port"]);
     process.on("SIGINT", onInterrupt);
     process.on("SIGTERM", onTerminate);
-    const screen = new LiveScreen(process.stdout, v.json, { zone: "", needle: "", zoneDots: 0, dots: 0 });
+    const screen = new LiveScreen(process.stdout, v.json);
+    const onResize = () => screen.resized();
+    process.stdout.on("resize", onResize);
     const result = await runHandHeld({
       profile,
       machine,
@@ -123,18 +125,21 @@ async function handHeld(
       onSession: (s) => (hand = s),
       observer: (e) => {
         if (!hand) return;
-        const zone = hand.desk.zone.zone;
         screen.event(e, {
           phase: hand.phase,
-          zone,
+          session,
+          zone: hand.desk.zone.zone,
           needle: needleName(hand.desk.needle),
           dots: hand.dotsPlaced,
-          zoneDots: hand.desk.dotsPerZone.get(zone) ?? 0,
+          dotsPerZone: hand.desk.dotsPerZone,
           pedalDown: ((hand.boardStatus?.inputs ?? 0) & 1) !== 0,
+          link: hand.linkStats,
+          toleranceUm: profile.profile.depthToleranceUm,
         });
       },
     });
     screen.close();
+    process.stdout.off("resize", onResize);
     const o = result.outcome;
     const perZone = Object.entries(o.dotsPerZone)
       .map(([zone, n]) => `${zone} ${n}`)

@@ -10,6 +10,7 @@
 // switch and the pedal. Pure of I/O: the scheduler, the transport and the sink come in.
 
 import { decodeFrame } from "../protocol/codec.ts";
+import type { LinkStats } from "../protocol/hostlink.ts";
 import { BOARD_STATES, type FrameOf } from "../protocol/table.ts";
 import type { SegmentRecord, SessionRecord } from "../log/records.ts";
 import { dotSettings, needleName, zonesForSession, type DotSettings } from "../profiles/dots.ts";
@@ -111,6 +112,11 @@ export class HandHeldSession {
 
   get dotsPlaced(): number {
     return this.dots;
+  }
+
+  /** The link's counters of the segment running (undefined between segments). */
+  get linkStats(): LinkStats | undefined {
+    return this.segment?.controller.linkStats;
   }
 
   /** The board's latest STATUS (its pedal and cartridge switch: STATUS inputs). */
