@@ -54,7 +54,7 @@ export function statusBlock(v: LiveView, recent: readonly DotRecord[], columns: 
   const phase = PHASE[v.phase];
   const last = recent.at(-1);
   const perZone = [...v.dotsPerZone].map(([z, n]) => `${z} ${n}`).join("  ");
-  const deviationUm = last?.maxExtensionUm != null ? last.maxExtensionUm - last.targetExtensionUm : undefined;
+  const deviationUm = last && last.maxExtensionUm !== null ? last.maxExtensionUm - last.targetExtensionUm : undefined;
   const off = deviationUm !== undefined && Math.abs(deviationUm) > v.toleranceUm;
   const depth = last
     ? `depth ${last.maxExtensionUm ?? "?"} um / target ${last.targetExtensionUm} (${signed(deviationUm)})`
