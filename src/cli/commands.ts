@@ -286,6 +286,28 @@ export const COMMANDS = {
       seed: SEED,
     },
   },
+  console: {
+    summary: "serve the emulated operator console (StandardFirmata on an emulated Uno) on a pseudo-terminal",
+    about:
+      "Prints the path a session opens as its --console-port (first line of stdout), then runs until SIGINT or " +
+      "SIGTERM. Keys on stdin press its buttons: u zone up, d zone down, a arm, e opens or closes the e-stop; " +
+      "its light and buzzer are printed as they change.",
+    args: [],
+    options: {
+      sim: {
+        type: "boolean",
+        requiredBecause: "the only console it can serve is the emulated one",
+        help: "the emulated console",
+      },
+      pty: { type: "boolean", requiredBecause: "the only way to serve it so far", help: "on a pseudo-terminal" },
+      console: {
+        type: "file",
+        valueName: "FILE",
+        default: "profiles/consoles/uno-console.json",
+        help: "console file: which pins are the buttons, the light and the buzzer",
+      },
+    },
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -20,6 +20,7 @@ const HANDLERS: Record<CommandName, (args: readonly string[]) => Promise<ExitCod
   "profile show": async (args) => (await import("./profile.ts")).showCommand(args),
   ports: async (args) => (await import("./ports.ts")).portsCommand(args),
   sim: async (args) => (await import("./sim.ts")).simCommand(args),
+  console: async (args) => (await import("./console.ts")).consoleCommand(args),
 };
 
 export async function main(argv: readonly string[]): Promise<ExitCode> {

@@ -44,7 +44,9 @@ const hex = (on: boolean) => (on ? "ff" : "00");
 /** Connects, sets up every pin of the console file, and resolves once the board is ready. */
 export async function openFirmataConsole(o: FirmataConsoleOptions): Promise<OperatorConsole> {
   const timeoutMs = o.connectTimeoutMs ?? 10_000;
-  const io = new Firmata(o.port, { reportVersionTimeout: timeoutMs });
+  // a board already running (no reset when the port opens: a pseudo-terminal, some USB bridges) reported its
+  // version before anyone listened: ask for it after a second, well inside the connect timeout
+  const io = new Firmata(o.port, { reportVersionTimeout: Math.min(1000, timeoutMs / 4) });
   const board = new five.Board({ io, repl: false, debug: false, sigint: false, timeout: timeoutMs });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
@@ -110,18 +112,22 @@ export async function openFirmataConsole(o: FirmataConsoleOptions): Promise<Oper
   };
 }
 
-/** The console on a serial port: opened here with serialport (StandardFirmata's 57600 baud), handed to
- * firmata-io as its transport, and closed with the console. */
+/** The console on a serial port: opened here with serialport (StandardFirmata's 57600 baud) and handed to
+ * firmata-io as its transport as it opens (firmata-io and johnny-five start on its "open" event), closed with the
+ * console. */
 export async function openFirmataConsoleOnPort(path: string, file: LoadedConsole): Promise<OperatorConsole> {
   const { SerialPort } = await import("serialport");
-  const port = new SerialPort({ path, baudRate: 57_600, autoOpen: false });
-  await new Promise<void>((resolve, reject) =>
-    port.open((e) => (e ? reject(new SmpError("PORT", `console port ${path}: ${e.message}`)) : resolve())),
+  const port = new SerialPort({ path, baudRate: 57_600 });
+  const failed = new Promise<never>((_, reject) =>
+    port.once("error", (e) => reject(new SmpError("PORT", `console port ${path}: ${e.message}`))),
   );
-  return openFirmataConsole({
-    port,
-    pins: file.console.pins,
-    description: `Firmata console ${file.source} on ${path}`,
-    closePort: () => new Promise<void>((resolve) => port.close(() => resolve())),
-  });
+  return Promise.race([
+    openFirmataConsole({
+      port,
+      pins: file.console.pins,
+      description: `Firmata console ${file.source} on ${path}`,
+      closePort: () => new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
+    }),
+    failed,
+  ]);
 }

@@ -1,6 +1,6 @@
-// Serves a simulated board on a pseudo-terminal so any serial client (smp run --port, a terminal
-// program, the contract suite) reaches it through the real serial stack. scripts/pty-pair.py (Python
-// standard library only) makes two raw pseudo-terminals and relays between them, as `socat pty pty` would;
+// Serves a simulated board (or the emulated operator console, servePtyConsole) on a pseudo-terminal so any
+// serial client (smp run --port, a terminal program, the contract suite) reaches it through the real serial
+// stack. scripts/pty-pair.py (Python standard library only) makes two raw pseudo-terminals and relays between them, as `socat pty pty` would;
 // the board side is opened with serialport like any device, the other side's path is what clients open.
 // Runs until stopped, on a board clock of its own, like a real board's crystal: it follows the wall clock in
 // steps of at most BOARD_STEP_MS of board time, and on a machine too loaded to emulate the board in real time it
@@ -19,6 +19,8 @@ import { Plant } from "./plant.ts";
 import type { FaultSpec } from "./faults.ts";
 import type { MachineCalibration } from "../profiles/schema.ts";
 import { LINK } from "../protocol/table.ts";
+import { EmulatedUno } from "./firmata-uno.ts";
+import { STANDARD_FIRMATA } from "./standard-firmata.ts";
 
 export interface PtyBoard {
   /** The path a client opens. */
@@ -118,6 +120,38 @@ export async function servePtyBoard(
     stop: async () => {
       stopClock();
       await rig.transport.close();
+      await new Promise<void>((res) => (port.isOpen ? port.close(() => res()) : res()));
+      relay.kill("SIGTERM");
+    },
+  };
+}
+
+export interface PtyConsole {
+  readonly clientPath: string;
+  readonly uno: EmulatedUno;
+  stop(): Promise<void>;
+}
+
+/** The operator console in emulation (StandardFirmata on an emulated Uno, at the wall clock's pace) on a
+ * pseudo-terminal at Firmata's 57600 baud, for `smp session start --console FILE --console-port PATH`. The caller
+ * sets the Uno's inputs (buttons released) and then starts it. */
+export async function servePtyConsole(hexPath: string): Promise<PtyConsole> {
+  const { relay, boardPath, clientPath } = await startPtyPair();
+  const port = new SerialPort({ path: boardPath, baudRate: STANDARD_FIRMATA.baud, autoOpen: false });
+  await new Promise<void>((res, rej) =>
+    port.open((e) => (e ? rej(new SmpError("PORT", `cannot open ${boardPath}: ${e.message}`)) : res())),
+  );
+  port.on("error", (e: Error & { canceled?: boolean }) => {
+    if (!e.canceled) throw e;
+  });
+  const uno = new EmulatedUno({ hexPath, realTime: true });
+  uno.transport.on("data", (bytes: Buffer) => port.write(bytes));
+  port.on("data", (chunk: Buffer) => uno.transport.write(chunk));
+  return {
+    clientPath,
+    uno,
+    stop: async () => {
+      uno.stop();
       await new Promise<void>((res) => (port.isOpen ? port.close(() => res()) : res()));
       relay.kill("SIGTERM");
     },
