@@ -19,9 +19,9 @@ beforeAll(async () => {
     stdio: ["pipe", "pipe", "pipe"],
   });
   server = child;
-  createInterface({ input: child.stderr! }).on("line", (l) => said.push(l));
+  createInterface({ input: child.stderr }).on("line", (l) => said.push(l));
   path = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", resolve);
+    createInterface({ input: child.stdout }).once("line", resolve);
     child.once("exit", (code) => reject(new Error(`smp console --sim --pty exited early with ${code}`)));
   });
 }, 60_000);

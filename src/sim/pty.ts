@@ -1,7 +1,7 @@
 // Serves a simulated board (or the emulated operator console, servePtyConsole) on a pseudo-terminal so any
 // serial client (smp run --port, a terminal program, the contract suite) reaches it through the real serial
-// stack. scripts/pty-pair.py (Python standard library only) makes two raw pseudo-terminals and relays between them, as `socat pty pty` would;
-// the board side is opened with serialport like any device, the other side's path is what clients open.
+// stack. scripts/pty-pair.py (Python standard library only) makes two raw pseudo-terminals and relays between
+// them, as `socat pty pty` would; the board side is opened with serialport like any device, the other side's path is what clients open.
 // Runs until stopped, on a board clock of its own, like a real board's crystal: it follows the wall clock in
 // steps of at most BOARD_STEP_MS of board time, and on a machine too loaded to emulate the board in real time it
 // runs slower instead of catching up in ever longer bursts (which would starve the port of reads and writes).
