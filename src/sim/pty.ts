@@ -1,10 +1,10 @@
-// Serves a simulated board (or the emulated operator console, servePtyConsole) on a pseudo-terminal so any
-// serial client (smp run --port, a terminal program, the contract suite) reaches it through the real serial
-// stack. scripts/pty-pair.py (Python standard library only) makes two raw pseudo-terminals and relays between
-// them, as `socat pty pty` would; the board side is opened with serialport like any device, the other side's path is what clients open.
-// Runs until stopped, on a board clock of its own, like a real board's crystal: it follows the wall clock in
-// steps of at most BOARD_STEP_MS of board time, and on a machine too loaded to emulate the board in real time it
-// runs slower instead of catching up in ever longer bursts (which would starve the port of reads and writes).
+// Serves a simulated board (or the emulated operator console, servePtyConsole) on a pseudo-terminal so any serial
+// client (smp run --port, a terminal program, the contract suite) reaches it through the real serial stack.
+// scripts/pty-pair.py (Python standard library only) makes two raw pseudo-terminals and relays between them, as `socat
+// pty pty` would; the board side is opened with serialport like any device, the other side's path is what clients open.
+// Runs until stopped, on a board clock of its own, like a real board's crystal: it follows the wall clock in steps of
+// at most BOARD_STEP_MS of board time, and on a machine too loaded to emulate the board in real time it runs slower
+// instead of catching up in ever longer bursts (which would starve the port of reads and writes).
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
