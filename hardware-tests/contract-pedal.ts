@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it as vitestIt, type TestContext } from "vitest";
 import { ALARMS, BOARD_DEFAULTS, BOARD_STATES, LINK, NAKS, type FrameOf } from "../src/protocol/table.ts";
 import { tickAdd, tickDiff } from "../src/time/ticks.ts";
-import { WireClient, type BoardConnection, type BoardTarget, type BoardWorld } from "./harness.ts";
+import { WireClient, type BoardConnection, type BoardTarget, type BoardHands } from "./harness.ts";
 
 type PedalFields = FrameOf<"PEDAL">["fields"];
 
@@ -46,9 +46,9 @@ export function describePedalContract(target: BoardTarget, only?: readonly strin
     }
 
     /** IDLE, the pedal up (released for longer than the debounce), then PEDAL with these settings. */
-    async function pedalArmed(world: BoardWorld, over: Partial<PedalFields> = {}, leaseMs = 400): Promise<void> {
+    async function pedalArmed(world: BoardHands, over: Partial<PedalFields> = {}, leaseMs = 400): Promise<void> {
       await c.toIdle();
-      world.setPedal(false);
+      await world.setPedal(false);
       expect((await c.command({ id: "PEDAL", fields: settings(over, leaseMs) })).id).toBe("ACK");
       expect((await c.status()).state).toBe(BOARD_STATES.PEDAL);
     }
@@ -57,29 +57,29 @@ export function describePedalContract(target: BoardTarget, only?: readonly strin
       expect((await c.command({ id: "KEEP", fields: { leaseTick: ahead(400) } })).id).toBe("ACK");
 
     /** Press the pedal (from released); returns the index of the first frame received after the press. */
-    function press(world: BoardWorld): number {
+    async function press(world: BoardHands): Promise<number> {
       const from = c.received.length;
-      world.setPedal(true);
+      await world.setPedal(true);
       return from;
     }
 
     /** Release the pedal and let the board see it released (a STATUS from after the debounce). */
-    async function release(world: BoardWorld): Promise<void> {
-      world.setPedal(false);
+    async function release(world: BoardHands): Promise<void> {
+      await world.setPedal(false);
       await c.waitBoardMs(5);
     }
 
-    function worldOf(ctx: TestContext): BoardWorld {
-      if (!conn.world) return ctx.skip(); // needs someone to tap the pedal on a real board
-      return conn.world;
+    function handsOf(ctx: TestContext): BoardHands {
+      if (!conn.hands) return ctx.skip(); // needs someone (or a bench fixture) to tap the pedal on a real board
+      return conn.hands;
     }
 
     it("fires one burst per press with the armed settings, numbered by the board; FIRE tells which", async (ctx) => {
-      const world = worldOf(ctx);
+      const world = handsOf(ctx);
       await pedalArmed(world, { armId: 41, strokes: 6 });
       await c.waitBoardMs(5);
       for (const n of [1, 2]) {
-        const from = press(world);
+        const from = await press(world);
         const pressedAtMs = conn.nowMs();
         const fire = await c.next("FIRE", 200, from);
         expect(fire.fields).toMatchObject({ dot: n, armId: 41, repeat: 0 });
@@ -105,7 +105,7 @@ export function describePedalContract(target: BoardTarget, only?: readonly strin
         await c.waitBoardMs(200);
         expect(c.frames("FIRE", from)).toHaveLength(1);
         expect((await c.status()).state).toBe(BOARD_STATES.PEDAL);
-        expect(world.parked()).toBe(true);
+        if (conn.world) expect(conn.world.parked()).toBe(true);
         await keep();
         await release(world);
       }
@@ -113,14 +113,14 @@ export function describePedalContract(target: BoardTarget, only?: readonly strin
     });
 
     it("counts a press with nothing armed, fires nothing, and shows the pedal and cartridge in STATUS", async (ctx) => {
-      const world = worldOf(ctx);
+      const world = handsOf(ctx);
       await c.toIdle();
-      world.setPedal(false);
+      await world.setPedal(false);
       await c.waitBoardMs(5);
       const from = c.received.length;
       expect(((await c.status()).inputs & 1) === 0).toBe(true);
       for (let i = 0; i < 3; i++) {
-        world.setPedal(true);
+        await world.setPedal(true);
         await c.waitBoardMs(5);
         expect((await c.status()).inputs & 1).toBe(1);
         await release(world);
@@ -128,14 +128,14 @@ export function describePedalContract(target: BoardTarget, only?: readonly strin
       const status = await c.status();
       expect(status).toMatchObject({ state: BOARD_STATES.IDLE, unfiredPresses: 3 });
       expect(c.frames("FIRE", from)).toHaveLength(0);
-      expect(world.parked()).toBe(true);
+      if (conn.world) expect(conn.world.parked()).toBe(true);
       // a needle change happens in IDLE: the switch opens and closes, STATUS shows it, nothing latches
       expect(status.inputs & 2).toBe(2);
-      world.setCartridge(false);
+      await world.setCartridge(false);
       await c.waitBoardMs(60);
       expect(await c.status()).toMatchObject({ state: BOARD_STATES.IDLE, alarm: 0 });
       expect((await c.status()).inputs & 2).toBe(0);
-      world.setCartridge(true);
+      await world.setCartridge(true);
       await c.waitBoardMs(60);
       expect((await c.status()).inputs & 2).toBe(2);
       await c.hello(); // HELLO starts the count again
@@ -143,13 +143,13 @@ export function describePedalContract(target: BoardTarget, only?: readonly strin
     });
 
     it("ends a burst on a release within one stroke period, needle parked, and stays armed", async (ctx) => {
-      const world = worldOf(ctx);
+      const world = handsOf(ctx);
       await pedalArmed(world, { strokes: 30, strokeHz: 100 }); // 300 ms of strokes
       await c.waitBoardMs(5);
-      const from = press(world);
+      const from = await press(world);
       await c.waitFor((f) => f.id === "STROKE" && f.fields.stroke === 3, 200, from);
       const releaseTick = c.boardTick(); // a lower bound: the time to DOTEND below is an upper bound
-      world.setPedal(false);
+      await world.setPedal(false);
       const end = await c.next("DOTEND", 100, from);
       expect(end.fields.strokes).toBeLessThan(10);
       // debounce, one stroke period (10 ms at 100 Hz) for the actuator to get back (its whole travel takes 5 ms),
@@ -157,16 +157,16 @@ export function describePedalContract(target: BoardTarget, only?: readonly strin
       const endMs = tickDiff(end.fields.tick, releaseTick) / c.ticks(1);
       console.log(`${target.name}: release to DOTEND ${endMs.toFixed(2)} ms, ${end.fields.strokes} strokes`);
       expect(endMs).toBeLessThanOrEqual(BOARD_DEFAULTS.pedalSettleUs / 1000 + 10 + 2 + 4 * conn.latencyMs);
-      expect(world.parked()).toBe(true);
+      if (conn.world) expect(conn.world.parked()).toBe(true);
       const status = await c.status();
       expect(status).toMatchObject({ state: BOARD_STATES.PEDAL, alarm: 0 }); // a release is no alarm here
     });
 
     it("repeats while held every repeatMs only when armed to, with the settings armed at each repeat", async (ctx) => {
-      const world = worldOf(ctx);
+      const world = handsOf(ctx);
       await pedalArmed(world, { repeatMs: 150, strokes: 4, armId: 5 });
       await c.waitBoardMs(5);
-      const from = press(world);
+      const from = await press(world);
       await c.next("FIRE", 100, from);
       await c.waitBoardMs(100);
       expect((await c.command({ id: "PEDAL", fields: settings({ repeatMs: 150, strokes: 4, armId: 6 }) })).id).toBe(
@@ -193,9 +193,9 @@ export function describePedalContract(target: BoardTarget, only?: readonly strin
     });
 
     it("fires the latest settings armed between presses, nothing for a pedal held when armed", async (ctx) => {
-      const world = worldOf(ctx);
+      const world = handsOf(ctx);
       await c.toIdle();
-      world.setPedal(true); // held down before arming
+      await world.setPedal(true); // held down before arming
       await c.waitBoardMs(5);
       const from = c.received.length;
       expect((await c.command({ id: "PEDAL", fields: settings({ armId: 1, extensionUm: 500 }) })).id).toBe("ACK");
@@ -204,7 +204,7 @@ export function describePedalContract(target: BoardTarget, only?: readonly strin
       expect((await c.command({ id: "PEDAL", fields: settings({ armId: 2, extensionUm: 1000 }) })).id).toBe("ACK");
       expect((await c.status()).state).toBe(BOARD_STATES.PEDAL);
       await release(world);
-      const pressed = press(world);
+      const pressed = await press(world);
       expect((await c.next("FIRE", 100, pressed)).fields.armId).toBe(2);
       const end = await c.next("DOTEND", 300, pressed);
       // the skin pushes the needle back a little; the first settings would stay near 500
@@ -213,17 +213,17 @@ export function describePedalContract(target: BoardTarget, only?: readonly strin
     });
 
     it("disarms to IDLE at once between bursts, after the running burst; a press there fires nothing", async (ctx) => {
-      const world = worldOf(ctx);
+      const world = handsOf(ctx);
       await pedalArmed(world, { strokes: 20, strokeHz: 100 });
       await c.waitBoardMs(5);
-      const from = press(world);
+      const from = await press(world);
       await c.next("FIRE", 100, from);
       expect((await c.command({ id: "DISARM", fields: {} })).id).toBe("ACK");
       const end = await c.next("DOTEND", 400, from);
       expect(end.fields.strokes).toBe(20); // the running burst finishes
       await c.waitFor((f) => f.id === "STATUS" && f.fields.state === BOARD_STATES.IDLE, 100, from);
       await release(world);
-      const again = press(world);
+      const again = await press(world);
       await c.waitBoardMs(100);
       expect(c.frames("FIRE", again)).toHaveLength(0);
       expect((await c.status()).unfiredPresses).toBe(1);
@@ -235,16 +235,16 @@ export function describePedalContract(target: BoardTarget, only?: readonly strin
     });
 
     it("latches LEASE_EXPIRED when the host falls silent with the pedal armed: no host, no armed dot", async (ctx) => {
-      const world = worldOf(ctx);
+      const world = handsOf(ctx);
       await pedalArmed(world, {}, 200);
       const from = c.received.length;
       const alarm = await c.next("ALARM", 600, from);
       expect(alarm.fields.alarm).toBe(ALARMS.LEASE_EXPIRED.code);
-      press(world);
+      await press(world);
       await c.waitBoardMs(100);
       expect(c.frames("FIRE", from)).toHaveLength(0);
       expect(await c.status()).toMatchObject({ state: BOARD_STATES.ALARM, unfiredPresses: 1 });
-      expect(world.parked()).toBe(true);
+      if (conn.world) expect(conn.world.parked()).toBe(true);
     });
 
     it("refuses pedal settings beyond a hard limit or a repeat outside its bounds, and latches", async () => {

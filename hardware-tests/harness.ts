@@ -31,14 +31,24 @@ import { serialTransport } from "../src/transport/serial.ts";
 import { LINK } from "../src/protocol/table.ts";
 import { BoardClockEstimate, tickAdd, tickDiff } from "../src/time/ticks.ts";
 
-/** What a test may do to the board's physical world. Absent on a real board (a person would have to). */
-export interface BoardWorld {
-  setPedal(pressed: boolean): void;
+/**
+ * The board's digital inputs, as a hand on the hardware works them: the pedal's contacts, the e-stop, the cartridge
+ * switch. On a simulated rig, its pins; on a real bench, a fixture board's outputs wired to them (HIL_FIXTURE,
+ * hardware-tests/fixture.ts); in the normal suite also the emulated fixture on the emulated firmware. Each resolves
+ * once the change has reached the driver board's pins.
+ */
+export interface BoardHands {
+  setPedal(pressed: boolean): Promise<void>;
   /** The pedal's normally-open contact welds shut: both contacts then read closed (their wires cannot agree). */
-  weldPedalContact(): void;
-  setEstopButton(pressed: boolean): void;
+  weldPedalContact(): Promise<void>;
+  setEstopButton(pressed: boolean): Promise<void>;
   /** The cartridge in its holder (its switch closed) or taken out. */
-  setCartridge(present: boolean): void;
+  setCartridge(present: boolean): Promise<void>;
+}
+
+/** What a test may do to a simulated board's physical world beyond its inputs (the plant's faults), and its truth.
+ * Absent on a real board. */
+export interface BoardWorld {
   /** The motor turns at this fraction of its speed from now on (1 = healthy): slow, but no stall. */
   setMotorSlow(fraction: number): void;
   /** The needle tip sits this far beyond the actuator's position, with no cartridge give (0 = healthy). */
@@ -69,6 +79,8 @@ export interface BoardConnection {
   /** Let time pass: advances virtual time, or sleeps. */
   waitMs(ms: number): Promise<void>;
   readonly world: BoardWorld | undefined;
+  /** The board's digital inputs, where something can work them (a simulated rig, a bench fixture). */
+  readonly hands: BoardHands | undefined;
   close(): Promise<void>;
 }
 
@@ -107,24 +119,29 @@ export function connectSimRig(options: SimRigOptions): {
       return Promise.resolve();
     },
     world: rigWorld(rig),
+    hands: rigHands(rig),
     close: () => rig.transport.close(),
   };
   return { conn, rig, scheduler };
 }
 
-/** A simulated rig's physical world: the board's input pins and the plant's faults. */
+/** A simulated rig's inputs, set at once. */
+export function rigHands(rig: SimRig): BoardHands {
+  const set = (change: () => void) => {
+    change();
+    return Promise.resolve();
+  };
+  return {
+    setPedal: (pressed) => set(() => (rig.board.inputs.pedalPressed = pressed)),
+    weldPedalContact: () => set(() => rig.injectDeviceFault({ kind: "pedal-stuck" })),
+    setEstopButton: (pressed) => set(() => (rig.board.inputs.estopButton = pressed)),
+    setCartridge: (present) => set(() => (rig.board.inputs.cartridgePresent = present)),
+  };
+}
+
+/** A simulated rig's physical world: the plant's faults and its truth. */
 export function rigWorld(rig: SimRig): BoardWorld {
   return {
-    setPedal: (pressed) => {
-      rig.board.inputs.pedalPressed = pressed;
-    },
-    weldPedalContact: () => rig.injectDeviceFault({ kind: "pedal-stuck" }),
-    setEstopButton: (pressed) => {
-      rig.board.inputs.estopButton = pressed;
-    },
-    setCartridge: (present) => {
-      rig.board.inputs.cartridgePresent = present;
-    },
     setMotorSlow: (fraction) => rig.injectDeviceFault({ kind: "slow", fraction }),
     setNeedleOvershoot: (um) => rig.injectDeviceFault({ kind: "overshoot", overshootUm: um }),
     setSensorShallow: (um) => rig.injectDeviceFault({ kind: "sensor-offset", offsetUm: um }),
@@ -190,6 +207,7 @@ export async function connectPort(path: string, baud: number): Promise<BoardConn
     baud,
     waitMs: (ms) => new Promise((r) => setTimeout(r, ms)),
     world: undefined,
+    hands: undefined,
     close: () => open.close(),
   };
 }

@@ -13,7 +13,7 @@ import { VirtualScheduler } from "../src/time/scheduler.ts";
 import { LINK } from "../src/protocol/table.ts";
 import { serialTransport } from "../src/transport/serial.ts";
 import { mockCable } from "./mock-cable.ts";
-import { rigWorld, rotaryRig, type BoardConnection, type BoardTarget } from "./harness.ts";
+import { rigHands, rigWorld, rotaryRig, type BoardConnection, type BoardTarget } from "./harness.ts";
 
 const LF = 0x0a;
 
@@ -46,6 +46,7 @@ export async function connectSerialSimRig(options: SimRigOptions): Promise<Board
       }
     },
     world: rigWorld(rig),
+    hands: rigHands(rig),
     close: async () => {
       await transport.close();
       await rig.transport.close();

@@ -15,10 +15,10 @@ interface Emitter {
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   once(event: string, listener: (...args: unknown[]) => void): unknown;
 }
-interface J5Board extends Emitter {
+export interface J5Board extends Emitter {
   readonly io: unknown;
 }
-interface J5 {
+export interface J5 {
   Board: new (options: Record<string, unknown>) => J5Board;
   Button: new (options: Record<string, unknown>) => Emitter;
   Led: { RGB: new (options: Record<string, unknown>) => { color(c: string): void; on(): void; off(): void } };
@@ -41,16 +41,20 @@ export interface FirmataConsoleOptions {
 
 const hex = (on: boolean) => (on ? "ff" : "00");
 
-/** Connects, sets up every pin of the console file, and resolves once the board is ready. */
-export async function openFirmataConsole(o: FirmataConsoleOptions): Promise<OperatorConsole> {
-  const timeoutMs = o.connectTimeoutMs ?? 10_000;
+/** A Firmata board through johnny-five on `port`, once it is ready: repl, debug and SIGINT off. Also the bench
+ * fixture's (hardware-tests/fixture.ts). */
+export async function connectFirmata(
+  port: object,
+  description: string,
+  timeoutMs = 10_000,
+): Promise<{ board: J5Board; five: J5 }> {
   // a board already running (no reset when the port opens: a pseudo-terminal, some USB bridges) reported its
   // version before anyone listened: ask for it after a second, well inside the connect timeout
-  const io = new Firmata(o.port, { reportVersionTimeout: Math.min(1000, timeoutMs / 4) });
+  const io = new Firmata(port, { reportVersionTimeout: Math.min(1000, timeoutMs / 4) });
   const board = new five.Board({ io, repl: false, debug: false, sigint: false, timeout: timeoutMs });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`${o.description}: no Firmata board answered within ${timeoutMs} ms`)),
+      () => reject(new Error(`${description}: no Firmata board answered within ${timeoutMs} ms`)),
       timeoutMs,
     );
     board.once("ready", () => {
@@ -59,9 +63,15 @@ export async function openFirmataConsole(o: FirmataConsoleOptions): Promise<Oper
     });
     board.once("error", (e) => {
       clearTimeout(timer);
-      reject(new Error(`${o.description}: ${(e as Error).message ?? String(e)}`));
+      reject(new Error(`${description}: ${(e as Error).message ?? String(e)}`));
     });
   });
+  return { board, five };
+}
+
+/** Connects, sets up every pin of the console file, and resolves once the board is ready. */
+export async function openFirmataConsole(o: FirmataConsoleOptions): Promise<OperatorConsole> {
+  const { board } = await connectFirmata(o.port, o.description, o.connectTimeoutMs);
 
   const listeners: ((act: ConsoleAct) => void)[] = [];
   const emit = (act: ConsoleAct) => {
