@@ -38,6 +38,8 @@ export interface HandHeldRunOptions {
   readonly engineerApproved?: boolean;
   /** Lets the caller reach the session (operator acts from signal handlers and the keyboard). */
   readonly onSession?: (s: HandHeldSession) => void;
+  /** On a simulated board: lets the caller work its inputs (the keyboard's simulated foot pedal). */
+  readonly onSimInputs?: (set: (i: Partial<BoardInputs>) => void) => void;
 }
 
 export interface HandHeldResult {
@@ -76,6 +78,7 @@ export async function runHandHeld(o: HandHeldRunOptions): Promise<HandHeldResult
     transport = sim.transport;
     setInputs = (i) => sim.world.setInputs(i);
     setInputs({ pedalPressed: false }); // the operator's foot is off the pedal
+    o.onSimInputs?.(setInputs);
     sink = withSimTruth(o.sink, sim);
   } else {
     transport = o.target.transport;

@@ -209,7 +209,8 @@ const HAND_HELD_CONFLICTS = [
   { options: ["taps", "port"], message: "--taps plays the simulated board's pedal: not with --port" },
 ] as const;
 const HAND_HELD_NOTES =
-  "Keys: Up/Down zone, Enter arm/resume/confirm a needle, Space stop (hold), q end, ! e-stop. " +
+  "Keys: Up/Down zone, Enter arm/resume/confirm a needle, Space stop (hold), q end, ! e-stop; on the simulated " +
+  "board p taps its pedal, P holds it down or lets it up, c takes the cartridge out or puts it in. " +
   "Ctrl-C once: STOP (the session holds). Twice: E-STOP.";
 
 export const COMMANDS = {

@@ -31,7 +31,7 @@ const PHASE: Record<HandHeldPhase, { word: string; sgr: string }> = {
   ended: { word: "ENDED", sgr: "37;40" },
 };
 
-const KEYS = "keys: Up/Down zone  Enter arm/confirm  Space stop  q end  ! e-stop";
+const KEYS = "keys: Up/Down zone  Enter arm/confirm  Space stop  q end  ! e-stop  (sim: p pedal, P hold, c cartridge)";
 const SPARK = "▁▂▃▄▅▆▇█";
 /** How many recent dots the sparkline shows. */
 const SPARK_DOTS = 24;
@@ -108,7 +108,8 @@ export function sparkline(recent: readonly DotRecord[]): string {
 type Out = { write(s: string): unknown; readonly isTTY?: boolean; readonly columns?: number };
 
 export class LiveScreen {
-  private drawnLines = 0;
+  /** The visible length of each line of the block on screen (none drawn: empty). */
+  private drawn: number[] = [];
   private recent: DotRecord[] = [];
   private view: LiveView | undefined;
 
@@ -138,8 +139,8 @@ export class LiveScreen {
 
   /** Leave the block standing, the cursor below it. */
   close(): void {
-    if (this.out.isTTY && this.drawnLines > 0) this.out.write("\n");
-    this.drawnLines = 0;
+    if (this.out.isTTY && this.drawn.length > 0) this.out.write("\n");
+    this.drawn = [];
   }
 
   private plainStatus(v: LiveView): string {
@@ -153,12 +154,15 @@ export class LiveScreen {
     } else this.out.write(`${line}\n`);
   }
 
-  /** Back to the block's first line, and clear to the end of the screen. */
+  /** Back to the block's first line, and clear to the end of the screen. The rows it takes are counted at the
+   * width now: a terminal that reflows on a resize (tmux does) wraps lines drawn wider onto more rows. */
   private erase(): void {
-    if (this.drawnLines === 0) return;
-    const up = this.drawnLines - 1;
+    if (this.drawn.length === 0) return;
+    const columns = this.out.columns ?? 80;
+    const rows = this.drawn.reduce((n, len) => n + Math.max(1, Math.ceil(len / columns)), 0);
+    const up = rows - 1;
     this.out.write(`\r${up > 0 ? `\x1b[${up}A` : ""}\x1b[J`);
-    this.drawnLines = 0;
+    this.drawn = [];
   }
 
   private draw(): void {
@@ -166,9 +170,12 @@ export class LiveScreen {
     this.erase();
     const lines = statusBlock(this.view, this.recent, (this.out.columns ?? 80) - 1, true);
     this.out.write(lines.join("\n"));
-    this.drawnLines = lines.length;
+    this.drawn = lines.map((l) => visibleLength(l));
   }
 }
+
+// eslint-disable-next-line no-control-regex -- the SGR colour sequences the block is drawn with
+const visibleLength = (line: string): number => line.replace(/\x1b\[[0-9;]*m/g, "").length;
 
 function eventLine(e: HandHeldEvent): string | undefined {
   switch (e.type) {

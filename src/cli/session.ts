@@ -25,6 +25,8 @@ import { packageFile } from "./package.ts";
 
 /** A second Ctrl-C within this of the first is E-STOP. */
 export const ESTOP_WINDOW_MS = 3000;
+/** The keyboard's simulated foot: p presses the simulated board's pedal this long. */
+const PEDAL_TAP_MS = 150;
 
 export async function startCommand(args: readonly string[]): Promise<ExitCode> {
   const parsed = parseCommand("session start", args);
@@ -91,6 +93,25 @@ async function handHeld(
   let operatorConsole: OperatorConsole | undefined;
   let hand: HandHeldSession | undefined;
   let lastInterruptMs = -Infinity;
+  /** The simulated board's pedal and cartridge switch, for the keyboard's p (a tap), P (down, or up again) and c
+   * (the cartridge out, or in again). */
+  let simPedal: ((i: { pedalPressed?: boolean; cartridgePresent?: boolean }) => void) | undefined;
+  let pedalHeld = false;
+  let cartridgeIn = true;
+  const onPedalKey = (chunk: Buffer | string) => {
+    for (const key of chunk.toString()) {
+      if (key === "p" && simPedal) {
+        simPedal({ pedalPressed: true });
+        setTimeout(() => simPedal?.({ pedalPressed: pedalHeld }), PEDAL_TAP_MS);
+      } else if (key === "P" && simPedal) {
+        pedalHeld = !pedalHeld;
+        simPedal({ pedalPressed: pedalHeld });
+      } else if (key === "c" && simPedal) {
+        cartridgeIn = !cartridgeIn;
+        simPedal({ cartridgePresent: cartridgeIn });
+      }
+    }
+  };
   const onInterrupt = () => {
     const nowMs = performance.now();
     hand?.act(nowMs - lastInterruptMs <= ESTOP_WINDOW_MS ? "estop" : "stop");
@@ -106,6 +127,7 @@ async function handHeld(
         ? { kind: "transport", transport: await openSerialTransport(v.port, v.baud) }
         : { kind: "sim", virtualTime: v["virtual-time"], seed: v.seed, firmware: board.firmware };
     operatorConsole = await openConsole(consoleKind, v["console-port"]);
+    if (consoleKind === "keyboard" && target.kind === "sim") process.stdin.on("data", onPedalKey);
     process.on("SIGINT", onInterrupt);
     process.on("SIGTERM", onTerminate);
     const screen = new LiveScreen(process.stdout, v.json);
@@ -123,6 +145,7 @@ async function handHeld(
       ...(resuming ? { resume: resuming.resume } : {}),
       engineerApproved: v.engineer,
       onSession: (s) => (hand = s),
+      onSimInputs: (set) => (simPedal = set),
       observer: (e) => {
         if (!hand) return;
         screen.event(e, {
@@ -150,6 +173,7 @@ async function handHeld(
   } finally {
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onTerminate);
+    process.stdin.off("data", onPedalKey);
     await operatorConsole?.close();
     file.close();
   }
