@@ -67,7 +67,8 @@ static void check_dot(const smp_limits *l) {
   uint32_t repeat = near(take() & 1u ? SMP_PEDAL_REPEAT_MIN_MS : SMP_PEDAL_REPEAT_MAX_MS);
   if (beyond != ref_dot_beyond(l, ext, hz, duty, strokes)) abort();
   /* PEDAL's repeat: 0 (once a press) or within LINK.pedalRepeatMinMs..pedalRepeatMaxMs */
-  if (smp_lim_repeat_beyond(repeat) != (repeat != 0 && (repeat < SMP_PEDAL_REPEAT_MIN_MS || repeat > SMP_PEDAL_REPEAT_MAX_MS)))
+  if (smp_lim_repeat_beyond(repeat) !=
+      (repeat != 0 && (repeat < SMP_PEDAL_REPEAT_MIN_MS || repeat > SMP_PEDAL_REPEAT_MAX_MS)))
     abort();
   if (smp_lim_repeat_beyond(0)) abort();
   if (!beyond && (ext > l->extension_um || ext > SMP_ABS_MAX_EXTENSION_UM || hz > SMP_ABS_MAX_STROKE_HZ)) abort();

@@ -3,8 +3,9 @@
  * its wrap or not), then a stream of operations, one per main-loop iteration: raw bytes on the serial line,
  * well-formed host commands (any sequence number, fields near the board's own tick and limits; PEDAL settings with
  * repeat intervals at and around their bounds), time steps, tachometer edges, ADC readings, the e-stop / pedal /
- * cartridge inputs (and pedal presses and releases), and interrupts that land in the middle of a main-loop step. Every iteration, and every frame the board sends, is checked against the board's
- * invariants (docs/protocol.md section 7); a violation is abort(), which libFuzzer reports as a crash.
+ * cartridge inputs (and pedal presses and releases), and interrupts that land in the middle of a main-loop step.
+ * Every iteration, and every frame the board sends, is checked against the board's invariants (docs/protocol.md
+ * sections 7 and 7.13); a violation is abort(), which libFuzzer reports as a crash.
  *
  * Each input starts from a freshly reset firmware: under clang, main.c's static variables are placed in two
  * sections of their own (#pragma clang section) and restored from a snapshot before every input; under another
@@ -388,6 +389,10 @@ static void check_invariants(void) {
       abort();
     if (fuzz_hal.estop && fuzz_hal.us - host.estop_since_us > GUARD_SLACK_US && live_us > GUARD_SLACK_US) abort();
     if (!fuzz_hal.cartridge && fuzz_hal.us - host.cartridge_since_us > GUARD_SLACK_US && live_us > GUARD_SLACK_US)
+      abort();
+    /* ... and the needle sensor at its rail or beyond the hard maximum, between bursts too */
+    if ((fuzz_hal.adc[HAL_ADC_NEEDLE] >= g->needle_over || fuzz_hal.adc[HAL_ADC_NEEDLE] >= SMP_ADC_RAIL) &&
+        fuzz_hal.us - host.adc0_set_us > GUARD_SLACK_US && live_us > GUARD_SLACK_US)
       abort();
   }
   /* the LED shows ALARM */

@@ -4,7 +4,8 @@
  * golden frame as raw bytes on the line after power-up, and whole sessions in the main-loop target's operation
  * stream (fuzz_main.c): HELLO, UNLOCK, pedal, ARM, a DOT and the tachometer edges and needle readings of its
  * strokes, on the rotary and the coil board, with the clocks near their wrap, stopped by a STOP byte, an e-stop
- * or an expired lease. */
+ * or an expired lease; and pedal sessions: PEDAL, a press, then a release mid-burst, a repeat while held, or a
+ * DISARM during the burst. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-/* codec.h - protocol v1 frame codec: CRC-16/CCITT-FALSE, byte-level line assembly (with the priority
- * bytes pulled out), strict decoding and encoding. Portable C99: no AVR dependency (flash tables go
+/* codec.h - the wire protocol's frame codec (docs/protocol.md): CRC-16/CCITT-FALSE, byte-level line assembly (with
+ * the priority bytes pulled out), strict decoding and encoding. Portable C99: no AVR dependency (flash tables go
  * through pgm.h), compiled into the firmware and into the host tests alike.
  *
  * A frame is one line:   <seq> <ID>[ <name>=<value>]...*<CRC>\n

@@ -28,7 +28,7 @@
 #define SMP_STALL_WINDOW_US (SMP_DEFAULT_STALL_WINDOW_MS * 1000UL)     /* stallWindowMs */
 #define SMP_LATE_TOLERANCE_MS SMP_U(SMP_DEFAULT_LATE_TOLERANCE_MS)     /* a DOT may arrive this late and still be queued */
 #define SMP_PEDAL_DEBOUNCE_US (SMP_DEFAULT_PEDAL_DEBOUNCE_MS * 1000UL) /* pedalDebounceMs */
-#define SMP_PEDAL_SETTLE_US SMP_UL(SMP_DEFAULT_PEDAL_SETTLE_US) /* pedalSettleUs: the debounced pedal (§7.13) */
+#define SMP_PEDAL_SETTLE_US SMP_UL(SMP_DEFAULT_PEDAL_SETTLE_US)        /* pedalSettleUs: the debounced pedal (§7.13) */
 #define SMP_STUCK_SWING_NM (SMP_DEFAULT_STUCK_SWING_UM * 1000L)        /* swing below this between two edges: stuck */
 #define SMP_ADC_RAIL SMP_U(SMP_DEFAULT_ADC_MAX_COUNT)                  /* ADC_MAX: an open sensor wire reads the rail */
 #define SMP_PARK_UM SMP_DEFAULT_PARK_UM                                /* PARK_UM: needle tip inside the grip at every cam phase */
@@ -161,8 +161,9 @@ uint32_t smp_edge_period(smp_edge_ref *r, uint32_t t_us);
  * Every second tick (200 us, the reference board steps every 250 us), in the reference board's order:
  * pedal contacts; in ARMED/BURST/PEDAL/PEDAL_BURST (a lease running) lease, e-stop, cartridge, and in ARMED/BURST
  * only (the pedal a dead-man switch there; in PEDAL a release is the normal end of a dot, §7.13) pedal released
- * (in IDLE e-stop); in ARMED/BURST/PEDAL/PEDAL_BURST position sensor at the rail or beyond the hard extension; drive on and current beyond the hard maximum;
- * in a burst with the drive on no tach edge for the stall window; in a burst the on-time cap. The first
+ * (in IDLE e-stop); in ARMED/BURST/PEDAL/PEDAL_BURST position sensor at the rail or beyond the hard extension;
+ * drive on and current beyond the hard maximum; in a burst with the drive on no tach edge for the stall window;
+ * in a burst the on-time cap. The first
  * that applies is the alarm to latch. The ADC thresholds are precomputed in counts, so the interrupt does
  * no division and no per-sample conversion.
  *

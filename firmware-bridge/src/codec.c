@@ -1,4 +1,4 @@
-/* codec.c - protocol v1 frame codec. Portable: no AVR dependency (see codec.h). */
+/* codec.c - the wire protocol's frame codec (docs/protocol.md). Portable: no AVR dependency (see codec.h). */
 #include "codec.h"
 
 #include "pgm.h"

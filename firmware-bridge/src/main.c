@@ -17,11 +17,8 @@
 
 enum { PHASE_SPINUP, PHASE_STROKES, PHASE_RETRACT };
 
-/* A burst's settings. They passed smp_lim_dot_beyond (DOT, PEDAL) against limits no higher than the SMP_ABS_MAX_*
- * caps, so each fits 16 bits (strokes <= 1000 ms x 160 Hz / 1000): 16 bytes a dot, in the queue and the burst. */
 typedef struct {
-  uint32_t dot, at_tick;
-  uint16_t extension_um, stroke_hz, duty_permille, strokes;
+  uint32_t dot, at_tick, extension_um, stroke_hz, duty_permille, strokes;
 } dot_cmd;
 
 typedef struct {
@@ -59,16 +56,23 @@ static struct {
 } last_response = {SMP_M_COUNT, 0, 0};
 static uint32_t rx_ok, rx_bad, rx_dup;
 static uint32_t lease_tick;
-static dot_cmd queue[SMP_QUEUE_SLOTS];
+/* The dot queue, and in the same bytes the pedal's armed settings (SimBoard.armed, docs/protocol.md §7.13; RAM is
+ * short): the queue is empty in PEDAL and PEDAL_BURST (DOT is refused there, and PEDAL is entered only from IDLE,
+ * whose queue is empty), and the armed settings are used only there (each PEDAL from IDLE writes them anew). They
+ * passed smp_lim_dot_beyond against limits no higher than the SMP_ABS_MAX_* caps, so each fits 16 bits (strokes <=
+ * 1000 ms x 160 Hz / 1000), and repeatMs is at most LINK.pedalRepeatMaxMs. */
+static union {
+  dot_cmd queue[SMP_QUEUE_SLOTS];
+  struct {
+    uint32_t arm_id;
+    uint16_t extension_um, stroke_hz, duty_permille, strokes, repeat_ms;
+  } armed;
+} dots;
 static uint8_t q_head, q_len;
 static burst_t burst;
 static uint8_t disarm_pending;
-/* Pedal-armed dots (SimBoard.armed, lastFireUs, unfiredPresses; BoardGuard.pedalDown, docs/protocol.md §7.13); the
- * armed settings fit 16 bits as a dot_cmd's do, and repeatMs is at most LINK.pedalRepeatMaxMs. */
-static struct {
-  uint32_t arm_id;
-  uint16_t extension_um, stroke_hz, duty_permille, strokes, repeat_ms;
-} armed;
+/* Pedal-armed dots (SimBoard.lastFireUs, unfiredPresses; BoardGuard.pedalDown, docs/protocol.md §7.13); the armed
+ * settings are dots.armed, above. */
 static struct {
   uint8_t down;      /* the debounced pedal: pressed */
   uint8_t other;     /* the contacts read the other side continuously since since_us */
@@ -77,7 +81,6 @@ static struct {
 static uint8_t fire_held;      /* a pedal burst of the press still held fired at fire_us: repeats count from it */
 static uint32_t fire_us;
 static uint32_t unfired_presses;
-static uint8_t status_count; /* STATUS frames sent (wraps): did an action send one? */
 static struct {
   uint8_t active;
   uint8_t code;
@@ -172,7 +175,6 @@ static void take_now(void) { now_us = hal_now_us_tick(&now_tick); }
  * the period restarts from that same instant, so periodic STATUS are never less than 500 ticks apart). */
 static void send_status_as(uint8_t priority) {
   smp_value v[SMP_MSG_STATUS_NFIELDS];
-  status_count++;
   next_status_us = now_us + SMP_STATUS_PERIOD_MS * 1000UL;
   v[SMP_F_STATUS_TICK].u = now_tick;
   v[SMP_F_STATUS_STATE].u = state;
@@ -319,13 +321,13 @@ static void accept_dot(uint16_t seq, const smp_value *f) {
     respond_nak(seq, SMP_NAK_QUEUE_FULL, 1);
     return;
   }
-  d = &queue[(uint8_t)(q_head + q_len) % SMP_QUEUE_SLOTS];
+  d = &dots.queue[(uint8_t)(q_head + q_len) % SMP_QUEUE_SLOTS];
   d->dot = f[SMP_F_DOT_DOT].u;
   d->at_tick = f[SMP_F_DOT_AT_TICK].u;
-  d->extension_um = (uint16_t)f[SMP_F_DOT_EXTENSION_UM].u; /* within the limits checked above: 16 bits */
-  d->stroke_hz = (uint16_t)f[SMP_F_DOT_STROKE_HZ].u;
-  d->duty_permille = (uint16_t)f[SMP_F_DOT_DUTY_PERMILLE].u;
-  d->strokes = (uint16_t)f[SMP_F_DOT_STROKES].u;
+  d->extension_um = f[SMP_F_DOT_EXTENSION_UM].u;
+  d->stroke_hz = f[SMP_F_DOT_STROKE_HZ].u;
+  d->duty_permille = f[SMP_F_DOT_DUTY_PERMILLE].u;
+  d->strokes = f[SMP_F_DOT_STROKES].u;
   q_len++;
   have_last_dot = 1;
   last_dot_accepted = f[SMP_F_DOT_DOT].u;
@@ -344,12 +346,12 @@ static void accept_pedal(uint16_t seq, const smp_value *f) {
     return;
   }
   if (state == SMP_STATE_IDLE) fire_held = 0; /* a pedal already held fires nothing until pressed again */
-  armed.arm_id = f[SMP_F_PEDAL_ARM_ID].u;
-  armed.extension_um = (uint16_t)f[SMP_F_PEDAL_EXTENSION_UM].u;
-  armed.stroke_hz = (uint16_t)f[SMP_F_PEDAL_STROKE_HZ].u;
-  armed.duty_permille = (uint16_t)f[SMP_F_PEDAL_DUTY_PERMILLE].u;
-  armed.strokes = (uint16_t)f[SMP_F_PEDAL_STROKES].u;
-  armed.repeat_ms = (uint16_t)f[SMP_F_PEDAL_REPEAT_MS].u;
+  dots.armed.arm_id = f[SMP_F_PEDAL_ARM_ID].u;
+  dots.armed.extension_um = (uint16_t)f[SMP_F_PEDAL_EXTENSION_UM].u;
+  dots.armed.stroke_hz = (uint16_t)f[SMP_F_PEDAL_STROKE_HZ].u;
+  dots.armed.duty_permille = (uint16_t)f[SMP_F_PEDAL_DUTY_PERMILLE].u;
+  dots.armed.strokes = (uint16_t)f[SMP_F_PEDAL_STROKES].u;
+  dots.armed.repeat_ms = (uint16_t)f[SMP_F_PEDAL_REPEAT_MS].u;
   extend_lease(f[SMP_F_PEDAL_LEASE_TICK].u);
   disarm_pending = 0;
   if (state == SMP_STATE_IDLE) set_state(SMP_STATE_PEDAL);
@@ -489,7 +491,7 @@ static void start_next_burst(void) {
   const dot_cmd *d;
   uint32_t tick, on_us;
   if (q_len == 0) return;
-  d = &queue[q_head];
+  d = &dots.queue[q_head];
   tick = hal_tick();
   if (smp_tick_before(tick, d->at_tick)) return;
   if (smp_lim_start_late(tick, d->at_tick)) {
@@ -498,7 +500,7 @@ static void start_next_burst(void) {
   }
   /* Refused while an interrupt-latched alarm waits (it latches at the next drain_rx and drops the queue) or
    * the e-stop input is active (the guard or INT0 queues ESTOP): no burst then, and the dot stays queued. */
-  if (!hal_drive_on(smp_duty_to_ocr(d->duty_permille), d->stroke_hz,
+  if (!hal_drive_on(smp_duty_to_ocr((uint16_t)d->duty_permille), (uint16_t)d->stroke_hz,
                     cfg.machine == SMP_MACHINE_COIL, &on_us))
     return;
   burst.dot = *d;
@@ -520,25 +522,26 @@ static void start_next_burst(void) {
   set_state(SMP_STATE_BURST);
 }
 
-/* SimBoard.fire: a pedal burst with the settings armed now (docs/protocol.md §7.13), for a press (repeat 0) or a
- * repeat while the pedal is held (repeat 1), at the step's moment (now_us, now_tick). Its dot number is one above the
- * last dot accepted since HELLO and becomes the last accepted; the burst then runs as a scheduled one does (its start
- * is start_next_burst's, kept apart so that a scheduled burst's code and timing stay as they were). Nothing fires if
- * the drive cannot go on (an interrupt-latched alarm waits, or the e-stop input is active). */
 /* FIRE, in a frame of its own: its values are off the stack while set_state encodes the STATUS before it. */
 static void __attribute__((noinline)) send_fire(uint32_t dot, uint32_t tick, uint8_t repeat) {
   smp_value v[SMP_MSG_FIRE_NFIELDS];
   v[SMP_F_FIRE_DOT].u = dot;
-  v[SMP_F_FIRE_ARM_ID].u = armed.arm_id;
+  v[SMP_F_FIRE_ARM_ID].u = dots.armed.arm_id;
   v[SMP_F_FIRE_TICK].u = tick;
   v[SMP_F_FIRE_REPEAT].u = repeat;
   send(SMP_M_FIRE, v);
 }
 
+/* SimBoard.fire: a pedal burst with the settings armed now (docs/protocol.md §7.13), for a press (repeat 0) or a
+ * repeat while the pedal is held (repeat 1), at the step's moment (now_us, now_tick). Its dot number is one above the
+ * last dot accepted since HELLO and becomes the last accepted; the burst then runs as a scheduled one does (its start
+ * is start_next_burst's, kept apart so that a scheduled burst's code and timing stay as they were). Nothing fires if
+ * the drive cannot go on (an interrupt-latched alarm waits, or the e-stop input is active). */
 static void fire_pedal(uint8_t repeat) {
   uint32_t on_us, tick = now_tick;
   uint32_t dot = have_last_dot ? last_dot_accepted + 1u : 1u;
-  if (!hal_drive_on(smp_duty_to_ocr(armed.duty_permille), armed.stroke_hz, cfg.machine == SMP_MACHINE_COIL, &on_us))
+  if (!hal_drive_on(smp_duty_to_ocr(dots.armed.duty_permille), dots.armed.stroke_hz, cfg.machine == SMP_MACHINE_COIL,
+                    &on_us))
     return;
   have_last_dot = 1;
   last_dot_accepted = dot;
@@ -546,10 +549,10 @@ static void fire_pedal(uint8_t repeat) {
   fire_us = now_us;
   burst.dot.dot = dot;
   burst.dot.at_tick = tick;
-  burst.dot.extension_um = armed.extension_um;
-  burst.dot.stroke_hz = armed.stroke_hz;
-  burst.dot.duty_permille = armed.duty_permille;
-  burst.dot.strokes = armed.strokes;
+  burst.dot.extension_um = dots.armed.extension_um;
+  burst.dot.stroke_hz = dots.armed.stroke_hz;
+  burst.dot.duty_permille = dots.armed.duty_permille;
+  burst.dot.strokes = dots.armed.strokes;
   burst.active = 1;
   burst.phase = PHASE_SPINUP;
   burst.edge_after_on = 0;
@@ -590,7 +593,7 @@ static void extend(uint8_t at_edge) {
   hal_actuator_set(ocr);
   /* the last puncture's retract, in the interrupt that samples it (the strokes so far were counted in spin-up: none;
    * a sensor read "in" at 0 um and below: smp_sensor_nm > 0 from the zero count up) */
-  hal_retract_after(burst.dot.strokes, cfg.cal.sensor_zero_count);
+  hal_retract_after(burst.dot.strokes > 0xFFFFu ? 0u : (uint16_t)burst.dot.strokes, cfg.cal.sensor_zero_count);
   hal_peak_reset(); /* motor inrush during spin-up is not a puncture's current */
 }
 
@@ -601,7 +604,7 @@ static void on_edge(const hal_edge *e) {
   smp_depth_cam cam;
   /* the depth forecast's cam for the coming stroke (its division here, once per edge, not per sample) */
   smp_depth_cam_set(&cam, &cfg.limits, cfg.cal.stroke_um, period, last_period_us,
-                    burst.active ? burst.dot.stroke_hz : 0u);
+                    burst.active ? (uint16_t)burst.dot.stroke_hz : 0u);
   hal_depth_cam(&cam);
   last_period_us = period;
   if (smp_lim_over_speed(&cfg.limits, period) && hal_drive_is_on()) {
@@ -751,12 +754,12 @@ static void run_burst(void) {
  * debounced state. It changes once they have read the other side continuously for pedalSettleUs, as seen by the
  * main-loop passes (each reads them once). A change sends STATUS; a press fires in PEDAL and counts as unfired
  * anywhere else; a release ends a pedal burst. Every pass takes only the test below while the contacts agree with
- * the debounced pedal (a scheduled session holds it down throughout); the rest is out of line, so a pass of a
- * scheduled burst is as short as it was. */
+ * the debounced pedal (a scheduled session holds it down throughout); the rest is out of line, so a scheduled
+ * session's passes gain only that test. */
 static void __attribute__((noinline)) pedal_other_side(uint8_t pressed) {
-  uint8_t sent;
   /* when the contacts were read, not the pass's start: a pass during a burst can take milliseconds */
   uint32_t t_us = hal_now_us();
+  uint8_t releasing;
   if (!pedal.other) {
     pedal.other = 1;
     pedal.since_us = t_us;
@@ -765,19 +768,19 @@ static void __attribute__((noinline)) pedal_other_side(uint8_t pressed) {
   if (t_us - pedal.since_us < SMP_PEDAL_SETTLE_US) return;
   pedal.down = pressed;
   pedal.other = 0;
-  sent = status_count;
-  /* act first, report after: a STATUS takes the main loop some milliseconds to encode during a burst (the depth
-   * forecast and the guard interrupts take most of the CPU then), and the actuator must not wait for it */
-  if (!pressed) { /* a release: no more repeats of this press; a pedal burst goes back to park */
+  releasing = !pressed && state == SMP_STATE_PEDAL_BURST && burst.active;
+  /* a release in strokes parks the actuator before anything else: the STATUS below takes the main loop some
+   * milliseconds to encode during a burst (the depth forecast and the guard interrupts take most of the CPU then) */
+  if (releasing && burst.phase == PHASE_STROKES) burst_release();
+  send_status(); /* the debounced pedal is STATUS inputs bit 1; then what the change does, as SimBoard.onPedal */
+  if (!pressed) { /* a release: no more repeats of this press; a pedal burst in spin-up ends now */
     fire_held = 0;
-    if (state == SMP_STATE_PEDAL_BURST && burst.active) burst_release();
+    if (releasing) burst_release();
   } else if (state == SMP_STATE_PEDAL && !burst.active) {
     fire_pedal(0);
   } else {
     unfired_presses++;
   }
-  /* the debounced pedal is STATUS inputs bit 1: unless the STATUS of a state change just reported it */
-  if (status_count == sent) send_status();
 }
 
 static inline void pedal_step(void) {
@@ -789,8 +792,8 @@ static inline void pedal_step(void) {
 /* Held pedal, a repeat interval armed, in PEDAL (the previous burst ended): repeatMs since that burst fired. Not with
  * a DISARM pending, which takes the board to IDLE once the burst has ended. */
 static void pedal_repeat(void) {
-  if (fire_held && armed.repeat_ms && !disarm_pending && !burst.active &&
-      now_us - fire_us >= (uint32_t)armed.repeat_ms * 1000u)
+  if (fire_held && dots.armed.repeat_ms && !disarm_pending && !burst.active &&
+      now_us - fire_us >= (uint32_t)dots.armed.repeat_ms * 1000u)
     fire_pedal(1);
 }
 
