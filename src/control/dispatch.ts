@@ -11,7 +11,7 @@ import type { DotSource, PlannedDot } from "./dot-source.ts";
 import { commandCapUm, commandLimit, type BoardInfo } from "./handshake.ts";
 import { DotPacer } from "./pacing.ts";
 import { MAX_LATE_DOTS_IN_A_ROW, type LoopTiming } from "./timing.ts";
-import { ReachWatch, type Unreachable } from "./reach.ts";
+import { ReachWatch, SessionEndWatch, type Unreachable } from "./reach.ts";
 import type { DotRecord } from "../log/records.ts";
 import type { LoadedProfile } from "../profiles/load.ts";
 import { BoardClockEstimate } from "../time/ticks.ts";
@@ -63,8 +63,7 @@ export interface Dispatcher {
 }
 
 export class DotDispatcher implements Dispatcher {
-  /** Set once a zone's target proved out of reach: no more dots go out, those in flight still end. */
-  private unreachable: Unreachable | undefined;
+  private readonly end: SessionEndWatch;
 
   constructor(
     private readonly source: DotSource,
@@ -73,8 +72,14 @@ export class DotDispatcher implements Dispatcher {
     private readonly info: BoardInfo,
     /** The machine's worst-case overtravel (its calibration file): commands stay that far under the hard maximum. */
     private readonly overtravelUm: number,
-    private readonly reach: ReachWatch,
-  ) {}
+    reach: ReachWatch,
+  ) {
+    this.end = new SessionEndWatch(
+      reach,
+      () => source.exhausted,
+      () => books.inFlightCount,
+    );
+  }
 
   /** ARM, with a lease from boardNowTick. */
   arm(nowMs: number, boardNowTick: number): HostCommand {
@@ -87,7 +92,7 @@ export class DotDispatcher implements Dispatcher {
    * retransmission would carry a stale start tick) and while the board's queue has room.
    */
   next(nowMs: number, boardNowTick: number, linkIdle: boolean): Dispatch | undefined {
-    const planned = this.unreachable ? undefined : this.source.next();
+    const planned = this.end.stopped ? undefined : this.source.next();
     if (planned && this.books.inFlightCount < Math.max(1, this.info.queueSlots - 1) && linkIdle) {
       const atTick = this.pacer.due(boardNowTick);
       if (atTick !== undefined) return this.dot(planned, atTick, nowMs, boardNowTick);
@@ -131,21 +136,16 @@ export class DotDispatcher implements Dispatcher {
     return { kind: "again" };
   }
 
-  /** A dot ended with this record: when it shows its zone's target out of reach, no more dots go out. */
   ended(record: DotRecord): Unreachable | undefined {
-    if (this.unreachable) return undefined;
-    this.unreachable = this.reach.dot(record);
-    return this.unreachable;
+    return this.end.ended(record);
   }
 
-  /** Why the session ends held, for its sessionDone: empty when it does not. */
   get held(): { held?: Unreachable } {
-    return this.unreachable ? { held: this.unreachable } : {};
+    return this.end.held;
   }
 
-  /** The source has run out (or its target is out of reach) and no dot is in flight: the session is complete. */
   get complete(): boolean {
-    return (this.unreachable !== undefined || this.source.exhausted) && this.books.inFlightCount === 0;
+    return this.end.complete;
   }
 }
 

@@ -13,7 +13,7 @@ import type { DotAccounting, DotCommand } from "./accounting.ts";
 import type { Dispatch, LateDot } from "./dispatch.ts";
 import { commandCapUm, commandLimit, type BoardInfo } from "./handshake.ts";
 import type { DotPacer } from "./pacing.ts";
-import type { ReachWatch, Unreachable } from "./reach.ts";
+import { SessionEndWatch, type ReachWatch, type Unreachable } from "./reach.ts";
 
 /** Where a hand-held session's dots come from: the zone the operator has selected, until the segment ends. */
 export interface PedalSource {
@@ -41,7 +41,7 @@ const ARMS_KEPT = 8;
 export class PedalDispatcher {
   private armId = 0;
   private readonly arms = new Map<number, Armed>();
-  private unreachable: Unreachable | undefined;
+  private readonly end: SessionEndWatch;
 
   constructor(
     private readonly source: PedalSource,
@@ -49,8 +49,14 @@ export class PedalDispatcher {
     private readonly pacer: DotPacer,
     private readonly info: BoardInfo,
     private readonly overtravelUm: number,
-    private readonly reach: ReachWatch,
-  ) {}
+    reach: ReachWatch,
+  ) {
+    this.end = new SessionEndWatch(
+      reach,
+      () => source.exhausted,
+      () => books.inFlightCount,
+    );
+  }
 
   /** The arming command: PEDAL with the selected zone's settings and a lease from boardNowTick. */
   arm(nowMs: number, boardNowTick: number): HostCommand {
@@ -63,7 +69,7 @@ export class PedalDispatcher {
   /** Re-arm when the settings or the loops' command changed since the last PEDAL, else a keep-alive when due. */
   next(nowMs: number, boardNowTick: number, linkIdle: boolean): Dispatch | undefined {
     if (!linkIdle) return undefined;
-    if (!this.source.exhausted && !this.unreachable && this.changed()) return this.pedal(nowMs, boardNowTick);
+    if (!this.source.exhausted && !this.end.stopped && this.changed()) return this.pedal(nowMs, boardNowTick);
     if (!this.pacer.keepDue(nowMs)) return undefined;
     this.pacer.leased(nowMs);
     return { kind: "keep", command: { id: "KEEP", fields: { leaseTick: this.pacer.leaseTick(boardNowTick) } } };
@@ -81,17 +87,15 @@ export class PedalDispatcher {
   }
 
   ended(record: DotRecord): Unreachable | undefined {
-    if (this.unreachable) return undefined;
-    this.unreachable = this.reach.dot(record);
-    return this.unreachable;
+    return this.end.ended(record);
   }
 
   get held(): { held?: Unreachable } {
-    return this.unreachable ? { held: this.unreachable } : {};
+    return this.end.held;
   }
 
   get complete(): boolean {
-    return (this.unreachable !== undefined || this.source.exhausted) && this.books.inFlightCount === 0;
+    return this.end.complete;
   }
 
   private changed(): boolean {

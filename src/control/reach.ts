@@ -40,3 +40,36 @@ export class ReachWatch {
     return { code: "TARGET_UNREACHABLE", detail, dot: d.n };
   }
 }
+
+/** A session's end as both dispatchers see it: no more dots once a zone's target proves out of reach, and complete
+ * once the source has run out (or that happened) and no dot is in flight. */
+export class SessionEndWatch {
+  private unreachable: Unreachable | undefined;
+
+  constructor(
+    private readonly reach: ReachWatch,
+    private readonly exhausted: () => boolean,
+    private readonly inFlight: () => number,
+  ) {}
+
+  /** No more dots go out (the target proved out of reach). */
+  get stopped(): boolean {
+    return this.unreachable !== undefined;
+  }
+
+  /** A dot ended with this record: when it shows its zone's target out of reach, no more dots go out. */
+  ended(record: DotRecord): Unreachable | undefined {
+    if (this.unreachable) return undefined;
+    this.unreachable = this.reach.dot(record);
+    return this.unreachable;
+  }
+
+  /** Why the session ends held, for its sessionDone: empty when it does not. */
+  get held(): { held?: Unreachable } {
+    return this.unreachable ? { held: this.unreachable } : {};
+  }
+
+  get complete(): boolean {
+    return (this.unreachable !== undefined || this.exhausted()) && this.inFlight() === 0;
+  }
+}
