@@ -247,7 +247,8 @@ export class SimBoard implements BoardModel {
     const pedal = this.guard.debouncePedal();
     if (pedal) this.onPedal(pedal);
     if (this.state === "ARMED" && !this.bursts.current) this.bursts.startNext();
-    if (this.state === "PEDAL" && !this.bursts.current && this.repeatDue()) this.fire(true);
+    // not with a DISARM pending: the board goes to IDLE once the burst has ended (§7.13), as the firmware does
+    if (this.state === "PEDAL" && !this.bursts.current && !this.disarmPending && this.repeatDue()) this.fire(true);
     this.maybeDisarm();
     this.guard.checkParked();
     if (this.tUs >= this.nextStatusUs) this.sendStatus();
